@@ -1,0 +1,50 @@
+"""Seeded, deterministic training of one model, with per-epoch progress."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .config import RunConfig
+from .models import build_model, compile_model
+
+# (phase, epoch, epochs, logs) -> None; the CLI turns it into a progress line.
+EpochReporter = Callable[[str, int, int, dict], None]
+
+
+def seed_everything(seed: int) -> None:
+    """Python, numpy and TensorFlow seeds plus deterministic TF ops: same seed, same numbers."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+class _Progress(keras.callbacks.Callback):
+    def __init__(self, phase: str, epochs: int, report: EpochReporter):
+        super().__init__()
+        self.phase, self.epochs, self.report = phase, epochs, report
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.report(self.phase, epoch + 1, self.epochs, dict(logs or {}))
+
+
+def train(config: RunConfig, seed: int, num_classes: int, x: np.ndarray, y: np.ndarray, epochs: int,
+          validation: tuple[np.ndarray, np.ndarray] | None = None, phase: str = "train",
+          report: EpochReporter | None = None) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Build a fresh model from the seed and fit it; return it with its per-epoch history."""
+    seed_everything(seed)
+    model = build_model(config.model, x.shape[1], num_classes, config.loss)
+    compile_model(model, config.optimizer, config.loss, num_classes)
+    callbacks = [keras.callbacks.TerminateOnNaN()]
+    if report:
+        callbacks.append(_Progress(phase, epochs, report))
+    history = model.fit(x, y, validation_data=validation, epochs=epochs, batch_size=config.batch_size,
+                        shuffle=True, verbose=0, callbacks=callbacks)
+    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+
+def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
+    loss, accuracy = model.evaluate(x, y, batch_size=batch_size, verbose=0)
+    return {"loss": float(loss), "accuracy": float(accuracy)}

@@ -1,0 +1,36 @@
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "configs"
+# Real Keras-format files beside the checkout on the project's machines; tests using them skip elsewhere.
+SHARED_DATA = ROOT.parent / "shared" / "datasets"
+
+
+@pytest.fixture
+def real_data() -> Path:
+    if not (SHARED_DATA / "reuters.npz").is_file():
+        pytest.skip(f"real datasets not present at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    """Write a study YAML into a temp folder and return its path."""
+    def write(text: str, name: str = "study.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+    return write
+
+
+BASE = """\
+name: tiny
+dataset: {name: reuters, num_words: 1000, sample: true}
+validation: {split: first, size: 50}
+model: {hidden_layers: 1, units: 8}
+loss: categorical_crossentropy
+epochs: 2
+batch_size: 64
+"""
