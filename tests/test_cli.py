@@ -1,0 +1,72 @@
+"""End to end through the CLI: real configs run on tiny data and leave the documented results."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import BASE, CONFIGS
+from nnlab.cli import main
+
+RUN_FILES = {"config.yaml", "search_history.json", "retrain_history.json", "metrics.json", "curves.png"}
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_every_command_has_help():
+    for command in ([], ["run"], ["list"], ["validate"]):
+        result = invoke(*command, "--help")
+        assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_quickstart_runs_on_the_bundled_sample_and_writes_every_result(tmp_path):
+    result = invoke("run", CONFIGS / "quickstart.yaml", "--results", tmp_path, "--epochs", "3")
+    assert result.exit_code == 0, result.output
+    assert "[1/2] quickstart/units-16 seed 0 search epoch   3/3" in result.output
+    study = tmp_path / "quickstart"
+    for variant in ("units-16", "units-64"):
+        run = study / variant / "seed-0"
+        assert {p.name for p in run.iterdir()} == RUN_FILES
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert 1 <= metrics["best_epoch"] <= 3 and metrics["retrain_epochs"] == metrics["best_epoch"]
+        assert 0.0 <= metrics["test_accuracy"] <= 1.0
+        assert (metrics["train_examples"], metrics["validation_examples"], metrics["test_examples"]) == (380, 100, 120)
+        history = json.loads((run / "search_history.json").read_text())
+        assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"} and len(history["loss"]) == 3
+    summary = json.loads((study / "summary.json").read_text())
+    assert [row["variant"] for row in summary] == ["units-16", "units-64"]
+    assert (study / "summary.csv").is_file() and (study / "val_curves.png").stat().st_size > 10_000
+
+    again = invoke("run", CONFIGS / "quickstart.yaml", "--results", tmp_path, "--epochs", "3")
+    assert again.exit_code == 0 and again.output.count("already complete, skipped") == 2
+
+
+def test_a_bad_config_fails_before_training_and_creates_no_results(tmp_path, write_config):
+    bad = write_config(BASE.replace("units: 8", "units: -3"))
+    result = CliRunner().invoke(main, ["run", str(bad), "--results", str(tmp_path / "out")])
+    assert result.exit_code != 0
+    assert f"{bad}: model: units must be positive integers, got -3" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_dataset_fails_with_instructions(tmp_path, write_config):
+    config = write_config(BASE.replace(", sample: true", ""))
+    result = CliRunner().invoke(main, ["run", str(config), "--results", str(tmp_path), "--data-dir", str(tmp_path)])
+    assert result.exit_code != 0 and "reuters.npz does not exist" in result.output
+
+
+def test_list_and_validate_describe_the_variants():
+    listed = invoke("list", CONFIGS / "imdb_loss.yaml")
+    assert "binary_crossentropy" in listed.output and "mse  " in listed.output and "[baseline]" in listed.output
+    assert "ok (3 variants x 1 seeds)" in invoke("validate", CONFIGS / "reuters_units.yaml").output
+
+
+@pytest.mark.parametrize("config", ["reuters_units", "imdb_loss", "mnist_baseline"])
+def test_shipped_studies_run_on_a_subset_of_the_real_data(real_data, tmp_path, config):
+    result = invoke("run", CONFIGS / f"{config}.yaml", "--data-dir", real_data, "--results", tmp_path,
+                    "--subset", "300", "--epochs", "2")
+    assert result.exit_code == 0, result.output
+    rows = json.loads((tmp_path / config / "summary.json").read_text())
+    assert rows and all(row["test_examples"] == 300 for row in rows)
