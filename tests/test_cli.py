@@ -8,7 +8,8 @@ from click.testing import CliRunner
 from conftest import BASE, CONFIGS
 from nnlab.cli import main
 
-RUN_FILES = {"config.yaml", "search_history.json", "retrain_history.json", "metrics.json", "curves.png"}
+RUN_FILES = {"config.yaml", "search_history.json", "retrain_history.json", "metrics.json", "curves.png",
+             "provenance.json"}
 
 
 def invoke(*args):
@@ -28,7 +29,7 @@ def test_quickstart_runs_on_the_bundled_sample_and_writes_every_result(tmp_path)
     study = tmp_path / "quickstart"
     for variant in ("units-16", "units-64"):
         run = study / variant / "seed-0"
-        assert {p.name for p in run.iterdir()} == RUN_FILES
+        assert {p.name for p in run.iterdir() if not p.name.startswith(".")} == RUN_FILES
         metrics = json.loads((run / "metrics.json").read_text())
         assert 1 <= metrics["best_epoch"] <= 3 and metrics["retrain_epochs"] == metrics["best_epoch"]
         assert 0.0 <= metrics["test_accuracy"] <= 1.0
@@ -40,7 +41,7 @@ def test_quickstart_runs_on_the_bundled_sample_and_writes_every_result(tmp_path)
     assert (study / "summary.csv").is_file() and (study / "val_curves.png").stat().st_size > 10_000
 
     again = invoke("run", CONFIGS / "quickstart.yaml", "--results", tmp_path, "--epochs", "3")
-    assert again.exit_code == 0 and again.output.count("already complete, skipped") == 2
+    assert again.exit_code == 0 and again.output.count("already complete (ok), skipped") == 2
 
 
 def test_a_bad_config_fails_before_training_and_creates_no_results(tmp_path, write_config):
@@ -70,3 +71,21 @@ def test_shipped_studies_run_on_a_subset_of_the_real_data(real_data, tmp_path, c
     assert result.exit_code == 0, result.output
     rows = json.loads((tmp_path / config / "summary.json").read_text())
     assert rows and all(row["test_examples"] == 300 for row in rows)
+
+
+def test_a_validation_split_larger_than_the_training_set_fails_before_training(tmp_path, write_config):
+    config = write_config(BASE.replace("size: 50", "size: 5000"))
+    result = CliRunner().invoke(main, ["run", str(config), "--results", str(tmp_path / "out")])
+    assert result.exit_code != 0
+    assert "validation.size: 5000 leaves no training examples out of 480" in result.output
+    assert "search epoch" not in result.output and not (tmp_path / "out" / "tiny").exists()
+
+
+def test_a_run_in_progress_elsewhere_is_reported_not_trampled(tmp_path, write_config):
+    from nnlab import results
+
+    with results.run_lock(results.run_dir(tmp_path, "tiny", "default", 0)):
+        result = CliRunner().invoke(main, ["run", str(write_config(BASE)), "--results", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "being run by another nnlab process right now" in result.output
+    assert not (tmp_path / "tiny" / "default" / "seed-0" / "metrics.json").exists()

@@ -152,3 +152,18 @@ def test_a_file_that_smuggles_code_in_a_pickle_is_refused(tmp_path):
     np.savez(tmp_path / "reuters.npz", x=evil, y=np.array([0]))
     with pytest.raises(DataError, match="refusing to load builtins.print"):
         data.read_npz(tmp_path / "reuters.npz")
+
+
+def test_a_file_with_the_wrong_shapes_or_labels_is_refused(tmp_path):
+    images = np.zeros((3, 28, 28), np.uint8)
+    np.savez(tmp_path / "mnist.npz", x_train=images, y_train=np.array([0, 1]), x_test=images, y_test=np.zeros(3))
+    with pytest.raises(DataError, match="3 examples but 2 labels"):
+        data.load_mnist(tmp_path / "mnist.npz")
+    np.savez(tmp_path / "mnist.npz", x_train=np.zeros((3, 32, 32)), y_train=np.zeros(3), x_test=images, y_test=np.zeros(3))
+    with pytest.raises(DataError, match=r"x_train has shape \(3, 32, 32\)"):
+        data.load_mnist(tmp_path / "mnist.npz")
+    seqs = np.empty(2, dtype=object)
+    seqs[:] = [[1, 2], [3]]
+    np.savez(tmp_path / "reuters.npz", x=seqs, y=np.array([0, 99]))
+    with pytest.raises(DataError, match="labels span 0..99; reuters has classes 0..45"):
+        data.load_reuters(tmp_path / "reuters.npz", 100)

@@ -1,6 +1,7 @@
 """Result files are written whole or not at all, and a finished run is never silently replaced."""
 
 import json
+import os
 
 import pytest
 
@@ -29,21 +30,52 @@ def test_a_run_is_complete_only_once_its_metrics_exist(tmp_path):
     folder = results.run_dir(tmp_path, "study", "units-64", 0)
     assert folder == tmp_path / "study" / "units-64" / "seed-0"
     assert results.completed_metrics(folder, "abc") is None
-    results.write_json(folder / results.METRICS, {"config_fingerprint": "abc", "test_accuracy": 0.8})
+    results.write_json(folder / results.METRICS, {"run_key": "abc", "test_accuracy": 0.8})
     assert results.completed_metrics(folder, "abc")["test_accuracy"] == 0.8
 
 
 def test_a_finished_run_of_another_config_is_kept_and_reported(tmp_path):
     folder = tmp_path / "run"
-    results.write_json(folder / results.METRICS, {"config_fingerprint": "old"})
-    with pytest.raises(NnlabError, match="different config.*--force"):
+    results.write_json(folder / results.METRICS, {"run_key": "old"})
+    with pytest.raises(NnlabError, match="another config, dataset or nnlab run format.*--force"):
         results.completed_metrics(folder, "new")
 
 
-def test_the_summary_has_one_row_per_run_in_csv_and_json(tmp_path):
-    rows = results.summary_rows([{"variant": "a", "seed": 0, "test_accuracy": 0.5, "extra": 1},
-                                 {"variant": "b", "seed": 0, "test_accuracy": 0.6}])
-    results.write_summary(tmp_path, rows)
+def test_the_summary_has_one_row_per_run_and_one_per_variant_over_seeds(tmp_path):
+    runs = [{"variant": "a", "seed": 0, "status": "ok", "test_accuracy": 0.5, "test_loss": 1.0, "best_epoch": 3},
+            {"variant": "a", "seed": 1, "status": "ok", "test_accuracy": 0.7, "test_loss": 0.8, "best_epoch": 5},
+            {"variant": "b", "seed": 0, "status": "diverged", "test_accuracy": None, "extra": 1}]
+    results.write_summary(tmp_path, results.summary_rows(runs))
     lines = (tmp_path / "summary.csv").read_text().splitlines()
-    assert lines[0].startswith("variant,seed,status,best_epoch") and len(lines) == 3
-    assert json.loads((tmp_path / "summary.json").read_text())[1]["test_accuracy"] == 0.6
+    assert lines[0].startswith("variant,seed,status,best_epoch") and len(lines) == 4
+    assert json.loads((tmp_path / "summary.json").read_text())[1]["test_accuracy"] == 0.7
+    a, b = json.loads((tmp_path / "variants.json").read_text())
+    assert (a["n"], a["best_epoch_mean"]) == (2, 4.0)
+    assert a["test_accuracy_mean"] == pytest.approx(0.6) and a["test_accuracy_sd"] == pytest.approx(0.1414, abs=1e-4)
+    assert (b["runs"], b["n"], b["not_ok"], b["test_accuracy_mean"]) == (1, 0, ["diverged"], None)
+    assert (tmp_path / "variants.csv").read_text().startswith("variant,runs,n,not_ok,test_accuracy_mean")
+
+
+def test_a_results_folder_under_a_file_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("")
+    with pytest.raises(NnlabError, match="notes.txt is a file, not a folder"):
+        results.check_writable(tmp_path / "notes.txt" / "results")
+
+
+def test_an_unwritable_results_folder_is_refused(tmp_path):
+    locked = tmp_path / "ro"
+    locked.mkdir(mode=0o500)
+    if os.access(locked, os.W_OK):
+        pytest.skip("running as a user who can write anywhere (root)")
+    with pytest.raises(NnlabError, match="not writable"):
+        results.check_writable(locked / "results")
+
+
+def test_a_run_folder_can_be_locked_by_one_process_only(tmp_path):
+    folder = tmp_path / "run"
+    with results.run_lock(folder):
+        with pytest.raises(results.RunLocked, match="another nnlab process"):
+            with results.run_lock(folder):
+                pass
+    with results.run_lock(folder):  # released again: the next run may go
+        pass

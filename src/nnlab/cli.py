@@ -14,8 +14,10 @@ from .errors import NnlabError
 CONFIG = click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 
 
-def _overrides(subset: int | None, epochs: int | None) -> dict:
+def _overrides(subset: int | None, epochs: int | None, seeds: int | None = None) -> dict:
     out = {}
+    if seeds is not None:
+        out["seeds"] = list(range(seeds))
     if subset is not None:
         out["dataset.subset"] = subset
     if epochs is not None:
@@ -45,21 +47,70 @@ def main():
                    "Default: Keras' cache (~/.keras/datasets), downloading if needed.")
 @click.option("--subset", type=click.IntRange(min=1), help="Keep only the first N train and N test examples (smoke runs).")
 @click.option("--epochs", type=click.IntRange(min=1), help="Override the epochs of every variant.")
+@click.option("--seeds", type=click.IntRange(min=1), help="Run every variant with seeds 0..N-1 instead of the config's seeds.")
 @click.option("--force", is_flag=True, help="Re-run runs that already have complete results.")
-def run(configs, results_dir, data_dir, subset, epochs, force):
+def run(configs, results_dir, data_dir, subset, epochs, seeds, force):
     """Run every variant of each study CONFIG: train with validation, pick the best epoch,
-    retrain on the full training set, test, and write results."""
-    studies = _load_all(configs, _overrides(subset, epochs))  # every config is checked before any training
-    from .runner import run_study  # TensorFlow loads only once there is something to train
+    retrain on the full training set, test, and write results.
+
+    Finished runs are skipped, so running the same command again after a crash or Ctrl-C
+    resumes where it stopped. Exits non-zero if any run failed or diverged."""
+    studies = _load_all(configs, _overrides(subset, epochs, seeds))  # every config is checked before any training
+    from .data import dataset_file
+    from .results import check_writable
+    from .runner import NOT_OK, run_study  # TensorFlow loads only once there is something to train
 
     try:
+        check_writable(results_dir)
+        for study in studies:  # a missing dataset of the last study must not wait for the first to train
+            for spec in {v.config.dataset for v in study.variants}:
+                dataset_file(spec.name, data_dir, spec.sample)
+        problems = []
         for study in studies:
             click.echo(f"== {study.name}: {len(study.variants)} variants x {len(study.seeds)} seeds ({study.path})")
             outcomes = run_study(study, results_dir, data_dir=data_dir, force=force, echo=click.echo)
             _print_table(outcomes)
             click.echo(f"results: {results_dir / study.name}")
+            problems += [f"{study.name}/{o.variant} seed {o.seed}: {o.status}" for o in outcomes if o.status in NOT_OK]
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
+    if problems:
+        raise click.ClickException(f"{len(problems)} run(s) did not finish ok:\n  " + "\n  ".join(problems))
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def show(run_dir):
+    """Print what made the run in RUN_DIR (provenance) and what it measured."""
+    from .results import FAILURE, METRICS, read_json
+
+    files = {name: run_dir / name for name in ("provenance.json", METRICS, FAILURE)}
+    if not any(p.is_file() for p in files.values()):
+        raise click.ClickException(f"{run_dir} holds no nnlab run (no provenance.json, {METRICS} or {FAILURE})")
+    if files["provenance.json"].is_file():
+        p = read_json(files["provenance.json"])
+        env, config = p["environment"], p["config"]
+        dirty = " (uncommitted changes)" if env.get("dirty") else ""
+        click.echo(f"run        {config['name']} / {config['variant']} / seed {p['seed']}")
+        click.echo(f"run key    {p['run_key']}   config fingerprint {p['config_fingerprint']}")
+        click.echo(f"time       {p['started']} -> {p['ended']}")
+        click.echo(f"code       nnlab {env['nnlab']} (run format {env['run_format']}), git {env.get('commit') or 'unknown'}{dirty}")
+        click.echo(f"versions   python {env['python']}, tensorflow {env['tensorflow']}, keras {env['keras']}, numpy {env['numpy']}")
+        click.echo(f"host       {env['platform']}; cpu {env['cpu']}; gpus {', '.join(env['gpus']) or 'none'}")
+        click.echo(f"dataset    {p['dataset']['file']} (sha256 {p['dataset']['sha256']})")
+        click.echo(f"model      {config['model']}; loss {config['loss']}; optimizer {config['optimizer']}")
+        click.echo(f"training   epochs {config['epochs']}, batch {config['batch_size']}, validation {config['validation']}")
+    if files[METRICS].is_file():
+        m = read_json(files[METRICS])
+        click.echo(f"status     {m['status']}" + (f" at epoch {m['diverged_epoch']}" if m.get("diverged_epoch") else ""))
+        if m["status"] == "ok":
+            click.echo(f"best epoch {m['best_epoch']} of {m['epochs_run']} ({m['selection']['metric']}, {m['selection']['mode']}): "
+                       f"val loss {m['best_val_loss']:.4f}, val accuracy {m['best_val_accuracy']:.4f}")
+            click.echo(f"test       loss {m['test_loss']:.4f}, accuracy {m['test_accuracy']:.4f} "
+                       f"({m['test_examples']} examples); wall time {m['wall_time_s']:.1f}s")
+    elif files[FAILURE].is_file():
+        f = read_json(files[FAILURE])
+        click.echo(f"status     failed at {f['when']}: {f['error']}\n{f['traceback']}")
 
 
 @main.command(name="list")
@@ -83,10 +134,13 @@ def validate(configs):
 
 
 def _print_table(outcomes) -> None:
-    click.echo(f"{'variant':<24} {'seed':>4} {'best epoch':>10} {'val acc':>8} {'test acc':>8} {'test loss':>9}")
+    click.echo(f"{'variant':<24} {'seed':>4} {'status':>8} {'best epoch':>10} {'val acc':>8} {'test acc':>8} {'test loss':>9}")
     for o in outcomes:
-        m = o.metrics
-        click.echo(f"{o.variant:<24} {o.seed:>4} {m['best_epoch']:>10} {m['best_val_accuracy']:>8.4f} "
+        m = o.metrics or {}
+        if o.status != "ok":
+            click.echo(f"{o.variant:<24} {o.seed:>4} {o.status:>8}")
+            continue
+        click.echo(f"{o.variant:<24} {o.seed:>4} {o.status:>8} {m['best_epoch']:>10} {m['best_val_accuracy']:>8.4f} "
                    f"{m['test_accuracy']:>8.4f} {m['test_loss']:>9.4f}")
 
 

@@ -153,6 +153,14 @@ def _require(arrays: dict, keys: tuple[str, ...], path: Path) -> None:
         raise DataError(f"{path}: missing arrays {missing}; a Keras-format file holds {list(keys)}")
 
 
+def _check_labels(path: Path, name: str, x: np.ndarray, y: np.ndarray) -> None:
+    """Shape and label checks: a truncated or foreign file fails here, not deep inside training."""
+    if len(x) != len(y):
+        raise DataError(f"{path}: {len(x)} examples but {len(y)} labels; the file is corrupted")
+    if y.size and (y.min() < 0 or y.max() >= NUM_CLASSES[name]):
+        raise DataError(f"{path}: labels span {y.min()}..{y.max()}; {name} has classes 0..{NUM_CLASSES[name] - 1}")
+
+
 def _flatten(seqs: np.ndarray) -> Sequences:
     lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
     flat = np.fromiter(itertools.chain.from_iterable(seqs), dtype=np.int64, count=int(lengths.sum()))
@@ -176,6 +184,8 @@ def _shuffled(rng: np.random.RandomState, *arrays: np.ndarray) -> list[np.ndarra
 def load_imdb(path: Path, num_words: int) -> tuple[Sequences, np.ndarray, Sequences, np.ndarray]:
     f = read_npz(path)
     _require(f, ("x_train", "y_train", "x_test", "y_test"), path)
+    _check_labels(path, "imdb", f["x_train"], f["y_train"])
+    _check_labels(path, "imdb", f["x_test"], f["y_test"])
     rng = np.random.RandomState(SHUFFLE_SEED)  # one generator for both splits, as Keras does
     x_train, y_train = _shuffled(rng, f["x_train"], f["y_train"])
     x_test, y_test = _shuffled(rng, f["x_test"], f["y_test"])
@@ -186,6 +196,7 @@ def load_imdb(path: Path, num_words: int) -> tuple[Sequences, np.ndarray, Sequen
 def load_reuters(path: Path, num_words: int) -> tuple[Sequences, np.ndarray, Sequences, np.ndarray]:
     f = read_npz(path)
     _require(f, ("x", "y"), path)
+    _check_labels(path, "reuters", f["x"], f["y"])
     xs, labels = _shuffled(np.random.RandomState(SHUFFLE_SEED), f["x"], f["y"])
     seqs = _keras_text_transform(_flatten(xs), num_words)
     idx = int(len(xs) * (1 - REUTERS_TEST_SPLIT))
@@ -200,6 +211,8 @@ def load_mnist(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     for key in ("x_train", "x_test"):
         if f[key].ndim != 3 or f[key].shape[1:] != (28, 28):
             raise DataError(f"{path}: {key} has shape {f[key].shape}; MNIST images are (n, 28, 28)")
+    _check_labels(path, "mnist", f["x_train"], f["y_train"])
+    _check_labels(path, "mnist", f["x_test"], f["y_test"])
     return f["x_train"], f["y_train"].astype(np.int64), f["x_test"], f["y_test"].astype(np.int64)
 
 

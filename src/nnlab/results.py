@@ -8,10 +8,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import io
 import json
+import math
 import os
+import statistics
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,9 +25,15 @@ import yaml
 from .errors import NnlabError
 
 METRICS = "metrics.json"
+FAILURE = "failure.json"
 SUMMARY_FIELDS = ("variant", "seed", "status", "best_epoch", "best_val_loss", "best_val_accuracy",
-                  "test_loss", "test_accuracy", "epochs_run", "train_examples", "validation_examples",
-                  "test_examples", "wall_time_s")
+                  "test_loss", "test_accuracy", "epochs_run", "diverged_epoch", "train_examples",
+                  "validation_examples", "test_examples", "wall_time_s")
+AGGREGATED = ("test_accuracy", "test_loss", "best_epoch")
+
+
+class RunLocked(NnlabError):
+    """Another process is running this very run right now."""
 
 
 def run_dir(root: Path, study: str, variant: str, seed: int) -> Path:
@@ -63,35 +73,80 @@ def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text())
 
 
-def completed_metrics(folder: Path, fingerprint: str) -> dict | None:
-    """The metrics of a finished run with this config, None if unfinished; refuse a different config."""
+@contextlib.contextmanager
+def run_lock(folder: Path):
+    """Hold an exclusive lock on one run folder. The OS drops it when the process dies, even by
+    SIGKILL, so a crashed run never wedges the next one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunLocked(f"{folder} is being run by another nnlab process right now") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def completed_metrics(folder: Path, run_key: str) -> dict | None:
+    """The metrics of a finished run with this key, None if unfinished; refuse a different run."""
     path = folder / METRICS
     if not path.is_file():
         return None
     metrics = read_json(path)
-    if metrics.get("config_fingerprint") != fingerprint:
+    if metrics.get("run_key") != run_key:
         raise NnlabError(
-            f"{folder} holds a finished run of a different config (fingerprint "
-            f"{metrics.get('config_fingerprint')}, now {fingerprint}); it is kept as it is. "
+            f"{folder} holds a finished run with another config, dataset or nnlab run format "
+            f"(key {metrics.get('run_key')}, now {run_key}); it is kept as it is. "
             "Use --force to replace it, or --results to write elsewhere.")
     return metrics
 
 
 def check_writable(root: Path) -> None:
-    root = Path(root)
-    probe = root if root.exists() else next((p for p in root.parents if p.exists()), Path("."))
+    """Refuse a results folder we could not write into, before anything trains."""
+    root = Path(root).absolute()
+    probe = root
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise NnlabError(f"results folder {root} cannot be created: {probe} is a file, not a folder")
     if not os.access(probe, os.W_OK):
-        raise NnlabError(f"results folder {root} is not writable")
+        raise NnlabError(f"results folder {root} is not writable ({probe} denies writing)")
 
 
 def summary_rows(metrics_by_run: list[dict]) -> list[dict]:
     return [{k: m.get(k) for k in SUMMARY_FIELDS} for m in metrics_by_run]
 
 
-def write_summary(study_dir: Path, rows: list[dict]) -> None:
+def aggregate(rows: list[dict]) -> list[dict]:
+    """Mean, sample standard deviation and count over the seeds of each variant (ok runs only)."""
+    out = []
+    for variant in dict.fromkeys(r["variant"] for r in rows):
+        runs = [r for r in rows if r["variant"] == variant]
+        ok = [r for r in runs if r["status"] == "ok"]
+        row = {"variant": variant, "runs": len(runs), "n": len(ok),
+               "not_ok": sorted({r["status"] for r in runs} - {"ok"})}
+        for key in AGGREGATED:
+            values = [float(r[key]) for r in ok if r.get(key) is not None and math.isfinite(r[key])]
+            row[f"{key}_mean"] = statistics.fmean(values) if values else None
+            row[f"{key}_sd"] = statistics.stdev(values) if len(values) > 1 else None
+        out.append(row)
+    return out
+
+
+def _csv(rows: list[dict], fields) -> bytes:
     text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=SUMMARY_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(text, fieldnames=list(fields), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    write_bytes(study_dir / "summary.csv", text.getvalue().encode())
+    return text.getvalue().encode()
+
+
+def write_summary(study_dir: Path, rows: list[dict]) -> None:
+    """summary.* has one row per run; variants.* one row per variant, aggregated over seeds."""
+    write_bytes(study_dir / "summary.csv", _csv(rows, SUMMARY_FIELDS))
     write_json(study_dir / "summary.json", rows)
+    variants = aggregate(rows)
+    write_bytes(study_dir / "variants.csv", _csv([{**v, "not_ok": " ".join(v["not_ok"])} for v in variants], variants[0]))
+    write_json(study_dir / "variants.json", variants)

@@ -1,117 +1,187 @@
 """Run a study: for each variant and seed, search -> pick best epoch -> retrain -> test -> write.
 
-The path of one run, top to bottom, is `run_one`; `run_study` loops over runs, skips finished
-ones, and writes the study's summary and overlay at the end.
+The path of one run, top to bottom, is `run_one`; `run_study` checks every variant's data first,
+then loops over runs, skips finished ones, isolates failures, and writes the study's summary.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import math
 import os
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up chatter off the progress display
 
-from . import plots, results  # noqa: E402
-from .config import Study, Variant  # noqa: E402
-from .data import encode_labels, load_dataset, split_validation  # noqa: E402
+from . import plots, provenance, results  # noqa: E402
+from .config import RunConfig, Study, Variant  # noqa: E402
+from .data import Dataset, encode_labels, load_dataset, split_validation, validation_count  # noqa: E402
+from .errors import NnlabError  # noqa: E402
 from .selection import best_epoch  # noqa: E402
 from .training import evaluate, train  # noqa: E402
 
 Echo = Callable[[str], None]
+NOT_OK = ("diverged", "failed", "locked")
 
 
 @dataclass(frozen=True)
 class RunOutcome:
     variant: str
     seed: int
-    metrics: dict
-    skipped: bool
+    status: str  # ok | diverged | failed | locked
+    metrics: dict | None
+    skipped: bool = False
+
+
+def run_key(config: RunConfig, seed: int, dataset_sha256: str) -> str:
+    """What decides a run's numbers: the config, the seed, the data and the run format of the code."""
+    parts = [config.fingerprint(), seed, dataset_sha256, provenance.RUN_FORMAT]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+
+def check_study(study: Study, data_dir: str | None) -> None:
+    """Load each variant's data and size its validation split, so a bad value fails before training."""
+    for variant in study.variants:
+        data = load_dataset(variant.config.dataset, data_dir)
+        try:
+            validation_count(variant.config.validation, len(data.x_train), data.full_train_size)
+        except NnlabError as exc:
+            raise NnlabError(f"{study.path}: variant '{variant.id}': {exc}") from None
 
 
 def run_study(study: Study, root: Path, data_dir: str | None = None, force: bool = False,
               echo: Echo = print) -> list[RunOutcome]:
     results.check_writable(root)
+    check_study(study, data_dir)
     runs = [(variant, seed) for variant in study.variants for seed in variant.config.seeds]
     outcomes = []
     for k, (variant, seed) in enumerate(runs, 1):
         tag = f"[{k}/{len(runs)}] {study.name}/{variant.id} seed {seed}"
-        folder = results.run_dir(root, study.name, variant.id, seed)
-        done = None if force else results.completed_metrics(folder, variant.config.fingerprint())
-        if done:
-            echo(f"{tag}: already complete, skipped (--force re-runs it)")
-            outcomes.append(RunOutcome(variant.id, seed, done, skipped=True))
-            continue
-        echo(f"{tag}: starting")
-        metrics = run_one(study.name, variant, seed, folder, data_dir, _epoch_printer(tag, echo))
-        echo(f"{tag}: best epoch {metrics['best_epoch']}, test accuracy {metrics['test_accuracy']:.4f}, "
-             f"test loss {metrics['test_loss']:.4f} ({metrics['wall_time_s']:.0f}s)")
-        outcomes.append(RunOutcome(variant.id, seed, metrics, skipped=False))
+        outcome = _run_guarded(study, variant, seed, root, data_dir, force, tag, echo)
+        outcomes.append(outcome)
     write_study_outputs(study, root)
     return outcomes
 
 
-def run_one(study: str, variant: Variant, seed: int, folder: Path, data_dir: str | None,
+def _run_guarded(study, variant, seed, root, data_dir, force, tag, echo) -> RunOutcome:
+    """One run under its lock; an exception or divergence is recorded and the suite goes on."""
+    folder = results.run_dir(root, study.name, variant.id, seed)
+    data = load_dataset(variant.config.dataset, data_dir)
+    key = run_key(variant.config, seed, data.source["sha256"])
+    try:
+        with results.run_lock(folder):
+            done = None if force else results.completed_metrics(folder, key)
+            if done:
+                echo(f"{tag}: already complete ({done['status']}), skipped (--force re-runs it)")
+                return RunOutcome(variant.id, seed, done["status"], done, skipped=True)
+            echo(f"{tag}: starting")
+            metrics = run_one(study.name, variant, seed, folder, data, key, _epoch_printer(tag, echo))
+    except results.RunLocked as exc:
+        echo(f"{tag}: skipped: {exc}")
+        return RunOutcome(variant.id, seed, "locked", None)
+    except NnlabError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one broken variant must not cost the others
+        results.write_json(folder / results.FAILURE, {
+            "study": study.name, "variant": variant.id, "seed": seed, "run_key": key, "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(), "when": provenance.now()})
+        echo(f"{tag}: FAILED: {type(exc).__name__}: {exc} (traceback in {folder / results.FAILURE})")
+        return RunOutcome(variant.id, seed, "failed", None)
+    if metrics["status"] == "diverged":
+        echo(f"{tag}: DIVERGED at epoch {metrics['diverged_epoch']} (non-finite loss); not retrained")
+    else:
+        echo(f"{tag}: best epoch {metrics['best_epoch']}, test accuracy {metrics['test_accuracy']:.4f}, "
+             f"test loss {metrics['test_loss']:.4f} ({metrics['wall_time_s']:.0f}s)")
+    return RunOutcome(variant.id, seed, metrics["status"], metrics)
+
+
+def run_one(study: str, variant: Variant, seed: int, folder: Path, data: Dataset, key: str,
             report=None) -> dict:
     config = variant.config
-    started = time.time()
-    data = load_dataset(config.dataset, data_dir)
+    started, start_time = provenance.now(), time.time()
     x_train, y_train, x_val, y_val = split_validation(data.x_train, data.y_train, config.validation,
                                                       data.full_train_size)
     labels = lambda y: encode_labels(y, data.num_classes, config.loss)  # noqa: E731
 
     _, search = train(config, seed, data.num_classes, x_train, labels(y_train), config.epochs,
                       validation=(x_val, labels(y_val)), phase="search", report=report)
-    best = best_epoch(search, config.selection.metric, config.selection.mode)
-    # A fresh model from the same seed, on train + validation, for exactly the chosen epochs.
-    model, retrain = train(config, seed, data.num_classes, data.x_train, labels(data.y_train), best,
-                           phase="retrain", report=report)
-    test = evaluate(model, data.x_test, labels(data.y_test), config.batch_size)
+    diverged = _first_non_finite(search["loss"])
+    best, retrain, test = None, None, {"loss": None, "accuracy": None}
+    if diverged is None:
+        best = best_epoch(search, config.selection.metric, config.selection.mode)
+        # A fresh model from the same seed, on train + validation, for exactly the chosen epochs.
+        model, retrain = train(config, seed, data.num_classes, data.x_train, labels(data.y_train), best,
+                               phase="retrain", report=report)
+        test = evaluate(model, data.x_test, labels(data.y_test), config.batch_size)
 
     metrics = {
-        "study": study, "variant": variant.id, "seed": seed, "status": "ok",
+        "study": study, "variant": variant.id, "seed": seed, "status": "ok" if diverged is None else "diverged",
         "best_epoch": best, "selection": config.selection.model_dump(),
-        "best_val_loss": search["val_loss"][best - 1], "best_val_accuracy": search["val_accuracy"][best - 1],
+        "best_val_loss": search["val_loss"][best - 1] if best else None,
+        "best_val_accuracy": search["val_accuracy"][best - 1] if best else None,
         "test_loss": test["loss"], "test_accuracy": test["accuracy"],
-        "epochs_run": len(search["loss"]), "retrain_epochs": len(retrain["loss"]),
+        "epochs_run": len(search["loss"]), "retrain_epochs": len(retrain["loss"]) if retrain else 0,
+        "diverged_epoch": diverged,
         "train_examples": len(x_train), "validation_examples": len(x_val), "test_examples": len(data.x_test),
-        "wall_time_s": round(time.time() - started, 2),
-        "config_fingerprint": config.fingerprint(), "dataset": data.source,
+        "wall_time_s": round(time.time() - start_time, 2),
+        "run_key": key, "config_fingerprint": config.fingerprint(),
     }
     resolved = {"variant": variant.id, "seed": seed, "overrides": variant.overrides,
                 **config.model_dump(mode="json")}
     results.write_yaml(folder / "config.yaml", resolved)
     results.write_json(folder / "search_history.json", search)
-    results.write_json(folder / "retrain_history.json", retrain)
+    if retrain:
+        results.write_json(folder / "retrain_history.json", retrain)
     fig = plots.learning_curves(search, best, f"{study} / {variant.id} / seed {seed}")
     results.save_figure(fig, folder / "curves.png")
     plots.plt.close(fig)
+    results.write_json(folder / "provenance.json", {
+        "run_key": key, "config_fingerprint": config.fingerprint(), "seed": seed, "config": resolved,
+        "dataset": data.source, "environment": _environment(), "started": started, "ended": provenance.now()})
+    (folder / results.FAILURE).unlink(missing_ok=True)
     results.write_json(folder / results.METRICS, metrics)  # last: its presence marks the run complete
     return metrics
 
 
+@functools.lru_cache(maxsize=1)
+def _environment() -> dict:
+    return provenance.environment()
+
+
+def _first_non_finite(values: list[float]) -> int | None:
+    return next((i + 1 for i, v in enumerate(values) if not math.isfinite(v)), None)
+
+
 def write_study_outputs(study: Study, root: Path) -> None:
-    """Summary table and validation overlay over every finished run of the study's variants."""
+    """Summary tables and validation overlay over every finished run of the study's variants."""
     rows, curves, best = [], {}, {}
     for variant in study.variants:
         for seed in variant.config.seeds:
             folder = results.run_dir(root, study.name, variant.id, seed)
-            if not (folder / results.METRICS).is_file():
+            if (folder / results.METRICS).is_file():
+                metrics = results.read_json(folder / results.METRICS)
+            elif (folder / results.FAILURE).is_file():
+                metrics = results.read_json(folder / results.FAILURE)
+            else:
                 continue
-            metrics = results.read_json(folder / results.METRICS)
             rows.append(metrics)
-            if variant.id not in curves:
+            if variant.id not in curves and (folder / "search_history.json").is_file():
                 curves[variant.id] = results.read_json(folder / "search_history.json")
-                best[variant.id] = metrics["best_epoch"]
+                best[variant.id] = metrics.get("best_epoch")
     if not rows:
         return
     study_dir = Path(root) / study.name
     results.write_summary(study_dir, results.summary_rows(rows))
-    fig = plots.validation_overlay(curves, best, f"{study.name}: validation curves (first seed)")
-    results.save_figure(fig, study_dir / "val_curves.png")
-    plots.plt.close(fig)
+    if curves:
+        fig = plots.validation_overlay(curves, best, f"{study.name}: validation curves (first seed)")
+        results.save_figure(fig, study_dir / "val_curves.png")
+        plots.plt.close(fig)
 
 
 def _epoch_printer(tag: str, echo: Echo):

@@ -1,0 +1,148 @@
+"""Same config and seed, same numbers; a killed suite resumes; a broken variant does not stop the rest."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from conftest import BASE
+from nnlab import runner
+from nnlab.cli import main
+from nnlab.config import load_study
+
+NUMBERS = ("search_history.json", "retrain_history.json")
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def run_files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
+
+
+def test_two_runs_of_the_same_config_and_seed_are_bit_identical(tmp_path, write_config):
+    config = write_config(BASE + "seeds: [3]\n")
+    for out in ("a", "b"):
+        assert invoke("run", config, "--results", tmp_path / out).exit_code == 0
+    a, b = (tmp_path / out / "tiny" / "default" / "seed-3" for out in ("a", "b"))
+    for name in NUMBERS:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    ma, mb = (json.loads((d / "metrics.json").read_text()) for d in (a, b))
+    ma.pop("wall_time_s"), mb.pop("wall_time_s")
+    assert ma == mb
+
+
+def test_different_seeds_give_different_numbers_and_seeds_n_overrides_the_config(tmp_path, write_config):
+    result = invoke("run", write_config(BASE), "--results", tmp_path, "--seeds", "2")
+    assert result.exit_code == 0, result.output
+    runs = [json.loads((tmp_path / "tiny" / "default" / f"seed-{s}" / "search_history.json").read_text()) for s in (0, 1)]
+    assert runs[0]["loss"] != runs[1]["loss"]
+    variants = json.loads((tmp_path / "tiny" / "variants.json").read_text())
+    assert variants[0]["n"] == 2 and variants[0]["test_accuracy_sd"] is not None
+
+
+def test_a_suite_killed_mid_way_resumes_and_leaves_finished_runs_untouched(tmp_path, write_config):
+    config = write_config(BASE.replace("epochs: 2", "epochs: 8") + "grid: {model.units: [4, 8, 16]}\n")
+    command = [sys.executable, "-m", "nnlab.cli", "run", str(config), "--results", str(tmp_path)]
+    first = tmp_path / "tiny" / "units-4" / "seed-0"
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in proc.stdout:  # kill as soon as the second run is training
+        if "[2/3] tiny/units-8 seed 0 search epoch" in line:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert (first / "metrics.json").is_file()
+    assert not (tmp_path / "tiny" / "units-8" / "seed-0" / "metrics.json").exists()
+    before = run_files(first)
+
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "[1/3] tiny/units-4 seed 0: already complete (ok), skipped" in rerun.stdout
+    assert "[2/3] tiny/units-8 seed 0: starting" in rerun.stdout
+    assert run_files(first) == before
+    assert len(json.loads((tmp_path / "tiny" / "summary.json").read_text())) == 3
+
+
+def test_a_diverging_variant_is_recorded_and_the_suite_goes_on(tmp_path, write_config):
+    config = write_config(BASE.replace("loss: categorical_crossentropy", "loss: mse") + """\
+variants:
+  - name: sane
+  - name: exploding
+    model.activation: linear
+    model.output_activation: linear
+    optimizer: {name: sgd, learning_rate: 100.0}
+""")
+    result = invoke("run", config, "--results", tmp_path)
+    assert result.exit_code != 0
+    assert "tiny/exploding seed 0: DIVERGED at epoch 1" in result.output
+    assert "1 run(s) did not finish ok" in result.output and "tiny/exploding seed 0: diverged" in result.output
+    rows = {r["variant"]: r for r in json.loads((tmp_path / "tiny" / "summary.json").read_text())}
+    assert rows["sane"]["status"] == "ok" and rows["sane"]["test_accuracy"] is not None
+    assert (rows["exploding"]["status"], rows["exploding"]["diverged_epoch"]) == ("diverged", 1)
+
+
+def test_an_exception_in_one_variant_is_recorded_with_its_traceback(tmp_path, write_config, monkeypatch):
+    real_train = runner.train
+
+    def flaky_train(config, *args, **kwargs):
+        if config.model.units == 4:
+            raise RuntimeError("out of memory (simulated)")
+        return real_train(config, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "train", flaky_train)
+    config = write_config(BASE + "grid: {model.units: [4, 8]}\n")
+    result = invoke("run", config, "--results", tmp_path)
+    assert result.exit_code != 0
+    assert "tiny/units-4 seed 0: FAILED: RuntimeError: out of memory (simulated)" in result.output
+    failure = json.loads((tmp_path / "tiny" / "units-4" / "seed-0" / "failure.json").read_text())
+    assert "flaky_train" in failure["traceback"]
+    assert (tmp_path / "tiny" / "units-8" / "seed-0" / "metrics.json").is_file()
+    statuses = [r["status"] for r in json.loads((tmp_path / "tiny" / "summary.json").read_text())]
+    assert statuses == ["failed", "ok"]
+
+    monkeypatch.setattr(runner, "train", real_train)  # fixed: the rerun retries only the failed run
+    again = invoke("run", config, "--results", tmp_path)
+    assert again.exit_code == 0 and "units-8 seed 0: already complete" in again.output
+    assert not (tmp_path / "tiny" / "units-4" / "seed-0" / "failure.json").exists()
+
+
+def test_provenance_records_what_made_the_run_and_show_prints_it(tmp_path, write_config):
+    assert invoke("run", write_config(BASE), "--results", tmp_path).exit_code == 0
+    folder = tmp_path / "tiny" / "default" / "seed-0"
+    record = json.loads((folder / "provenance.json").read_text())
+    assert record["config"]["model"]["units"] == 8 and record["seed"] == 0
+    assert len(record["dataset"]["sha256"]) == 64
+    for key in ("nnlab", "commit", "dirty", "python", "tensorflow", "keras", "numpy", "cpu", "gpus"):
+        assert key in record["environment"], key
+    assert record["started"] <= record["ended"]
+    shown = invoke("show", folder)
+    assert shown.exit_code == 0
+    for text in ("tiny / default / seed 0", "tensorflow", "sha256", "best epoch", "test       loss"):
+        assert text in shown.output, text
+
+
+def test_a_changed_config_does_not_overwrite_a_finished_run(tmp_path, write_config):
+    config = write_config(BASE)
+    assert invoke("run", config, "--results", tmp_path).exit_code == 0
+    metrics = tmp_path / "tiny" / "default" / "seed-0" / "metrics.json"
+    before = metrics.read_bytes()
+    changed = write_config(BASE.replace("units: 8", "units: 9"))
+    result = invoke("run", changed, "--results", tmp_path)
+    assert result.exit_code != 0 and "--force" in result.output
+    assert metrics.read_bytes() == before
+    assert invoke("run", changed, "--results", tmp_path, "--force").exit_code == 0
+    assert metrics.read_bytes() != before
+
+
+def test_the_run_key_covers_config_seed_and_data(write_config):
+    variant = load_study(write_config(BASE)).variants[0]
+    key = runner.run_key(variant.config, 0, "abc")
+    assert key != runner.run_key(variant.config, 1, "abc")
+    assert key != runner.run_key(variant.config, 0, "abd")
