@@ -19,6 +19,8 @@ from typing import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up chatter off the progress display
 
+import numpy as np  # noqa: E402
+
 from . import plots, provenance, results  # noqa: E402
 from .config import RunConfig, Study, Variant  # noqa: E402
 from .data import Dataset, encode_labels, load_dataset, split_validation, validation_count  # noqa: E402
@@ -129,6 +131,9 @@ def run_one(study: str, variant: Variant, seed: int, folder: Path, data: Dataset
         "epochs_run": len(search["loss"]), "retrain_epochs": len(retrain["loss"]) if retrain else 0,
         "diverged_epoch": diverged,
         "train_examples": len(x_train), "validation_examples": len(x_val), "test_examples": len(data.x_test),
+        # Label counts let the report state the trivial baselines (majority class, random guessing).
+        "train_label_counts": np.bincount(data.y_train, minlength=data.num_classes).tolist(),
+        "test_label_counts": np.bincount(data.y_test, minlength=data.num_classes).tolist(),
         "wall_time_s": round(time.time() - start_time, 2),
         "run_key": key, "config_fingerprint": config.fingerprint(),
     }
