@@ -5,9 +5,9 @@ BIN    := $(VENV)/bin
 # Folder of Keras-format .npz files for machines without internet (else $$NNLAB_DATA_DIR or Keras' cache).
 DATA_DIR ?=
 DATA_OPT := $(if $(DATA_DIR),--data-dir $(DATA_DIR))
-STUDIES  := $(shell grep -v '^\#' experiments/all.txt)
+SUITE    ?= experiments/chapter3.yaml
 
-.PHONY: install quickstart test smoke all-experiments clean
+.PHONY: install quickstart test smoke-report all-experiments clean
 
 $(BIN)/nnlab: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,13 @@ quickstart: install  ## a small study on the bundled sample, no download
 test: install  ## unit tests plus smoke runs on tiny subsets
 	$(BIN)/pytest -q
 
-smoke: install  ## every shipped study on 300 examples for 2 epochs
-	$(BIN)/nnlab run $(STUDIES) $(DATA_OPT) --results results-smoke --subset 300 --epochs 2
+smoke-report: install  ## the whole suite on 300 examples for 2 epochs, then its report (a few minutes)
+	$(BIN)/nnlab suite $(SUITE) $(DATA_OPT) --results results-smoke --subset 300 --epochs 2
+	$(BIN)/nnlab report --results results-smoke
 
-all-experiments: install  ## every study in experiments/all.txt on the full data
-	$(BIN)/nnlab run $(STUDIES) $(DATA_OPT) --results results
+all-experiments: install  ## every study of the suite on the full data, 3 seeds each, then the report
+	$(BIN)/nnlab suite $(SUITE) $(DATA_OPT) --results results
+	$(BIN)/nnlab report --results results
 
 clean:
 	rm -rf results-smoke .pytest_cache

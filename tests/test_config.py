@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from conftest import BASE, CONFIGS
-from nnlab.config import ACTIVATIONS, OPTIMIZER_PARAMS, load_study
+from nnlab.config import ACTIVATIONS, OPTIMIZER_PARAMS, load_study, load_suite
 from nnlab.errors import ConfigError
 
 
@@ -126,9 +126,12 @@ def test_empty_grid_and_missing_file_are_refused(write_config, tmp_path):
         load_study(tmp_path / "missing.yaml")
 
 
-def test_every_shipped_config_is_valid():
+def test_every_shipped_config_and_suite_is_valid():
     for path in sorted(CONFIGS.glob("*.yaml")):
         assert load_study(path).variants, path
+    for path in sorted((CONFIGS.parent / "experiments").glob("*.yaml")):
+        suite, studies = load_suite(path)
+        assert len(studies) == len(suite.studies) and all(s.seeds == suite.seed_list for s in studies)
 
 
 def test_the_fingerprint_changes_with_what_changes_the_numbers(write_config):

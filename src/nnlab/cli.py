@@ -12,6 +12,15 @@ from .config import load_study
 from .errors import NnlabError
 
 CONFIG = click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+RESULTS = click.option("--results", "results_dir", default="results", show_default=True,
+                       type=click.Path(file_okay=False, path_type=Path), help="Folder the run folders go in.")
+DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False), envvar="NNLAB_DATA_DIR", show_envvar=True,
+                        help="Folder holding Keras-format imdb.npz, reuters.npz, mnist.npz. "
+                             "Default: Keras' cache (~/.keras/datasets), downloading if needed.")
+SUBSET = click.option("--subset", type=click.IntRange(min=1),
+                      help="Keep only the first N train and N test examples (smoke runs).")
+EPOCHS = click.option("--epochs", type=click.IntRange(min=1), help="Override the epochs of every variant.")
+FORCE = click.option("--force", is_flag=True, help="Re-run runs that already have complete results.")
 
 
 def _overrides(subset: int | None, epochs: int | None, seeds: int | None = None) -> dict:
@@ -40,15 +49,12 @@ def main():
 
 @main.command()
 @CONFIG
-@click.option("--results", "results_dir", default="results", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Folder the run folders go in.")
-@click.option("--data-dir", type=click.Path(file_okay=False), envvar="NNLAB_DATA_DIR", show_envvar=True,
-              help="Folder holding Keras-format imdb.npz, reuters.npz, mnist.npz. "
-                   "Default: Keras' cache (~/.keras/datasets), downloading if needed.")
-@click.option("--subset", type=click.IntRange(min=1), help="Keep only the first N train and N test examples (smoke runs).")
-@click.option("--epochs", type=click.IntRange(min=1), help="Override the epochs of every variant.")
+@RESULTS
+@DATA_DIR
+@SUBSET
+@EPOCHS
 @click.option("--seeds", type=click.IntRange(min=1), help="Run every variant with seeds 0..N-1 instead of the config's seeds.")
-@click.option("--force", is_flag=True, help="Re-run runs that already have complete results.")
+@FORCE
 def run(configs, results_dir, data_dir, subset, epochs, seeds, force):
     """Run every variant of each study CONFIG: train with validation, pick the best epoch,
     retrain on the full training set, test, and write results.
@@ -56,6 +62,10 @@ def run(configs, results_dir, data_dir, subset, epochs, seeds, force):
     Finished runs are skipped, so running the same command again after a crash or Ctrl-C
     resumes where it stopped. Exits non-zero if any run failed or diverged."""
     studies = _load_all(configs, _overrides(subset, epochs, seeds))  # every config is checked before any training
+    _run_studies(studies, results_dir, data_dir, force)
+
+
+def _run_studies(studies, results_dir: Path, data_dir, force: bool) -> None:
     from .data import dataset_file
     from .results import check_writable
     from .runner import NOT_OK, run_study  # TensorFlow loads only once there is something to train
@@ -66,8 +76,9 @@ def run(configs, results_dir, data_dir, subset, epochs, seeds, force):
             for spec in {v.config.dataset for v in study.variants}:
                 dataset_file(spec.name, data_dir, spec.sample)
         problems = []
-        for study in studies:
-            click.echo(f"== {study.name}: {len(study.variants)} variants x {len(study.seeds)} seeds ({study.path})")
+        for i, study in enumerate(studies, 1):
+            click.echo(f"== study {i}/{len(studies)} {study.name}: {len(study.variants)} variants x "
+                       f"{len(study.seeds)} seeds ({study.path})")
             outcomes = run_study(study, results_dir, data_dir=data_dir, force=force, echo=click.echo)
             _print_table(outcomes)
             click.echo(f"results: {results_dir / study.name}")
@@ -76,6 +87,41 @@ def run(configs, results_dir, data_dir, subset, epochs, seeds, force):
         raise click.ClickException(str(exc)) from None
     if problems:
         raise click.ClickException(f"{len(problems)} run(s) did not finish ok:\n  " + "\n  ".join(problems))
+
+
+@main.command()
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@RESULTS
+@DATA_DIR
+@SUBSET
+@EPOCHS
+@FORCE
+def suite(manifest, results_dir, data_dir, subset, epochs, force):
+    """Run every study of a suite MANIFEST (experiments/*.yaml) with the suite's seeds.
+
+    Like `run`, it skips finished runs, so re-running after an interruption resumes."""
+    from .config import load_suite
+
+    try:
+        spec, studies = load_suite(manifest, _overrides(subset, epochs))
+    except NnlabError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"suite {spec.name}: {len(studies)} studies, seeds {spec.seed_list}, "
+               f"{sum(len(s.variants) for s in studies) * len(spec.seed_list)} runs")
+    _run_studies(studies, results_dir, data_dir, force)
+
+
+@main.command()
+@RESULTS
+def report(results_dir):
+    """Write report.md and a self-contained report.html from every run under the results folder."""
+    from .report import build
+
+    try:
+        md_path, html_path = build(results_dir)
+    except NnlabError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {md_path} and {html_path}")
 
 
 @main.command()

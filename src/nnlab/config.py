@@ -304,15 +304,15 @@ def _validate(data: dict[str, Any], path: Path, vid: str) -> RunConfig:
         return RunConfig.model_validate(data)
     except ValidationError as exc:
         where = f"variant '{vid}': " if vid != "default" else ""
-        lines = [f"{path}: {where}{_describe(err)}" for err in exc.errors()]
+        lines = [f"{path}: {where}{_describe(err, RunConfig)}" for err in exc.errors()]
         raise ConfigError("\n".join(lines)) from None
 
 
-def _describe(err: dict[str, Any]) -> str:
+def _describe(err: dict[str, Any], root: type[BaseModel]) -> str:
     loc = [str(p) for p in err["loc"] if not str(p).startswith(("function-after", "int", "float", "list"))]
     key = ".".join(loc) or "(top level)"
     if err["type"] == "extra_forbidden":
-        allowed = _fields_at(loc[:-1])
+        allowed = _fields_at(root, loc[:-1])
         return f"{key}: unknown key{_did_you_mean(loc[-1], allowed)}; allowed here: {', '.join(allowed)}"
     if err["type"] == "missing":
         return f"{key}: required key is missing"
@@ -322,8 +322,7 @@ def _describe(err: dict[str, Any]) -> str:
     return f"{key}: {msg}{shown}"
 
 
-def _fields_at(loc: list[str]) -> list[str]:
-    model: type[BaseModel] = RunConfig
+def _fields_at(model: type[BaseModel], loc: list[str]) -> list[str]:
     for part in loc:
         ann = model.model_fields[part].annotation
         model = next((a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)), ann)
@@ -333,3 +332,30 @@ def _fields_at(loc: list[str]) -> list[str]:
 def _did_you_mean(word: str, choices: Any) -> str:
     close = difflib.get_close_matches(str(word), list(choices), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# --- suites ------------------------------------------------------------------------------------
+
+class SuiteConfig(_Strict):
+    """A manifest of studies run together with the same seeds: what `make all-experiments` runs."""
+
+    name: str
+    description: str = ""
+    seeds: Union[StrictInt, list[StrictInt]] = Field(description="a count N (seeds 0..N-1) or a list")
+    studies: list[str] = Field(min_length=1, description="config paths, relative to the manifest")
+
+    @property
+    def seed_list(self) -> list[int]:
+        return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
+
+
+def load_suite(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[SuiteConfig, list[Study]]:
+    path = Path(path)
+    try:
+        suite = SuiteConfig.model_validate(_read_yaml(path))
+    except ValidationError as exc:
+        raise ConfigError("\n".join(f"{path}: {_describe(err, SuiteConfig)}" for err in exc.errors())) from None
+    if isinstance(suite.seeds, int) and suite.seeds <= 0 or suite.seeds == []:
+        raise ConfigError(f"{path}: seeds: give a positive count or a non-empty list, got {suite.seeds}")
+    overrides = {"seeds": suite.seed_list, **(overrides or {})}
+    return suite, [load_study(path.parent / study, overrides) for study in suite.studies]

@@ -33,9 +33,10 @@ def learning_curves(history: dict[str, list[float]], best: int | None, title: st
     return fig
 
 
-def validation_overlay(histories: dict[str, dict[str, list[float]]], best: dict[str, int], title: str):
+def validation_overlay(histories: dict[str, dict[str, list[float]]], best: dict[str, int], title: str,
+                       colors: dict[str, str] | None = None):
     """Validation loss and accuracy of every variant (first seed) on shared axes."""
-    colors = variant_colors(list(histories))
+    colors = colors or variant_colors(list(histories))
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, metric in zip(axes, ("val_loss", "val_accuracy")):
         for variant, history in histories.items():
@@ -50,4 +51,63 @@ def validation_overlay(histories: dict[str, dict[str, list[float]]], best: dict[
     axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, title="variant (● best epoch)")
     fig.suptitle(title)
     fig.tight_layout()
+    return fig
+
+
+def test_accuracy_bars(names: list[str], means: list[float], sds: list[float | None], counts: list[int],
+                       colors: dict[str, str], baseline: str, references: dict[str, float], title: str):
+    """Mean test accuracy per variant with ±1 sd error bars. The axis is zoomed on the variants, so
+    trivial baselines far below are named in the caption rather than drawn."""
+    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(names) + 2), 4.2))
+    x = list(range(len(names)))
+    errors = [sd or 0.0 for sd in sds]
+    ax.bar(x, means, yerr=errors, width=0.6, capsize=4, color=[colors[n] for n in names],
+           edgecolor=["black" if n == baseline else "none" for n in names], linewidth=1.5)
+    low = max(0.0, min(m - e for m, e in zip(means, errors)) - 0.05)
+    high = min(1.0, max(m + e for m, e in zip(means, errors)) + 0.04)
+    ax.set_ylim(low, high + 0.25 * (high - low))  # headroom for the labels
+    for i, (m, sd, n) in enumerate(zip(means, sds, counts)):
+        ax.annotate(f"{m:.3f}" + (f" ±{sd:.3f}" if sd else "") + f"\nn={n}", (i, m + (sd or 0)),
+                    xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize=8)
+    below = []
+    for k, (label, value) in enumerate(references.items()):
+        if value >= low:
+            ax.axhline(value, color="grey", ls=("--", ":")[k % 2], lw=1, label=f"{label} ({value:.3f})")
+        else:
+            below.append(f"{label} {value:.3f}")
+    ax.set_xticks(x, [f"{n}\n(baseline)" if n == baseline else n for n in names], fontsize=8)
+    ax.set(ylabel="test accuracy (fraction correct)", title=title)
+    if below:
+        ax.set_xlabel("below the axis: " + ", ".join(below), fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def learning_curve_grid(histories: dict[str, list[tuple[dict, int | None]]], colors: dict[str, str], title: str):
+    """One panel per variant: training (dashed) and validation (solid) loss of every seed, best epochs dotted."""
+    names = list(histories)
+    cols = min(3, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False, sharey=True)
+    for ax, name in zip(axes.flat, names):
+        for history, best in histories[name]:
+            epochs = range(1, len(history["loss"]) + 1)
+            ax.plot(epochs, history["loss"], "--", color=colors[name], alpha=0.6, lw=1)
+            ax.plot(epochs, history["val_loss"], "-", color=colors[name], lw=1.5)
+            if best:
+                ax.axvline(best, color=colors[name], ls=":", lw=1)
+        ax.set(title=name, xlabel="epoch", ylabel="loss")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    handles = [plt.Line2D([], [], color="black", ls="--", lw=1, label="training loss"),
+               plt.Line2D([], [], color="black", ls="-", lw=1.5, label="validation loss"),
+               plt.Line2D([], [], color="black", ls=":", lw=1, label="best epoch")]
+    fig.suptitle(title + " (one line per seed)")
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.legend(handles=handles, loc="lower center", fontsize=8, ncol=3)
     return fig

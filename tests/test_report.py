@@ -1,0 +1,126 @@
+"""The report is built from the run folders alone: its numbers follow the metrics files."""
+
+import base64
+import json
+import re
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import BASE
+from nnlab import report
+from nnlab.cli import main
+from nnlab.config import load_suite
+from nnlab.errors import ConfigError, NnlabError
+from nnlab.stats import compare
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A tiny two-variant study, two seeds each, run once for all tests here."""
+    root = tmp_path_factory.mktemp("report")
+    config = root / "tiny.yaml"
+    config.write_text(BASE + "seeds: [0, 1]\nbaseline: units-8\ngrid: {model.units: [4, 8]}\n")
+    result = CliRunner().invoke(main, ["run", str(config), "--results", str(root / "results")])
+    assert result.exit_code == 0, result.output
+    return root / "results"
+
+
+@pytest.fixture
+def results_copy(finished, tmp_path):
+    target = tmp_path / "results"
+    shutil.copytree(finished, target)
+    return target
+
+
+def metrics(root, variant, seed):
+    return json.loads((root / "tiny" / variant / f"seed-{seed}" / "metrics.json").read_text())
+
+
+def table_row(text: str, variant: str) -> list[str]:
+    row = next(line for line in text.splitlines() if line.startswith(f"| {variant} ") or line.startswith(f"| **{variant}**"))
+    return [cell.strip() for cell in row.strip("|").split("|")]
+
+
+def test_the_table_shows_mean_and_sd_over_seeds_from_the_metrics_files(results_copy):
+    md, _ = report.build(results_copy)
+    text = md.read_text()
+    accs = [metrics(results_copy, "units-4", s)["test_accuracy"] for s in (0, 1)]
+    mean = sum(accs) / 2
+    sd = abs(accs[0] - accs[1]) / 2 ** 0.5
+    row = table_row(text, "units-4")
+    assert row[5] == f"{mean:.4f} ± {sd:.4f}" and row[6] == "2/2"
+    assert table_row(text, "units-8")[0] == "**units-8** (baseline)"
+
+
+def test_editing_a_metrics_file_changes_the_report(results_copy):
+    path = results_copy / "tiny" / "units-4" / "seed-0" / "metrics.json"
+    data = json.loads(path.read_text())
+    data["test_accuracy"] = 0.123456
+    path.write_text(json.dumps(data))
+    md, _ = report.build(results_copy)
+    other = metrics(results_copy, "units-4", 1)["test_accuracy"]
+    assert table_row(md.read_text(), "units-4")[5].startswith(f"{(0.123456 + other) / 2:.4f}")
+
+
+def test_each_variant_gets_a_generated_comparison_with_the_baseline(results_copy):
+    text = report.build(results_copy)[0].read_text()
+    sentence = next(line for line in text.splitlines() if line.startswith("- **units-4** vs units-8"))
+    assert "95% CI" in sentence and "Welch's two-sample t-test over seeds" in sentence
+    assert sentence.endswith("seed noise.")
+
+
+def test_the_front_page_counts_runs_and_names_the_environment_and_trivial_baselines(results_copy):
+    text = report.build(results_copy)[0].read_text()
+    assert "- Runs: 4 (4 ok)" in text and "- Variants: 2; seeds: 0, 1" in text
+    assert "| tiny | units-" in text and "TensorFlow:" in text
+    counts = metrics(results_copy, "units-4", 0)
+    train, test = counts["train_label_counts"], counts["test_label_counts"]
+    majority = test[train.index(max(train))] / sum(test)
+    assert f"majority class {majority:.4f}" in text
+
+
+def test_the_html_page_is_self_contained_with_every_image(results_copy):
+    md, html = report.build(results_copy)
+    linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md.read_text())
+    assert len(linked) == 3 and all((results_copy / p).is_file() for p in linked)
+    page = html.read_text()
+    images = re.findall(r'<img[^>]*src="data:image/png;base64,([^"]+)"', page)
+    assert len(images) == len(linked)
+    assert all(base64.b64decode(data).startswith(b"\x89PNG") for data in images)
+    assert "<table>" in page and 'src="report_assets' not in page
+
+
+def test_failed_runs_are_shown_not_hidden(results_copy):
+    run = results_copy / "tiny" / "units-4" / "seed-1"
+    data = json.loads((run / "metrics.json").read_text())
+    data.update(status="diverged", diverged_epoch=2, test_accuracy=None, best_epoch=None)
+    (run / "metrics.json").write_text(json.dumps(data))
+    text = report.build(results_copy)[0].read_text()
+    assert "- Runs: 4 (3 ok, 1 diverged)" in text
+    assert "units-4 seed 1: diverged at epoch 2" in text
+    assert table_row(text, "units-4")[6] == "1/2"
+    assert "With one seed on a side" in text
+
+
+def test_an_empty_results_folder_is_an_error(tmp_path):
+    with pytest.raises(NnlabError, match="holds no finished runs"):
+        report.build(tmp_path)
+
+
+def test_the_comparison_interval_separates_real_differences_from_noise():
+    clear = compare([0.90, 0.91, 0.905], [0.80, 0.81, 0.805])
+    assert clear.distinguishable and clear.low > 0
+    noisy = compare([0.80, 0.82, 0.78], [0.81, 0.79, 0.80])
+    assert noisy.distinguishable is False and noisy.low < 0 < noisy.high
+    assert compare([0.8], [0.7]).low is None
+
+
+def test_the_suite_manifest_runs_its_studies_with_its_seeds(tmp_path, write_config):
+    write_config(BASE, "a.yaml")
+    manifest = write_config("name: s\nseeds: 2\nstudies: [a.yaml]\n", "suite.yaml")
+    suite, studies = load_suite(manifest)
+    assert suite.seed_list == [0, 1] and studies[0].seeds == [0, 1]
+    with pytest.raises(ConfigError, match=r"studie: unknown key \(did you mean 'studies'\?\)"):
+        load_suite(write_config("name: s\nseeds: 2\nstudie: [a.yaml]\n", "bad.yaml"))
