@@ -171,8 +171,9 @@ class RunConfig(_Strict):
         return self
 
     def fingerprint(self) -> str:
-        """Hash of what decides a run's numbers (name, description and seeds list excluded)."""
-        data = self.model_dump(mode="json", exclude={"name", "description", "seeds", "baseline"})
+        """Hash of what decides a run's numbers (name, description and seeds list excluded).
+        Values left at their defaults are left out, so adding an option later keeps old runs valid."""
+        data = self.model_dump(mode="json", exclude_defaults=True, exclude={"name", "description", "seeds", "baseline"})
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 

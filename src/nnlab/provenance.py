@@ -11,7 +11,8 @@ from pathlib import Path
 from . import __version__
 
 # Bump when a change to the code alters what a run computes for the same config and seed
-# (training loop, data transform, selection rule): finished runs then no longer count as done.
+# (training loop, data transform, selection rule, a default value in config.py): finished runs
+# then no longer count as done.
 RUN_FORMAT = 1
 
 
