@@ -35,7 +35,8 @@ def test_quickstart_runs_on_the_bundled_sample_and_writes_every_result(tmp_path)
         assert 0.0 <= metrics["test_accuracy"] <= 1.0
         assert (metrics["train_examples"], metrics["validation_examples"], metrics["test_examples"]) == (380, 100, 120)
         history = json.loads((run / "search_history.json").read_text())
-        assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"} and len(history["loss"]) == 3
+        assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"}
+        assert len(history["loss"]) == 3 and history["learning_rate"] == pytest.approx([0.001] * 3)
     summary = json.loads((study / "summary.json").read_text())
     assert [row["variant"] for row in summary] == ["units-16", "units-64"]
     assert (study / "summary.csv").is_file() and (study / "val_curves.png").stat().st_size > 10_000

@@ -73,7 +73,7 @@ def _run_studies(studies, results_dir: Path, data_dir, force: bool) -> None:
     try:
         check_writable(results_dir)
         for study in studies:  # a missing dataset of the last study must not wait for the first to train
-            for spec in {v.config.dataset for v in study.variants}:
+            for spec in {v.config.dataset for v in study.variants if v.config.kind == "train"}:
                 dataset_file(spec.name, data_dir, spec.sample)
         problems = []
         for i, study in enumerate(studies, 1):
@@ -183,7 +183,7 @@ def _print_table(outcomes) -> None:
     click.echo(f"{'variant':<24} {'seed':>4} {'status':>8} {'best epoch':>10} {'val acc':>8} {'test acc':>8} {'test loss':>9}")
     for o in outcomes:
         m = o.metrics or {}
-        if o.status != "ok":
+        if o.status != "ok" or "best_epoch" not in m:
             click.echo(f"{o.variant:<24} {o.seed:>4} {o.status:>8}")
             continue
         click.echo(f"{o.variant:<24} {o.seed:>4} {o.status:>8} {m['best_epoch']:>10} {m['best_val_accuracy']:>8.4f} "

@@ -47,6 +47,12 @@ OPTIMIZER_PARAMS: dict[str, tuple[str, ...]] = {
     "nadam": _COMMON_OPT + ("beta_1", "beta_2", "epsilon"),
 }
 HISTORY_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+INITIALIZERS = (
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
+    "random_normal", "random_uniform", "truncated_normal", "orthogonal", "zeros", "ones",
+)
+SCHEDULES = ("exponential_decay", "inverse_time_decay", "piecewise_constant", "cosine_decay")
+Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]
 
 Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
 Loss = Literal[LOSSES]  # type: ignore[valid-type]
@@ -88,8 +94,10 @@ class ValidationSpec(_Strict):
 class ModelSpec(_Strict):
     hidden_layers: StrictInt = Field(2, ge=0)
     units: Union[StrictInt, list[StrictInt]] = 64
-    activation: Activation = "relu"
+    activation: Union[Activation, list[Activation]] = "relu"
     output_activation: Activation | None = Field(None, description="default follows dataset and loss")
+    kernel_initializer: Initializer = "glorot_uniform"
+    bias_initializer: Initializer = "zeros"
 
     @model_validator(mode="after")
     def _units(self) -> "ModelSpec":
@@ -100,11 +108,44 @@ class ModelSpec(_Strict):
             raise ValueError(
                 f"units lists {len(self.units)} widths but hidden_layers is {self.hidden_layers}"
             )
+        if isinstance(self.activation, list) and len(self.activation) != self.hidden_layers:
+            raise ValueError(
+                f"activation lists {len(self.activation)} functions but hidden_layers is {self.hidden_layers}")
         return self
 
     @property
     def widths(self) -> list[int]:
         return list(self.units) if isinstance(self.units, list) else [self.units] * self.hidden_layers
+
+    @property
+    def activations(self) -> list[str]:
+        return list(self.activation) if isinstance(self.activation, list) else [self.activation] * self.hidden_layers
+
+
+class ScheduleSpec(_Strict):
+    """A Keras learning-rate schedule; the optimizer's learning_rate is where it starts.
+    Steps are counted in epochs by default (unit: epoch), converted to Keras' batch steps at build."""
+
+    name: Literal[SCHEDULES]  # type: ignore[valid-type]
+    unit: Literal["epoch", "step"] = "epoch"
+    decay_steps: float | None = Field(None, gt=0, description="exponential, inverse_time, cosine")
+    decay_rate: float | None = Field(None, gt=0, description="exponential, inverse_time")
+    staircase: bool = False
+    alpha: float = Field(0.0, ge=0, le=1, description="cosine: final fraction of the learning rate")
+    boundaries: list[float] | None = Field(None, description="piecewise_constant: where the rate changes")
+    values: list[float] | None = Field(None, description="piecewise_constant: one more rate than boundaries")
+
+    @model_validator(mode="after")
+    def _needs(self) -> "ScheduleSpec":
+        required = {"exponential_decay": ("decay_steps", "decay_rate"), "inverse_time_decay": ("decay_steps", "decay_rate"),
+                    "cosine_decay": ("decay_steps",), "piecewise_constant": ("boundaries", "values")}[self.name]
+        missing = [k for k in required if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"schedule {self.name} needs {', '.join(missing)}")
+        if self.name == "piecewise_constant" and len(self.values) != len(self.boundaries) + 1:
+            raise ValueError(f"piecewise_constant needs one more value than boundaries, got "
+                             f"{len(self.values)} values and {len(self.boundaries)} boundaries")
+        return self
 
 
 class OptimizerSpec(BaseModel):
@@ -112,6 +153,7 @@ class OptimizerSpec(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
     name: Literal[tuple(OPTIMIZER_PARAMS)] = "rmsprop"  # type: ignore[valid-type]
+    schedule: ScheduleSpec | None = None
 
     @model_validator(mode="after")
     def _params(self) -> "OptimizerSpec":
@@ -138,11 +180,27 @@ class SelectionSpec(_Strict):
     mode: Literal["min", "max"] = "min"
 
 
-class RunConfig(_Strict):
-    """Everything that determines one training run, except the seed."""
+class _StudyBase(_Strict):
+    """What every study kind has: a name, seeds, and a baseline variant."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
+    seeds: list[StrictInt] = Field(default=[0], min_length=1)
+    baseline: str | None = Field(None, description="id of the variant others are compared with")
+
+    def fingerprint(self) -> str:
+        """Hash of what decides a run's numbers (name, description and seeds list excluded).
+        Values left at their defaults are left out, so adding an option later keeps old runs valid."""
+        data = self.model_dump(mode="json", exclude_defaults=True, exclude={"name", "description", "seeds", "baseline"})
+        if self.kind != "train":  # train runs were keyed before other kinds existed
+            data["kind"] = self.kind
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class RunConfig(_StudyBase):
+    """Everything that determines one training run, except the seed."""
+
+    kind: Literal["train"] = "train"
     dataset: DatasetSpec
     validation: ValidationSpec
     model: ModelSpec = ModelSpec()
@@ -151,8 +209,6 @@ class RunConfig(_Strict):
     epochs: StrictInt = Field(gt=0)
     batch_size: StrictInt = Field(gt=0)
     selection: SelectionSpec = SelectionSpec()
-    seeds: list[StrictInt] = Field(default=[0], min_length=1)
-    baseline: str | None = Field(None, description="id of the variant others are compared with")
 
     @model_validator(mode="after")
     def _loss_fits_dataset(self) -> "RunConfig":
@@ -170,18 +226,62 @@ class RunConfig(_Strict):
             raise ValueError(f"seeds must not repeat, got {self.seeds}")
         return self
 
-    def fingerprint(self) -> str:
-        """Hash of what decides a run's numbers (name, description and seeds list excluded).
-        Values left at their defaults are left out, so adding an option later keeps old runs valid."""
-        data = self.model_dump(mode="json", exclude_defaults=True, exclude={"name", "description", "seeds", "baseline"})
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class XorModel(_Strict):
+    units: StrictInt = Field(2, gt=0)
+    activation: Activation = "relu"
+    kernel_initializer: Initializer = "glorot_uniform"
+    bias_initializer: Initializer = "zeros"
+
+
+class XorConfig(_StudyBase):
+    """The 2-H-1 network on the four XOR points, trained full-batch many times from different seeds."""
+
+    kind: Literal["xor"]
+    model: XorModel = XorModel()
+    learning_rate: float = Field(0.01, gt=0)
+    steps: StrictInt = Field(10000, gt=0, description="full-batch SGD steps on MSE")
+    repeats: StrictInt = Field(100, gt=0, description="independent initialisations drawn from each seed")
+
+
+class LrDecayConfig(_StudyBase):
+    """Gradient descent on (w - target)^2 with lr = learning_rate * decay_rate^epoch."""
+
+    kind: Literal["lr_decay_demo"]
+    w0: float = 5.0
+    target: float = -1.0
+    learning_rate: float = Field(0.2, gt=0)
+    decay_rate: float = Field(0.99, gt=0, le=1)
+    epochs: StrictInt = Field(40, gt=0)
+
+
+class GalleryConfig(_StudyBase):
+    """Each activation and its derivative (by automatic differentiation) over an interval."""
+
+    kind: Literal["activation_gallery"]
+    activations: list[Activation] = Field(min_length=1)
+    x_min: float = -5.0
+    x_max: float = 5.0
+    points: StrictInt = Field(1001, ge=3)
+
+    @model_validator(mode="after")
+    def _interval(self) -> "GalleryConfig":
+        if self.x_min >= self.x_max:
+            raise ValueError(f"x_min must be below x_max, got {self.x_min} >= {self.x_max}")
+        return self
+
+
+KINDS: dict[str, type[_StudyBase]] = {"train": RunConfig, "xor": XorConfig, "lr_decay_demo": LrDecayConfig,
+                                       "activation_gallery": GalleryConfig}
+AnyConfig = Union[RunConfig, XorConfig, LrDecayConfig, GalleryConfig]
 
 
 @dataclass(frozen=True)
 class Variant:
     id: str
     overrides: dict[str, Any]
-    config: RunConfig
+    config: AnyConfig
 
 
 @dataclass(frozen=True)
@@ -300,17 +400,35 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any, path: Path, vid: str
     node[parts[-1]] = value
 
 
-def _validate(data: dict[str, Any], path: Path, vid: str) -> RunConfig:
+def _validate(data: dict[str, Any], path: Path, vid: str) -> AnyConfig:
+    where = f"variant '{vid}': " if vid != "default" else ""
+    kind = data.get("kind", "train")
+    if kind not in KINDS:
+        raise ConfigError(f"{path}: {where}kind: '{kind}' is not a study kind{_did_you_mean(kind, KINDS)}; "
+                          f"allowed: {', '.join(KINDS)}")
+    schema = KINDS[kind]
     try:
-        return RunConfig.model_validate(data)
+        return schema.model_validate(data)
     except ValidationError as exc:
-        where = f"variant '{vid}': " if vid != "default" else ""
-        lines = [f"{path}: {where}{_describe(err, RunConfig)}" for err in exc.errors()]
+        lines = [f"{path}: {where}{line}" for line in _errors(exc, schema)]
         raise ConfigError("\n".join(lines)) from None
 
 
+# Pydantic names the union member an error came from ("literal[...]", "list[...]", "int"): not a key.
+_TYPE_TAG = re.compile(r"^([a-z-]+\[.*\]|int|float|str|bool|list|dict|none|[A-Z]\w*)$")
+
+
+def _errors(exc: ValidationError, root: type[BaseModel]) -> list[str]:
+    """One message per key: a union (int or list, say) reports each member's complaint; keep the first."""
+    seen: dict[str, str] = {}
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"] if not _TYPE_TAG.match(str(p)))
+        seen.setdefault(key, _describe(err, root))
+    return list(seen.values())
+
+
 def _describe(err: dict[str, Any], root: type[BaseModel]) -> str:
-    loc = [str(p) for p in err["loc"] if not str(p).startswith(("function-after", "int", "float", "list"))]
+    loc = [str(p) for p in err["loc"] if not _TYPE_TAG.match(str(p))]
     key = ".".join(loc) or "(top level)"
     if err["type"] == "extra_forbidden":
         allowed = _fields_at(root, loc[:-1])
@@ -355,7 +473,7 @@ def load_suite(path: str | Path, overrides: dict[str, Any] | None = None) -> tup
     try:
         suite = SuiteConfig.model_validate(_read_yaml(path))
     except ValidationError as exc:
-        raise ConfigError("\n".join(f"{path}: {_describe(err, SuiteConfig)}" for err in exc.errors())) from None
+        raise ConfigError("\n".join(f"{path}: {line}" for line in _errors(exc, SuiteConfig))) from None
     if isinstance(suite.seeds, int) and suite.seeds <= 0 or suite.seeds == []:
         raise ConfigError(f"{path}: seeds: give a positive count or a non-empty list, got {suite.seeds}")
     overrides = {"seeds": suite.seed_list, **(overrides or {})}

@@ -16,8 +16,11 @@ def variant_colors(variants: list[str]) -> dict[str, str]:
 
 
 def learning_curves(history: dict[str, list[float]], best: int | None, title: str):
+    """Loss and accuracy, training vs validation; a third panel with the learning rate when it changes."""
     epochs = range(1, len(history["loss"]) + 1)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    rates = history.get("learning_rate", [])
+    show_rate = len(set(rates)) > 1
+    fig, axes = plt.subplots(1, 3 if show_rate else 2, figsize=(15 if show_rate else 10, 4))
     for ax, metric in zip(axes, ("loss", "accuracy")):
         ax.plot(epochs, history[metric], "o-", ms=3, label=f"training {metric}")
         if f"val_{metric}" in history:
@@ -28,6 +31,11 @@ def learning_curves(history: dict[str, list[float]], best: int | None, title: st
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8)
+    if show_rate:
+        axes[2].plot(epochs, rates, "o-", ms=3, color="tab:green")
+        axes[2].set(xlabel="epoch", ylabel="learning rate", title="Learning rate (at the epoch's start)")
+        axes[2].xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes[2].grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -110,4 +118,70 @@ def learning_curve_grid(histories: dict[str, list[tuple[dict, int | None]]], col
     fig.suptitle(title + " (one line per seed)")
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.legend(handles=handles, loc="lower center", fontsize=8, ncol=3)
+    return fig
+
+
+def rate_bars(names: list[str], series: dict[str, list[float]], colors: list[str], title: str, ylabel: str):
+    """Grouped bars of rates (fractions of runs) per variant, e.g. XOR solved vs dead-unit rates."""
+    fig, ax = plt.subplots(figsize=(max(5, 1.3 * len(names) + 2), 4))
+    width = 0.8 / len(series)
+    for k, ((label, values), color) in enumerate(zip(series.items(), colors)):
+        xs = [i + (k - (len(series) - 1) / 2) * width for i in range(len(names))]
+        bars = ax.bar(xs, values, width=width, color=color, label=label)
+        ax.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=7, padding=2)
+    ax.set_xticks(range(len(names)), names, fontsize=8, rotation=15)
+    ax.set(ylabel=ylabel, title=title, ylim=(0, 1.12))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def xor_curves(steps: list[int], losses, solved, title: str):
+    """MSE of every repeat over training: solved runs in green, failed runs in red."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for i in range(losses.shape[1]):
+        ax.plot(steps, losses[:, i], color="tab:green" if solved[i] else "tab:red", alpha=0.25, lw=0.8)
+    ax.set_yscale("log")
+    ax.set(xlabel="full-batch SGD step", ylabel="training MSE (log scale)",
+           title=f"{title}: {int(solved.sum())} solved (green), {int((~solved).sum())} not (red)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def lr_decay_curves(runs: dict[str, list[dict]], title: str):
+    """w, loss and learning rate per epoch, one line per variant."""
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+    for k, (name, rows) in enumerate(runs.items()):
+        epochs = [r["epoch"] for r in rows]
+        for ax, key in zip(axes, ("w", "loss", "lr")):
+            ax.plot(epochs, [r[key] for r in rows], "o-", ms=2.5, label=name, color=f"C{k}")
+    for ax, label in zip(axes, ("w after the epoch's step", "loss (w - target)², log scale", "learning rate")):
+        ax.set(xlabel="epoch", ylabel=label)
+        ax.grid(alpha=0.3)
+    axes[1].set_yscale("log")
+    axes[2].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def activation_gallery(x, curves: dict[str, tuple], title: str):
+    """One panel per activation: the function (solid) and its derivative (dashed)."""
+    cols = min(4, len(curves))
+    rows = -(-len(curves) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.8 * rows), squeeze=False)
+    for ax, (name, (y, dy)) in zip(axes.flat, curves.items()):
+        ax.plot(x, y, color="tab:blue", label="f(x)")
+        ax.plot(x, dy, "--", color="tab:orange", label="f'(x)")
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.axvline(0, color="grey", lw=0.5)
+        ax.set(title=name, xlabel="x")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(curves):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle(f"{title}: activations and their derivatives (automatic differentiation)")
+    fig.tight_layout()
     return fig

@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up
 
 import numpy as np  # noqa: E402
 
-from . import plots, provenance, results  # noqa: E402
+from . import plots, provenance, results, teaching  # noqa: E402
 from .config import RunConfig, Study, Variant  # noqa: E402
 from .data import Dataset, encode_labels, load_dataset, split_validation, validation_count  # noqa: E402
 from .errors import NnlabError  # noqa: E402
@@ -50,6 +50,8 @@ def run_key(config: RunConfig, seed: int, dataset_sha256: str) -> str:
 def check_study(study: Study, data_dir: str | None) -> None:
     """Load each variant's data and size its validation split, so a bad value fails before training."""
     for variant in study.variants:
+        if variant.config.kind != "train":
+            continue
         data = load_dataset(variant.config.dataset, data_dir)
         try:
             validation_count(variant.config.validation, len(data.x_train), data.full_train_size)
@@ -74,8 +76,9 @@ def run_study(study: Study, root: Path, data_dir: str | None = None, force: bool
 def _run_guarded(study, variant, seed, root, data_dir, force, tag, echo) -> RunOutcome:
     """One run under its lock; an exception or divergence is recorded and the suite goes on."""
     folder = results.run_dir(root, study.name, variant.id, seed)
-    data = load_dataset(variant.config.dataset, data_dir)
-    key = run_key(variant.config, seed, data.source["sha256"])
+    train_kind = variant.config.kind == "train"
+    data = load_dataset(variant.config.dataset, data_dir) if train_kind else None
+    key = run_key(variant.config, seed, data.source["sha256"] if data else "no dataset")
     try:
         with results.run_lock(folder):
             done = None if force else results.completed_metrics(folder, key)
@@ -83,7 +86,10 @@ def _run_guarded(study, variant, seed, root, data_dir, force, tag, echo) -> RunO
                 echo(f"{tag}: already complete ({done['status']}), skipped (--force re-runs it)")
                 return RunOutcome(variant.id, seed, done["status"], done, skipped=True)
             echo(f"{tag}: starting")
-            metrics = run_one(study.name, variant, seed, folder, data, key, _epoch_printer(tag, echo))
+            if train_kind:
+                metrics = run_one(study.name, variant, seed, folder, data, key, _epoch_printer(tag, echo))
+            else:
+                metrics = run_teaching(study.name, variant, seed, folder, key)
     except results.RunLocked as exc:
         echo(f"{tag}: skipped: {exc}")
         return RunOutcome(variant.id, seed, "locked", None)
@@ -95,7 +101,9 @@ def _run_guarded(study, variant, seed, root, data_dir, force, tag, echo) -> RunO
             "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(), "when": provenance.now()})
         echo(f"{tag}: FAILED: {type(exc).__name__}: {exc} (traceback in {folder / results.FAILURE})")
         return RunOutcome(variant.id, seed, "failed", None)
-    if metrics["status"] == "diverged":
+    if not train_kind:
+        echo(f"{tag}: done ({metrics['wall_time_s']:.1f}s): {teaching.headline(variant.config.kind, metrics)}")
+    elif metrics["status"] == "diverged":
         echo(f"{tag}: DIVERGED at epoch {metrics['diverged_epoch']} (non-finite loss); not retrained")
     else:
         echo(f"{tag}: best epoch {metrics['best_epoch']}, test accuracy {metrics['test_accuracy']:.4f}, "
@@ -111,15 +119,15 @@ def run_one(study: str, variant: Variant, seed: int, folder: Path, data: Dataset
                                                       data.full_train_size)
     labels = lambda y: encode_labels(y, data.num_classes, config.loss)  # noqa: E731
 
-    _, search = train(config, seed, data.num_classes, x_train, labels(y_train), config.epochs,
-                      validation=(x_val, labels(y_val)), phase="search", report=report)
+    _, search, seconds = train(config, seed, data.num_classes, x_train, labels(y_train), config.epochs,
+                               validation=(x_val, labels(y_val)), phase="search", report=report)
     diverged = _first_non_finite(search["loss"])
     best, retrain, test = None, None, {"loss": None, "accuracy": None}
     if diverged is None:
         best = best_epoch(search, config.selection.metric, config.selection.mode)
         # A fresh model from the same seed, on train + validation, for exactly the chosen epochs.
-        model, retrain = train(config, seed, data.num_classes, data.x_train, labels(data.y_train), best,
-                               phase="retrain", report=report)
+        model, retrain, _ = train(config, seed, data.num_classes, data.x_train, labels(data.y_train), best,
+                                  phase="retrain", report=report)
         test = evaluate(model, data.x_test, labels(data.y_test), config.batch_size)
 
     metrics = {
@@ -135,23 +143,47 @@ def run_one(study: str, variant: Variant, seed: int, folder: Path, data: Dataset
         "train_label_counts": np.bincount(data.y_train, minlength=data.num_classes).tolist(),
         "test_label_counts": np.bincount(data.y_test, minlength=data.num_classes).tolist(),
         "wall_time_s": round(time.time() - start_time, 2),
+        "seconds_per_epoch": round(sum(seconds) / len(seconds), 3),
         "run_key": key, "config_fingerprint": config.fingerprint(),
     }
-    resolved = {"variant": variant.id, "seed": seed, "overrides": variant.overrides,
-                **config.model_dump(mode="json")}
-    results.write_yaml(folder / "config.yaml", resolved)
+    _write_config_and_provenance(folder, variant, seed, key, data.source, started)
     results.write_json(folder / "search_history.json", search)
     if retrain:
         results.write_json(folder / "retrain_history.json", retrain)
     fig = plots.learning_curves(search, best, f"{study} / {variant.id} / seed {seed}")
     results.save_figure(fig, folder / "curves.png")
     plots.plt.close(fig)
-    results.write_json(folder / "provenance.json", {
-        "run_key": key, "config_fingerprint": config.fingerprint(), "seed": seed, "config": resolved,
-        "dataset": data.source, "environment": _environment(), "started": started, "ended": provenance.now()})
     (folder / results.FAILURE).unlink(missing_ok=True)
     results.write_json(folder / results.METRICS, metrics)  # last: its presence marks the run complete
     return metrics
+
+
+def run_teaching(study: str, variant: Variant, seed: int, folder: Path, key: str) -> dict:
+    """A small problem of the course (XOR, LR decay, gallery): same files, same completeness rule."""
+    config = variant.config
+    started, start_time = provenance.now(), time.time()
+    found, figures = teaching.RUNNERS[config.kind](config, seed)
+    metrics = {"study": study, "variant": variant.id, "seed": seed, "kind": config.kind, "status": "ok", **found,
+               "wall_time_s": round(time.time() - start_time, 2), "run_key": key,
+               "config_fingerprint": config.fingerprint()}
+    _write_config_and_provenance(folder, variant, seed, key, None, started)
+    for name, fig in figures.items():
+        results.save_figure(fig, folder / name)
+        plots.plt.close(fig)
+    (folder / results.FAILURE).unlink(missing_ok=True)
+    results.write_json(folder / results.METRICS, metrics)  # last: its presence marks the run complete
+    return metrics
+
+
+def _write_config_and_provenance(folder: Path, variant: Variant, seed: int, key: str, source: dict | None,
+                                 started: str) -> dict:
+    resolved = {"variant": variant.id, "seed": seed, "overrides": variant.overrides,
+                **variant.config.model_dump(mode="json")}
+    results.write_yaml(folder / "config.yaml", resolved)
+    results.write_json(folder / "provenance.json", {
+        "run_key": key, "config_fingerprint": variant.config.fingerprint(), "seed": seed, "config": resolved,
+        "dataset": source, "environment": _environment(), "started": started, "ended": provenance.now()})
+    return resolved
 
 
 @functools.lru_cache(maxsize=1)
@@ -182,6 +214,9 @@ def write_study_outputs(study: Study, root: Path) -> None:
     if not rows:
         return
     study_dir = Path(root) / study.name
+    if study.variants[0].config.kind != "train":
+        results.write_json(study_dir / "summary.json", [{k: v for k, v in r.items() if not isinstance(v, (dict, list))} for r in rows])
+        return
     results.write_summary(study_dir, results.summary_rows(rows))
     if curves:
         fig = plots.validation_overlay(curves, best, f"{study.name}: validation curves (first seed)")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Callable
 
 import keras
+import math
+import time
+
 import numpy as np
 import tensorflow as tf
 
@@ -21,6 +24,27 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
+class _EpochRecord(keras.callbacks.Callback):
+    """Logs the learning rate in force during each epoch (into the history) and times each epoch
+    (kept apart: timings differ from run to run, the history must not)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        rate = optimizer.learning_rate
+        if callable(rate):  # a schedule: its value at the epoch's first step
+            rate = rate(optimizer.iterations)
+        self._rate = float(keras.ops.convert_to_numpy(rate))
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["learning_rate"] = self._rate
+        self.seconds.append(time.perf_counter() - self._start)
+
+
 class _Progress(keras.callbacks.Callback):
     def __init__(self, phase: str, epochs: int, report: EpochReporter):
         super().__init__()
@@ -32,17 +56,18 @@ class _Progress(keras.callbacks.Callback):
 
 def train(config: RunConfig, seed: int, num_classes: int, x: np.ndarray, y: np.ndarray, epochs: int,
           validation: tuple[np.ndarray, np.ndarray] | None = None, phase: str = "train",
-          report: EpochReporter | None = None) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Build a fresh model from the seed and fit it; return it with its per-epoch history."""
+          report: EpochReporter | None = None) -> tuple[keras.Model, dict[str, list[float]], list[float]]:
+    """Build a fresh model from the seed and fit it; return it, its per-epoch history and epoch times."""
     seed_everything(seed)
     model = build_model(config.model, x.shape[1], num_classes, config.loss)
-    compile_model(model, config.optimizer, config.loss, num_classes)
-    callbacks = [keras.callbacks.TerminateOnNaN()]
+    compile_model(model, config.optimizer, config.loss, num_classes, math.ceil(len(x) / config.batch_size))
+    record = _EpochRecord()
+    callbacks = [keras.callbacks.TerminateOnNaN(), record]
     if report:
         callbacks.append(_Progress(phase, epochs, report))
     history = model.fit(x, y, validation_data=validation, epochs=epochs, batch_size=config.batch_size,
                         shuffle=True, verbose=0, callbacks=callbacks)
-    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, record.seconds
 
 
 def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
