@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import BASE
@@ -146,3 +147,25 @@ def test_the_run_key_covers_config_seed_and_data(write_config):
     key = runner.run_key(variant.config, 0, "abc")
     assert key != runner.run_key(variant.config, 1, "abc")
     assert key != runner.run_key(variant.config, 0, "abd")
+
+
+def test_without_retrain_the_test_figures_come_from_the_best_epoch_weights(tmp_path, write_config):
+    config = write_config(BASE.replace("epochs: 2", "epochs: 4") + "retrain: false\n")
+    assert invoke("run", config, "--results", tmp_path).exit_code == 0
+    run = tmp_path / "tiny" / "default" / "seed-0"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["retrain_epochs"] == 0 and metrics["protocol"].startswith("best-epoch weights")
+    assert not (run / "retrain_history.json").exists()
+    # The kept weights are the best epoch's: re-evaluating them on validation gives its val_loss.
+    import keras
+    from nnlab.config import load_study
+    from nnlab.data import encode_labels, load_dataset, split_validation
+    from nnlab.training import train
+    cfg = load_study(config).variants[0].config
+    data = load_dataset(cfg.dataset)
+    x_tr, y_tr, x_val, y_val = split_validation(data.x_train, data.y_train, cfg.validation, data.full_train_size)
+    enc = lambda y: encode_labels(y, data.num_classes, cfg.loss)  # noqa: E731
+    model, history, _ = train(cfg, 0, data.num_classes, x_tr, enc(y_tr), cfg.epochs, validation=(x_val, enc(y_val)), keep_best=True)
+    loss, _ = model.evaluate(x_val, enc(y_val), batch_size=cfg.batch_size, verbose=0)
+    assert loss == pytest.approx(history["val_loss"][metrics["best_epoch"] - 1], rel=1e-5)
+    assert history["val_loss"] == json.loads((run / "search_history.json").read_text())["val_loss"]

@@ -209,6 +209,8 @@ class RunConfig(_StudyBase):
     epochs: StrictInt = Field(gt=0)
     batch_size: StrictInt = Field(gt=0)
     selection: SelectionSpec = SelectionSpec()
+    retrain: bool = Field(True, description="retrain on train + validation for the best epoch count; "
+                                             "false: test the search model's best-epoch weights")
 
     @model_validator(mode="after")
     def _loss_fits_dataset(self) -> "RunConfig":
@@ -316,8 +318,13 @@ def load_study(path: str | Path, overrides: dict[str, Any] | None = None) -> Stu
     variants = []
     for vid, vover in expanded:
         data = copy.deepcopy(base)
-        for key, value in {**vover, **(overrides or {})}.items():
+        for key, value in vover.items():
             _set_dotted(data, key, value, path, vid)
+        schema = KINDS.get(data.get("kind", "train"))
+        for key, value in (overrides or {}).items():
+            # Command-line overrides (--epochs, --subset, ...) touch only the kinds that have the key.
+            if schema is None or key.split(".")[0] in schema.model_fields:
+                _set_dotted(data, key, value, path, vid)
         config = _validate(data, path, vid)
         variants.append(Variant(vid, vover, config))
     ids = [v.id for v in variants]

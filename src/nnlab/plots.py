@@ -130,9 +130,9 @@ def rate_bars(names: list[str], series: dict[str, list[float]], colors: list[str
         bars = ax.bar(xs, values, width=width, color=color, label=label)
         ax.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=7, padding=2)
     ax.set_xticks(range(len(names)), names, fontsize=8, rotation=15)
-    ax.set(ylabel=ylabel, title=title, ylim=(0, 1.12))
+    ax.set(ylabel=ylabel, title=title, ylim=(0, 1.25))
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper center", fontsize=8, ncol=len(series))
     fig.tight_layout()
     return fig
 
@@ -183,5 +183,18 @@ def activation_gallery(x, curves: dict[str, tuple], title: str):
         ax.axis("off")
     axes.flat[0].legend(fontsize=8, loc="upper left")
     fig.suptitle(f"{title}: activations and their derivatives (automatic differentiation)")
+    fig.tight_layout()
+    return fig
+
+
+def rate_overlay(rates: dict[str, list[float]], colors: dict[str, str], title: str):
+    """Learning rate per epoch of each variant: what the schedules actually did."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for name, values in rates.items():
+        ax.plot(range(1, len(values) + 1), values, "o-", ms=3, color=colors[name], label=name)
+    ax.set(xlabel="epoch", ylabel="learning rate (at the epoch's start)", title=title)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
     fig.tight_layout()
     return fig

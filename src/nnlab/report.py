@@ -13,12 +13,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import statistics
+
 import markdown
 import yaml
+from scipy import stats as scipy_stats
 
 from . import plots, results
 from .errors import NnlabError
 from .stats import TEST_NAME, compare, mean_sd
+from .describe import describe_solution
 
 ASSETS = "report_assets"
 # Published test accuracies the exercises are checked against (Deep Learning with Python).
@@ -83,6 +87,10 @@ class StudyResults:
 
     def variant(self, name: str) -> VariantStats:
         return next(v for v in self.variants if v.name == name)
+
+    @property
+    def kind(self) -> str:
+        return self.config.get("kind", "train")  # runs made before study kinds existed are training runs
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -169,12 +177,14 @@ def comparison_sentence(study: StudyResults, variant: VariantStats) -> str:
 
 def build(root: Path) -> tuple[Path, Path]:
     root = Path(root)
-    studies = collect(root)
+    studies = collect(root) if root.is_dir() else []
     if not studies:
         raise NnlabError(f"{root} holds no finished runs: run `nnlab run CONFIG --results {root}` first")
     lines = _front_page(root, studies)
+    sections = {"train": _study_section, "xor": _xor_section, "lr_decay_demo": _lr_decay_section,
+                "activation_gallery": _gallery_section}
     for study in studies:
-        lines += _study_section(root, study)
+        lines += sections[study.kind](root, study)
     text = "\n".join(lines) + "\n"
     md_path, html_path = root / "report.md", root / "report.html"
     results.write_bytes(md_path, text.encode())
@@ -201,7 +211,7 @@ def _front_page(root: Path, studies: list[StudyResults]) -> list[str]:
         "| study | best variant | test accuracy | baseline | baseline test accuracy | book |",
         "|---|---|---|---|---|---|",
     ]
-    for s in studies:
+    for s in (s for s in studies if s.kind == "train"):
         scored = [v for v in s.variants if v.n]
         if not scored:
             lines.append(f"| {s.name} | — | — | {s.baseline} | — | — |")
@@ -230,7 +240,8 @@ def _environment(runs: list[Run]) -> list[str]:
         rows.append(f"- {label}: {'; '.join(v or 'none' for v in values)}")
     if any(e.get("dirty") for e in envs):
         rows.append("- Some runs were made from a checkout with uncommitted changes.")
-    datasets = sorted({(r.provenance["dataset"]["file"], r.provenance["dataset"]["sha256"]) for r in runs if r.provenance})
+    datasets = sorted({(r.provenance["dataset"]["file"], r.provenance["dataset"]["sha256"])
+                       for r in runs if r.provenance and r.provenance.get("dataset")})
     rows += [f"- data: `{Path(f).name}` sha256 `{h[:16]}…`" for f, h in datasets]
     return rows
 
@@ -247,14 +258,15 @@ def _study_section(root: Path, study: StudyResults) -> list[str]:
               f"up to {c.get('epochs')} epochs; best epoch by {c.get('selection', {}).get('metric')} "
               f"({c.get('selection', {}).get('mode')}); what varies: {varies}. "
               f"Runs: `{study.folder.relative_to(root)}/<variant>/seed-<n>/`.", "",
-              "| variant | best epoch | val loss | val accuracy | test loss | test accuracy | n | wall time (s) |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| variant | best epoch | val loss | val accuracy | test loss | test accuracy | n | wall time (s) | s / epoch |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for v in study.variants:
         name = f"**{v.name}** (baseline)" if v.name == study.baseline else v.name
-        (wall, _) = v.mean_sd("wall_time_s")
+        (wall, _), (per_epoch, _) = v.mean_sd("wall_time_s"), v.mean_sd("seconds_per_epoch")
         lines.append(f"| {name} | {fmt(*v.mean_sd('best_epoch'), digits=1)} | {fmt(v.mean_sd('best_val_loss')[0])} | "
                      f"{fmt(v.mean_sd('best_val_accuracy')[0])} | {fmt(*v.mean_sd('test_loss'))} | "
-                     f"{fmt(*v.mean_sd('test_accuracy'))} | {v.n}/{len(v.runs)} | {fmt(wall, digits=1)} |")
+                     f"{fmt(*v.mean_sd('test_accuracy'))} | {v.n}/{len(v.runs)} | {fmt(wall, digits=1)} | "
+                     f"{fmt(per_epoch, digits=2)} |")
     lines += ["", "Means ± sample standard deviation over seeds; n counts finished runs.", ""]
     trivial = trivial_baselines(study)
     if trivial:
@@ -289,6 +301,10 @@ def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list
                                        {n: r.metrics.get("best_epoch") for n, r in first.items()},
                                        f"{study.name}: validation curves (first seed)", colors)
         out.append(_save(fig, assets, f"{study.name}-validation.png", f"{study.name} validation curves"))
+        rates = {n: r.history.get("learning_rate", []) for n, r in first.items()}
+        if any(len(set(r)) > 1 for r in rates.values()):
+            fig = plots.rate_overlay(rates, colors, f"{study.name}: learning rate per epoch (first seed)")
+            out.append(_save(fig, assets, f"{study.name}-learning-rate.png", f"{study.name} learning rate"))
         grid = {v.name: [(r.history, r.metrics.get("best_epoch")) for r in v.runs if r.history] for v in study.variants}
         fig = plots.learning_curve_grid({k: h for k, h in grid.items() if h}, colors, f"{study.name}: learning curves")
         out.append(_save(fig, assets, f"{study.name}-learning-curves.png", f"{study.name} learning curves"))
@@ -299,6 +315,121 @@ def _save(fig, assets: Path, name: str, alt: str) -> tuple[str, str]:
     results.save_figure(fig, assets / name)
     plots.plt.close(fig)
     return alt, name
+
+
+def _section_head(study: StudyResults) -> list[str]:
+    c = study.config
+    return [f"## {study.name}", ""] + ([c["description"], ""] if c.get("description") else [])
+
+
+def _xor_section(root: Path, study: StudyResults) -> list[str]:
+    c = study.config
+    lines = _section_head(study) + [
+        f"A 2-H-1 net (H hidden units, see the variant) on the four XOR points, {c['steps']} full-batch SGD steps at "
+        f"lr {c['learning_rate']} on MSE, {c['repeats']} initialisations per variant and seed. Solved: every "
+        "output within 0.5 of its target. Dead unit: a hidden unit whose pre-activation is ≤ 0 on all four "
+        "points (for ReLU it then never learns again). Identical units: all hidden units end with the same "
+        "weights (symmetry never broken).", "",
+        "| variant | runs | solved | solved rate (95% Wilson CI) | runs with a dead unit | units identical | median final MSE |",
+        "|---|---|---|---|---|---|---|"]
+    for v in study.variants:
+        ms = [r.metrics for r in v.runs if r.ok]
+        if not ms:
+            lines.append(f"| {v.name} | — | — | — | — | — | — |")
+            continue
+        runs, solved = sum(m["repeats"] for m in ms), sum(m["solved"] for m in ms)
+        low, high = proportion_interval(solved, runs)
+        dead = sum(m["runs_with_dead_unit"] for m in ms) / runs
+        same = sum(m["identical_units_rate"] * m["repeats"] for m in ms) / runs
+        name = f"**{v.name}** (baseline)" if v.name == study.baseline else v.name
+        lines.append(f"| {name} | {runs} | {solved} | {solved / runs:.2f} ({low:.2f}–{high:.2f}) | {dead:.2f} | "
+                     f"{same:.2f} | {statistics.median(m['final_loss_median'] for m in ms):.3g} |")
+    lines.append("")
+    base = study.variant(study.baseline)
+    for v in study.variants:
+        if v.name != study.baseline and v.n and base.n:
+            lines.append(f"- {xor_sentence(v, base)}")
+    scored = [v for v in study.variants if v.n]
+    if scored:
+        rates = {"solved": [], "run with a dead unit": [], "units identical": []}
+        for v in scored:
+            ms = [r.metrics for r in v.runs if r.ok]
+            runs = sum(m["repeats"] for m in ms)
+            rates["solved"].append(sum(m["solved"] for m in ms) / runs)
+            rates["run with a dead unit"].append(sum(m["runs_with_dead_unit"] for m in ms) / runs)
+            rates["units identical"].append(sum(m["identical_units_rate"] * m["repeats"] for m in ms) / runs)
+        fig = plots.rate_bars([v.name for v in scored], rates, ["tab:green", "tab:red", "tab:grey"],
+                              f"{study.name}: share of runs", "fraction of runs")
+        alt, name = _save(fig, root / ASSETS, f"{study.name}-rates.png", f"{study.name} rates")
+        lines += ["", f"![{alt}]({ASSETS}/{name})"]
+        example = next((r for v in scored for r in v.runs if r.ok and r.metrics["example"]["solved"]), None)
+        if example:
+            lines += ["", f"Learned weights of one successful run ({example.metrics['variant']}, seed "
+                      f"{example.metrics['seed']}):", "", "```", describe_solution(example.metrics["example"]), "```"]
+        for v in scored:
+            lines += ["", f"![{study.name} {v.name} loss curves]({v.runs[0].folder.relative_to(root)}/curves.png)"]
+    return lines + [""]
+
+
+def proportion_interval(successes: int, total: int) -> tuple[float, float]:
+    interval = scipy_stats.binomtest(successes, total).proportion_ci(0.95, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def xor_sentence(v: VariantStats, base: VariantStats) -> str:
+    def counts(stats):
+        ms = [r.metrics for r in stats.runs if r.ok]
+        return sum(m["solved"] for m in ms), sum(m["repeats"] for m in ms)
+
+    (a, n), (b, m) = counts(v), counts(base)
+    p = scipy_stats.fisher_exact([[a, n - a], [b, m - b]]).pvalue
+    verdict = (f"{'more' if a / n > b / m else 'less'} often than the baseline beyond chance" if p < 0.05
+               else "not distinguishable from chance")
+    return (f"**{v.name}** solves XOR in {a}/{n} runs vs {b}/{m} for {base.name} (difference "
+            f"{a / n - b / m:+.2f}; Fisher's exact test p = {p:.3g}): {verdict}.")
+
+
+def _lr_decay_section(root: Path, study: StudyResults) -> list[str]:
+    c = study.config
+    lines = _section_head(study) + [
+        f"Gradient descent on (w − {c['target']})² from w = {c['w0']}, lr = {c['learning_rate']} · decay_rate^epoch, "
+        f"{c['epochs']} epochs (TensorFlow GradientTape).", "",
+        "| variant | decay rate | lr at the last epoch | final w | final loss |", "|---|---|---|---|---|"]
+    runs = {v.name: v.runs[0] for v in study.variants if v.n}
+    for name, r in runs.items():
+        rows = r.metrics["rows"]
+        lines.append(f"| {name} | {r.config.get('decay_rate')} | {rows[-1]['lr']:.6f} | {r.metrics['final_w']:.6f} | "
+                     f"{r.metrics['final_loss']:.3g} |")
+    for name, r in runs.items():
+        rows = r.metrics["rows"]
+        shown = rows[:3] + rows[-2:]
+        lines += ["", f"{name}:", "", "```"] + [
+            f"After {x['epoch']} epoch, w is {x['w']:f}, loss is {x['loss']:f}, lr is {x['lr']:f}" for x in shown] + ["```"]
+    if runs:
+        fig = plots.lr_decay_curves({n: r.metrics["rows"] for n, r in runs.items()}, f"{study.name}: w, loss and lr per epoch")
+        alt, name = _save(fig, root / ASSETS, f"{study.name}.png", study.name)
+        lines += ["", f"![{alt}]({ASSETS}/{name})"]
+    return lines + [""]
+
+
+def _gallery_section(root: Path, study: StudyResults) -> list[str]:
+    run = next((r for v in study.variants for r in v.runs if r.ok), None)
+    lines = _section_head(study)
+    if run is None:
+        return lines + ["No finished run.", ""]
+    low, high = run.metrics["interval"]
+    table = run.metrics["activations"]
+    lines += [f"Values and derivatives (automatic differentiation) sampled at {run.metrics['points']} points on "
+              f"[{low}, {high}].", "",
+              "| activation | min f | max f | min f′ | max f′ | f′(0) |", "|---|---|---|---|---|---|"]
+    lines += [f"| {a['activation']} | {a['min']:.4f} | {a['max']:.4f} | {a['derivative_min']:.4f} | "
+              f"{a['derivative_max']:.4f} | {a['derivative_at_0']:.4f} |" for a in table]
+    small = [a["activation"] for a in table if a["derivative_max"] <= 0.25 + 1e-6]
+    if small:
+        lines += ["", f"Derivative never above 0.25 on this interval: {', '.join(small)}. Through k such layers "
+                  "a gradient shrinks by at least 4^k, which is why deep sigmoid nets learn slowly (vanishing gradients)."]
+    lines += ["", f"![{study.name}]({run.folder.relative_to(root)}/gallery.png)"]
+    return lines + [""]
 
 
 def to_html(text: str, root: Path) -> str:

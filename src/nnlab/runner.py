@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up
 
 import numpy as np  # noqa: E402
 
-from . import plots, provenance, results, teaching  # noqa: E402
+from . import describe, plots, provenance, results, teaching  # noqa: E402
 from .config import RunConfig, Study, Variant  # noqa: E402
 from .data import Dataset, encode_labels, load_dataset, split_validation, validation_count  # noqa: E402
 from .errors import NnlabError  # noqa: E402
@@ -102,7 +102,7 @@ def _run_guarded(study, variant, seed, root, data_dir, force, tag, echo) -> RunO
         echo(f"{tag}: FAILED: {type(exc).__name__}: {exc} (traceback in {folder / results.FAILURE})")
         return RunOutcome(variant.id, seed, "failed", None)
     if not train_kind:
-        echo(f"{tag}: done ({metrics['wall_time_s']:.1f}s): {teaching.headline(variant.config.kind, metrics)}")
+        echo(f"{tag}: done ({metrics['wall_time_s']:.1f}s): {describe.headline(variant.config.kind, metrics)}")
     elif metrics["status"] == "diverged":
         echo(f"{tag}: DIVERGED at epoch {metrics['diverged_epoch']} (non-finite loss); not retrained")
     else:
@@ -119,19 +119,22 @@ def run_one(study: str, variant: Variant, seed: int, folder: Path, data: Dataset
                                                       data.full_train_size)
     labels = lambda y: encode_labels(y, data.num_classes, config.loss)  # noqa: E731
 
-    _, search, seconds = train(config, seed, data.num_classes, x_train, labels(y_train), config.epochs,
-                               validation=(x_val, labels(y_val)), phase="search", report=report)
+    model, search, seconds = train(config, seed, data.num_classes, x_train, labels(y_train), config.epochs,
+                                   validation=(x_val, labels(y_val)), phase="search", report=report,
+                                   keep_best=not config.retrain)
     diverged = _first_non_finite(search["loss"])
     best, retrain, test = None, None, {"loss": None, "accuracy": None}
     if diverged is None:
         best = best_epoch(search, config.selection.metric, config.selection.mode)
-        # A fresh model from the same seed, on train + validation, for exactly the chosen epochs.
-        model, retrain, _ = train(config, seed, data.num_classes, data.x_train, labels(data.y_train), best,
-                                  phase="retrain", report=report)
+        if config.retrain:
+            # A fresh model from the same seed, on train + validation, for exactly the chosen epochs.
+            model, retrain, _ = train(config, seed, data.num_classes, data.x_train, labels(data.y_train), best,
+                                      phase="retrain", report=report)
         test = evaluate(model, data.x_test, labels(data.y_test), config.batch_size)
 
     metrics = {
         "study": study, "variant": variant.id, "seed": seed, "status": "ok" if diverged is None else "diverged",
+        "protocol": "retrain" if config.retrain else "best-epoch weights, no retrain",
         "best_epoch": best, "selection": config.selection.model_dump(),
         "best_val_loss": search["val_loss"][best - 1] if best else None,
         "best_val_accuracy": search["val_accuracy"][best - 1] if best else None,

@@ -37,12 +37,27 @@ class _EpochRecord(keras.callbacks.Callback):
         rate = optimizer.learning_rate
         if callable(rate):  # a schedule: its value at the epoch's first step
             rate = rate(optimizer.iterations)
-        self._rate = float(keras.ops.convert_to_numpy(rate))
+        self._rate = float(rate.numpy())
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         logs["learning_rate"] = self._rate
         self.seconds.append(time.perf_counter() - self._start)
+
+
+class _KeepBest(keras.callbacks.Callback):
+    """Remembers the weights of the best epoch by the selection rule (earliest on ties, never NaN),
+    so a study can test the search model at its best epoch without retraining."""
+
+    def __init__(self, metric: str, mode: str):
+        super().__init__()
+        self.metric, self.sign = metric, (1 if mode == "min" else -1)
+        self.best, self.weights = math.inf, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = self.sign * float(logs[self.metric])
+        if math.isfinite(value) and value < self.best:
+            self.best, self.weights = value, self.model.get_weights()
 
 
 class _Progress(keras.callbacks.Callback):
@@ -56,17 +71,23 @@ class _Progress(keras.callbacks.Callback):
 
 def train(config: RunConfig, seed: int, num_classes: int, x: np.ndarray, y: np.ndarray, epochs: int,
           validation: tuple[np.ndarray, np.ndarray] | None = None, phase: str = "train",
-          report: EpochReporter | None = None) -> tuple[keras.Model, dict[str, list[float]], list[float]]:
-    """Build a fresh model from the seed and fit it; return it, its per-epoch history and epoch times."""
+          report: EpochReporter | None = None, keep_best: bool = False) -> tuple[keras.Model, dict[str, list[float]], list[float]]:
+    """Build a fresh model from the seed and fit it; return it, its per-epoch history and epoch times.
+    With keep_best, the model returned carries the weights of its best epoch by config.selection."""
     seed_everything(seed)
     model = build_model(config.model, x.shape[1], num_classes, config.loss)
     compile_model(model, config.optimizer, config.loss, num_classes, math.ceil(len(x) / config.batch_size))
     record = _EpochRecord()
     callbacks = [keras.callbacks.TerminateOnNaN(), record]
+    best = _KeepBest(config.selection.metric, config.selection.mode) if keep_best else None
+    if best:
+        callbacks.append(best)
     if report:
         callbacks.append(_Progress(phase, epochs, report))
     history = model.fit(x, y, validation_data=validation, epochs=epochs, batch_size=config.batch_size,
                         shuffle=True, verbose=0, callbacks=callbacks)
+    if best and best.weights is not None:
+        model.set_weights(best.weights)
     return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, record.seconds
 
 
