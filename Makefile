@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Folder of Keras-format .npz files for machines without internet (else $$NNLAB_DATA_DIR or Keras' cache).
 DATA_DIR ?=
 DATA_OPT := $(if $(DATA_DIR),--data-dir $(DATA_DIR))
-SUITE    ?= experiments/chapter3.yaml
+SUITES   ?= experiments/chapter3.yaml experiments/course.yaml
 
 .PHONY: install quickstart test smoke-report all-experiments clean
 
@@ -23,12 +23,12 @@ quickstart: install  ## a small study on the bundled sample, no download
 test: install  ## unit tests plus smoke runs on tiny subsets
 	$(BIN)/pytest -q
 
-smoke-report: install  ## the whole suite on 300 examples for 2 epochs, then its report (a few minutes)
-	$(BIN)/nnlab suite $(SUITE) $(DATA_OPT) --results results-smoke --subset 300 --epochs 2
+smoke-report: install  ## every suite on 300 examples for 2 epochs, then the report (a few minutes)
+	set -e; for suite in $(SUITES); do $(BIN)/nnlab suite $$suite $(DATA_OPT) --results results-smoke --subset 300 --epochs 2; done
 	$(BIN)/nnlab report --results results-smoke
 
-all-experiments: install  ## every study of the suite on the full data, 3 seeds each, then the report
-	$(BIN)/nnlab suite $(SUITE) $(DATA_OPT) --results results
+all-experiments: install  ## every study of every suite on the full data, then the report; resumes
+	set -e; for suite in $(SUITES); do $(BIN)/nnlab suite $$suite $(DATA_OPT) --results results; done
 	$(BIN)/nnlab report --results results
 
 clean:

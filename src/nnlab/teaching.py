@@ -29,7 +29,7 @@ def _initial(name: str, shape: tuple[int, ...], seeds: list[int]) -> np.ndarray:
     return np.stack([keras.ops.convert_to_numpy(d) for d in draws]).astype(np.float32)
 
 
-def run_xor(config: XorConfig, seed: int) -> tuple[dict, dict]:
+def fit_xor(config: XorConfig, seed: int) -> dict[str, np.ndarray]:
     """Train `repeats` independent 2-H-1 nets at once: the parameters carry a leading repeat axis
     and the summed loss gives each net exactly its own gradient, so one loop trains them all."""
     seed_everything(seed)
@@ -61,30 +61,37 @@ def run_xor(config: XorConfig, seed: int) -> tuple[dict, dict]:
         return losses
 
     per_chunk = max(1, config.steps // CHECKPOINTS)
-    curve, done = [], 0
+    curve, at, done = [], [], 0
     while done < config.steps:
         count = min(per_chunk, config.steps - done)
         curve.append(steps(tf.constant(count)).numpy())
         done += count
+        at.append(done)
     pre, out = (t.numpy() for t in forward())
     w1, b1, w2, b2 = (p.numpy() for p in params)
+    return {"w1": w1, "b1": b1, "w2": w2, "b2": b2, "pre": pre, "out": out, "curve": np.array(curve),
+            "steps": np.array(at), "init_seeds": np.array(seeds)}
 
-    solved = np.all(np.abs(out - XOR_Y) < 0.5, axis=1)
-    dead = np.all(pre <= 0, axis=1)  # (repeat, unit): never active on any of the four points
+
+def run_xor(config: XorConfig, seed: int) -> tuple[dict, dict]:
+    f = fit_xor(config, seed)
+    n = config.repeats
+    solved = np.all(np.abs(f["out"] - XOR_Y) < 0.5, axis=1)
+    dead = np.all(f["pre"] <= 0, axis=1)  # (repeat, unit): never active on any of the four points
+    w1, b1 = f["w1"], f["b1"]
     identical = np.all(np.isclose(w1, w1[:, :, :1]), axis=(1, 2)) & np.all(np.isclose(b1, b1[:, :1]), axis=1)
-    final = np.array(curve[-1])
+    final = f["curve"][-1]
     example = int(np.argmax(solved)) if solved.any() else 0
     metrics = {
         "repeats": n, "solved": int(solved.sum()), "solved_rate": float(solved.mean()),
         "runs_with_dead_unit": int(dead.any(axis=1).sum()), "dead_unit_rate": float(dead.any(axis=1).mean()),
         "mean_dead_units": float(dead.sum(axis=1).mean()), "identical_units_rate": float(identical.mean()),
         "final_loss_median": float(np.median(final)), "final_loss_mean": float(final.mean()),
-        "example": {"repeat": example, "solved": bool(solved[example]), "init_seed": seeds[example],
-                    "W1": w1[example].tolist(), "b1": b1[example].tolist(), "W2": w2[example][:, 0].tolist(),
-                    "b2": float(b2[example][0]), "predictions": out[example].tolist()},
+        "example": {"repeat": example, "solved": bool(solved[example]), "init_seed": int(f["init_seeds"][example]),
+                    "W1": w1[example].tolist(), "b1": b1[example].tolist(), "W2": f["w2"][example][:, 0].tolist(),
+                    "b2": float(f["b2"][example][0]), "predictions": f["out"][example].tolist()},
     }
-    steps_axis = [min(config.steps, (i + 1) * per_chunk) for i in range(len(curve))]
-    fig = plots.xor_curves(steps_axis, np.array(curve), solved, f"{config.name}: loss of {n} runs")
+    fig = plots.xor_curves(f["steps"].tolist(), f["curve"], solved, f"{config.name}: loss of {n} runs")
     return metrics, {"curves.png": fig}
 
 
