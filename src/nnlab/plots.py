@@ -11,7 +11,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 def variant_colors(variants: list[str]) -> dict[str, str]:
     """One fixed colour per variant, in config order, so every figure of a study agrees."""
-    palette = plt.get_cmap("tab10").colors
+    palette = plt.get_cmap("tab10" if len(variants) <= 10 else "tab20").colors
     return {v: palette[i % len(palette)] for i, v in enumerate(variants)}
 
 
@@ -64,32 +64,31 @@ def validation_overlay(histories: dict[str, dict[str, list[float]]], best: dict[
 
 def test_accuracy_bars(names: list[str], means: list[float], sds: list[float | None], counts: list[int],
                        colors: dict[str, str], baseline: str, references: dict[str, float], title: str):
-    """Mean test accuracy per variant with ±1 sd error bars. The axis is zoomed on the variants, so
-    trivial baselines far below are named in the caption rather than drawn."""
-    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(names) + 2), 4.2))
-    x = list(range(len(names)))
+    """Mean test accuracy per variant with ±1 sd error bars, horizontal so long variant names stay
+    readable; trivial baselines are drawn as lines where they fall inside the axis."""
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.42 * len(names)))
+    y = list(range(len(names)))[::-1]  # first variant on top
     errors = [sd or 0.0 for sd in sds]
-    ax.bar(x, means, yerr=errors, width=0.6, capsize=4, color=[colors[n] for n in names],
-           edgecolor=["black" if n == baseline else "none" for n in names], linewidth=1.5)
+    ax.barh(y, means, xerr=errors, height=0.6, capsize=3, color=[colors[n] for n in names],
+            edgecolor=["black" if n == baseline else "none" for n in names], linewidth=1.5)
     low = max(0.0, min(m - e for m, e in zip(means, errors)) - 0.05)
-    high = min(1.0, max(m + e for m, e in zip(means, errors)) + 0.04)
-    ax.set_ylim(low, high + 0.25 * (high - low))  # headroom for the labels
-    for i, (m, sd, n) in enumerate(zip(means, sds, counts)):
-        ax.annotate(f"{m:.3f}" + (f" ±{sd:.3f}" if sd else "") + f"\nn={n}", (i, m + (sd or 0)),
-                    xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize=8)
+    high = min(1.0, max(m + e for m, e in zip(means, errors)) + 0.02)
+    ax.set_xlim(low, high + 0.3 * (high - low))  # room for the labels
+    for yi, m, sd, n, e in zip(y, means, sds, counts, errors):
+        ax.annotate(f"{m:.3f}" + (f" ± {sd:.3f}" if sd else "") + f"  (n={n})", (m + e, yi),
+                    xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
     below = []
     for k, (label, value) in enumerate(references.items()):
         if value >= low:
-            ax.axhline(value, color="grey", ls=("--", ":")[k % 2], lw=1, label=f"{label} ({value:.3f})")
+            ax.axvline(value, color="grey", ls=("--", ":")[k % 2], lw=1, label=f"{label} ({value:.3f})")
         else:
             below.append(f"{label} {value:.3f}")
-    ax.set_xticks(x, [f"{n}\n(baseline)" if n == baseline else n for n in names], fontsize=8)
-    ax.set(ylabel="test accuracy (fraction correct)", title=title)
-    if below:
-        ax.set_xlabel("below the axis: " + ", ".join(below), fontsize=8)
-    ax.grid(axis="y", alpha=0.3)
+    ax.set_yticks(y, [f"{n} (baseline)" if n == baseline else n for n in names], fontsize=8)
+    xlabel = "test accuracy (fraction correct)"
+    ax.set(xlabel=xlabel + ("\nleft of the axis: " + ", ".join(below) if below else ""), title=title)
+    ax.grid(axis="x", alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
 
