@@ -1,4 +1,4 @@
-"""The `nnlab` command line: run, list and validate studies."""
+"""The `nnlab` command line: run, suite, list, validate, show and report."""
 
 from __future__ import annotations
 
