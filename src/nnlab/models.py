@@ -7,7 +7,7 @@ import keras
 from .config import ModelSpec, OptimizerSpec, ScheduleSpec
 
 
-def output_layer(num_classes: int, loss: str, override: str | None) -> tuple[int, str]:
+def output_layer(num_classes: int, override: str | None) -> tuple[int, str]:
     """Units and activation of the output: one sigmoid unit for 0/1 labels, softmax otherwise."""
     if num_classes == 2:
         return 1, override or "sigmoid"
@@ -15,7 +15,7 @@ def output_layer(num_classes: int, loss: str, override: str | None) -> tuple[int
 
 
 def build_model(spec: ModelSpec, input_dim: int, num_classes: int, loss: str) -> keras.Sequential:
-    units, activation = output_layer(num_classes, loss, spec.output_activation)
+    units, activation = output_layer(num_classes, spec.output_activation)
     init = {"kernel_initializer": spec.kernel_initializer, "bias_initializer": spec.bias_initializer}
     layers = [keras.Input(shape=(input_dim,))]
     layers += [keras.layers.Dense(width, activation=act, **init) for width, act in zip(spec.widths, spec.activations)]
