@@ -7,7 +7,7 @@ DATA_DIR ?=
 DATA_OPT := $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 SUITES   ?= experiments/chapter3.yaml experiments/course.yaml
 
-.PHONY: install quickstart test smoke-report all-experiments clean
+.PHONY: install quickstart test smoke-report all-experiments bench bench-quick clean
 
 $(BIN)/nnlab: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ smoke-report: install  ## every suite on 300 examples for 2 epochs, then the rep
 all-experiments: install  ## every study of every suite on the full data, then the report; resumes
 	set -e; for suite in $(SUITES); do $(BIN)/nnlab suite $$suite $(DATA_OPT) --results results; done
 	$(BIN)/nnlab report --results results
+
+bench: install  ## nnlab against the notebook way, side by side (full studies; run on an idle machine)
+	$(BIN)/python benchmarks/bench.py $(DATA_OPT)
+
+bench-quick: install  ## the same on 2,000 examples x 4 epochs (about a minute)
+	$(BIN)/python benchmarks/bench.py --quick $(DATA_OPT)
 
 clean:
 	rm -rf results-smoke .pytest_cache

@@ -68,29 +68,47 @@ def test_multi_hot_marks_exactly_the_words_of_each_sequence():
     seqs = data.Sequences(np.array([1, 4, 4, 2, 0, 3], dtype=np.int32), np.array([3, 0, 3]))
     expected = np.array([[0, 1, 0, 0, 1], [0, 0, 0, 0, 0], [1, 0, 1, 1, 0]], dtype=np.float32)
     out = data.multi_hot(seqs, 5)
-    assert out.dtype == np.float32
-    np.testing.assert_array_equal(out, expected)
+    assert out.shape == (3, 5)
+    np.testing.assert_array_equal(out.columns, [1, 4, 0, 2, 3])  # each row's distinct words, sorted
+    np.testing.assert_array_equal(out.to_dense(), expected)
 
 
-def test_loaded_datasets_are_float32_vectors_shared_between_calls():
+def test_multi_hot_rows_select_like_the_dense_matrix():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(0, 30, 50)
+    dense_rows = data.multi_hot(data.Sequences(rng.integers(0, 100, lengths.sum()), lengths), 100)
+    dense = dense_rows.to_dense()
+    for rows in (slice(10, 20), slice(45, None), slice(0, 0), slice(None, None, 3), np.array([7, 3, 3, 49]),
+                 rng.permutation(50)):
+        np.testing.assert_array_equal(dense_rows[rows].to_dense(), dense[rows])
+
+
+def test_compact_inputs_are_far_smaller_than_the_books_float64_matrix(real_data):
+    dataset = data.load_dataset(DatasetSpec(name="imdb", num_words=10000), str(real_data))
+    books_bytes = 25000 * 10000 * 8  # vectorize_sequences' np.zeros, float64
+    assert dataset.x_train.nbytes < books_bytes / 100
+
+
+def test_loaded_datasets_are_shared_between_calls():
     spec = DatasetSpec(name="reuters", num_words=2000, sample=True)
     dataset = data.load_dataset(spec)
-    assert dataset.x_train.dtype == np.float32 and dataset.x_train.shape == (480, 2000)
+    assert dataset.x_train.shape == (480, 2000)
     assert dataset.num_classes == 46 and len(dataset.y_test) == 120
     assert data.load_dataset(DatasetSpec(name="reuters", num_words=2000, sample=True)) is dataset
 
 
 def test_mnist_is_flattened_and_scaled_to_unit_range():
     dataset = data.load_dataset(DatasetSpec(name="mnist", sample=True))
-    assert dataset.x_train.shape == (600, 784) and dataset.x_train.dtype == np.float32
-    assert dataset.x_train.min() == 0.0 and dataset.x_train.max() == 1.0
+    assert dataset.x_train.shape == (600, 784) and dataset.x_train.values.dtype == np.uint8
+    pixels = dataset.x_train.to_dense()
+    assert pixels.dtype == np.float32 and pixels.min() == 0.0 and pixels.max() == 1.0
 
 
 def test_a_subset_keeps_the_first_examples_of_train_and_test():
     full = data.load_dataset(DatasetSpec(name="imdb", num_words=1000, sample=True))
     small = data.load_dataset(DatasetSpec(name="imdb", num_words=1000, sample=True, subset=40))
     assert small.x_train.shape == (40, 1000) and len(small.y_test) == 40
-    np.testing.assert_array_equal(small.x_train, full.x_train[:40])
+    np.testing.assert_array_equal(small.x_train.to_dense(), full.x_train[:40].to_dense())
     np.testing.assert_array_equal(small.y_test, full.y_test[:40])
     assert small.full_train_size == 300
 

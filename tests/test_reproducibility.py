@@ -90,25 +90,26 @@ variants:
 
 
 def test_an_exception_in_one_variant_is_recorded_with_its_traceback(tmp_path, write_config, monkeypatch):
-    real_train = runner.train
+    from nnlab.training import Trainer
+    real_fit = Trainer.fit
 
-    def flaky_train(config, *args, **kwargs):
-        if config.model.units == 4:
+    def flaky_fit(self, *args, **kwargs):
+        if self.config.model.units == 4:
             raise RuntimeError("out of memory (simulated)")
-        return real_train(config, *args, **kwargs)
+        return real_fit(self, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "train", flaky_train)
+    monkeypatch.setattr(Trainer, "fit", flaky_fit)
     config = write_config(BASE + "grid: {model.units: [4, 8]}\n")
     result = invoke("run", config, "--results", tmp_path)
     assert result.exit_code != 0
     assert "tiny/units-4 seed 0: FAILED: RuntimeError: out of memory (simulated)" in result.output
     failure = json.loads((tmp_path / "tiny" / "units-4" / "seed-0" / "failure.json").read_text())
-    assert "flaky_train" in failure["traceback"]
+    assert "flaky_fit" in failure["traceback"]
     assert (tmp_path / "tiny" / "units-8" / "seed-0" / "metrics.json").is_file()
     statuses = [r["status"] for r in json.loads((tmp_path / "tiny" / "summary.json").read_text())]
     assert statuses == ["failed", "ok"]
 
-    monkeypatch.setattr(runner, "train", real_train)  # fixed: the rerun retries only the failed run
+    monkeypatch.setattr(Trainer, "fit", real_fit)  # fixed: the rerun retries only the failed run
     again = invoke("run", config, "--results", tmp_path)
     assert again.exit_code == 0 and "units-8 seed 0: already complete" in again.output
     assert not (tmp_path / "tiny" / "units-4" / "seed-0" / "failure.json").exists()
@@ -157,15 +158,45 @@ def test_without_retrain_the_test_figures_come_from_the_best_epoch_weights(tmp_p
     assert metrics["retrain_epochs"] == 0 and metrics["protocol"].startswith("best-epoch weights")
     assert not (run / "retrain_history.json").exists()
     # The kept weights are the best epoch's: re-evaluating them on validation gives its val_loss.
-    import keras
-    from nnlab.config import load_study
     from nnlab.data import encode_labels, load_dataset, split_validation
-    from nnlab.training import train
+    from nnlab.training import Trainer
     cfg = load_study(config).variants[0].config
     data = load_dataset(cfg.dataset)
     x_tr, y_tr, x_val, y_val = split_validation(data.x_train, data.y_train, cfg.validation, data.full_train_size)
     enc = lambda y: encode_labels(y, data.num_classes, cfg.loss)  # noqa: E731
-    model, history, _ = train(cfg, 0, data.num_classes, x_tr, enc(y_tr), cfg.epochs, validation=(x_val, enc(y_val)), keep_best=True)
-    loss, _ = model.evaluate(x_val, enc(y_val), batch_size=cfg.batch_size, verbose=0)
+    trainer = Trainer(cfg, 0, data.num_classes, x_tr)
+    history, _ = trainer.fit(x_tr, enc(y_tr), cfg.epochs, validation=(x_val, enc(y_val)), keep_best=True)
+    loss = trainer.evaluate(x_val, enc(y_val))["loss"]
     assert loss == pytest.approx(history["val_loss"][metrics["best_epoch"] - 1], rel=1e-5)
     assert history["val_loss"] == json.loads((run / "search_history.json").read_text())["val_loss"]
+
+
+def test_a_second_fit_starts_afresh_as_a_new_model_from_the_seed_would(write_config):
+    """The retrain reuses the search's compiled graph; it must still be a fresh start from the seed."""
+    from nnlab.data import encode_labels, load_dataset
+    from nnlab.training import Trainer
+    cfg = load_study(write_config(BASE)).variants[0].config
+    data = load_dataset(cfg.dataset)
+    y = encode_labels(data.y_train, data.num_classes, cfg.loss)
+    used = Trainer(cfg, 0, data.num_classes, data.x_train)
+    used.fit(data.x_train[:100], y[:100], 3)  # moves the weights and the optimizer's state
+    again, _ = used.fit(data.x_train, y, 2)
+    fresh, _ = Trainer(cfg, 0, data.num_classes, data.x_train).fit(data.x_train, y, 2)
+    assert again == fresh
+
+
+@pytest.mark.parametrize("extra", ["", "dataset: {name: mnist, sample: true}\nvalidation: {split: first, size: 100}\n"])
+def test_jobs_2_gives_the_same_numbers_as_jobs_1(tmp_path, write_config, extra):
+    config = write_config(BASE + extra + "seeds: [0, 1]\ngrid:\n  model.units: [8, 16]\n")
+    for jobs in (1, 2):
+        result = invoke("run", config, "--results", tmp_path / f"jobs-{jobs}", "--jobs", jobs)
+        assert result.exit_code == 0, result.output
+    runs = sorted((tmp_path / "jobs-1").glob("tiny/*/seed-*"))
+    assert len(runs) == 4
+    for one in runs:
+        two = tmp_path / "jobs-2" / one.relative_to(tmp_path / "jobs-1")
+        for name in NUMBERS:
+            assert (one / name).read_bytes() == (two / name).read_bytes(), one
+        timings = ("wall_time_s", "seconds_per_epoch")
+        m1, m2 = (json.loads((d / "metrics.json").read_text()) for d in (one, two))
+        assert {k: v for k, v in m1.items() if k not in timings} == {k: v for k, v in m2.items() if k not in timings}

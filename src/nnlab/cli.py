@@ -21,6 +21,9 @@ SUBSET = click.option("--subset", type=click.IntRange(min=1),
                       help="Keep only the first N train and N test examples (smoke runs).")
 EPOCHS = click.option("--epochs", type=click.IntRange(min=1), help="Override the epochs of every variant.")
 FORCE = click.option("--force", is_flag=True, help="Re-run runs that already have complete results.")
+JOBS = click.option("--jobs", type=click.IntRange(min=1), default=None,
+                    help="Train N runs at once in N worker processes that share the cores. Default 1 "
+                         "(a suite manifest may set jobs:). Results are the same whatever N.")
 
 
 def _overrides(subset: int | None, epochs: int | None, seeds: int | None = None) -> dict:
@@ -55,20 +58,23 @@ def main():
 @EPOCHS
 @click.option("--seeds", type=click.IntRange(min=1), help="Run every variant with seeds 0..N-1 instead of the config's seeds.")
 @FORCE
-def run(configs, results_dir, data_dir, subset, epochs, seeds, force):
+@JOBS
+def run(configs, results_dir, data_dir, subset, epochs, seeds, force, jobs):
     """Run every variant of each study CONFIG: train with validation, pick the best epoch,
     retrain on the full training set, test, and write results.
 
     Finished runs are skipped, so running the same command again after a crash or Ctrl-C
     resumes where it stopped. Exits non-zero if any run failed or diverged."""
     studies = _load_all(configs, _overrides(subset, epochs, seeds))  # every config is checked before any training
-    _run_studies(studies, results_dir, data_dir, force)
+    _run_studies(studies, results_dir, data_dir, force, jobs or 1)
 
 
-def _run_studies(studies, results_dir: Path, data_dir, force: bool) -> None:
+def _run_studies(studies, results_dir: Path, data_dir, force: bool, jobs: int) -> None:
+    import contextlib
+
     from .data import dataset_file
     from .results import check_writable
-    from .runner import NOT_OK, run_study  # TensorFlow loads only once there is something to train
+    from .runner import NOT_OK, run_study, worker_pool  # TensorFlow loads only once there is something to train
 
     try:
         check_writable(results_dir)
@@ -76,13 +82,14 @@ def _run_studies(studies, results_dir: Path, data_dir, force: bool) -> None:
             for spec in {v.config.dataset for v in study.variants if v.config.kind == "train"}:
                 dataset_file(spec.name, data_dir, spec.sample)
         problems = []
-        for i, study in enumerate(studies, 1):
-            click.echo(f"== study {i}/{len(studies)} {study.name}: {len(study.variants)} variants x "
-                       f"{len(study.seeds)} seeds ({study.path})")
-            outcomes = run_study(study, results_dir, data_dir=data_dir, force=force, echo=click.echo)
-            _print_table(outcomes)
-            click.echo(f"results: {results_dir / study.name}")
-            problems += [f"{study.name}/{o.variant} seed {o.seed}: {o.status}" for o in outcomes if o.status in NOT_OK]
+        with worker_pool(jobs) if jobs > 1 else contextlib.nullcontext() as pool:
+            for i, study in enumerate(studies, 1):
+                click.echo(f"== study {i}/{len(studies)} {study.name}: {len(study.variants)} variants x "
+                           f"{len(study.seeds)} seeds ({study.path})" + (f", {jobs} at a time" if pool else ""))
+                outcomes = run_study(study, results_dir, data_dir=data_dir, force=force, echo=click.echo, pool=pool)
+                _print_table(outcomes)
+                click.echo(f"results: {results_dir / study.name}")
+                problems += [f"{study.name}/{o.variant} seed {o.seed}: {o.status}" for o in outcomes if o.status in NOT_OK]
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
     if problems:
@@ -96,7 +103,8 @@ def _run_studies(studies, results_dir: Path, data_dir, force: bool) -> None:
 @SUBSET
 @EPOCHS
 @FORCE
-def suite(manifest, results_dir, data_dir, subset, epochs, force):
+@JOBS
+def suite(manifest, results_dir, data_dir, subset, epochs, force, jobs):
     """Run every study of a suite MANIFEST (experiments/*.yaml) with the suite's seeds.
 
     Like `run`, it skips finished runs, so re-running after an interruption resumes."""
@@ -108,7 +116,7 @@ def suite(manifest, results_dir, data_dir, subset, epochs, force):
         raise click.ClickException(str(exc)) from None
     click.echo(f"suite {spec.name}: {len(studies)} studies, seeds {spec.seed_list}, "
                f"{sum(len(s.variants) for s in studies) * len(spec.seed_list)} runs")
-    _run_studies(studies, results_dir, data_dir, force)
+    _run_studies(studies, results_dir, data_dir, force, jobs or spec.jobs)
 
 
 @main.command()

@@ -469,6 +469,7 @@ class SuiteConfig(_Strict):
     description: str = ""
     seeds: Union[StrictInt, list[StrictInt]] = Field(description="a count N (seeds 0..N-1) or a list")
     studies: list[str] = Field(min_length=1, description="config paths, relative to the manifest")
+    jobs: StrictInt = Field(1, ge=1, description="runs trained at once in worker processes (--jobs overrides)")
 
     @property
     def seed_list(self) -> list[int]:

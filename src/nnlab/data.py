@@ -21,6 +21,7 @@ import numpy as np
 
 from .config import DatasetSpec, ValidationSpec
 from .errors import ConfigError, DataError
+from .features import Features, MultiHot, Pixels
 
 DATA_DIR_ENV = "NNLAB_DATA_DIR"
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -55,9 +56,9 @@ class Sequences:
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    x_train: np.ndarray
+    x_train: Features
     y_train: np.ndarray
-    x_test: np.ndarray
+    x_test: Features
     y_test: np.ndarray
     num_classes: int
     full_train_size: int
@@ -211,6 +212,8 @@ def load_mnist(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     for key in ("x_train", "x_test"):
         if f[key].ndim != 3 or f[key].shape[1:] != (28, 28):
             raise DataError(f"{path}: {key} has shape {f[key].shape}; MNIST images are (n, 28, 28)")
+        if f[key].dtype != np.uint8:
+            raise DataError(f"{path}: {key} holds {f[key].dtype}; MNIST pixels are uint8 (0..255), as in Keras' file")
     _check_labels(path, "mnist", f["x_train"], f["y_train"])
     _check_labels(path, "mnist", f["x_test"], f["y_test"])
     return f["x_train"], f["y_train"].astype(np.int64), f["x_test"], f["y_test"].astype(np.int64)
@@ -218,15 +221,14 @@ def load_mnist(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
 
 # --- vectorizing -------------------------------------------------------------------------------
 
-def multi_hot(seqs: Sequences, num_words: int) -> np.ndarray:
-    """One row per sequence, 1.0 where a word index occurs (the book's vectorize_sequences)."""
-    out = np.zeros((len(seqs), num_words), dtype=np.float32)
-    out[np.repeat(np.arange(len(seqs)), seqs.lengths), seqs.flat] = 1.0
-    return out
+def multi_hot(seqs: Sequences, num_words: int) -> MultiHot:
+    """One row per sequence, a 1 where a word index occurs (the book's vectorize_sequences), kept compact."""
+    return MultiHot.from_sequences(seqs.flat, seqs.lengths, num_words)
 
 
-def flatten_images(images: np.ndarray) -> np.ndarray:
-    return images.reshape(len(images), -1).astype(np.float32) / 255.0
+def flatten_images(images: np.ndarray) -> Pixels:
+    """28 x 28 images as rows of 784 uint8 pixels; scaled to [0, 1] batch by batch when training."""
+    return Pixels(np.ascontiguousarray(images.reshape(len(images), -1), dtype=np.uint8))
 
 
 @functools.lru_cache(maxsize=2)
@@ -265,7 +267,7 @@ def validation_count(spec: ValidationSpec, n_train: int, full_train_size: int) -
     return count
 
 
-def split_validation(x: np.ndarray, y: np.ndarray, spec: ValidationSpec, full_train_size: int):
+def split_validation(x: Features, y: np.ndarray, spec: ValidationSpec, full_train_size: int):
     """(x_train, y_train, x_val, y_val). 'first' holds out the first examples, as the book does."""
     count = validation_count(spec, len(x), full_train_size)
     if spec.split == "first":

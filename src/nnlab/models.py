@@ -1,8 +1,9 @@
-"""Turn a model spec into a compiled Keras MLP."""
+"""Turn a model spec into the book's Keras MLP, its optimizer, loss and accuracy."""
 
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 
 from .config import ModelSpec, OptimizerSpec, ScheduleSpec
 
@@ -14,22 +15,72 @@ def output_layer(num_classes: int, override: str | None) -> tuple[int, str]:
     return num_classes, override or "softmax"
 
 
-def build_model(spec: ModelSpec, input_dim: int, num_classes: int, loss: str) -> keras.Sequential:
+class MLP(keras.Model):
+    """The book's stack of Dense layers, called layer by layer. A subclassed model rather than
+    `keras.Sequential` because its first layer may take a multi-hot batch as (rows, columns) indices."""
+
+    def __init__(self, layers: list[keras.layers.Layer]):
+        super().__init__()
+        self.stack = layers
+
+    def call(self, inputs, training=False):
+        outputs = inputs
+        for layer in self.stack:
+            outputs = layer(outputs)
+        return outputs
+
+
+@tf.custom_gradient
+def multi_hot_matmul(kernel, columns, row_ids, rows):
+    """x @ kernel for a 0/1 matrix x given by the (row, column) of each 1: the sum of the kernel rows
+    a row's words pick (gather-and-sum), ~nnz x units work instead of rows x width x units.
+
+    The gradient is dense, like the book's Dense layer's: every word's weights see the optimizer's
+    update each step (RMSprop's and Adam's moments decay for absent words too), so training follows
+    the dense model's arithmetic, only in another summation order."""
+    outputs = tf.sparse.segment_sum(kernel, columns, row_ids, num_segments=rows)
+
+    def gradient(upstream):
+        kernel_gradient = tf.math.unsorted_segment_sum(tf.gather(upstream, row_ids), columns, tf.shape(kernel)[0])
+        return kernel_gradient, None, None, None
+
+    return outputs, gradient
+
+
+class MultiHotDense(keras.layers.Dense):
+    """`keras.layers.Dense` (same weights, initialisers and output) for a multi-hot input given as
+    `(row_ids, columns, rows)`: for each 1 of the batch its row (sorted) and column, and the row count.
+
+    Example: the batch [[0, 1, 0, 1], [1, 0, 0, 0]] is ([0, 0, 1], [1, 3, 0], 2); the layer returns
+    activation([kernel[1] + kernel[3], kernel[0]] + bias), as Dense does on the dense batch."""
+
+    def __init__(self, units: int, input_width: int, **kwargs):
+        super().__init__(units, **kwargs)
+        self.build((None, input_width))
+        self.input_spec = None  # Dense's spec expects one dense tensor; this layer takes three
+
+    def call(self, inputs):
+        row_ids, columns, rows = inputs
+        outputs = multi_hot_matmul(self.kernel.value, columns, row_ids, rows)
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return self.activation(outputs) if self.activation is not None else outputs
+
+
+def build_model(spec: ModelSpec, input_width: int, num_classes: int, multi_hot: bool = False) -> MLP:
+    """The MLP of the spec. With `multi_hot`, the first layer reads (row_ids, columns, rows) batches."""
     units, activation = output_layer(num_classes, spec.output_activation)
     init = {"kernel_initializer": spec.kernel_initializer, "bias_initializer": spec.bias_initializer}
-    layers = [keras.Input(shape=(input_dim,))]
-    layers += [keras.layers.Dense(width, activation=act, **init) for width, act in zip(spec.widths, spec.activations)]
-    layers.append(keras.layers.Dense(units, activation=activation, **init))
-    return keras.Sequential(layers)
-
-
-def accuracy_metric(num_classes: int, loss: str) -> keras.metrics.Metric:
-    """Named plainly 'accuracy' so every history has the same keys, whatever the label encoding."""
-    if num_classes == 2:
-        return keras.metrics.BinaryAccuracy(name="accuracy")
-    if loss == "sparse_categorical_crossentropy":
-        return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-    return keras.metrics.CategoricalAccuracy(name="accuracy")
+    shapes = list(zip(spec.widths, spec.activations)) + [(units, activation)]
+    layers = []
+    for width, act in shapes:
+        if not layers and multi_hot:
+            layers.append(MultiHotDense(width, input_width, activation=act, **init))
+        else:
+            layer = keras.layers.Dense(width, activation=act, **init)
+            layer.build((None, layers[-1].units if layers else input_width))
+            layers.append(layer)
+    return MLP(layers)
 
 
 def build_schedule(spec: ScheduleSpec, learning_rate: float, steps_per_epoch: int):
@@ -51,9 +102,3 @@ def build_optimizer(spec: OptimizerSpec, steps_per_epoch: int = 1) -> keras.opti
         start = params.get("learning_rate", optimizer_class().learning_rate)
         params["learning_rate"] = build_schedule(spec.schedule, float(keras.ops.convert_to_numpy(start)), steps_per_epoch)
     return optimizer_class(**params)
-
-
-def compile_model(model: keras.Sequential, optimizer: OptimizerSpec, loss: str, num_classes: int,
-                  steps_per_epoch: int = 1) -> None:
-    model.compile(optimizer=build_optimizer(optimizer, steps_per_epoch), loss=loss,
-                  metrics=[accuracy_metric(num_classes, loss)])

@@ -13,7 +13,7 @@ from . import __version__
 # Bump when a change to the code alters what a run computes for the same config and seed
 # (training loop, data transform, selection rule, a default value in config.py): finished runs
 # then no longer count as done.
-RUN_FORMAT = 1
+RUN_FORMAT = 2  # 2: compiled epochs, multi-hot gather-and-sum, seeded per-epoch shuffles
 
 
 def now() -> str:

@@ -10,9 +10,11 @@ import functools
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import time
 import traceback
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -21,12 +23,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up
 
 import numpy as np  # noqa: E402
 
-from . import describe, plots, provenance, results, teaching  # noqa: E402
+from . import describe, plots, provenance, results  # noqa: E402
 from .config import RunConfig, Study, Variant  # noqa: E402
 from .data import Dataset, encode_labels, load_dataset, split_validation, validation_count  # noqa: E402
 from .errors import NnlabError  # noqa: E402
 from .selection import best_epoch  # noqa: E402
-from .training import evaluate, train  # noqa: E402
 
 Echo = Callable[[str], None]
 NOT_OK = ("diverged", "failed", "locked")
@@ -60,17 +61,40 @@ def check_study(study: Study, data_dir: str | None) -> None:
 
 
 def run_study(study: Study, root: Path, data_dir: str | None = None, force: bool = False,
-              echo: Echo = print) -> list[RunOutcome]:
+              echo: Echo = print, pool: Executor | None = None) -> list[RunOutcome]:
+    """Every run of the study, in this process or, given a pool, in its worker processes."""
     results.check_writable(root)
     check_study(study, data_dir)
     runs = [(variant, seed) for variant in study.variants for seed in variant.config.seeds]
-    outcomes = []
-    for k, (variant, seed) in enumerate(runs, 1):
-        tag = f"[{k}/{len(runs)}] {study.name}/{variant.id} seed {seed}"
-        outcome = _run_guarded(study, variant, seed, root, data_dir, force, tag, echo)
-        outcomes.append(outcome)
+    tags = [f"[{k}/{len(runs)}] {study.name}/{variant.id} seed {seed}" for k, (variant, seed) in enumerate(runs, 1)]
+    if pool is None:
+        outcomes = [_run_guarded(study, variant, seed, root, data_dir, force, tag, echo)
+                    for (variant, seed), tag in zip(runs, tags)]
+    else:
+        futures = [pool.submit(_run_guarded, study, variant, seed, root, data_dir, force, tag, _print_line)
+                   for (variant, seed), tag in zip(runs, tags)]
+        outcomes = [future.result() for future in futures]
     write_study_outputs(study, root)
     return outcomes
+
+
+def worker_pool(jobs: int) -> ProcessPoolExecutor:
+    """`jobs` worker processes that share the cores: each gets cores // jobs TensorFlow threads, so N
+    workers do not oversubscribe the machine. Spawned, not forked: TensorFlow is not fork-safe."""
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_setup, initargs=(threads,))
+
+
+def _worker_setup(threads: int) -> None:
+    # Read by TensorFlow when it initialises, which happens after this in the worker.
+    os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+
+
+def _print_line(line: str) -> None:
+    """A worker's progress line, straight to the terminal the workers share with the CLI."""
+    print(line, flush=True)
 
 
 def _run_guarded(study, variant, seed, root, data_dir, force, tag, echo) -> RunOutcome:
@@ -113,24 +137,25 @@ def _run_guarded(study, variant, seed, root, data_dir, force, tag, echo) -> RunO
 
 def run_one(study: str, variant: Variant, seed: int, folder: Path, data: Dataset, key: str,
             report=None) -> dict:
+    from .training import Trainer  # TensorFlow loads only in the process that trains
+
     config = variant.config
     started, start_time = provenance.now(), time.time()
     x_train, y_train, x_val, y_val = split_validation(data.x_train, data.y_train, config.validation,
                                                       data.full_train_size)
     labels = lambda y: encode_labels(y, data.num_classes, config.loss)  # noqa: E731
 
-    model, search, seconds = train(config, seed, data.num_classes, x_train, labels(y_train), config.epochs,
-                                   validation=(x_val, labels(y_val)), phase="search", report=report,
-                                   keep_best=not config.retrain)
+    trainer = Trainer(config, seed, data.num_classes, x_train)
+    search, seconds = trainer.fit(x_train, labels(y_train), config.epochs, validation=(x_val, labels(y_val)),
+                                  phase="search", report=report, keep_best=not config.retrain)
     diverged = _first_non_finite(search["loss"])
-    best, retrain, test = None, None, {"loss": None, "accuracy": None}
+    best, retrain_history, test = None, None, {"loss": None, "accuracy": None}
     if diverged is None:
         best = best_epoch(search, config.selection.metric, config.selection.mode)
         if config.retrain:
-            # A fresh model from the same seed, on train + validation, for exactly the chosen epochs.
-            model, retrain, _ = train(config, seed, data.num_classes, data.x_train, labels(data.y_train), best,
-                                      phase="retrain", report=report)
-        test = evaluate(model, data.x_test, labels(data.y_test), config.batch_size)
+            # From the seed's initial weights again, on train + validation, for exactly the chosen epochs.
+            retrain_history, _ = trainer.fit(data.x_train, labels(data.y_train), best, phase="retrain", report=report)
+        test = trainer.evaluate(data.x_test, labels(data.y_test))
 
     metrics = {
         "study": study, "variant": variant.id, "seed": seed, "status": "ok" if diverged is None else "diverged",
@@ -139,7 +164,7 @@ def run_one(study: str, variant: Variant, seed: int, folder: Path, data: Dataset
         "best_val_loss": search["val_loss"][best - 1] if best else None,
         "best_val_accuracy": search["val_accuracy"][best - 1] if best else None,
         "test_loss": test["loss"], "test_accuracy": test["accuracy"],
-        "epochs_run": len(search["loss"]), "retrain_epochs": len(retrain["loss"]) if retrain else 0,
+        "epochs_run": len(search["loss"]), "retrain_epochs": len(retrain_history["loss"]) if retrain_history else 0,
         "diverged_epoch": diverged,
         "train_examples": len(x_train), "validation_examples": len(x_val), "test_examples": len(data.x_test),
         # Label counts let the report state the trivial baselines (majority class, random guessing).
@@ -151,8 +176,8 @@ def run_one(study: str, variant: Variant, seed: int, folder: Path, data: Dataset
     }
     _write_config_and_provenance(folder, variant, seed, key, data.source, started)
     results.write_json(folder / "search_history.json", search)
-    if retrain:
-        results.write_json(folder / "retrain_history.json", retrain)
+    if retrain_history:
+        results.write_json(folder / "retrain_history.json", retrain_history)
     fig = plots.learning_curves(search, best, f"{study} / {variant.id} / seed {seed}")
     results.save_figure(fig, folder / "curves.png")
     plots.plt.close(fig)
@@ -163,6 +188,8 @@ def run_one(study: str, variant: Variant, seed: int, folder: Path, data: Dataset
 
 def run_teaching(study: str, variant: Variant, seed: int, folder: Path, key: str) -> dict:
     """A small problem of the course (XOR, LR decay, gallery): same files, same completeness rule."""
+    from . import teaching  # TensorFlow loads only in the process that trains
+
     config = variant.config
     started, start_time = provenance.now(), time.time()
     found, figures = teaching.RUNNERS[config.kind](config, seed)

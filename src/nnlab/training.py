@@ -1,18 +1,32 @@
-"""Seeded, deterministic training of one model, with per-epoch progress."""
+"""Seeded, deterministic training of one model, an epoch per compiled TensorFlow call.
+
+Why not `model.fit`: on the book's small nets fit spends most of an epoch outside the arithmetic
+(slicing and converting numpy batches, a Python round trip per step, validation through a second
+pipeline). Here a run's data becomes tensors once, an epoch (shuffled batches gathered in the graph,
+forward pass, loss, gradients, the Keras optimizer's update) is one graph call, and the graph traced
+for the search is reused by the retrain. The arithmetic is Keras': its layers, losses, optimizers and
+schedules; benchmarks/README.md has the measurements behind this.
+
+    trainer = Trainer(config, seed, num_classes, x_train)
+    history, seconds = trainer.fit(x_train, y_train, epochs=20, validation=(x_val, y_val))
+    history, seconds = trainer.fit(x_all, y_all, epochs=best)   # a fresh start from the same seed
+    test = trainer.evaluate(x_test, y_test)                       # {"loss": ..., "accuracy": ...}
+"""
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Callable
 
 import keras
-import math
-import time
-
 import numpy as np
 import tensorflow as tf
 
 from .config import RunConfig
-from .models import build_model, compile_model
+from .features import PIXEL_SCALE, Features, MultiHot
+from .models import build_model, build_optimizer
+from .selection import best_epoch
 
 # (phase, epoch, epochs, logs) -> None; the CLI turns it into a progress line.
 EpochReporter = Callable[[str, int, int, dict], None]
@@ -24,73 +38,158 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-class _EpochRecord(keras.callbacks.Callback):
-    """Logs the learning rate in force during each epoch (into the history) and times each epoch
-    (kept apart: timings differ from run to run, the history must not)."""
-
-    def __init__(self):
-        super().__init__()
-        self.seconds: list[float] = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        optimizer = self.model.optimizer
-        rate = optimizer.learning_rate
-        if callable(rate):  # a schedule: its value at the epoch's first step
-            rate = rate(optimizer.iterations)
-        self._rate = float(rate.numpy())
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs["learning_rate"] = self._rate
-        self.seconds.append(time.perf_counter() - self._start)
+def epoch_order(seed: int, epoch: int, rows: int) -> np.ndarray:
+    """The shuffled order of one epoch's examples: a function of the run's seed and the epoch alone,
+    so a run's batches never depend on what ran before it in the process."""
+    return np.random.default_rng([seed, epoch]).permutation(rows).astype(np.int32)
 
 
-class _KeepBest(keras.callbacks.Callback):
-    """Remembers the weights of the best epoch by the selection rule (earliest on ties, never NaN),
-    so a study can test the search model at its best epoch without retraining."""
+class Trainer:
+    """One run's model and optimizer, with its epoch and its evaluation compiled as graphs.
 
-    def __init__(self, metric: str, mode: str):
-        super().__init__()
-        self.metric, self.sign = metric, (1 if mode == "min" else -1)
-        self.best, self.weights = math.inf, None
+    Args:
+        config: the run's config (model, loss, optimizer, batch size, selection rule).
+        seed: draws the initial weights (Keras' initialisers) and each epoch's shuffle.
+        num_classes: 2 gives one sigmoid unit, more a softmax (unless the config says otherwise).
+        x: any input of the run (its width and encoding decide the first layer).
+    """
 
-    def on_epoch_end(self, epoch, logs=None):
-        value = self.sign * float(logs[self.metric])
-        if math.isfinite(value) and value < self.best:
-            self.best, self.weights = value, self.model.get_weights()
+    def __init__(self, config: RunConfig, seed: int, num_classes: int, x: Features):
+        seed_everything(seed)
+        self.config, self.seed, self.num_classes = config, seed, num_classes
+        self.multi_hot = isinstance(x, MultiHot)
+        self.model = build_model(config.model, x.width, num_classes, multi_hot=self.multi_hot)
+        self.loss_function = keras.losses.get(config.loss)
+        self._initial_weights = self.model.get_weights()
+        self._optimizer_steps = None  # the epoch length the optimizer's schedule was built for
+        self._evaluate_graph = tf.function(self._evaluate_batches, reduce_retracing=True)
 
+    # --- the public steps ------------------------------------------------------------------------
 
-class _Progress(keras.callbacks.Callback):
-    def __init__(self, phase: str, epochs: int, report: EpochReporter):
-        super().__init__()
-        self.phase, self.epochs, self.report = phase, epochs, report
+    def fit(self, x: Features, y: np.ndarray, epochs: int, validation: tuple[Features, np.ndarray] | None = None,
+            phase: str = "train", report: EpochReporter | None = None,
+            keep_best: bool = False) -> tuple[dict[str, list[float]], list[float]]:
+        """Train from the seed's initial weights with a fresh optimizer; return the per-epoch history
+        and the seconds of each epoch (kept apart: timings differ between reruns, histories must not).
 
-    def on_epoch_end(self, epoch, logs=None):
-        self.report(self.phase, epoch + 1, self.epochs, dict(logs or {}))
+        Stops after an epoch whose training loss is not finite (as Keras' TerminateOnNaN does). With
+        keep_best, the model ends with the weights of its best epoch by `config.selection`."""
+        self._restart(len(x))
+        inputs, labels = self._tensors(x, y)
+        held_out = self._tensors(*validation) if validation is not None else None
+        history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+        if held_out is not None:
+            history.update(val_loss=[], val_accuracy=[])
+        history["learning_rate"] = []
+        seconds, best_weights = [], None
+        for epoch in range(epochs):
+            rate = self._learning_rate()
+            started = time.perf_counter()
+            loss_sum, correct = self._epoch_graph(inputs, labels, tf.constant(epoch_order(self.seed, epoch, len(x))))
+            logs = {"loss": float(loss_sum) / len(x), "accuracy": float(correct) / len(x)}
+            if held_out is not None:
+                loss_sum, correct = self._evaluate_graph(*held_out)
+                logs.update(val_loss=float(loss_sum) / len(validation[1]), val_accuracy=float(correct) / len(validation[1]))
+            seconds.append(time.perf_counter() - started)
+            logs["learning_rate"] = rate
+            for key, value in logs.items():
+                history[key].append(value)
+            if report:
+                report(phase, epoch + 1, epochs, logs)
+            if not math.isfinite(logs["loss"]):
+                break
+            if keep_best and self._is_best_so_far(history):
+                best_weights = self.model.get_weights()
+        if best_weights is not None:
+            self.model.set_weights(best_weights)
+        return history, seconds
 
+    def evaluate(self, x: Features, y: np.ndarray) -> dict[str, float]:
+        loss_sum, correct = self._evaluate_graph(*self._tensors(x, y))
+        return {"loss": float(loss_sum) / len(y), "accuracy": float(correct) / len(y)}
 
-def train(config: RunConfig, seed: int, num_classes: int, x: np.ndarray, y: np.ndarray, epochs: int,
-          validation: tuple[np.ndarray, np.ndarray] | None = None, phase: str = "train",
-          report: EpochReporter | None = None, keep_best: bool = False) -> tuple[keras.Model, dict[str, list[float]], list[float]]:
-    """Build a fresh model from the seed and fit it; return it, its per-epoch history and epoch times.
-    With keep_best, the model returned carries the weights of its best epoch by config.selection."""
-    seed_everything(seed)
-    model = build_model(config.model, x.shape[1], num_classes, config.loss)
-    compile_model(model, config.optimizer, config.loss, num_classes, math.ceil(len(x) / config.batch_size))
-    record = _EpochRecord()
-    callbacks = [keras.callbacks.TerminateOnNaN(), record]
-    best = _KeepBest(config.selection.metric, config.selection.mode) if keep_best else None
-    if best:
-        callbacks.append(best)
-    if report:
-        callbacks.append(_Progress(phase, epochs, report))
-    history = model.fit(x, y, validation_data=validation, epochs=epochs, batch_size=config.batch_size,
-                        shuffle=True, verbose=0, callbacks=callbacks)
-    if best and best.weights is not None:
-        model.set_weights(best.weights)
-    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, record.seconds
+    # --- set-up between phases ---------------------------------------------------------------------
 
+    def _restart(self, rows: int) -> None:
+        """The seed's initial weights (what a fresh model from the seed would draw) and a fresh
+        optimizer. The traced epoch is reused unless a schedule counts steps of another epoch length."""
+        self.model.set_weights(self._initial_weights)
+        steps = math.ceil(rows / self.config.batch_size)
+        if self._optimizer_steps is not None and (steps == self._optimizer_steps or not self.config.optimizer.schedule):
+            for variable, value in zip(self.optimizer.variables, self._initial_optimizer):
+                variable.assign(value)
+            return
+        self.optimizer = build_optimizer(self.config.optimizer, steps)
+        self.optimizer.build(self.model.trainable_variables)
+        self._initial_optimizer = [variable.numpy() for variable in self.optimizer.variables]
+        self._optimizer_steps = steps
+        self._epoch_graph = tf.function(self._train_batches, reduce_retracing=True)
 
-def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
-    loss, accuracy = model.evaluate(x, y, batch_size=batch_size, verbose=0)
-    return {"loss": float(loss), "accuracy": float(accuracy)}
+    def _tensors(self, x: Features, y: np.ndarray):
+        if self.multi_hot:
+            inputs = (tf.constant(x.columns), tf.constant(x.row_splits))
+        else:
+            inputs = tf.constant(x.values)
+        if self.num_classes == 2:
+            y = y.reshape(-1, 1)  # the shape of the single sigmoid output
+        return inputs, tf.constant(y)
+
+    def _learning_rate(self) -> float:
+        rate = self.optimizer.learning_rate  # a schedule's value at the current step, in Keras 3
+        if callable(rate):
+            rate = rate(self.optimizer.iterations)
+        return float(keras.ops.convert_to_numpy(rate))
+
+    def _is_best_so_far(self, history: dict[str, list[float]]) -> bool:
+        metric = self.config.selection.metric
+        return (math.isfinite(history[metric][-1])
+                and best_epoch(history, metric, self.config.selection.mode) == len(history[metric]))
+
+    # --- what runs inside the graphs ---------------------------------------------------------------
+
+    def _batch(self, inputs, rows):
+        """The model's input for some rows: (row_ids, columns, count) for multi-hot, scaled pixels else."""
+        if self.multi_hot:
+            columns, row_splits = inputs
+            picked = tf.gather(tf.RaggedTensor.from_row_splits(columns, row_splits, validate=False), rows)
+            return tf.cast(picked.value_rowids(), tf.int32), picked.flat_values, tf.shape(rows)[0]
+        return tf.cast(tf.gather(inputs, rows), tf.float32) / PIXEL_SCALE
+
+    def _loss_and_hits(self, labels, predictions):
+        loss = tf.reduce_mean(self.loss_function(labels, predictions))
+        if self.num_classes == 2:
+            hits = tf.equal(tf.cast(predictions > 0.5, labels.dtype), labels)
+        elif labels.dtype.is_integer:
+            hits = tf.equal(tf.argmax(predictions, axis=-1), tf.cast(labels, tf.int64))
+        else:
+            hits = tf.equal(tf.argmax(predictions, axis=-1), tf.argmax(labels, axis=-1))
+        return loss, tf.reduce_sum(tf.cast(hits, tf.float32))
+
+    def _train_batches(self, inputs, labels, order):
+        """One epoch: batches of `order`, each a forward pass, gradients and the optimizer's update.
+        Returns the sums over examples of the loss (before each update, as Keras logs it) and hits."""
+        batch_size = self.config.batch_size
+        loss_sum, correct = tf.constant(0.0), tf.constant(0.0)
+        for start in tf.range(0, tf.shape(order)[0], batch_size):
+            rows = order[start:start + batch_size]
+            batch_labels = tf.gather(labels, rows)
+            with tf.GradientTape() as tape:
+                predictions = self.model(self._batch(inputs, rows), training=True)
+                loss, hits = self._loss_and_hits(batch_labels, predictions)
+            variables = self.model.trainable_variables
+            self.optimizer.apply(tape.gradient(loss, variables), variables)
+            loss_sum += loss * tf.cast(tf.shape(rows)[0], tf.float32)
+            correct += hits
+        return loss_sum, correct
+
+    def _evaluate_batches(self, inputs, labels):
+        batch_size = self.config.batch_size
+        count = tf.shape(labels)[0]
+        loss_sum, correct = tf.constant(0.0), tf.constant(0.0)
+        for start in tf.range(0, count, batch_size):
+            rows = tf.range(start, tf.minimum(start + batch_size, count))
+            predictions = self.model(self._batch(inputs, rows), training=False)
+            loss, hits = self._loss_and_hits(tf.gather(labels, rows), predictions)
+            loss_sum += loss * tf.cast(tf.shape(rows)[0], tf.float32)
+            correct += hits
+        return loss_sum, correct
