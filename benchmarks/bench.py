@@ -132,18 +132,25 @@ def environment() -> dict:
             "keras": keras.__version__, "numpy": numpy.__version__, **git_state()}
 
 
+def mean_epoch(figures: dict) -> float:
+    return sum(v["seconds_per_epoch"] for v in figures["variants"].values()) / len(figures["variants"])
+
+
 def print_table(rows: list[dict]) -> None:
     gb = 2**30
-    print(f"\n{'study':<16} {'way':<9} {'wall s':>7} {'peak RSS':>9} {'s/epoch':>8}  test accuracy per variant")
-    for row in rows:
-        for way in ("notebook", "nnlab"):
-            figures = row[way]
-            per_epoch = sum(v["seconds_per_epoch"] for v in figures["variants"].values()) / len(figures["variants"])
-            accuracies = "  ".join(f"{k} {v['test_accuracy']:.4f}" for k, v in figures["variants"].items())
-            print(f"{row['study']:<16} {way:<9} {figures['wall_s']:>7.1f} {figures['peak_rss_bytes'] / gb:>7.2f}GB "
-                  f"{per_epoch:>8.3f}  {accuracies}")
-        print(f"{'':<16} {'ratio':<9} {row['speedup']:>6.1f}x {row['memory_ratio']:>8.2f}x {row['epoch_speedup']:>7.1f}x"
-              f"  (notebook / nnlab; memory: nnlab / notebook)")
+    print(f"\n{'study':<16} {'way':<16} {'wall s':>7} {'peak RSS':>9} {'s/epoch':>8}  test accuracy per variant")
+
+    def line(study, way, figures):
+        accuracies = "  ".join(f"{k} {v['test_accuracy']:.4f}" for k, v in figures["variants"].items())
+        print(f"{study:<16} {way:<16} {figures['wall_s']:>7.1f} {figures['peak_rss_bytes'] / gb:>7.2f}GB "
+              f"{mean_epoch(figures):>8.3f}  {accuracies}")
+
+    for i, row in enumerate(rows):
+        if i == 0 or rows[i - 1]["study"] != row["study"]:
+            line(row["study"], "notebook", row["notebook"])
+        line(row["study"], f"nnlab --jobs {row['jobs']}", row["nnlab"])
+        print(f"{'':<16} {'ratio':<16} {row['speedup']:>6.1f}x {row['memory_ratio']:>8.2f}x {row['epoch_speedup']:>7.1f}x"
+              f"  (time: notebook / nnlab; memory: nnlab / notebook)")
 
 
 def main() -> None:
@@ -152,7 +159,8 @@ def main() -> None:
                         help="folder of Keras-format .npz files (default $NNLAB_DATA_DIR, else Keras' cache)")
     parser.add_argument("--studies", nargs="+", default=list(STUDIES), choices=STUDIES)
     parser.add_argument("--quick", action="store_true", help=f"first {QUICK['subset']} examples, {QUICK['epochs']} epochs")
-    parser.add_argument("--jobs", type=int, default=1, help="nnlab's --jobs (the notebook runs one variant at a time)")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2],
+                        help="nnlab's --jobs, one nnlab row per value (the notebook runs one variant at a time)")
     parser.add_argument("--out", type=Path, help="JSON file (default benchmarks/results/bench-<time>[-quick].json)")
     args = parser.parse_args()
     from nnlab.config import load_study
@@ -165,19 +173,16 @@ def main() -> None:
         study = load_study(config_path, overrides)
         print(f"{name}: {len(study.variants)} variants", flush=True)
         notebook = run_reference(study, args.data_dir, subset)
-        ours = run_nnlab(study, config_path, args.data_dir, subset, epochs, args.jobs)
-
-        def mean_epoch(figures):
-            return sum(v["seconds_per_epoch"] for v in figures["variants"].values()) / len(figures["variants"])
-
-        rows.append({"study": name, "notebook": notebook, "nnlab": ours,
-                     "speedup": notebook["wall_s"] / ours["wall_s"],
-                     "memory_ratio": ours["peak_rss_bytes"] / notebook["peak_rss_bytes"],
-                     "epoch_speedup": mean_epoch(notebook) / mean_epoch(ours)})
+        for jobs in args.jobs:
+            ours = run_nnlab(study, config_path, args.data_dir, subset, epochs, jobs)
+            rows.append({"study": name, "jobs": jobs, "notebook": notebook, "nnlab": ours,
+                         "speedup": notebook["wall_s"] / ours["wall_s"],
+                         "memory_ratio": ours["peak_rss_bytes"] / notebook["peak_rss_bytes"],
+                         "epoch_speedup": mean_epoch(notebook) / mean_epoch(ours)})
     print_table(rows)
     out = args.out or HERE / "results" / f"bench-{dt.datetime.now():%Y%m%d-%H%M%S}{'-quick' if args.quick else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"environment": environment(), "quick": args.quick, "jobs": args.jobs,
+    out.write_text(json.dumps({"environment": environment(), "quick": args.quick,
                                "subset": subset, "epochs": epochs, "studies": rows}, indent=2) + "\n")
     print(f"\nwrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 

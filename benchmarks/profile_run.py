@@ -57,9 +57,9 @@ def main() -> None:
     lap("data: read .npz, Keras transform, multi-hot, split")
 
     trainer = Trainer(config, args.seed, data.num_classes, x_train)
-    trainer._restart(len(x_train))
     inputs, train_labels = trainer._tensors(x_train, labels(y_train))
     held_out = trainer._tensors(x_val, labels(y_val))
+    trainer._restart(len(x_train))
     lap("model, optimizer, data to tensors")
 
     order = tf.constant(epoch_order(args.seed, 0, len(x_train)))

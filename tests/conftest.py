@@ -34,3 +34,9 @@ loss: categorical_crossentropy
 epochs: 2
 batch_size: 64
 """
+
+
+@pytest.fixture(autouse=True)
+def _private_dataset_cache(tmp_path_factory, monkeypatch):
+    """Each test session vectorizes into its own cache, never the user's ~/.cache/nnlab."""
+    monkeypatch.setenv("NNLAB_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "nnlab-cache"))

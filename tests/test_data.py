@@ -185,3 +185,19 @@ def test_a_file_with_the_wrong_shapes_or_labels_is_refused(tmp_path):
     np.savez(tmp_path / "reuters.npz", x=seqs, y=np.array([0, 99]))
     with pytest.raises(DataError, match="labels span 0..99; reuters has classes 0..45"):
         data.load_reuters(tmp_path / "reuters.npz", 100)
+
+
+def test_vectorized_text_is_cached_by_the_files_hash_and_a_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv(data.CACHE_DIR_ENV, str(tmp_path))
+    path = data.sample_dir() / "reuters.npz"
+    digest = data.sha256(path)
+    first = data._vectorized_text("reuters", path, digest, 1000)
+    cached = list(tmp_path.glob("reuters-*.npz"))
+    assert len(cached) == 1
+    with mock.patch.object(data, "load_reuters", side_effect=AssertionError("read the cache instead")):
+        again = data._vectorized_text("reuters", path, digest, 1000)
+    cached[0].write_bytes(b"half a file")  # a damaged cache costs a rebuild, nothing else
+    rebuilt = data._vectorized_text("reuters", path, digest, 1000)
+    for result in (again, rebuilt):
+        np.testing.assert_array_equal(result[0].to_dense(), first[0].to_dense())
+        np.testing.assert_array_equal(result[3], first[3])

@@ -62,7 +62,12 @@ class Trainer:
         self.loss_function = keras.losses.get(config.loss)
         self._initial_weights = self.model.get_weights()
         self._optimizer_steps = None  # the epoch length the optimizer's schedule was built for
-        self._evaluate_graph = tf.function(self._evaluate_batches, reduce_retracing=True)
+        # Shapes left open, so search, retrain, validation and test (other row counts) share one trace.
+        if self.multi_hot:
+            self._input_spec = (tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int64))
+        else:
+            self._input_spec = tf.TensorSpec([None, x.width], tf.uint8)
+        self._label_spec = None  # known at the first fit: depends on the loss's label encoding
 
     # --- the public steps ------------------------------------------------------------------------
 
@@ -74,9 +79,9 @@ class Trainer:
 
         Stops after an epoch whose training loss is not finite (as Keras' TerminateOnNaN does). With
         keep_best, the model ends with the weights of its best epoch by `config.selection`."""
-        self._restart(len(x))
         inputs, labels = self._tensors(x, y)
         held_out = self._tensors(*validation) if validation is not None else None
+        self._restart(len(x))
         history: dict[str, list[float]] = {"loss": [], "accuracy": []}
         if held_out is not None:
             history.update(val_loss=[], val_accuracy=[])
@@ -123,7 +128,8 @@ class Trainer:
         self.optimizer.build(self.model.trainable_variables)
         self._initial_optimizer = [variable.numpy() for variable in self.optimizer.variables]
         self._optimizer_steps = steps
-        self._epoch_graph = tf.function(self._train_batches, reduce_retracing=True)
+        self._epoch_graph = tf.function(self._train_batches, autograph=False, input_signature=[
+            self._input_spec, self._label_spec, tf.TensorSpec([None], tf.int32)])
 
     def _tensors(self, x: Features, y: np.ndarray):
         if self.multi_hot:
@@ -132,7 +138,12 @@ class Trainer:
             inputs = tf.constant(x.values)
         if self.num_classes == 2:
             y = y.reshape(-1, 1)  # the shape of the single sigmoid output
-        return inputs, tf.constant(y)
+        labels = tf.constant(y)
+        if self._label_spec is None:
+            self._label_spec = tf.TensorSpec([None, *labels.shape[1:]], labels.dtype)
+            self._evaluate_graph = tf.function(self._evaluate_batches, autograph=False,
+                                               input_signature=[self._input_spec, self._label_spec])
+        return inputs, labels
 
     def _learning_rate(self) -> float:
         rate = self.optimizer.learning_rate  # a schedule's value at the current step, in Keras 3
@@ -169,8 +180,8 @@ class Trainer:
         """One epoch: batches of `order`, each a forward pass, gradients and the optimizer's update.
         Returns the sums over examples of the loss (before each update, as Keras logs it) and hits."""
         batch_size = self.config.batch_size
-        loss_sum, correct = tf.constant(0.0), tf.constant(0.0)
-        for start in tf.range(0, tf.shape(order)[0], batch_size):
+
+        def step(start, loss_sum, correct):
             rows = order[start:start + batch_size]
             batch_labels = tf.gather(labels, rows)
             with tf.GradientTape() as tape:
@@ -178,18 +189,26 @@ class Trainer:
                 loss, hits = self._loss_and_hits(batch_labels, predictions)
             variables = self.model.trainable_variables
             self.optimizer.apply(tape.gradient(loss, variables), variables)
-            loss_sum += loss * tf.cast(tf.shape(rows)[0], tf.float32)
-            correct += hits
-        return loss_sum, correct
+            return start + batch_size, loss_sum + loss * tf.cast(tf.shape(rows)[0], tf.float32), correct + hits
+
+        return self._over_batches(step, tf.shape(order)[0])
 
     def _evaluate_batches(self, inputs, labels):
         batch_size = self.config.batch_size
         count = tf.shape(labels)[0]
-        loss_sum, correct = tf.constant(0.0), tf.constant(0.0)
-        for start in tf.range(0, count, batch_size):
+
+        def step(start, loss_sum, correct):
             rows = tf.range(start, tf.minimum(start + batch_size, count))
             predictions = self.model(self._batch(inputs, rows), training=False)
             loss, hits = self._loss_and_hits(tf.gather(labels, rows), predictions)
-            loss_sum += loss * tf.cast(tf.shape(rows)[0], tf.float32)
-            correct += hits
+            return start + batch_size, loss_sum + loss * tf.cast(tf.shape(rows)[0], tf.float32), correct + hits
+
+        return self._over_batches(step, count)
+
+    @staticmethod
+    def _over_batches(step, count):
+        """(loss sum, hits) of `step` run from row 0 in strides until `count`. A plain tf.while_loop
+        rather than an AutoGraph `for`: converting the source took most of the 0.8 s trace per run."""
+        _, loss_sum, correct = tf.while_loop(lambda start, *_: start < count, step,
+                                             (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
         return loss_sum, correct
