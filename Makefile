@@ -20,7 +20,8 @@ install: $(BIN)/nnlab
 quickstart: install  ## a small study on the bundled sample, no download
 	$(BIN)/nnlab run configs/quickstart.yaml --results results
 
-test: install  ## unit tests plus smoke runs on tiny subsets
+test: install  ## lint, then unit tests plus smoke runs on tiny subsets (pytest -m "not slow": seconds)
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest -q
 
 smoke-report: install  ## every suite on 300 examples for 2 epochs, then the report (a few minutes)

@@ -66,7 +66,7 @@ def measure(command: list[str]) -> dict:
 
 def reference_specs(study, data_dir: str | None, subset: int | None) -> list[tuple[str, dict]]:
     """What each variant asks of the notebook: the book's code with the study's settings."""
-    from nnlab.data import validation_count, load_dataset
+    from nnlab.data import load_dataset, validation_count
 
     specs = []
     for variant in study.variants:

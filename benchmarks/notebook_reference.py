@@ -57,8 +57,8 @@ def build_model(spec: dict, outputs: int, activation: str):
 
 
 def main(spec: dict) -> dict:
-    import numpy as np
     import keras
+    import numpy as np
     from keras.utils import to_categorical
 
     keras.utils.set_random_seed(spec["seed"])

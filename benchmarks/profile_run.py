@@ -35,9 +35,9 @@ def main() -> None:
         phases[name] = phases.get(name, 0.0) + now - clock[0]
         clock[0] = now
 
+    import keras  # noqa: F401
     import numpy as np
     import tensorflow as tf  # noqa: F401  (timed: every process pays it once)
-    import keras  # noqa: F401
     phases["python start + import tensorflow, keras"] = time.perf_counter() - STARTED
     clock[0] = time.perf_counter()
 

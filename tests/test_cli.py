@@ -17,11 +17,15 @@ def invoke(*args):
 
 
 def test_every_command_has_help():
-    for command in ([], ["run"], ["list"], ["validate"]):
+    assert set(main.commands) >= {"run", "suite", "list", "validate", "show", "report"}
+    for command in [[]] + [[name] for name in main.commands]:
         result = invoke(*command, "--help")
-        assert result.exit_code == 0 and "Usage:" in result.output
+        assert result.exit_code == 0 and "Usage:" in result.output, command
+        first_words = " ".join((main.commands[command[0]].help if command else main.help).split()[:4])
+        assert first_words in " ".join(result.output.split()), command
 
 
+@pytest.mark.slow
 def test_quickstart_runs_on_the_bundled_sample_and_writes_every_result(tmp_path):
     result = invoke("run", CONFIGS / "quickstart.yaml", "--results", tmp_path, "--epochs", "3")
     assert result.exit_code == 0, result.output
@@ -32,7 +36,9 @@ def test_quickstart_runs_on_the_bundled_sample_and_writes_every_result(tmp_path)
         assert {p.name for p in run.iterdir() if not p.name.startswith(".")} == RUN_FILES
         metrics = json.loads((run / "metrics.json").read_text())
         assert 1 <= metrics["best_epoch"] <= 3 and metrics["retrain_epochs"] == metrics["best_epoch"]
-        assert 0.0 <= metrics["test_accuracy"] <= 1.0
+        # The accuracy is what the files say: test hits over the 120 test wires of the sample.
+        assert round(metrics["test_accuracy"] * 120, 6).is_integer()
+        assert metrics["test_accuracy"] > 0.2  # far above random guessing over 46 topics (~0.1)
         assert (metrics["train_examples"], metrics["validation_examples"], metrics["test_examples"]) == (380, 100, 120)
         history = json.loads((run / "search_history.json").read_text())
         assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"}
@@ -65,6 +71,7 @@ def test_list_and_validate_describe_the_variants():
     assert "ok (3 variants x 1 seeds)" in invoke("validate", CONFIGS / "reuters_units.yaml").output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", ["reuters_units", "imdb_loss", "mnist_baseline"])
 def test_shipped_studies_run_on_a_subset_of_the_real_data(real_data, tmp_path, config):
     result = invoke("run", CONFIGS / f"{config}.yaml", "--data-dir", real_data, "--results", tmp_path,
@@ -82,6 +89,7 @@ def test_a_validation_split_larger_than_the_training_set_fails_before_training(t
     assert "search epoch" not in result.output and not (tmp_path / "out" / "tiny").exists()
 
 
+@pytest.mark.slow
 def test_a_run_in_progress_elsewhere_is_reported_not_trampled(tmp_path, write_config):
     from nnlab import results
 

@@ -6,8 +6,10 @@ import sys
 import pytest
 
 from conftest import BASE, CONFIGS
-from nnlab.config import ACTIVATIONS, OPTIMIZER_PARAMS, load_study, load_suite
+from nnlab.config import load_study
 from nnlab.errors import ConfigError
+from nnlab.specs import ACTIVATIONS, OPTIMIZER_PARAMS
+from nnlab.suites import load_suite
 
 
 def test_grid_expands_to_the_cartesian_product_with_readable_ids(write_config):
@@ -153,6 +155,7 @@ def test_static_tables_agree_with_the_installed_keras():
         assert set(params) <= set(accepted), (name, set(params) - set(accepted))
 
 
+@pytest.mark.slow
 def test_validation_does_not_import_tensorflow():
     # That is what keeps `nnlab validate` and the refusal of a bad config fast.
     code = ("import sys; from nnlab.cli import main; from nnlab.config import load_study; "

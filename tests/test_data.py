@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from nnlab import data
-from nnlab.config import DatasetSpec, ValidationSpec
 from nnlab.errors import ConfigError, DataError
+from nnlab.specs import DatasetSpec, ValidationSpec
 
 
 def keras_load(name: str, path, **kwargs):

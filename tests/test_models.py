@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nnlab.config import ModelSpec, OptimizerSpec
 from nnlab.data import Sequences, multi_hot
 from nnlab.models import MultiHotDense, build_model, build_optimizer
+from nnlab.specs import ModelSpec, OptimizerSpec
 
 
 def layer_summary(model):

@@ -4,6 +4,8 @@ import base64
 import json
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -11,9 +13,10 @@ from click.testing import CliRunner
 from conftest import BASE
 from nnlab import report
 from nnlab.cli import main
-from nnlab.config import load_suite
 from nnlab.errors import ConfigError, NnlabError
-from nnlab.stats import compare
+from nnlab.suites import load_suite
+
+pytestmark = pytest.mark.slow  # a real suite runs once for the module
 
 
 @pytest.fixture(scope="module")
@@ -109,14 +112,6 @@ def test_an_empty_results_folder_is_an_error(tmp_path):
         report.build(tmp_path)
 
 
-def test_the_comparison_interval_separates_real_differences_from_noise():
-    clear = compare([0.90, 0.91, 0.905], [0.80, 0.81, 0.805])
-    assert clear.distinguishable and clear.low > 0
-    noisy = compare([0.80, 0.82, 0.78], [0.81, 0.79, 0.80])
-    assert noisy.distinguishable is False and noisy.low < 0 < noisy.high
-    assert compare([0.8], [0.7]).low is None
-
-
 def test_the_suite_manifest_runs_its_studies_with_its_seeds(tmp_path, write_config):
     write_config(BASE, "a.yaml")
     manifest = write_config("name: s\nseeds: 2\nstudies: [a.yaml]\n", "suite.yaml")
@@ -124,3 +119,10 @@ def test_the_suite_manifest_runs_its_studies_with_its_seeds(tmp_path, write_conf
     assert suite.seed_list == [0, 1] and studies[0].seeds == [0, 1]
     with pytest.raises(ConfigError, match=r"studie: unknown key \(did you mean 'studies'\?\)"):
         load_suite(write_config("name: s\nseeds: 2\nstudie: [a.yaml]\n", "bad.yaml"))
+
+
+def test_importing_the_report_leaves_a_notebooks_plotting_backend_alone():
+    # Not slow in itself, but it lives with the report tests; a subprocess is a fresh interpreter.
+    code = ("import matplotlib; matplotlib.use('svg'); import nnlab.report, nnlab.runner, nnlab.plots; "
+            "assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,11 +1,9 @@
 """Same config and seed, same numbers; a killed suite resumes; a broken variant does not stop the rest."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from nnlab.cli import main
 from nnlab.config import load_study
 
 NUMBERS = ("search_history.json", "retrain_history.json")
+pytestmark = pytest.mark.slow  # every test here trains
 
 
 def invoke(*args):
@@ -91,6 +90,7 @@ variants:
 
 def test_an_exception_in_one_variant_is_recorded_with_its_traceback(tmp_path, write_config, monkeypatch):
     from nnlab.training import Trainer
+
     real_fit = Trainer.fit
 
     def flaky_fit(self, *args, **kwargs):
@@ -200,3 +200,24 @@ def test_jobs_2_gives_the_same_numbers_as_jobs_1(tmp_path, write_config, extra):
         timings = ("wall_time_s", "seconds_per_epoch")
         m1, m2 = (json.loads((d / "metrics.json").read_text()) for d in (one, two))
         assert {k: v for k, v in m1.items() if k not in timings} == {k: v for k, v in m2.items() if k not in timings}
+
+
+def test_an_nnlab_error_inside_one_run_is_that_runs_failure_and_the_suite_goes_on(tmp_path, write_config, monkeypatch):
+    """E.g. a validation metric that is never finite: selection raises NnlabError, that run fails alone."""
+    from nnlab.errors import NnlabError
+    from nnlab.kinds import train
+
+    calls = []
+
+    def never_finite_first(history, metric, mode):
+        calls.append(metric)
+        if len(calls) == 1:  # the first run, units-4
+            raise NnlabError(f"{metric} has no finite value in any epoch: the run diverged")
+        return best_epoch(history, metric, mode)
+
+    from nnlab.selection import best_epoch
+    monkeypatch.setattr(train, "best_epoch", never_finite_first)
+    result = invoke("run", write_config(BASE + "grid: {model.units: [4, 8]}\n"), "--results", tmp_path)
+    assert result.exit_code != 0
+    assert "tiny/units-4 seed 0: FAILED: NnlabError: val_loss has no finite value" in result.output
+    assert (tmp_path / "tiny" / "units-8" / "seed-0" / "metrics.json").is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -44,10 +45,21 @@ def _load_all(configs, overrides=None):
         raise click.ClickException(str(exc)) from None
 
 
+def process_set_up() -> None:
+    """What an nnlab process sets once, here rather than at import (importing nnlab from a notebook
+    changes nothing): TensorFlow's C++ start-up chatter off the progress lines, and matplotlib writing
+    files, never opening a window, so runs work on servers and in CI. Spawned --jobs workers call it too."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nnlab")
 def main():
     """Reproducible neural-network studies: every variant of an exercise, one command."""
+    process_set_up()
 
 
 @main.command()
@@ -72,15 +84,10 @@ def run(configs, results_dir, data_dir, subset, epochs, seeds, force, jobs):
 def _run_studies(studies, results_dir: Path, data_dir, force: bool, jobs: int) -> None:
     import contextlib
 
-    from .data import dataset_file
-    from .results import check_writable
-    from .runner import NOT_OK, run_study, worker_pool  # TensorFlow loads only once there is something to train
+    from .runner import NOT_OK, preflight, run_study, worker_pool
 
     try:
-        check_writable(results_dir)
-        for study in studies:  # a missing dataset of the last study must not wait for the first to train
-            for spec in {v.config.dataset for v in study.variants if v.config.kind == "train"}:
-                dataset_file(spec.name, data_dir, spec.sample)
+        preflight(studies, results_dir, data_dir)  # a fault of the last study must not wait for the first to train
         problems = []
         with worker_pool(jobs) if jobs > 1 else contextlib.nullcontext() as pool:
             for i, study in enumerate(studies, 1):
@@ -108,7 +115,7 @@ def suite(manifest, results_dir, data_dir, subset, epochs, force, jobs):
     """Run every study of a suite MANIFEST (experiments/*.yaml) with the suite's seeds.
 
     Like `run`, it skips finished runs, so re-running after an interruption resumes."""
-    from .config import load_suite
+    from .suites import load_suite
 
     try:
         spec, studies = load_suite(manifest, _overrides(subset, epochs))

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import DatasetSpec, ValidationSpec
 from .errors import ConfigError, DataError
 from .features import Features, MultiHot, Pixels
+from .specs import DatasetSpec, ValidationSpec
 
 DATA_DIR_ENV = "NNLAB_DATA_DIR"
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -47,7 +47,7 @@ class Sequences:
     def __len__(self) -> int:
         return len(self.lengths)
 
-    def head(self, n: int) -> "Sequences":
+    def head(self, n: int) -> Sequences:
         return Sequences(self.flat[: self.lengths[:n].sum()], self.lengths[:n])
 
     def to_lists(self) -> list[list[int]]:

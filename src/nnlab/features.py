@@ -31,7 +31,7 @@ class MultiHot:
     width: int
 
     @classmethod
-    def from_sequences(cls, flat: np.ndarray, lengths: np.ndarray, width: int) -> "MultiHot":
+    def from_sequences(cls, flat: np.ndarray, lengths: np.ndarray, width: int) -> MultiHot:
         """Distinct words of each sequence (a word twice in a review is still one 1.0, as in the book)."""
         rows = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
         # Sort by row, then column, and drop repeats. Not np.unique: on numpy 2.4 it takes 6 s for
@@ -52,7 +52,7 @@ class MultiHot:
     def nbytes(self) -> int:
         return self.columns.nbytes + self.row_splits.nbytes
 
-    def __getitem__(self, rows) -> "MultiHot":
+    def __getitem__(self, rows) -> MultiHot:
         """Rows by slice or index array, as numpy would select them from the dense matrix."""
         if isinstance(rows, slice):
             start, stop, step = rows.indices(len(self))
@@ -93,7 +93,7 @@ class Pixels:
     def nbytes(self) -> int:
         return self.values.nbytes
 
-    def __getitem__(self, rows) -> "Pixels":
+    def __getitem__(self, rows) -> Pixels:
         return Pixels(self.values[rows])
 
     def to_dense(self, dtype=np.float32) -> np.ndarray:

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 from tensorflow.python.ops.linalg.sparse import sparse_csr_matrix_ops
 
-from .config import ModelSpec, OptimizerSpec, ScheduleSpec
+from .specs import ModelSpec, OptimizerSpec, ScheduleSpec
 
 
 def output_layer(num_classes: int, override: str | None) -> tuple[int, str]:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only, never a window: runs on servers and in CI
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import matplotlib.pyplot as plt  # the backend is the caller's: the CLI picks Agg (files only)
+from matplotlib.ticker import MaxNLocator
 
 
 def variant_colors(variants: list[str]) -> dict[str, str]:

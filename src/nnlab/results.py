@@ -15,8 +15,8 @@ import io
 import json
 import math
 import os
-import statistics
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,23 @@ SUMMARY_FIELDS = ("variant", "seed", "status", "best_epoch", "best_val_loss", "b
 AGGREGATED = ("test_accuracy", "test_loss", "best_epoch")
 
 
+@dataclass
+class RunOutput:
+    """What one run leaves in its folder: metrics.json (written last), JSON files such as histories,
+    figures, and the dataset it read (for provenance; None for kinds that read none)."""
+
+    metrics: dict
+    files: dict[str, Any]
+    figures: dict[str, Any]
+    dataset: dict | None
+
+
 class RunLocked(NnlabError):
     """Another process is running this very run right now."""
+
+
+class RunFolderTaken(NnlabError):
+    """The run's folder holds a finished run of another config: the user chooses, nnlab never overwrites."""
 
 
 def run_dir(root: Path, study: str, variant: str, seed: int) -> Path:
@@ -96,7 +111,7 @@ def completed_metrics(folder: Path, run_key: str) -> dict | None:
         return None
     metrics = read_json(path)
     if metrics.get("run_key") != run_key:
-        raise NnlabError(
+        raise RunFolderTaken(
             f"{folder} holds a finished run with another config, dataset or nnlab run format "
             f"(key {metrics.get('run_key')}, now {run_key}); it is kept as it is. "
             "Use --force to replace it, or --results to write elsewhere.")
@@ -121,6 +136,8 @@ def summary_rows(metrics_by_run: list[dict]) -> list[dict]:
 
 def aggregate(rows: list[dict]) -> list[dict]:
     """Mean, sample standard deviation and count over the seeds of each variant (ok runs only)."""
+    from .stats import mean_sd
+
     out = []
     for variant in dict.fromkeys(r["variant"] for r in rows):
         runs = [r for r in rows if r["variant"] == variant]
@@ -129,8 +146,7 @@ def aggregate(rows: list[dict]) -> list[dict]:
                "not_ok": sorted({r["status"] for r in runs} - {"ok"})}
         for key in AGGREGATED:
             values = [float(r[key]) for r in ok if r.get(key) is not None and math.isfinite(r[key])]
-            row[f"{key}_mean"] = statistics.fmean(values) if values else None
-            row[f"{key}_sd"] = statistics.stdev(values) if len(values) > 1 else None
+            row[f"{key}_mean"], row[f"{key}_sd"] = mean_sd(values)
         out.append(row)
     return out
 
@@ -150,3 +166,8 @@ def write_summary(study_dir: Path, rows: list[dict]) -> None:
     variants = aggregate(rows)
     write_bytes(study_dir / "variants.csv", _csv([{**v, "not_ok": " ".join(v["not_ok"])} for v in variants], variants[0]))
     write_json(study_dir / "variants.json", variants)
+
+
+def write_flat_summary(study_dir: Path, rows: list[dict]) -> None:
+    """summary.json for kinds without a training table: each run's plain fields (no lists or tables)."""
+    write_json(study_dir / "summary.json", [{k: v for k, v in r.items() if not isinstance(v, (dict, list))} for r in rows])

@@ -6,8 +6,6 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from scipy import stats as scipy_stats
-
 TEST_NAME = "Welch's two-sample t-test over seeds"
 
 
@@ -39,6 +37,8 @@ def compare(variant: list[float], baseline: list[float], confidence: float = 0.9
     if statistics.pstdev(variant) == statistics.pstdev(baseline) == 0:
         # Every seed gave the same number on both sides: there is no seed noise, the difference is exact.
         return Comparison(difference, difference, difference, None)
+    from scipy import stats as scipy_stats  # imported when a comparison is made: scipy is slow to load
+
     result = scipy_stats.ttest_ind(variant, baseline, equal_var=False)
     interval = result.confidence_interval(confidence)
     if not (math.isfinite(interval.low) and math.isfinite(interval.high)):

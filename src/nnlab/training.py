@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from .config import RunConfig
 from .features import PIXEL_SCALE, Features, MultiHot
+from .kinds.train import Config as RunConfig
 from .models import build_model, build_optimizer
 from .selection import best_epoch
 

@@ -1,6 +1,5 @@
 """The course's small problems run as study kinds through the same CLI, layout and report."""
 
-import json
 import re
 
 import numpy as np
@@ -10,8 +9,9 @@ from click.testing import CliRunner
 from conftest import BASE, CONFIGS
 from nnlab import report
 from nnlab.cli import main
-from nnlab.config import GalleryConfig, LrDecayConfig, XorConfig, load_study
-from nnlab.teaching import fit_xor, run_gallery, run_lr_decay, run_xor
+from nnlab.config import load_study
+from nnlab.kinds import activation_gallery, lr_decay_demo, xor
+from nnlab.kinds.xor import fit_xor
 
 XOR = {"name": "x", "kind": "xor", "steps": 2000, "repeats": 6, "learning_rate": 0.05}
 
@@ -20,30 +20,39 @@ def invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+def run_xor(config):
+    return xor.run(config.name, "default", config, 0)
+
+
+@pytest.mark.slow
 def test_each_xor_repeat_trains_as_an_independent_net():
-    many = fit_xor(XorConfig(**XOR), seed=3)
-    alone = fit_xor(XorConfig(**{**XOR, "repeats": 1}), seed=3)
+    many = fit_xor(xor.Config(**XOR), seed=3)
+    alone = fit_xor(xor.Config(**{**XOR, "repeats": 1}), seed=3)
     np.testing.assert_allclose(many["w1"][0], alone["w1"][0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(many["out"][0], alone["out"][0], rtol=1e-5, atol=1e-6)
     assert not np.allclose(many["w1"][0], many["w1"][1])
 
 
+@pytest.mark.slow
 def test_a_wider_leaky_net_solves_xor_and_reports_rates():
-    metrics, figures = run_xor(XorConfig(**{**XOR, "model": {"units": 8, "activation": "leaky_relu"}, "steps": 4000}), 0)
-    assert metrics["solved"] >= 4 and 0 <= metrics["dead_unit_rate"] <= 1
+    output = run_xor(xor.Config(**{**XOR, "model": {"units": 8, "activation": "leaky_relu"}, "steps": 4000}))
+    metrics = output.metrics
+    assert metrics["solved"] >= 4 and metrics["solved_rate"] == metrics["solved"] / metrics["repeats"]
+    assert metrics["dead_unit_rate"] == metrics["runs_with_dead_unit"] / metrics["repeats"]
     example = metrics["example"]
     assert example["solved"] and np.all(np.abs(np.array(example["predictions"]) - [0, 1, 1, 0]) < 0.5)
-    assert set(figures) == {"curves.png"}
+    assert set(output.figures) == {"curves.png"}
 
 
+@pytest.mark.slow
 def test_zero_initialisation_keeps_hidden_units_identical_and_cannot_learn_xor():
     for activation in ("relu", "sigmoid"):
-        metrics, _ = run_xor(XorConfig(**{**XOR, "model": {"activation": activation, "kernel_initializer": "zeros"}}), 0)
+        metrics = run_xor(xor.Config(**{**XOR, "model": {"activation": activation, "kernel_initializer": "zeros"}})).metrics
         assert metrics["identical_units_rate"] == 1.0 and metrics["solved"] == 0, activation
 
 
 def test_the_lr_decay_demo_reproduces_the_course_table():
-    metrics, _ = run_lr_decay(LrDecayConfig(name="d", kind="lr_decay_demo"), 0)
+    metrics = lr_decay_demo.run("d", "default", lr_decay_demo.Config(name="d", kind="lr_decay_demo"), 0).metrics
     first, last = metrics["rows"][0], metrics["rows"][-1]
     assert (first["epoch"], first["w"], first["loss"], first["lr"]) == (0, pytest.approx(2.6), 36.0, 0.2)
     assert last["epoch"] == 39 and f"{last['w']:f}" == "-0.999999"
@@ -51,8 +60,9 @@ def test_the_lr_decay_demo_reproduces_the_course_table():
 
 
 def test_the_gallery_differentiates_each_activation_automatically():
-    metrics, figures = run_gallery(GalleryConfig(name="g", kind="activation_gallery",
-                                                 activations=["sigmoid", "tanh", "relu"]), 0)
+    config = activation_gallery.Config(name="g", kind="activation_gallery", activations=["sigmoid", "tanh", "relu"])
+    output = activation_gallery.run("g", "default", config, 0)
+    metrics, figures = output.metrics, output.figures
     table = {a["activation"]: a for a in metrics["activations"]}
     assert table["sigmoid"]["derivative_max"] == pytest.approx(0.25, abs=1e-4)
     assert table["tanh"]["derivative_at_0"] == pytest.approx(1.0)
@@ -60,33 +70,17 @@ def test_the_gallery_differentiates_each_activation_automatically():
     assert "gallery.png" in figures
 
 
-def test_a_schedule_shows_in_the_learning_rate_history(tmp_path, write_config):
-    schedule = "optimizer: {name: sgd, learning_rate: 0.1, schedule: {name: exponential_decay, decay_steps: 1, decay_rate: 0.5, staircase: true}}\n"
-    config = write_config(BASE.replace("epochs: 2", "epochs: 3") + schedule)
-    assert invoke("run", config, "--results", tmp_path).exit_code == 0
-    history = json.loads((tmp_path / "tiny" / "default" / "seed-0" / "search_history.json").read_text())
-    assert history["learning_rate"] == pytest.approx([0.1, 0.05, 0.025])
-
-
-def test_schedules_need_their_parameters(write_config):
-    from nnlab.errors import ConfigError
-
-    with pytest.raises(ConfigError, match="schedule exponential_decay needs decay_rate"):
-        load_study(write_config(BASE + "optimizer: {name: sgd, schedule: {name: exponential_decay, decay_steps: 2}}\n"))
-    with pytest.raises(ConfigError, match="one more value than boundaries"):
-        load_study(write_config(BASE + "optimizer: {name: sgd, schedule: {name: piecewise_constant, boundaries: [2], values: [0.1]}}\n"))
-
-
 def test_per_layer_activations_and_initialisers_come_from_yaml(write_config):
     from nnlab.models import build_model
 
     spec = load_study(write_config(BASE.replace("model: {hidden_layers: 1, units: 8}",
                       "model: {hidden_layers: 2, units: 8, activation: [tanh, elu], kernel_initializer: zeros}"))).variants[0].config.model
-    model = build_model(spec, 20, 46, "categorical_crossentropy")
+    model = build_model(spec, 20, 46)
     assert [layer.activation.__name__ for layer in model.layers] == ["tanh", "elu", "softmax"]
     assert not np.any(model.layers[0].get_weights()[0])
 
 
+@pytest.mark.slow
 def test_small_problems_run_through_the_cli_and_appear_in_the_report(tmp_path, write_config):
     xor = write_config("name: xor\nkind: xor\nsteps: 500\nrepeats: 4\nbaseline: relu\n"
                        "variants:\n  - name: relu\n  - {name: leaky, model.activation: leaky_relu}\n", "xor.yaml")

@@ -1,0 +1,244 @@
+"""The `train` kind: the book's protocol for one variant and seed. Train with a validation split,
+pick the best epoch from the curves, retrain from the seed on train + validation for exactly that
+many epochs, test once; then the study's summary tables and its report section.
+
+A run, top to bottom, is `run`; its console line is `headline`; `summarize` writes the study's
+tables after its runs; `section` is its part of the report.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, StrictInt, model_validator
+
+from .. import plots, results
+from ..data import Dataset, encode_labels, load_dataset, split_validation, validation_count
+from ..report_data import StudyResults, VariantStats
+from ..report_parts import fmt, image, markdown_table
+from ..selection import best_epoch
+from ..specs import TEXT_DATASETS, DatasetSpec, Loss, ModelSpec, OptimizerSpec, SelectionSpec, StudyBase, ValidationSpec
+from ..stats import TEST_NAME, compare
+
+NAME = "train"
+
+
+class Config(StudyBase):
+    """Everything that determines one training run, except the seed."""
+
+    kind: Literal["train"] = "train"
+    dataset: DatasetSpec
+    validation: ValidationSpec
+    model: ModelSpec = ModelSpec()
+    loss: Loss
+    optimizer: OptimizerSpec = OptimizerSpec()
+    epochs: StrictInt = Field(gt=0)
+    batch_size: StrictInt = Field(gt=0)
+    selection: SelectionSpec = SelectionSpec()
+    retrain: bool = Field(True, description="retrain on train + validation for the best epoch count; "
+                                             "false: test the search model's best-epoch weights")
+
+    @model_validator(mode="after")
+    def _loss_fits_dataset(self) -> Config:
+        binary = self.dataset.name == "imdb"
+        out = self.model.output_activation
+        if binary and self.loss in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
+            raise ValueError(f"loss {self.loss} needs several classes; imdb labels are 0/1: use binary_crossentropy, mse or mae")
+        if not binary and self.loss == "binary_crossentropy":
+            raise ValueError(f"loss binary_crossentropy fits 0/1 labels; {self.dataset.name} has many classes: "
+                             "use categorical_crossentropy or sparse_categorical_crossentropy")
+        needs = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax",
+                 "sparse_categorical_crossentropy": "softmax"}.get(self.loss)
+        if needs and out is not None and out != needs:
+            raise ValueError(f"output_activation {out} does not give the probabilities {self.loss} expects: use {needs}")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must not repeat, got {self.seeds}")
+        return self
+
+    def _keyed(self, data: dict) -> dict:
+        # Keyed as train runs were before other kinds existed (no "kind"), and with num_words spelled
+        # out for the text datasets as when it had no plain default: finished runs stay complete.
+        if self.dataset.name in TEXT_DATASETS:
+            data.setdefault("dataset", {})["num_words"] = self.dataset.num_words
+        return data
+
+
+# --- before anything trains ----------------------------------------------------------------------
+
+def dataset(config: Config, data_dir: str | None) -> Dataset:
+    """Loaded and vectorized once per process (cached), shared by every variant that names it."""
+    return load_dataset(config.dataset, data_dir)
+
+
+def preflight(config: Config, data: Dataset) -> None:
+    """A validation size the data cannot hold fails here, before the first run trains."""
+    validation_count(config.validation, len(data.x_train), data.full_train_size)
+
+
+# --- one run -------------------------------------------------------------------------------------
+
+def run(study: str, variant_id: str, config: Config, seed: int, data: Dataset, progress=None) -> results.RunOutput:
+    from ..training import Trainer  # TensorFlow loads only in the process that trains
+
+    start_time = time.time()
+    x_train, y_train, x_val, y_val = split_validation(data.x_train, data.y_train, config.validation,
+                                                      data.full_train_size)
+    labels = lambda y: encode_labels(y, data.num_classes, config.loss)  # noqa: E731
+
+    trainer = Trainer(config, seed, data.num_classes, x_train)
+    search, seconds = trainer.fit(x_train, labels(y_train), config.epochs, validation=(x_val, labels(y_val)),
+                                  phase="search", report=progress, keep_best=not config.retrain)
+    diverged = next((i + 1 for i, v in enumerate(search["loss"]) if not math.isfinite(v)), None)
+    best, retrain_history, test = None, None, {"loss": None, "accuracy": None}
+    if diverged is None:
+        best = best_epoch(search, config.selection.metric, config.selection.mode)
+        if config.retrain:
+            # From the seed's initial weights again, on train + validation, for exactly the chosen epochs.
+            retrain_history, _ = trainer.fit(data.x_train, labels(data.y_train), best, phase="retrain",
+                                             report=progress)
+        test = trainer.evaluate(data.x_test, labels(data.y_test))
+
+    metrics = {
+        "study": study, "variant": variant_id, "seed": seed, "status": "ok" if diverged is None else "diverged",
+        "protocol": "retrain" if config.retrain else "best-epoch weights, no retrain",
+        "best_epoch": best, "selection": config.selection.model_dump(),
+        "best_val_loss": search["val_loss"][best - 1] if best else None,
+        "best_val_accuracy": search["val_accuracy"][best - 1] if best else None,
+        "test_loss": test["loss"], "test_accuracy": test["accuracy"],
+        "epochs_run": len(search["loss"]), "retrain_epochs": len(retrain_history["loss"]) if retrain_history else 0,
+        "diverged_epoch": diverged,
+        "train_examples": len(x_train), "validation_examples": len(x_val), "test_examples": len(data.x_test),
+        # Label counts let the report state the trivial baselines (majority class, random guessing).
+        "train_label_counts": np.bincount(data.y_train, minlength=data.num_classes).tolist(),
+        "test_label_counts": np.bincount(data.y_test, minlength=data.num_classes).tolist(),
+        "wall_time_s": round(time.time() - start_time, 2),
+        "seconds_per_epoch": round(sum(seconds) / len(seconds), 3),
+    }
+    files = {"search_history.json": search}
+    if retrain_history:
+        files["retrain_history.json"] = retrain_history
+    figures = {"curves.png": plots.learning_curves(search, best, f"{study} / {variant_id} / seed {seed}")}
+    return results.RunOutput(metrics, files, figures, data.source)
+
+
+def headline(metrics: dict) -> str:
+    if metrics["status"] == "diverged":
+        return f"DIVERGED at epoch {metrics['diverged_epoch']} (non-finite loss); not retrained"
+    return (f"best epoch {metrics['best_epoch']}, test accuracy {metrics['test_accuracy']:.4f}, "
+            f"test loss {metrics['test_loss']:.4f} ({metrics['wall_time_s']:.0f}s)")
+
+
+# --- the study -----------------------------------------------------------------------------------
+
+def summarize(study_name: str, study_dir: Path, rows: list[dict], first_histories: dict[str, tuple[dict, int | None]]) -> None:
+    """summary.* (a row per run), variants.* (a row per variant over seeds), the validation overlay."""
+    results.write_summary(study_dir, results.summary_rows(rows))
+    if first_histories:
+        fig = plots.validation_overlay({v: h for v, (h, _) in first_histories.items()},
+                                       {v: b for v, (_, b) in first_histories.items()},
+                                       f"{study_name}: validation curves (first seed)")
+        results.save_figure(fig, study_dir / "val_curves.png")
+        plots.plt.close(fig)
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+def section(root: Path, study: StudyResults) -> list[str]:
+    c = study.config
+    varies = ", ".join(sorted({k for r in study.runs for k in (r.config.get("overrides") or {})})) or "nothing (one variant)"
+    lines = study.heading()
+    subset = f" (first {c['dataset']['subset']} examples only)" if c["dataset"].get("subset") else ""
+    lines += [f"Dataset {c['dataset']['name']}" + (" (bundled sample)" if c["dataset"].get("sample") else "") + subset +
+              f"; loss {c.get('loss')}; optimizer {c.get('optimizer', {}).get('name')}; batch {c.get('batch_size')}; "
+              f"up to {c.get('epochs')} epochs; best epoch by {c.get('selection', {}).get('metric')} "
+              f"({c.get('selection', {}).get('mode')}); what varies: {varies}. "
+              f"Runs: `{study.folder.relative_to(root)}/<variant>/seed-<n>/`.", ""]
+    rows = []
+    for v in study.variants:
+        (wall, _), (per_epoch, _) = v.mean_sd("wall_time_s"), v.mean_sd("seconds_per_epoch")
+        rows.append([study.label(v), fmt(*v.mean_sd("best_epoch"), digits=1), fmt(v.mean_sd("best_val_loss")[0]),
+                     fmt(v.mean_sd("best_val_accuracy")[0]), fmt(*v.mean_sd("test_loss")),
+                     fmt(*v.mean_sd("test_accuracy")), f"{v.n}/{len(v.runs)}", fmt(wall, digits=1),
+                     fmt(per_epoch, digits=2)])
+    lines += markdown_table(["variant", "best epoch", "val loss", "val accuracy", "test loss", "test accuracy", "n",
+                             "wall time (s)", "s / epoch"], rows)
+    lines += ["", "Means ± sample standard deviation over seeds; n counts finished runs.", ""]
+    trivial = trivial_baselines(study)
+    if trivial:
+        lines += ["Trivial baselines on the same test set: " +
+                  "; ".join(f"{k} {v:.4f}" for k, v in trivial.items()) + ".", ""]
+    problems = [f"{v.name} {p}" for v in study.variants for p in v.problems]
+    if problems:
+        lines += ["Runs that did not finish: " + "; ".join(problems) + ".", ""]
+    lines += [f"- {comparison_sentence(study, v)}" for v in study.variants if v.name != study.baseline]
+    if c.get("baseline") and c["baseline"] != study.baseline:
+        lines += [f"The configured baseline {c['baseline']} has no finished run; {study.baseline} stands in.", ""]
+    for figure_line in _figures(root, study, trivial):
+        lines += ["", figure_line]
+    lines.append("")
+    return lines
+
+
+def trivial_baselines(study: StudyResults) -> dict[str, float]:
+    """Accuracy of always answering the training set's most common class, and of guessing at random
+    with the training set's class frequencies, on this study's test labels."""
+    run = next((r for r in study.runs if r.metrics.get("test_label_counts")), None)
+    if run is None:
+        return {}
+    train, test = run.metrics["train_label_counts"], run.metrics["test_label_counts"]
+    n_train, n_test = sum(train), sum(test)
+    majority = max(range(len(train)), key=train.__getitem__)
+    return {"majority class": test[majority] / n_test,
+            "random guessing": sum(a / n_train * b / n_test for a, b in zip(train, test))}
+
+
+def comparison_sentence(study: StudyResults, variant: VariantStats) -> str:
+    base = study.variant(study.baseline)
+    a, b = variant.values("test_accuracy"), base.values("test_accuracy")
+    if not a or not b:
+        return f"**{variant.name}**: no finished run to compare ({'; '.join(variant.problems or base.problems)})."
+    c = compare(a, b)
+    (ea, _), (eb, _) = variant.mean_sd("best_epoch"), base.mean_sd("best_epoch")
+    head = (f"**{variant.name}** vs {base.name}: test accuracy {fmt(sum(a) / len(a))} (n={len(a)}) vs "
+            f"{fmt(sum(b) / len(b))} (n={len(b)}), difference {c.difference:+.4f}")
+    epochs = f"; best epoch {ea:.1f} vs {eb:.1f}"
+    if c.low is None:
+        return (f"{head}{epochs}. With one seed on a side there is no estimate of seed noise: "
+                f"run with `--seeds 3` or more before reading anything into this difference.")
+    where = "better" if c.difference > 0 else "worse"
+    if c.p_value is None:
+        verdict = f"every seed gave the same figure, so it is {where} by exactly that" if c.difference else "identical on every seed"
+        return f"{head}{epochs}: {verdict}."
+    verdict = (f"{where} than the baseline beyond seed noise" if c.distinguishable
+               else "not distinguishable from seed noise")
+    return (f"{head} (95% CI {c.low:+.4f} to {c.high:+.4f}; {TEST_NAME}, p = {c.p_value:.3f}){epochs}: {verdict}.")
+
+
+def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list[str]:
+    colors = plots.variant_colors([v.name for v in study.variants])
+    out = []
+    scored = [v for v in study.variants if v.n]
+    if scored:
+        fig = plots.test_accuracy_bars([v.name for v in scored], [v.mean_sd("test_accuracy")[0] for v in scored],
+                                       [v.mean_sd("test_accuracy")[1] for v in scored], [v.n for v in scored],
+                                       colors, study.baseline, trivial,
+                                       f"{study.name}: test accuracy (mean ± sd over seeds)")
+        out.append(image(fig, root, f"{study.name}-test-accuracy.png", f"{study.name} test accuracy"))
+    first = {v.name: v.runs[0] for v in study.variants if v.runs[0].history}
+    if first:
+        fig = plots.validation_overlay({n: r.history for n, r in first.items()},
+                                       {n: r.metrics.get("best_epoch") for n, r in first.items()},
+                                       f"{study.name}: validation curves (first seed)", colors)
+        out.append(image(fig, root, f"{study.name}-validation.png", f"{study.name} validation curves"))
+        rates = {n: r.history.get("learning_rate", []) for n, r in first.items()}
+        if any(len(set(r)) > 1 for r in rates.values()):
+            fig = plots.rate_overlay(rates, colors, f"{study.name}: learning rate per epoch (first seed)")
+            out.append(image(fig, root, f"{study.name}-learning-rate.png", f"{study.name} learning rate"))
+        grid = {v.name: [(r.history, r.metrics.get("best_epoch")) for r in v.runs if r.history] for v in study.variants}
+        fig = plots.learning_curve_grid({k: h for k, h in grid.items() if h}, colors, f"{study.name}: learning curves")
+        out.append(image(fig, root, f"{study.name}-learning-curves.png", f"{study.name} learning curves"))
+    return out

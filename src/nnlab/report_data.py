@@ -1,0 +1,123 @@
+"""The report's input: every run folder under a results folder, read back and grouped by study and
+variant. Nothing here writes; the sections (one per study kind) and report.py do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import results
+from .report_parts import ASSETS
+from .stats import mean_sd
+
+
+@dataclass
+class Run:
+    folder: Path
+    metrics: dict
+    config: dict
+    provenance: dict | None
+    history: dict | None
+
+    @property
+    def ok(self) -> bool:
+        return self.metrics.get("status") == "ok"
+
+
+@dataclass
+class VariantStats:
+    name: str
+    runs: list[Run]
+
+    def values(self, key: str) -> list[float]:
+        return [float(r.metrics[key]) for r in self.runs if r.ok and r.metrics.get(key) is not None]
+
+    def mean_sd(self, key: str):
+        return mean_sd(self.values(key))
+
+    @property
+    def n(self) -> int:
+        return sum(r.ok for r in self.runs)
+
+    @property
+    def problems(self) -> list[str]:
+        return [f"seed {r.metrics['seed']}: {r.metrics['status']}" + (
+            f" at epoch {r.metrics['diverged_epoch']}" if r.metrics.get("diverged_epoch") else "")
+            for r in self.runs if not r.ok]
+
+
+@dataclass
+class StudyResults:
+    name: str
+    folder: Path
+    variants: list[VariantStats] = field(default_factory=list)
+
+    @property
+    def runs(self) -> list[Run]:
+        return [r for v in self.variants for r in v.runs]
+
+    @property
+    def config(self) -> dict:
+        return self.runs[0].config
+
+    @property
+    def baseline(self) -> str:
+        wanted = self.config.get("baseline")
+        names = [v.name for v in self.variants]
+        return wanted if wanted in names else names[0]
+
+    def variant(self, name: str) -> VariantStats:
+        return next(v for v in self.variants if v.name == name)
+
+    @property
+    def kind(self) -> str:
+        return self.config.get("kind", "train")  # runs made before study kinds existed are training runs
+
+    def label(self, variant: VariantStats) -> str:
+        """A variant's name in a table: the baseline in bold, marked."""
+        return f"**{variant.name}** (baseline)" if variant.name == self.baseline else variant.name
+
+    def heading(self) -> list[str]:
+        """The section's title and the study's own description."""
+        c = self.config
+        return [f"## {self.name}", ""] + ([c["description"], ""] if c.get("description") else [])
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def collect(root: Path) -> list[StudyResults]:
+    studies = []
+    for folder in sorted(p for p in Path(root).iterdir() if p.is_dir() and p.name != ASSETS):
+        runs = [_read_run(m.parent) for m in sorted(folder.glob(f"*/seed-*/{results.METRICS}"))]
+        runs += [_read_run(f.parent) for f in sorted(folder.glob(f"*/seed-*/{results.FAILURE}"))
+                 if not (f.parent / results.METRICS).is_file()]
+        if not runs:
+            continue
+        order = _variant_order(folder, runs)
+        study = StudyResults(folder.name, folder)
+        for name in order:
+            chosen = sorted((r for r in runs if r.metrics["variant"] == name), key=lambda r: r.metrics["seed"])
+            study.variants.append(VariantStats(name, chosen))
+        studies.append(study)
+    return studies
+
+
+def _read_run(folder: Path) -> Run:
+    metrics_path = folder / results.METRICS
+    metrics = results.read_json(metrics_path if metrics_path.is_file() else folder / results.FAILURE)
+    config_path, provenance_path, history_path = (folder / n for n in ("config.yaml", "provenance.json", "search_history.json"))
+    config = yaml.safe_load(config_path.read_text()) if config_path.is_file() else {}
+    return Run(folder, metrics, config,
+               results.read_json(provenance_path) if provenance_path.is_file() else None,
+               results.read_json(history_path) if history_path.is_file() else None)
+
+
+def _variant_order(folder: Path, runs: list[Run]) -> list[str]:
+    """Config order, as the study summary keeps it; variants it does not list come last, by name."""
+    names = sorted({r.metrics["variant"] for r in runs})
+    summary = folder / "summary.json"
+    listed = list(dict.fromkeys(row["variant"] for row in results.read_json(summary))) if summary.is_file() else []
+    return [n for n in listed if n in names] + [n for n in names if n not in listed]

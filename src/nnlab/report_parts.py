@@ -1,0 +1,31 @@
+"""Small pieces every report section writes with: numbers as text, Markdown tables, figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import results
+
+ASSETS = "report_assets"  # the report's figures, beside report.md
+
+
+def fmt(mean: float | None, sd: float | None = None, digits: int = 4) -> str:
+    """'0.7967 ± 0.0061', or '—' where there is no number."""
+    if mean is None:
+        return "—"
+    return f"{mean:.{digits}f}" + (f" ± {sd:.{digits}f}" if sd is not None else "")
+
+
+def markdown_table(header: list[str], rows: list[list]) -> list[str]:
+    """A Markdown table, a line per row; cells are written as given (str() of anything else)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+
+
+def image(fig, root: Path, name: str, alt: str) -> str:
+    """Save a figure into the report's assets and return the Markdown that shows it."""
+    from . import plots
+
+    results.save_figure(fig, Path(root) / ASSETS / name)
+    plots.plt.close(fig)
+    return f"![{alt}]({ASSETS}/{name})"

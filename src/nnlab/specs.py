@@ -1,0 +1,189 @@
+"""The schema pieces every study kind shares: datasets, validation, models, optimizers, selection,
+and the base every kind's config extends (name, seeds, baseline, fingerprint).
+
+Nothing here imports TensorFlow, so `nnlab validate` and `nnlab list` answer in well under a second.
+The name tables are static for the same reason; tests/test_config.py checks them against Keras.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+from .schema_errors import did_you_mean
+
+DATASETS = ("imdb", "reuters", "mnist")
+TEXT_DATASETS = ("imdb", "reuters")
+
+ACTIVATIONS = (
+    "relu", "sigmoid", "tanh", "softmax", "softplus", "softsign", "elu", "selu",
+    "gelu", "silu", "swish", "leaky_relu", "mish", "relu6", "hard_sigmoid",
+    "exponential", "linear",
+)
+LOSSES = (
+    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+    "mse", "mae",
+)
+_COMMON_OPT = ("learning_rate", "weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
+OPTIMIZER_PARAMS: dict[str, tuple[str, ...]] = {
+    "sgd": _COMMON_OPT + ("momentum", "nesterov"),
+    "rmsprop": _COMMON_OPT + ("rho", "momentum", "epsilon", "centered"),
+    "adam": _COMMON_OPT + ("beta_1", "beta_2", "epsilon", "amsgrad"),
+    "adamw": _COMMON_OPT + ("beta_1", "beta_2", "epsilon", "amsgrad"),
+    "adagrad": _COMMON_OPT + ("initial_accumulator_value", "epsilon"),
+    "adadelta": _COMMON_OPT + ("rho", "epsilon"),
+    "adamax": _COMMON_OPT + ("beta_1", "beta_2", "epsilon"),
+    "nadam": _COMMON_OPT + ("beta_1", "beta_2", "epsilon"),
+}
+HISTORY_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+INITIALIZERS = (
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
+    "random_normal", "random_uniform", "truncated_normal", "orthogonal", "zeros", "ones",
+)
+SCHEDULES = ("exponential_decay", "inverse_time_decay", "piecewise_constant", "cosine_decay")
+Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]
+
+Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
+Loss = Literal[LOSSES]  # type: ignore[valid-type]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatasetSpec(Strict):
+    name: Literal[DATASETS]  # type: ignore[valid-type]
+    num_words: StrictInt = Field(10000, gt=3, description="vocabulary size (imdb, reuters): the book's 10,000")
+    sample: bool = Field(False, description="use the small sample bundled with nnlab")
+    subset: StrictInt | None = Field(None, gt=0, description="keep the first N train and test examples")
+
+    @model_validator(mode="after")
+    def _vocabulary(self) -> DatasetSpec:
+        if self.name not in TEXT_DATASETS and "num_words" in self.model_fields_set:
+            raise ValueError(f"num_words applies only to {' and '.join(TEXT_DATASETS)}, not {self.name}")
+        return self
+
+
+class ValidationSpec(Strict):
+    split: Literal["first", "random", "stratified"] = "first"
+    size: StrictInt | float = Field(description="examples held out (int) or fraction in (0, 1)")
+    seed: StrictInt = Field(0, description="shuffle seed for random and stratified splits")
+
+    @model_validator(mode="after")
+    def _size(self) -> ValidationSpec:
+        if isinstance(self.size, int) and self.size <= 0:
+            raise ValueError(f"size must be a positive count or a fraction in (0, 1), got {self.size}")
+        if isinstance(self.size, float) and not 0 < self.size < 1:
+            raise ValueError(f"size as a fraction must lie in (0, 1), got {self.size}")
+        return self
+
+
+class ModelSpec(Strict):
+    hidden_layers: StrictInt = Field(2, ge=0)
+    units: StrictInt | list[StrictInt] = 64
+    activation: Activation | list[Activation] = "relu"
+    output_activation: Activation | None = Field(None, description="default follows dataset and loss")
+    kernel_initializer: Initializer = "glorot_uniform"
+    bias_initializer: Initializer = "zeros"
+
+    @model_validator(mode="after")
+    def _units(self) -> ModelSpec:
+        widths = self.units if isinstance(self.units, list) else [self.units]
+        if any(u <= 0 for u in widths):
+            raise ValueError(f"units must be positive integers, got {self.units}")
+        if isinstance(self.units, list) and len(self.units) != self.hidden_layers:
+            raise ValueError(
+                f"units lists {len(self.units)} widths but hidden_layers is {self.hidden_layers}"
+            )
+        if isinstance(self.activation, list) and len(self.activation) != self.hidden_layers:
+            raise ValueError(
+                f"activation lists {len(self.activation)} functions but hidden_layers is {self.hidden_layers}")
+        return self
+
+    @property
+    def widths(self) -> list[int]:
+        return list(self.units) if isinstance(self.units, list) else [self.units] * self.hidden_layers
+
+    @property
+    def activations(self) -> list[str]:
+        return list(self.activation) if isinstance(self.activation, list) else [self.activation] * self.hidden_layers
+
+
+class ScheduleSpec(Strict):
+    """A Keras learning-rate schedule; the optimizer's learning_rate is where it starts.
+    Steps are counted in epochs by default (unit: epoch), converted to Keras' batch steps at build."""
+
+    name: Literal[SCHEDULES]  # type: ignore[valid-type]
+    unit: Literal["epoch", "step"] = "epoch"
+    decay_steps: float | None = Field(None, gt=0, description="exponential, inverse_time, cosine")
+    decay_rate: float | None = Field(None, gt=0, description="exponential, inverse_time")
+    staircase: bool = False
+    alpha: float = Field(0.0, ge=0, le=1, description="cosine: final fraction of the learning rate")
+    boundaries: list[float] | None = Field(None, description="piecewise_constant: where the rate changes")
+    values: list[float] | None = Field(None, description="piecewise_constant: one more rate than boundaries")
+
+    @model_validator(mode="after")
+    def _needs(self) -> ScheduleSpec:
+        required = {"exponential_decay": ("decay_steps", "decay_rate"), "inverse_time_decay": ("decay_steps", "decay_rate"),
+                    "cosine_decay": ("decay_steps",), "piecewise_constant": ("boundaries", "values")}[self.name]
+        missing = [k for k in required if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"schedule {self.name} needs {', '.join(missing)}")
+        if self.name == "piecewise_constant" and len(self.values) != len(self.boundaries) + 1:
+            raise ValueError(f"piecewise_constant needs one more value than boundaries, got "
+                             f"{len(self.values)} values and {len(self.boundaries)} boundaries")
+        return self
+
+
+class OptimizerSpec(BaseModel):
+    """An optimizer by Keras name; every other key is passed to its constructor."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: Literal[tuple(OPTIMIZER_PARAMS)] = "rmsprop"  # type: ignore[valid-type]
+    schedule: ScheduleSpec | None = None
+
+    @model_validator(mode="after")
+    def _params(self) -> OptimizerSpec:
+        allowed = OPTIMIZER_PARAMS[self.name]
+        for key, value in self.params.items():
+            if key not in allowed:
+                hint = did_you_mean(key, allowed)
+                raise ValueError(f"{self.name} takes no parameter '{key}'{hint}; allowed: {', '.join(allowed)}")
+            if isinstance(value, bool) != (key in ("nesterov", "amsgrad", "centered")):
+                raise ValueError(f"{key} must be {'true/false' if key in ('nesterov', 'amsgrad', 'centered') else 'a number'}, got {value!r}")
+            if not isinstance(value, (int, float)):
+                raise ValueError(f"{key} must be a number, got {value!r}")
+            if key == "learning_rate" and value <= 0:
+                raise ValueError(f"learning_rate must be > 0, got {value}")
+        return self
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class SelectionSpec(Strict):
+    metric: Literal[HISTORY_METRICS[2:]] = "val_loss"  # type: ignore[valid-type]
+    mode: Literal["min", "max"] = "min"
+
+
+class StudyBase(Strict):
+    """What every study kind has: a name, seeds, and a baseline variant."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str = ""
+    seeds: list[StrictInt] = Field(default=[0], min_length=1)
+    baseline: str | None = Field(None, description="id of the variant others are compared with")
+
+    def fingerprint(self) -> str:
+        """Hash of what decides a run's numbers (name, description and seeds list excluded).
+        Values left at their defaults are left out, so adding an option later keeps old runs valid."""
+        data = self.model_dump(mode="json", exclude_defaults=True, exclude={"name", "description", "seeds", "baseline"})
+        return hashlib.sha256(json.dumps(self._keyed(data), sort_keys=True).encode()).hexdigest()[:16]
+
+    def _keyed(self, data: dict) -> dict:
+        """What a kind adds to its fingerprint; kinds made after `train` name themselves."""
+        return {**data, "kind": self.kind}

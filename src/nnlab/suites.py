@@ -1,0 +1,39 @@
+"""Suite manifests (experiments/*.yaml): the studies `make all-experiments` runs, with shared seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, StrictInt, ValidationError
+
+from .config import Study, _read_yaml, load_study
+from .errors import ConfigError
+from .schema_errors import error_lines
+from .specs import Strict
+
+
+class SuiteConfig(Strict):
+    """A manifest of studies run together with the same seeds: what `make all-experiments` runs."""
+
+    name: str
+    description: str = ""
+    seeds: StrictInt | list[StrictInt] = Field(description="a count N (seeds 0..N-1) or a list")
+    studies: list[str] = Field(min_length=1, description="config paths, relative to the manifest")
+    jobs: StrictInt = Field(1, ge=1, description="runs trained at once in worker processes (--jobs overrides)")
+
+    @property
+    def seed_list(self) -> list[int]:
+        return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
+
+
+def load_suite(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[SuiteConfig, list[Study]]:
+    path = Path(path)
+    try:
+        suite = SuiteConfig.model_validate(_read_yaml(path))
+    except ValidationError as exc:
+        raise ConfigError("\n".join(f"{path}: {line}" for line in error_lines(exc, SuiteConfig))) from None
+    if isinstance(suite.seeds, int) and suite.seeds <= 0 or suite.seeds == []:
+        raise ConfigError(f"{path}: seeds: give a positive count or a non-empty list, got {suite.seeds}")
+    overrides = {"seeds": suite.seed_list, **(overrides or {})}
+    return suite, [load_study(path.parent / study, overrides) for study in suite.studies]

@@ -1,0 +1,44 @@
+"""A finished run's key leaves out the config values at their defaults, so a changed default would
+silently change what an old key means. Changing one must come with a new run format."""
+
+import hashlib
+import json
+
+from pydantic import BaseModel
+
+from conftest import CONFIGS
+from nnlab.config import load_study
+from nnlab.kinds import KINDS
+from nnlab.provenance import RUN_FORMAT
+
+# The defaults of every kind's schema, per run format: when this test fails, bump RUN_FORMAT in
+# provenance.py (finished runs will be redone) and record the new digest under the new format.
+DEFAULTS_DIGEST = {2: "719c710afb431fe7"}
+
+
+def defaults(model: type[BaseModel]) -> dict:
+    out = {}
+    for name, field in model.model_fields.items():
+        nested = [a for a in getattr(field.annotation, "__args__", (field.annotation,))
+                  if isinstance(a, type) and issubclass(a, BaseModel)]
+        value = field.default.model_dump(mode="json") if isinstance(field.default, BaseModel) else field.default
+        out[name] = {"default": repr(value), **{n.__name__: defaults(n) for n in nested}}
+    return out
+
+
+def test_a_changed_config_default_comes_with_a_new_run_format():
+    digest = hashlib.sha256(json.dumps({k: defaults(m.Config) for k, m in KINDS.items()}, sort_keys=True)
+                            .encode()).hexdigest()[:16]
+    assert DEFAULTS_DIGEST.get(RUN_FORMAT) == digest, (
+        f"config defaults changed (digest {digest}): bump RUN_FORMAT and record the digest")
+
+
+def test_the_shipped_studies_keep_their_fingerprints():
+    """Refactoring the schema must not change a run's key: finished results stay complete."""
+    known = {"reuters_units/units-64": "35843960a2844f74", "imdb_layers/hidden_layers-2": "535bbcdaf15d7106",
+             "mnist_activations/xent-adam_activation-gelu": "5f1a56eae6489549", "xor/relu": "baad250ce21f8e0f",
+             "lr_decay_demo/decay": "3460069ba6916bec", "activation_gallery/default": "8d5055bd64448335", "quickstart/units-16": "9e8ca7ec44674676"}
+    for key, fingerprint in known.items():
+        study, variant = key.split("/")
+        config = next(v.config for v in load_study(CONFIGS / f"{study}.yaml").variants if v.id == variant)
+        assert config.fingerprint() == fingerprint, key
