@@ -16,6 +16,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import sys
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -180,8 +181,10 @@ def _worker_setup(threads: int) -> None:
 
 
 def _print_line(line: str) -> None:
-    """A worker's progress line, straight to the terminal the workers share with the CLI."""
-    print(line, flush=True)
+    """A worker's progress line, straight to the terminal or pipe the workers share with the CLI: one
+    write per line (atomic on a pipe below 4 KiB), so two workers' lines never splice mid-line."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def _epoch_printer(tag: str, echo: Echo):
