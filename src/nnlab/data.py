@@ -12,7 +12,6 @@ import io
 import itertools
 import os
 import pickle
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,6 +21,7 @@ import numpy as np
 
 from .errors import ConfigError, DataError
 from .features import Features, MultiHot, Pixels
+from .results import write_bytes
 from .specs import DatasetSpec, ValidationSpec
 
 DATA_DIR_ENV = "NNLAB_DATA_DIR"
@@ -281,23 +281,10 @@ def _vectorized_text(name: str, path: Path, digest: str, num_words: int):
     np.savez(buffer, train_columns=x_train.columns, train_row_splits=x_train.row_splits, y_train=y_train,
              test_columns=x_test.columns, test_row_splits=x_test.row_splits, y_test=y_test)
     try:
-        _write_atomically(cached, buffer.getvalue())
+        write_bytes(cached, buffer.getvalue())  # whole or absent: a reader never sees half a file
     except OSError:
         pass
     return x_train, y_train, x_test, y_test
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Temporary file, then rename: a process reading the cache sees a whole file or none."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- splitting and labels ----------------------------------------------------------------------
