@@ -1,6 +1,7 @@
 """Same config and seed, same numbers; a killed suite resumes; a broken variant does not stop the rest."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -68,6 +69,31 @@ def test_a_suite_killed_mid_way_resumes_and_leaves_finished_runs_untouched(tmp_p
     assert "[2/3] tiny/units-8 seed 0: starting" in rerun.stdout
     assert run_files(first) == before
     assert len(json.loads((tmp_path / "tiny" / "summary.json").read_text())) == 3
+
+
+def test_ctrl_c_with_jobs_stops_at_once_records_no_failure_and_the_rerun_resumes(tmp_path, write_config):
+    """Ctrl-C reaches the CLI and its workers (one process group): nothing in flight is recorded as
+    failed, nothing finished is touched, the next run picks up the rest."""
+    config = write_config(BASE.replace("epochs: 2", "epochs: 40") + "seeds: [0, 1, 2, 3, 4, 5]\n")
+    command = [sys.executable, "-m", "nnlab.cli", "run", str(config), "--results", str(tmp_path), "--jobs", "2"]
+    # As in a terminal: SIGINT handled (a shell's background jobs, CI's included, may inherit it ignored).
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    for line in proc.stdout:  # a terminal's Ctrl-C: SIGINT to the whole foreground process group
+        if "seed 2 search epoch" in line:
+            os.killpg(proc.pid, signal.SIGINT)
+            break
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    runs = sorted((tmp_path / "tiny" / "default").glob("seed-*"))
+    assert not [r for r in runs if (r / "failure.json").exists()]
+    finished = {r.name: run_files(r) for r in runs if (r / "metrics.json").is_file()}
+    assert 0 < len(finished) < 6
+
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert rerun.stdout.count("already complete (ok), skipped") == len(finished)
+    assert {name: run_files(tmp_path / "tiny" / "default" / name) for name in finished} == finished
 
 
 def test_a_diverging_variant_is_recorded_and_the_suite_goes_on(tmp_path, write_config):

@@ -11,11 +11,13 @@ skipping finished runs, recording a failure and going on, and the order files ar
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -163,18 +165,35 @@ def write_study_outputs(study: Study, root: Path) -> None:
 
 # --- worker processes (--jobs N) -----------------------------------------------------------------
 
-def worker_pool(jobs: int) -> ProcessPoolExecutor:
+@contextlib.contextmanager
+def worker_pool(jobs: int):
     """`jobs` worker processes that share the cores: each gets cores // jobs TensorFlow threads, so N
-    workers do not oversubscribe the machine. Spawned, not forked: TensorFlow is not fork-safe."""
+    workers do not oversubscribe the machine. Spawned, not forked: TensorFlow is not fork-safe.
+
+    Ctrl-C (or any error) stops everything at once, as it does without workers: the runs in flight
+    stay unfinished, their locks go with their processes, and the next `nnlab run` redoes them."""
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_worker_setup, initargs=(threads,))
+    try:
+        yield pool
+    except BaseException:
+        # Python < 3.14 has no terminate_workers(); shutdown() forgets the processes, so take them first.
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            process.terminate()
+        raise
+    pool.shutdown(wait=True)
 
 
 def _worker_setup(threads: int) -> None:
     from .cli import process_set_up
 
     process_set_up()  # a spawned worker is a new process: the same set-up as the CLI's
+    # Ctrl-C reaches the whole process group; the CLI decides what stops (see worker_pool), not each worker
+    # (TensorFlow would turn the interrupt into an error and the run would be recorded as failed).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Read by TensorFlow when it initialises, which happens after this in the worker.
     os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
@@ -183,8 +202,11 @@ def _worker_setup(threads: int) -> None:
 def _print_line(line: str) -> None:
     """A worker's progress line, straight to the terminal or pipe the workers share with the CLI: one
     write per line (atomic on a pipe below 4 KiB), so two workers' lines never splice mid-line."""
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except OSError:  # the reader is gone (a closed pipe): the line is lost, never the run
+        pass
 
 
 def _epoch_printer(tag: str, echo: Echo):
