@@ -232,9 +232,11 @@ def flatten_images(images: np.ndarray) -> Pixels:
     return Pixels(np.ascontiguousarray(images.reshape(len(images), -1), dtype=np.uint8))
 
 
-@functools.lru_cache(maxsize=2)
+# Room for every dataset a suite names (and a subset of each): compact, they are ~100 MB together, and
+# pre-flight loads them all before the first run, which must not evict them and load them again.
+@functools.lru_cache(maxsize=8)
 def load_dataset(spec: DatasetSpec, data_dir: str | None = None) -> Dataset:
-    """Load and vectorize once per process; every variant of a study shares the result."""
+    """Load and vectorize once per process; every variant of every study shares the result."""
     path = dataset_file(spec.name, data_dir, spec.sample)
     digest = sha256(path)
     n = spec.subset
