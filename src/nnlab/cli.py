@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -25,6 +26,28 @@ FORCE = click.option("--force", is_flag=True, help="Re-run runs that already hav
 JOBS = click.option("--jobs", type=click.IntRange(min=1), default=None,
                     help="Train N runs at once in N worker processes that share the cores. Default 1 "
                          "(a suite manifest may set jobs:). Results are the same whatever N.")
+EXECUTOR = click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
+                        help="local: this machine (with --jobs); ray: a Ray task per run, on the cluster at "
+                             "--ray-address or on a local Ray started for the command. Default local "
+                             "(a suite manifest may set executor:).")
+RAY_ADDRESS = click.option("--ray-address", envvar="RAY_ADDRESS", show_envvar=True, default=None,
+                           help="A running Ray cluster (auto, host:6379 or ray://host:10001). Default: a local Ray.")
+CPUS = click.option("--cpus-per-run", type=click.FloatRange(min=0, min_open=True), default=1, show_default=True,
+                    help="Ray: CPUs each run declares (and the TensorFlow threads it uses).")
+GPUS = click.option("--gpus-per-run", type=click.FloatRange(min=0), default=0, show_default=True,
+                    help="Ray: GPUs each run declares (Ray shows the run only those).")
+
+
+class MissingExtra(click.ClickException):
+    """An optional extra that is not installed: one line saying how to install it, exit status 2."""
+
+    exit_code = 2
+
+
+def _execution(jobs, executor, ray_address, cpus_per_run, gpus_per_run, manifest=None) -> dict:
+    return {"jobs": jobs or (manifest.jobs if manifest else 1), "executor": executor or (manifest.executor if manifest else "local"),
+            "ray_address": ray_address or (manifest.ray_address if manifest else None),
+            "cpus_per_run": cpus_per_run, "gpus_per_run": gpus_per_run}
 
 
 def _overrides(subset: int | None, epochs: int | None, seeds: int | None = None) -> dict:
@@ -71,33 +94,57 @@ def main():
 @click.option("--seeds", type=click.IntRange(min=1), help="Run every variant with seeds 0..N-1 instead of the config's seeds.")
 @FORCE
 @JOBS
-def run(configs, results_dir, data_dir, subset, epochs, seeds, force, jobs):
+@EXECUTOR
+@RAY_ADDRESS
+@CPUS
+@GPUS
+def run(configs, results_dir, data_dir, subset, epochs, seeds, force, jobs, executor, ray_address, cpus_per_run, gpus_per_run):
     """Run every variant of each study CONFIG: train with validation, pick the best epoch,
-    retrain on the full training set, test, and write results.
+    retrain on the full training set, test, and write results. A study with a search: block
+    searches its space on the validation split, then retrains and tests the settings it chose.
 
     Finished runs are skipped, so running the same command again after a crash or Ctrl-C
     resumes where it stopped. Exits non-zero if any run failed or diverged."""
     studies = _load_all(configs, _overrides(subset, epochs, seeds))  # every config is checked before any training
-    _run_studies(studies, results_dir, data_dir, force, jobs or 1)
+    _run_studies(studies, results_dir, data_dir, force, _execution(jobs, executor, ray_address, cpus_per_run, gpus_per_run))
 
 
-def _run_studies(studies, results_dir: Path, data_dir, force: bool, jobs: int) -> None:
-    import contextlib
+def _pool(execution: dict):
+    from .executors import InlinePool, process_pool, ray_pool
 
-    from .runner import NOT_OK, preflight, run_study, worker_pool
+    if execution["executor"] == "ray":
+        return ray_pool(execution["ray_address"], execution["cpus_per_run"], execution["gpus_per_run"])
+    if execution["jobs"] > 1:
+        return process_pool(execution["jobs"])
+    return contextlib.nullcontext(InlinePool())
 
+
+def _run_studies(studies, results_dir: Path, data_dir, force: bool, execution: dict) -> None:
+    from .executors import RAY_INSTALL
+    from .runner import NOT_OK, preflight, run_study
+    from .search.driver import run_search
+
+    # Ray's workers may start elsewhere: every path they are given is absolute (and must be shared).
+    results_dir = results_dir.absolute()
+    data_dir = str(Path(data_dir).absolute()) if data_dir else None
     try:
         preflight(studies, results_dir, data_dir)  # a fault of the last study must not wait for the first to train
         problems = []
-        with worker_pool(jobs) if jobs > 1 else contextlib.nullcontext() as pool:
+        with _pool(execution) as pool:
+            where = f", on Ray ({pool.capacity} at a time)" if execution["executor"] == "ray" else (
+                f", {pool.capacity} at a time" if pool.capacity > 1 else "")
             for i, study in enumerate(studies, 1):
-                click.echo(f"== study {i}/{len(studies)} {study.name}: {len(study.variants)} variants x "
-                           f"{len(study.seeds)} seeds ({study.path})" + (f", {jobs} at a time" if pool else ""))
-                outcomes = run_study(study, results_dir, data_dir=data_dir, force=force, echo=click.echo, pool=pool)
+                what = (f"a {study.search.strategy} search of {study.search.budget} trials, then the chosen settings and the "
+                        f"baseline x {len(study.seeds)} seeds" if study.search else
+                        f"{len(study.variants)} variants x {len(study.seeds)} seeds")
+                click.echo(f"== study {i}/{len(studies)} {study.name}: {what} ({study.path}){where}")
+                outcomes = (run_search if study.search else run_study)(study, results_dir, pool, data_dir, force)
                 _print_table(outcomes)
                 click.echo(f"results: {results_dir / study.name}")
                 problems += [f"{study.name}/{o.variant} seed {o.seed}: {o.status}" for o in outcomes if o.status in NOT_OK]
     except NnlabError as exc:
+        if str(exc) == RAY_INSTALL:
+            raise MissingExtra(str(exc)) from None
         raise click.ClickException(str(exc)) from None
     if problems:
         raise click.ClickException(f"{len(problems)} run(s) did not finish ok:\n  " + "\n  ".join(problems))
@@ -111,7 +158,11 @@ def _run_studies(studies, results_dir: Path, data_dir, force: bool, jobs: int) -
 @EPOCHS
 @FORCE
 @JOBS
-def suite(manifest, results_dir, data_dir, subset, epochs, force, jobs):
+@EXECUTOR
+@RAY_ADDRESS
+@CPUS
+@GPUS
+def suite(manifest, results_dir, data_dir, subset, epochs, force, jobs, executor, ray_address, cpus_per_run, gpus_per_run):
     """Run every study of a suite MANIFEST (experiments/*.yaml) with the suite's seeds.
 
     Like `run`, it skips finished runs, so re-running after an interruption resumes."""
@@ -123,7 +174,7 @@ def suite(manifest, results_dir, data_dir, subset, epochs, force, jobs):
         raise click.ClickException(str(exc)) from None
     click.echo(f"suite {spec.name}: {len(studies)} studies, seeds {spec.seed_list}, "
                f"{sum(len(s.variants) for s in studies) * len(spec.seed_list)} runs")
-    _run_studies(studies, results_dir, data_dir, force, jobs or spec.jobs)
+    _run_studies(studies, results_dir, data_dir, force, _execution(jobs, executor, ray_address, cpus_per_run, gpus_per_run, spec))
 
 
 @main.command()

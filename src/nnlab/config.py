@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from .errors import ConfigError
 from .kinds import KINDS
 from .schema_errors import did_you_mean, error_lines
+from .search.spec import SearchSpec
 from .specs import StudyBase
 
 
@@ -32,9 +33,13 @@ class Variant:
 
 @dataclass(frozen=True)
 class Study:
+    """A study's variants, and for a search study (a `search:` block) the search: then its one
+    variant, `baseline`, is the config as written, and the search adds `best` when it ends."""
+
     name: str
     path: Path
     variants: list[Variant]
+    search: SearchSpec | None = None
 
     @property
     def seeds(self) -> list[int]:
@@ -47,7 +52,8 @@ class Study:
 
 # --- loading -----------------------------------------------------------------------------------
 
-_STUDY_KEYS = ("grid", "variants")
+_STUDY_KEYS = ("grid", "variants", "search")
+SEARCH_BASELINE = "baseline"  # a search study's config as written, run beside the settings the search chose
 
 
 def load_study(path: str | Path, overrides: dict[str, Any] | None = None) -> Study:
@@ -58,6 +64,8 @@ def load_study(path: str | Path, overrides: dict[str, Any] | None = None) -> Stu
     path = Path(path)
     raw = _read_yaml(path)
     base = {k: v for k, v in raw.items() if k not in _STUDY_KEYS}
+    if "search" in raw:
+        return _load_search_study(path, raw, base, overrides)
     expanded = expand(raw.get("grid"), raw.get("variants"), path)
     variants = []
     for vid, vover in expanded:
@@ -76,6 +84,43 @@ def load_study(path: str | Path, overrides: dict[str, Any] | None = None) -> Stu
     if baseline is not None and baseline not in ids:
         raise ConfigError(f"{path}: baseline: '{baseline}' is not a variant{did_you_mean(baseline, ids)}; variants: {', '.join(ids)}")
     return Study(name=variants[0].config.name, path=path, variants=variants)
+
+
+def _load_search_study(path: Path, raw: dict[str, Any], base: dict[str, Any], overrides: dict[str, Any] | None) -> Study:
+    """The search block, checked against its schema, and every value of its space (a range's two
+    ends) checked against the study's own schema, so a bad value fails before the first trial."""
+    clash = [k for k in ("grid", "variants") if k in raw]
+    if clash:
+        raise ConfigError(f"{path}: {clash[0]}: a study with search: proposes its own variants; "
+                          f"put the values to try under search.space instead")
+    if base.get("kind", "train") != "train":
+        raise ConfigError(f"{path}: search: searches training studies; kind '{base.get('kind')}' has nothing to search")
+    try:
+        spec = SearchSpec.model_validate(raw["search"])
+    except ValidationError as exc:
+        raise ConfigError("\n".join(f"{path}: search.{line}" for line in error_lines(exc, SearchSpec))) from None
+    data = copy.deepcopy(base)
+    for key, value in (overrides or {}).items():
+        _set_dotted(data, key, value, path, SEARCH_BASELINE)
+    config = _validate(data, path, SEARCH_BASELINE)
+    for key, values in spec.endpoints().items():
+        for value in values:
+            trial = copy.deepcopy(data)
+            _set_dotted(trial, key, value, path, f"search.space.{key}")
+            _validate(trial, path, f"search.space.{key} = {value!r}")
+    if config.baseline not in (None, SEARCH_BASELINE):
+        raise ConfigError(f"{path}: baseline: a search study compares its choice with the config as written "
+                          f"('{SEARCH_BASELINE}'); leave baseline out")
+    return Study(name=config.name, path=path, variants=[Variant(SEARCH_BASELINE, {}, config)], search=spec)
+
+
+def search_variant(study: Study, variant_id: str, params: dict[str, Any]) -> Variant:
+    """The study's config with a trial's settings applied (validated, as every variant is)."""
+    data = study.variants[0].config.model_dump(mode="json", exclude_defaults=True)
+    data["name"] = study.name
+    for key, value in params.items():
+        _set_dotted(data, key, value, study.path, variant_id)
+    return Variant(variant_id, dict(params), _validate(data, study.path, variant_id))
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -27,7 +27,7 @@ class MLP(keras.Model):
     def call(self, inputs, training=False):
         outputs = inputs
         for layer in self.stack:
-            outputs = layer(outputs)
+            outputs = layer(outputs, training=training) if isinstance(layer, keras.layers.Dropout) else layer(outputs)
         return outputs
 
 
@@ -75,19 +75,23 @@ class MultiHotDense(keras.layers.Dense):
         return self.activation(outputs) if self.activation is not None else outputs
 
 
-def build_model(spec: ModelSpec, input_width: int, num_classes: int, multi_hot: bool = False) -> MLP:
-    """The MLP of the spec. With `multi_hot`, the first layer reads (row_ids, columns, rows) batches."""
+def build_model(spec: ModelSpec, input_width: int, num_classes: int, multi_hot: bool = False, seed: int = 0) -> MLP:
+    """The MLP of the spec. With `multi_hot`, the first layer reads (row_ids, columns, rows) batches.
+    With dropout, a Dropout layer (its masks drawn from `seed`) follows each hidden layer."""
     units, activation = output_layer(num_classes, spec.output_activation)
     init = {"kernel_initializer": spec.kernel_initializer, "bias_initializer": spec.bias_initializer}
     shapes = list(zip(spec.widths, spec.activations)) + [(units, activation)]
-    layers = []
-    for width, act in shapes:
-        if not layers and multi_hot:
+    layers, width_in = [], input_width
+    for depth, (width, act) in enumerate(shapes):
+        if depth == 0 and multi_hot:
             layers.append(MultiHotDense(width, input_width, activation=act, **init))
         else:
             layer = keras.layers.Dense(width, activation=act, **init)
-            layer.build((None, layers[-1].units if layers else input_width))
+            layer.build((None, width_in))
             layers.append(layer)
+        width_in = width
+        if spec.dropout and depth < len(shapes) - 1:
+            layers.append(keras.layers.Dropout(spec.dropout, seed=seed + depth))
     return MLP(layers)
 
 

@@ -26,6 +26,7 @@ from .errors import NnlabError
 
 METRICS = "metrics.json"
 FAILURE = "failure.json"
+TRIALS = "trials"
 SUMMARY_FIELDS = ("variant", "seed", "status", "best_epoch", "best_val_loss", "best_val_accuracy",
                   "test_loss", "test_accuracy", "epochs_run", "diverged_epoch", "train_examples",
                   "validation_examples", "test_examples", "wall_time_s")
@@ -53,6 +54,12 @@ class RunFolderTaken(NnlabError):
 
 def run_dir(root: Path, study: str, variant: str, seed: int) -> Path:
     return Path(root) / study / variant / f"seed-{seed}"
+
+
+def trial_dir(root: Path, study: str, trial: str, seed: int) -> Path:
+    """A search's trial: a run folder like any other, under the study's trials/ (the report's study
+    tables list the variants beside it, the chosen settings and the baseline)."""
+    return Path(root) / study / TRIALS / trial / f"seed-{seed}"
 
 
 def write_bytes(path: Path, data: bytes) -> None:

@@ -11,17 +11,11 @@ skipping finished runs, recording a failure and going on, and the order files ar
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
-import multiprocessing
-import os
-import signal
-import sys
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,9 +38,10 @@ class RunOutcome:
     skipped: bool = False
 
 
-def run_key(config: StudyBase, seed: int, dataset_sha256: str) -> str:
-    """What decides a run's numbers: the config, the seed, the data and the run format of the code."""
-    parts = [config.fingerprint(), seed, dataset_sha256, provenance.RUN_FORMAT]
+def run_key(config: StudyBase, seed: int, dataset_sha256: str, trial: bool = False) -> str:
+    """What decides a run's numbers: the config, the seed, the data and the run format of the code
+    (and whether it is a search's trial: the search phase alone)."""
+    parts = [config.fingerprint(), seed, dataset_sha256, provenance.RUN_FORMAT] + (["trial"] if trial else [])
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
 
@@ -67,31 +62,63 @@ def preflight(studies: list[Study], root: Path, data_dir: str | None) -> None:
                 raise NnlabError(f"{study.path}: variant '{variant.id}': {exc}") from None
 
 
-def run_study(study: Study, root: Path, data_dir: str | None = None, force: bool = False,
-              echo: Echo = print, pool: Executor | None = None) -> list[RunOutcome]:
-    """Every run of the study, in this process or, given a pool, in its worker processes; then the
-    study's summary. Call `preflight` first."""
+def run_study(study: Study, root: Path, pool, data_dir: str | None = None, force: bool = False) -> list[RunOutcome]:
+    """Every run of the study on the pool (nnlab.executors), then the study's summary. Call
+    `preflight` first."""
     runs = [(variant, seed) for variant in study.variants for seed in variant.config.seeds]
-    tags = [f"[{k}/{len(runs)}] {study.name}/{variant.id} seed {seed}" for k, (variant, seed) in enumerate(runs, 1)]
-    if pool is None:
-        outcomes = [run_guarded(study, variant, seed, root, data_dir, force, tag, echo)
-                    for (variant, seed), tag in zip(runs, tags)]
-    else:
-        futures = [pool.submit(run_guarded, study, variant, seed, root, data_dir, force, tag, _print_line)
-                   for (variant, seed), tag in zip(runs, tags)]
-        outcomes = [future.result() for future in futures]
+    outcomes = run_all(study, runs, root, pool, data_dir, force)
     write_study_outputs(study, root)
     return outcomes
 
 
+def run_all(study: Study, runs: list[tuple[Variant, int]], root: Path, pool, data_dir: str | None,
+            force: bool, label: str = "") -> list[RunOutcome]:
+    """The given (variant, seed) runs, all submitted at once; their outcomes in the same order."""
+    tags = [f"[{k}/{len(runs)}] {study.name}/{label}{variant.id} seed {seed}" for k, (variant, seed) in enumerate(runs, 1)]
+    futures = [pool.submit(run_guarded, study, variant, seed, root, data_dir, force, tag, pool.echo)
+               for (variant, seed), tag in zip(runs, tags)]
+    return [outcome_of(future, pool, study, variant, seed, root, data_dir, tag)
+            for future, (variant, seed), tag in zip(futures, runs, tags)]
+
+
+def outcome_of(future, pool, study: Study, variant: Variant, seed: int, root: Path, data_dir: str | None, tag: str,
+               trial: bool = False) -> RunOutcome:
+    """A submitted run's outcome; a run whose worker died (after the executor's retry) is recorded
+    here as failed, and the others go on."""
+    try:
+        return future.result()
+    except Exception as exc:
+        if not pool.lost(exc):
+            raise
+        folder = run_folder(root, study, variant, seed, trial)
+        record_failure(folder, study, variant, seed, run_key_of(variant, seed, data_dir, trial), exc,
+                       "the worker running it died, and again when retried")
+        pool.echo(f"{tag}: FAILED: its worker died twice ({type(exc).__name__}); recorded in {folder / results.FAILURE}")
+        return RunOutcome(variant.id, seed, "failed", None)
+
+
+def run_folder(root: Path, study: Study, variant: Variant, seed: int, trial: bool = False) -> Path:
+    if trial:
+        return results.trial_dir(root, study.name, variant.id, seed)
+    return results.run_dir(root, study.name, variant.id, seed)
+
+
+def run_key_of(variant: Variant, seed: int, data_dir: str | None, trial: bool = False) -> str:
+    data = kinds.of(variant.config).dataset(variant.config, data_dir)
+    return run_key(variant.config, seed, data.source["sha256"] if data else "no dataset", trial)
+
+
 def run_guarded(study: Study, variant: Variant, seed: int, root: Path, data_dir: str | None, force: bool,
-                tag: str, echo: Echo) -> RunOutcome:
+                tag: str, echo: Echo, trial: bool = False, stop=None) -> RunOutcome:
     """One run under its lock. Any exception inside it, nnlab's own included (a validation metric that
-    is never finite, say), is recorded as that run's failure and the suite goes on."""
-    folder = results.run_dir(root, study.name, variant.id, seed)
+    is never finite, say), is recorded as that run's failure and the suite goes on.
+
+    With `trial`, it is a search's trial (the search phase alone, in the study's trials/ folder),
+    which `stop(history)` may end early."""
+    folder = run_folder(root, study, variant, seed, trial)
     kind = kinds.of(variant.config)
     data = kind.dataset(variant.config, data_dir)
-    key = run_key(variant.config, seed, data.source["sha256"] if data else "no dataset")
+    key = run_key_of(variant, seed, data_dir, trial)
     try:
         with results.run_lock(folder):
             done = None if force else results.completed_metrics(folder, key)
@@ -100,7 +127,11 @@ def run_guarded(study: Study, variant: Variant, seed: int, root: Path, data_dir:
                 return RunOutcome(variant.id, seed, done["status"], done, skipped=True)
             echo(f"{tag}: starting")
             started = provenance.now()
-            output = kind.run(study.name, variant.id, variant.config, seed, data, _epoch_printer(tag, echo))
+            progress = _epoch_printer(tag, echo)
+            if trial:
+                output = kinds.train.run_trial(study.name, variant.id, variant.config, seed, data, progress, stop)
+            else:
+                output = kind.run(study.name, variant.id, variant.config, seed, data, progress)
             metrics = {**output.metrics, "run_key": key, "config_fingerprint": variant.config.fingerprint()}
             _write_run(folder, variant, seed, key, output, metrics, started)
     except results.RunLocked as exc:
@@ -109,13 +140,18 @@ def run_guarded(study: Study, variant: Variant, seed: int, root: Path, data_dir:
     except results.RunFolderTaken:
         raise  # a finished run of another config: the user must choose (--force or --results)
     except Exception as exc:  # noqa: BLE001 - one broken variant must not cost the others
-        results.write_json(folder / results.FAILURE, {
-            "study": study.name, "variant": variant.id, "seed": seed, "run_key": key, "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(), "when": provenance.now()})
+        record_failure(folder, study, variant, seed, key, exc, traceback.format_exc())
         echo(f"{tag}: FAILED: {type(exc).__name__}: {exc} (traceback in {folder / results.FAILURE})")
         return RunOutcome(variant.id, seed, "failed", None)
     echo(f"{tag}: {kind.headline(metrics)}")
     return RunOutcome(variant.id, seed, metrics["status"], metrics)
+
+
+def record_failure(folder: Path, study: Study, variant: Variant, seed: int, key: str, exc: BaseException,
+                   details: str) -> None:
+    results.write_json(folder / results.FAILURE, {
+        "study": study.name, "variant": variant.id, "seed": seed, "run_key": key, "status": "failed",
+        "error": f"{type(exc).__name__}: {exc}", "traceback": details, "when": provenance.now()})
 
 
 def _write_run(folder: Path, variant: Variant, seed: int, key: str, output: results.RunOutput, metrics: dict,
@@ -161,52 +197,6 @@ def write_study_outputs(study: Study, root: Path) -> None:
                                                metrics.get("best_epoch"))
     if rows:
         kinds.of(study.variants[0].config).summarize(study.name, Path(root) / study.name, rows, first_histories)
-
-
-# --- worker processes (--jobs N) -----------------------------------------------------------------
-
-@contextlib.contextmanager
-def worker_pool(jobs: int):
-    """`jobs` worker processes that share the cores: each gets cores // jobs TensorFlow threads, so N
-    workers do not oversubscribe the machine. Spawned, not forked: TensorFlow is not fork-safe.
-
-    Ctrl-C (or any error) stops everything at once, as it does without workers: the runs in flight
-    stay unfinished, their locks go with their processes, and the next `nnlab run` redoes them."""
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_setup, initargs=(threads,))
-    try:
-        yield pool
-    except BaseException:
-        # Python < 3.14 has no terminate_workers(); shutdown() forgets the processes, so take them first.
-        workers = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in workers:
-            process.terminate()
-        raise
-    pool.shutdown(wait=True)
-
-
-def _worker_setup(threads: int) -> None:
-    from .cli import process_set_up
-
-    process_set_up()  # a spawned worker is a new process: the same set-up as the CLI's
-    # Ctrl-C reaches the whole process group; the CLI decides what stops (see worker_pool), not each worker
-    # (TensorFlow would turn the interrupt into an error and the run would be recorded as failed).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Read by TensorFlow when it initialises, which happens after this in the worker.
-    os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(threads)
-    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-
-
-def _print_line(line: str) -> None:
-    """A worker's progress line, straight to the terminal or pipe the workers share with the CLI: one
-    write per line (atomic on a pipe below 4 KiB), so two workers' lines never splice mid-line."""
-    try:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-    except OSError:  # the reader is gone (a closed pipe): the line is lost, never the run
-        pass
 
 
 def _epoch_printer(tag: str, echo: Echo):

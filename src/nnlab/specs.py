@@ -88,6 +88,8 @@ class ModelSpec(Strict):
     output_activation: Activation | None = Field(None, description="default follows dataset and loss")
     kernel_initializer: Initializer = "glorot_uniform"
     bias_initializer: Initializer = "zeros"
+    dropout: float = Field(0.0, ge=0, lt=1, description="fraction of each hidden layer's outputs dropped in training; "
+                                                         "the book's nets use none")
 
     @model_validator(mode="after")
     def _units(self) -> ModelSpec:

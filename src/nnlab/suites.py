@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, StrictInt, ValidationError
 
@@ -21,6 +21,8 @@ class SuiteConfig(Strict):
     seeds: StrictInt | list[StrictInt] = Field(description="a count N (seeds 0..N-1) or a list")
     studies: list[str] = Field(min_length=1, description="config paths, relative to the manifest")
     jobs: StrictInt = Field(1, ge=1, description="runs trained at once in worker processes (--jobs overrides)")
+    executor: Literal["local", "ray"] = Field("local", description="where runs execute (--executor overrides)")
+    ray_address: str | None = Field(None, description="a running Ray cluster; default a local Ray (--ray-address overrides)")
 
     @property
     def seed_list(self) -> list[int]:

@@ -58,7 +58,7 @@ class Trainer:
         seed_everything(seed)
         self.config, self.seed, self.num_classes = config, seed, num_classes
         self.multi_hot = isinstance(x, MultiHot)
-        self.model = build_model(config.model, x.width, num_classes, multi_hot=self.multi_hot)
+        self.model = build_model(config.model, x.width, num_classes, multi_hot=self.multi_hot, seed=seed)
         self.loss_function = keras.losses.get(config.loss)
         self._initial_weights = self.model.get_weights()
         self._optimizer_steps = None  # the epoch length the optimizer's schedule was built for
@@ -73,12 +73,13 @@ class Trainer:
 
     def fit(self, x: Features, y: np.ndarray, epochs: int, validation: tuple[Features, np.ndarray] | None = None,
             phase: str = "train", report: EpochReporter | None = None,
-            keep_best: bool = False) -> tuple[dict[str, list[float]], list[float]]:
+            keep_best: bool = False, stop: Callable[[dict], bool] | None = None) -> tuple[dict[str, list[float]], list[float]]:
         """Train from the seed's initial weights with a fresh optimizer; return the per-epoch history
         and the seconds of each epoch (kept apart: timings differ between reruns, histories must not).
 
-        Stops after an epoch whose training loss is not finite (as Keras' TerminateOnNaN does). With
-        keep_best, the model ends with the weights of its best epoch by `config.selection`."""
+        Stops after an epoch whose training loss is not finite (as Keras' TerminateOnNaN does), or
+        when `stop(history)` says so (a search pruning a hopeless trial). With keep_best, the model
+        ends with the weights of its best epoch by `config.selection`."""
         inputs, labels = self._tensors(x, y)
         held_out = self._tensors(*validation) if validation is not None else None
         self._restart(len(x))
@@ -105,6 +106,8 @@ class Trainer:
                 break
             if keep_best and self._is_best_so_far(history):
                 best_weights = self.model.get_weights()
+            if stop is not None and epoch + 1 < epochs and stop(history):
+                break
         if best_weights is not None:
             self.model.set_weights(best_weights)
         return history, seconds

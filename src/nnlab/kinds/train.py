@@ -82,17 +82,10 @@ def preflight(config: Config, data: Dataset) -> None:
 # --- one run -------------------------------------------------------------------------------------
 
 def run(study: str, variant_id: str, config: Config, seed: int, data: Dataset, progress=None) -> results.RunOutput:
-    from ..training import Trainer  # TensorFlow loads only in the process that trains
-
     start_time = time.time()
-    x_train, y_train, x_val, y_val = split_validation(data.x_train, data.y_train, config.validation,
-                                                      data.full_train_size)
+    trainer, search, seconds, (x_train, x_val) = _search_phase(config, seed, data, progress)
     labels = lambda y: encode_labels(y, data.num_classes, config.loss)  # noqa: E731
-
-    trainer = Trainer(config, seed, data.num_classes, x_train)
-    search, seconds = trainer.fit(x_train, labels(y_train), config.epochs, validation=(x_val, labels(y_val)),
-                                  phase="search", report=progress, keep_best=not config.retrain)
-    diverged = next((i + 1 for i, v in enumerate(search["loss"]) if not math.isfinite(v)), None)
+    diverged = _diverged_epoch(search)
     best, retrain_history, test = None, None, {"loss": None, "accuracy": None}
     if diverged is None:
         best = best_epoch(search, config.selection.metric, config.selection.mode)
@@ -125,9 +118,54 @@ def run(study: str, variant_id: str, config: Config, seed: int, data: Dataset, p
     return results.RunOutput(metrics, files, figures, data.source)
 
 
+def run_trial(study: str, variant_id: str, config: Config, seed: int, data: Dataset, progress=None,
+              stop=None) -> results.RunOutput:
+    """A search's trial: the search phase alone (train with the validation split, the best epoch
+    from the curves), never retrained and never tested: a search sees the validation split only.
+    `stop(history)` may end it early (pruning); its status is then "pruned"."""
+    start_time = time.time()
+    _, search, seconds, (x_train, x_val) = _search_phase(config, seed, data, progress, stop)
+    diverged = _diverged_epoch(search)
+    best = best_epoch(search, config.selection.metric, config.selection.mode) if diverged is None else None
+    status = "diverged" if diverged else "pruned" if len(search["loss"]) < config.epochs else "ok"
+    metrics = {
+        "study": study, "variant": variant_id, "seed": seed, "status": status, "protocol": "search trial, no test",
+        "best_epoch": best, "selection": config.selection.model_dump(),
+        "best_val_loss": search["val_loss"][best - 1] if best else None,
+        "best_val_accuracy": search["val_accuracy"][best - 1] if best else None,
+        "epochs_run": len(search["loss"]), "diverged_epoch": diverged,
+        "train_examples": len(x_train), "validation_examples": len(x_val),
+        "wall_time_s": round(time.time() - start_time, 2),
+        "seconds_per_epoch": round(sum(seconds) / len(seconds), 3),
+    }
+    figures = {"curves.png": plots.learning_curves(search, best, f"{study} / {variant_id} / seed {seed}")}
+    return results.RunOutput(metrics, {"search_history.json": search}, figures, data.source)
+
+
+def _search_phase(config: Config, seed: int, data: Dataset, progress, stop=None):
+    """Train on the training split, validating on the held-out one after each epoch."""
+    from ..training import Trainer  # TensorFlow loads only in the process that trains
+
+    x_train, y_train, x_val, y_val = split_validation(data.x_train, data.y_train, config.validation,
+                                                      data.full_train_size)
+    labels = lambda y: encode_labels(y, data.num_classes, config.loss)  # noqa: E731
+    trainer = Trainer(config, seed, data.num_classes, x_train)
+    search, seconds = trainer.fit(x_train, labels(y_train), config.epochs, validation=(x_val, labels(y_val)),
+                                  phase="search", report=progress, keep_best=not config.retrain, stop=stop)
+    return trainer, search, seconds, (x_train, x_val)
+
+
+def _diverged_epoch(history: dict) -> int | None:
+    return next((i + 1 for i, v in enumerate(history["loss"]) if not math.isfinite(v)), None)
+
+
 def headline(metrics: dict) -> str:
     if metrics["status"] == "diverged":
         return f"DIVERGED at epoch {metrics['diverged_epoch']} (non-finite loss); not retrained"
+    if metrics.get("test_accuracy") is None:  # a search's trial
+        ended = "pruned after" if metrics["status"] == "pruned" else "of"
+        return (f"best epoch {metrics['best_epoch']} ({ended} {metrics['epochs_run']}), val loss "
+                f"{metrics['best_val_loss']:.4f}, val accuracy {metrics['best_val_accuracy']:.4f} ({metrics['wall_time_s']:.0f}s)")
     return (f"best epoch {metrics['best_epoch']}, test accuracy {metrics['test_accuracy']:.4f}, "
             f"test loss {metrics['test_loss']:.4f} ({metrics['wall_time_s']:.0f}s)")
 

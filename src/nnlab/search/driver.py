@@ -1,0 +1,260 @@
+"""Run a study's search: Optuna proposes settings, each trial trains as an ordinary run (the search
+phase alone, on the validation split) on whatever executor the command uses, and when the budget is
+spent the best trial's settings and the study's config as written are each retrained and tested
+over the study's seeds, like any two variants.
+
+    results/<study>/search.sqlite3               Optuna's storage: every trial, its settings and curve
+    results/<study>/trials/<trial-id>/seed-<s>/  a trial's run folder (config, curves, provenance)
+    results/<study>/best/, baseline/             the chosen settings and the config as written, tested
+    results/<study>/search.json, trials.csv      what the report reads
+
+Only this process writes the storage (ask and tell); workers only train. A search killed at any
+point, kill -9 included, resumes with the same command: finished trials stay finished, a trial that
+was running is marked interrupted and its settings are queued again, and since a trial's folder is
+named after its settings, a run that had finished before its result was told is read, not redone.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import itertools
+import json
+import math
+from concurrent.futures import FIRST_COMPLETED, wait
+from pathlib import Path
+
+from .. import results
+from ..config import Study, search_variant
+from ..errors import NnlabError
+from ..runner import RunOutcome, outcome_of, run_all, run_guarded, run_key_of, write_study_outputs
+from .pruning import FinishedTrial, PruneCheck, running_best
+from .spec import Range, SearchSpec, trial_id
+
+STORAGE = "search.sqlite3"
+SEARCH_FILE = "search.json"
+KEY_ATTR = "nnlab_search_key"
+COUNTED = ("ok", "pruned", "diverged", "failed")  # statuses that spend the budget; "interrupted" does not
+BEST = "best"
+
+
+def run_search(study: Study, root: Path, pool, data_dir: str | None = None, force: bool = False) -> list[RunOutcome]:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    spec, baseline = study.search, study.variants[0]
+    seed = study.seeds[0]  # trials train with the study's first seed; the final comparison uses all
+    folder = Path(root) / study.name
+    search = _open(folder, study.name, spec, run_key_of(baseline, seed, data_dir), force)
+    _requeue_interrupted(search, pool.echo)
+    failed: list[RunOutcome] = []
+    in_flight = {}
+    while True:
+        while len(in_flight) < pool.capacity and _spent(search) + len(in_flight) < spec.budget:
+            trial, variant = _ask(search, study, spec)
+            count = _spent(search) + len(in_flight) + 1
+            tag = f"[trial #{trial.number}, {count}/{spec.budget}] {study.name}/{variant.id} seed {seed}"
+            pool.echo(f"{tag}: " + ", ".join(f"{k}={_show(v)}" for k, v in trial.params.items()))
+            stop = PruneCheck(spec.pruning, spec.direction, spec.metric, _finished(search)) if spec.pruning else None
+            future = pool.submit(run_guarded, study, variant, seed, root, data_dir, force, tag, pool.echo, True, stop)
+            in_flight[future] = (trial, variant, tag)
+        if not in_flight:
+            break
+        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in done:
+            trial, variant, tag = in_flight.pop(future)
+            outcome = outcome_of(future, pool, study, variant, seed, root, data_dir, tag, trial=True)
+            _tell(search, trial, outcome, results.trial_dir(root, study.name, variant.id, seed), spec)
+            failed += [outcome] if outcome.status == "failed" else []
+            write_search_files(folder, search, spec)
+
+    complete = search.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not complete:
+        raise NnlabError(f"{study.name}: no trial of the search finished (see {folder / results.TRIALS}); "
+                         "nothing to retrain. Check the space (a learning rate that diverges?) and run again with --force")
+    chosen = search_variant(study, BEST, search.best_trial.params)
+    pool.echo(f"{study.name}: the search chose trial #{search.best_trial.number} ({spec.metric} "
+              f"{search.best_value:.4f}): " + ", ".join(f"{k}={_show(v)}" for k, v in chosen.overrides.items()))
+    final = Study(study.name, study.path, [baseline, chosen], spec)
+    runs = [(variant, s) for variant in final.variants for s in study.seeds]
+    outcomes = run_all(final, runs, root, pool, data_dir, force)
+    write_study_outputs(final, root)
+    write_search_files(folder, search, spec, importances=True)
+    return failed + outcomes
+
+
+# --- the storage ---------------------------------------------------------------------------------
+
+def _open(folder: Path, name: str, spec: SearchSpec, base_key: str, force: bool):
+    """The study's Optuna storage, created or reopened; refused if it holds another search."""
+    import optuna
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path, key = folder / STORAGE, spec.key(base_key)
+    if path.exists():
+        stored = optuna.load_study(study_name=name, storage=_url(path)).user_attrs.get(KEY_ATTR)
+        if stored != key:
+            if not force:
+                raise NnlabError(f"{path} holds a search with another space, budget, config or dataset (key {stored}, "
+                                 f"now {key}); it is kept as it is. Use --force to start afresh (the old file is "
+                                 "moved aside), or --results to search elsewhere.")
+            aside = path.with_name(f"search-{dt.datetime.now():%Y%m%d-%H%M%S}.sqlite3")
+            path.rename(aside)
+    search = optuna.create_study(study_name=name, storage=_url(path), direction=spec.direction, load_if_exists=True)
+    search.set_user_attr(KEY_ATTR, key)
+    return search
+
+
+def _url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def _requeue_interrupted(search, echo) -> None:
+    """A trial left RUNNING was cut off with the process that asked for it (a trial of this one
+    would be in flight, and none is yet): mark it interrupted and queue its settings again."""
+    import optuna
+
+    for stale in search.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        trial = optuna.trial.Trial(search, stale._trial_id)
+        trial.set_user_attr("status", "interrupted")
+        search.tell(trial, state=optuna.trial.TrialState.FAIL)
+        if stale.params:
+            search.enqueue_trial(stale.params, user_attrs={"redo_of": stale.number})
+        echo(f"trial #{stale.number} was interrupted; its settings are queued again")
+
+
+def _spent(search) -> int:
+    """Trials that used the budget: finished, pruned, diverged or failed (not interrupted ones)."""
+    return sum(t.user_attrs.get("status") in COUNTED for t in search.get_trials(deepcopy=False))
+
+
+def _finished(search) -> tuple[FinishedTrial, ...]:
+    import optuna
+
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    return tuple(FinishedTrial(t.state.name, t.value, dict(t.intermediate_values))
+                 for t in search.get_trials(deepcopy=False, states=states))
+
+
+# --- ask and tell --------------------------------------------------------------------------------
+
+def _ask(search, study: Study, spec: SearchSpec):
+    """The next trial's settings, from a sampler seeded by the search's seed and the trial's number,
+    so a resumed search proposes what the uninterrupted one would have."""
+    search.sampler = _sampler(spec, len(search.get_trials(deepcopy=False)))
+    if spec.strategy == "grid":
+        search.enqueue_trial(_next_grid_point(search, spec))
+    trial = search.ask(_distributions(spec))
+    variant = search_variant(study, trial_id(trial.params), trial.params)
+    trial.set_user_attr("run", f"{results.TRIALS}/{variant.id}")
+    return trial, variant
+
+
+def _next_grid_point(search, spec: SearchSpec) -> dict:
+    """The first point of the grid, in the order `grid:` would list it, that no trial has taken.
+    (Optuna's GridSampler ends a search with study.stop(), which only optimize() may call.)"""
+    taken = [t.params for t in search.get_trials(deepcopy=False)
+             if t.user_attrs.get("status") in COUNTED or t.state.name in ("RUNNING", "WAITING")]
+    grid = spec.grid()
+    for point in itertools.product(*grid.values()):
+        params = dict(zip(grid, point))
+        if params not in taken:
+            return params
+    raise AssertionError("the budget never exceeds the grid's size")
+
+
+def _sampler(spec: SearchSpec, number: int):
+    import optuna
+
+    seed = spec.seed * 1_000_003 + number
+    if spec.strategy == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=spec.startup_trials)
+
+
+def _distributions(spec: SearchSpec) -> dict:
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    if spec.strategy == "grid":
+        return {k: CategoricalDistribution(v) for k, v in spec.grid().items()}
+    out = {}
+    for key, values in spec.space.items():
+        if not isinstance(values, Range):
+            out[key] = CategoricalDistribution(values)
+        elif values.integer:
+            out[key] = IntDistribution(values.low, values.high, log=values.log, step=values.step or 1)
+        else:
+            out[key] = FloatDistribution(float(values.low), float(values.high), log=values.log, step=values.step)
+    return out
+
+
+def _tell(search, trial, outcome: RunOutcome, folder: Path, spec: SearchSpec) -> None:
+    """The trial's curve (best so far at each epoch) and its end: complete, pruned or failed."""
+    from optuna.trial import TrialState
+
+    trial.set_user_attr("status", outcome.status)
+    history_path = folder / "search_history.json"
+    if outcome.status not in ("ok", "pruned") or not history_path.is_file():
+        search.tell(trial, state=TrialState.FAIL)
+        return
+    curve = running_best(results.read_json(history_path)[spec.metric], spec.direction)
+    for epoch, value in enumerate(curve, 1):
+        if math.isfinite(value):
+            trial.report(value, epoch)
+    if outcome.status == "pruned":
+        search.tell(trial, state=TrialState.PRUNED)
+    elif math.isfinite(curve[-1]):
+        search.tell(trial, curve[-1])
+    else:
+        search.tell(trial, state=TrialState.FAIL)
+
+
+# --- what the report reads -----------------------------------------------------------------------
+
+def write_search_files(folder: Path, search, spec: SearchSpec, importances: bool = False) -> None:
+    """search.json (the search's settings, every trial, the best, importances) and trials.csv."""
+    trials = [{"number": t.number, "trial": t.user_attrs.get("run", "").split("/")[-1],
+               "status": t.user_attrs.get("status", t.state.name.lower()), "state": t.state.name,
+               "value": t.value, "epochs": t.last_step, "params": t.params,
+               "seconds": round(t.duration.total_seconds(), 1) if t.duration else None,
+               "redo_of": t.user_attrs.get("redo_of")} for t in search.get_trials(deepcopy=False)]
+    complete = [t for t in trials if t["state"] == "COMPLETE"]
+    best = search.best_trial if complete else None
+    data = {"strategy": spec.strategy, "budget": spec.budget, "metric": spec.metric, "direction": spec.direction,
+            "seed": spec.seed, "pruning": spec.pruning.model_dump() if spec.pruning else None,
+            "space": {k: v if isinstance(v, list) else v.model_dump() for k, v in spec.space.items()},
+            "best": {"number": best.number, "value": best.value, "params": best.params} if best else None,
+            "importances": None, "importances_note": None, "trials": trials}
+    previous = folder / SEARCH_FILE
+    if importances:
+        data["importances"], data["importances_note"] = _importances(search, spec)
+    elif previous.is_file():
+        kept = results.read_json(previous)
+        data["importances"], data["importances_note"] = kept.get("importances"), kept.get("importances_note")
+    results.write_json(previous, data)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["number", "trial", "status", spec.metric, "epochs", *spec.space, "seconds"])
+    for t in trials:
+        writer.writerow([t["number"], t["trial"], t["status"], t["value"], t["epochs"],
+                         *(t["params"].get(k) for k in spec.space), t["seconds"]])
+    results.write_bytes(folder / "trials.csv", text.getvalue().encode())
+
+
+def _importances(search, spec: SearchSpec) -> tuple[dict | None, str | None]:
+    """Optuna's parameter importances (its default evaluator, PED-ANOVA) over the finished trials."""
+    import optuna
+
+    varied = [k for k, v in spec.space.items() if not (isinstance(v, list) and len(v) == 1)]
+    if len(varied) < 2:
+        return None, "importances rank two or more varied settings; this search varies fewer"
+    try:
+        values = optuna.importance.get_param_importances(search)
+    except (ValueError, RuntimeError) as exc:
+        return None, f"Optuna could not rank the settings: {exc}"
+    return {k: float(v) for k, v in values.items()}, None
+
+
+def _show(value) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else json.dumps(value) if isinstance(value, (list, dict)) else str(value)
