@@ -162,7 +162,7 @@ def ray_pool(address: str | None, cpus_per_run: float = 1, gpus_per_run: float =
 
     started_here = address is None
     ray.init(address=address, num_cpus=os.cpu_count() if started_here else None, include_dashboard=False,
-             log_to_driver=False, logging_level=logging.WARNING, configure_logging=True)
+             log_to_driver=False, logging_level=logging.ERROR, configure_logging=True)
     from ray.util.queue import Queue
 
     lines = Queue()

@@ -1,0 +1,116 @@
+"""The Ray executor: the same runs, keys and files as the local one; a worker that dies is retried
+once, then its run is recorded as failed while the others finish; without Ray, one line says how
+to install it. Each test starts a local Ray of 2 CPUs (a few seconds)."""
+
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import psutil
+import pytest
+from click.testing import CliRunner
+
+from conftest import BASE
+from nnlab.cli import main
+
+NUMBERS = ("search_history.json", "retrain_history.json")
+TIMINGS = ("wall_time_s", "seconds_per_epoch")
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def metrics(folder):
+    return {k: v for k, v in json.loads((folder / "metrics.json").read_text()).items() if k not in TIMINGS}
+
+
+def test_without_ray_the_executor_says_how_to_install_it_in_one_line(tmp_path, write_config, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails, as where the extra is not installed
+    result = invoke("run", write_config(BASE), "--results", tmp_path, "--executor", "ray")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "Error: --executor ray needs Ray, an optional extra: pip install -e '.[ray]' (or pip install 'ray>=2.40,<3')"]
+    assert not (tmp_path / "tiny").exists()
+
+
+ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow
+
+
+def test_ray_gives_the_same_runs_as_the_local_executor(tmp_path, write_config):
+    config = write_config(BASE + "seeds: [0, 1]\ngrid:\n  model.units: [8, 16]\n")
+    assert invoke("run", config, "--results", tmp_path / "local").exit_code == 0
+    result = invoke("run", config, "--results", tmp_path / "ray", "--executor", "ray")
+    assert result.exit_code == 0, result.output
+    assert "on Ray (2 at a time)" in result.output and "tiny/units-16 seed 1: best epoch" in result.output
+    runs = sorted((tmp_path / "local").glob("tiny/*/seed-*"))
+    assert len(runs) == 4
+    for local in runs:
+        remote = tmp_path / "ray" / local.relative_to(tmp_path / "local")
+        for name in NUMBERS:
+            assert (local / name).read_bytes() == (remote / name).read_bytes(), local
+        assert metrics(local) == metrics(remote)  # run keys included: a resume on either executor skips them
+    again = invoke("run", config, "--results", tmp_path / "ray")  # the local executor resumes Ray's runs
+    assert again.output.count("already complete (ok), skipped") == 4
+
+
+def kill_workers(root, times: int, killed: list, stop: threading.Event) -> None:
+    """SIGKILL the process training a run (the one holding its folder's lock): the first run seen,
+    then the same run again on its retry, `times` times in all."""
+    while len(killed) < times and not stop.is_set():
+        for process in psutil.process_iter(["pid"]):
+            try:
+                locks = [f.path for f in process.open_files() if f.path.startswith(str(root)) and f.path.endswith("/.lock")
+                         and f.path in (killed[:1] or [f.path])]
+            except (psutil.Error, OSError):
+                continue
+            if locks and process.pid != psutil.Process().pid:
+                process.kill()
+                killed.append(locks[0])
+                time.sleep(1.0)  # let Ray notice and resubmit before looking again
+                break
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("kills, failed", [(1, 0), (2, 1)])
+def test_a_killed_worker_is_retried_once_and_the_suite_finishes(tmp_path, write_config, kills, failed):
+    config = write_config(BASE.replace("epochs: 2", "epochs: 60") + "seeds: [0, 1, 2]\n")
+    killed, stop = [], threading.Event()
+    killer = threading.Thread(target=kill_workers, args=(tmp_path, kills, killed, stop), daemon=True)
+    killer.start()
+    command = [sys.executable, "-m", "nnlab.cli", "run", str(config), "--results", str(tmp_path), "--executor", "ray",
+               "--cpus-per-run", "2"]  # one run at a time
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    stop.set()
+    killer.join()
+    assert len(killed) == kills and len(set(killed)) == 1  # the same run, killed again on its retry
+    runs = sorted((tmp_path / "tiny" / "default").glob("seed-*"))
+    done = [r for r in runs if (r / "metrics.json").is_file()]
+    assert len(done) == 3 - failed
+    if failed:
+        assert result.returncode == 1 and "its worker died twice" in result.stdout
+        failure = json.loads((tmp_path / killed[0].removesuffix(".lock") / "failure.json").read_text())
+        assert failure["status"] == "failed" and "died" in failure["traceback"]
+    else:
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_search_on_ray_trains_several_trials_at_once(tmp_path, write_config):
+    config = BASE + """\
+search:
+  strategy: random
+  trials: 4
+  space: {model.units: [4, 8, 16], optimizer.learning_rate: {low: 1.0e-3, high: 3.0e-2, log: true}}
+"""
+    result = invoke("run", write_config(config), "--results", tmp_path, "--executor", "ray")
+    assert result.exit_code == 0, result.output
+    found = json.loads((tmp_path / "tiny" / "search.json").read_text())
+    assert [t["status"] for t in found["trials"]] == ["ok"] * 4
+    lines = result.output.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("[trial") and line.endswith(": starting")]
+    first_done = next(i for i, line in enumerate(lines) if line.startswith("[trial") and ": best epoch" in line)
+    assert sum(i < first_done for i in starts) == 2  # two trials in flight on a 2-CPU Ray
+    assert (tmp_path / "tiny" / "best" / "seed-0" / "metrics.json").is_file()
