@@ -96,12 +96,23 @@ def test_a_random_search_runs_trials_as_runs_then_tests_the_best_beside_the_base
     assert [(v["variant"], v["n"]) for v in variants] == [("baseline", 2), ("best", 2)]
     assert "trial #" in result.output and "the search chose trial" in result.output
 
+    assert invoke("report", "--results", tmp_path).exit_code == 0
+    report = (tmp_path / "report.md").read_text()
+    assert "### The search" in report and "no trial saw the test set" in report
+    assert f"Chosen: trial #{best['number']}" in report and "**best** vs baseline: test accuracy" in report
+    assert all(f"`{t['trial']}`" in report for t in found["trials"])  # every trial in the table, with its folder
+    assert (tmp_path / "report_assets" / "tiny-search.png").is_file()
+    assert (tmp_path / "report_assets" / "tiny-importances.png").is_file()
+
 
 @pytest.mark.slow
-def test_the_same_seed_proposes_the_same_trials(tmp_path, write_config):
-    config = write_config(search_config("random", 3, "[0]"))
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_same_seed_proposes_the_same_trials_for_the_same_number_at_once(tmp_path, write_config, jobs):
+    """With --jobs 2 trials are proposed two at a time, each batch once the last has finished, so
+    timing never decides what is proposed."""
+    config = write_config(search_config("bayesian", 5, "[0]").replace("  space:", "  startup_trials: 2\n  space:"))
     for out in ("a", "b"):
-        assert invoke("run", config, "--results", tmp_path / out).exit_code == 0
+        assert invoke("run", config, "--results", tmp_path / out, "--jobs", jobs).exit_code == 0
     a, b = (search_json(tmp_path / out)["trials"] for out in ("a", "b"))
     assert [(t["params"], t["value"]) for t in a] == [(t["params"], t["value"]) for t in b]
 

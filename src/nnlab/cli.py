@@ -134,10 +134,7 @@ def _run_studies(studies, results_dir: Path, data_dir, force: bool, execution: d
             where = f", on Ray ({pool.capacity} at a time)" if execution["executor"] == "ray" else (
                 f", {pool.capacity} at a time" if pool.capacity > 1 else "")
             for i, study in enumerate(studies, 1):
-                what = (f"a {study.search.strategy} search of {study.search.budget} trials, then the chosen settings and the "
-                        f"baseline x {len(study.seeds)} seeds" if study.search else
-                        f"{len(study.variants)} variants x {len(study.seeds)} seeds")
-                click.echo(f"== study {i}/{len(studies)} {study.name}: {what} ({study.path}){where}")
+                click.echo(f"== study {i}/{len(studies)} {study.name}: {_what_runs(study)} ({study.path}){where}")
                 outcomes = (run_search if study.search else run_study)(study, results_dir, pool, data_dir, force)
                 _print_table(outcomes)
                 click.echo(f"results: {results_dir / study.name}")
@@ -231,6 +228,10 @@ def list_variants(configs):
     """Print the variants each study CONFIG expands to."""
     for study in _load_all(configs):
         click.echo(f"{study.name} ({study.path}): {len(study.variants)} variants, seeds {study.seeds}")
+        if study.search:
+            click.echo(f"  {_what_runs(study)}; space:")
+            for key, values in study.search.space.items():
+                click.echo(f"  {key:<28} {values if isinstance(values, list) else values.model_dump(exclude_defaults=True)}")
         for variant in study.variants:
             changes = ", ".join(f"{k}={v}" for k, v in variant.overrides.items()) or "(base config)"
             mark = "  [baseline]" if variant.id == study.baseline else ""
@@ -242,7 +243,14 @@ def list_variants(configs):
 def validate(configs):
     """Check each study CONFIG without training."""
     for study in _load_all(configs):
-        click.echo(f"{study.path}: ok ({len(study.variants)} variants x {len(study.seeds)} seeds)")
+        click.echo(f"{study.path}: ok ({_what_runs(study)})")
+
+
+def _what_runs(study) -> str:
+    if study.search:
+        return (f"a {study.search.strategy} search of {study.search.budget} trials, then the chosen settings and the "
+                f"baseline x {len(study.seeds)} seeds")
+    return f"{len(study.variants)} variants x {len(study.seeds)} seeds"
 
 
 def _print_table(outcomes) -> None:

@@ -194,3 +194,38 @@ def rate_overlay(rates: dict[str, list[float]], colors: dict[str, str], title: s
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def search_progress(numbers: list[int], values: list[float | None], statuses: list[str], direction: str,
+                    metric: str, title: str):
+    """Each trial's validation figure by trial number (finished ●, pruned ×: its figure when stopped)
+    and the best so far among finished trials, the line a search is judged by."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    better = min if direction == "minimize" else max
+    best, steps = None, []
+    for value, status in zip(values, statuses):
+        if value is not None and status == "ok":
+            best = value if best is None else better(best, value)
+        steps.append(best)
+    for status, marker, color, label in (("ok", "o", "tab:blue", "finished trial"), ("pruned", "x", "tab:grey", "pruned trial")):
+        points = [(n, v) for n, v, s in zip(numbers, values, statuses) if s == status and v is not None]
+        if points:
+            ax.plot(*zip(*points), marker, color=color, ls="none", label=label)
+    ax.step(numbers, [s if s is not None else float("nan") for s in steps], where="post", color="tab:red", label="best so far")
+    ax.set(xlabel="trial number", ylabel=metric.replace("val_", "validation "), title=title)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def importance_bars(importances: dict[str, float], title: str):
+    """Optuna's parameter importances, largest on top."""
+    names = list(importances)[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(names) + 1.2))
+    ax.barh(names, [importances[n] for n in names], color="tab:blue")
+    ax.set(xlabel="importance (sums to 1)", title=title, xlim=(0, 1))
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return fig

@@ -16,6 +16,7 @@ from .kinds import KINDS
 from .report_data import Run, StudyResults, collect
 from .report_html import to_html
 from .report_parts import fmt, markdown_table
+from .search import section as search_section
 
 # Published test accuracies the exercises are checked against (Deep Learning with Python).
 BOOK = {"imdb": ("≈ 0.88", "DLwP §3.4"), "reuters": ("≈ 0.78–0.80", "DLwP §3.5"),
@@ -29,7 +30,7 @@ def build(root: Path) -> tuple[Path, Path]:
         raise NnlabError(f"{root} holds no finished runs: run `nnlab run CONFIG --results {root}` first")
     lines = _front_page(root, studies)
     for study in studies:
-        lines += KINDS[study.kind].section(root, study)
+        lines += (search_section.section if search_section.holds_search(study) else KINDS[study.kind].section)(root, study)
     text = "\n".join(lines) + "\n"
     md_path, html_path = root / "report.md", root / "report.html"
     results.write_bytes(md_path, text.encode())

@@ -22,7 +22,7 @@ import io
 import itertools
 import json
 import math
-from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures import as_completed
 from pathlib import Path
 
 from .. import results
@@ -49,25 +49,23 @@ def run_search(study: Study, root: Path, pool, data_dir: str | None = None, forc
     search = _open(folder, study.name, spec, run_key_of(baseline, seed, data_dir), force)
     _requeue_interrupted(search, pool.echo)
     failed: list[RunOutcome] = []
-    in_flight = {}
-    while True:
-        while len(in_flight) < pool.capacity and _spent(search) + len(in_flight) < spec.budget:
-            trial, variant = _ask(search, study, spec)
-            count = _spent(search) + len(in_flight) + 1
-            tag = f"[trial #{trial.number}, {count}/{spec.budget}] {study.name}/{variant.id} seed {seed}"
+    while (spent := _spent(search)) < spec.budget:
+        # Proposed a batch at a time, the next when the last has finished: what each trial is
+        # proposed from is then the same in every run with the same number of trials at once.
+        batch = {}
+        for position in range(spent, min(spent + pool.capacity, spec.budget)):
+            trial, variant = _ask(search, study, spec, position)
+            tag = f"[trial #{trial.number}, {position + 1}/{spec.budget}] {study.name}/{variant.id} seed {seed}"
             pool.echo(f"{tag}: " + ", ".join(f"{k}={_show(v)}" for k, v in trial.params.items()))
             stop = PruneCheck(spec.pruning, spec.direction, spec.metric, _finished(search)) if spec.pruning else None
             future = pool.submit(run_guarded, study, variant, seed, root, data_dir, force, tag, pool.echo, True, stop)
-            in_flight[future] = (trial, variant, tag)
-        if not in_flight:
-            break
-        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-        for future in done:
-            trial, variant, tag = in_flight.pop(future)
+            batch[future] = (trial, variant, tag)
+        for future in as_completed(batch):
+            trial, variant, tag = batch[future]
             outcome = outcome_of(future, pool, study, variant, seed, root, data_dir, tag, trial=True)
             _tell(search, trial, outcome, results.trial_dir(root, study.name, variant.id, seed), spec)
             failed += [outcome] if outcome.status == "failed" else []
-            write_search_files(folder, search, spec)
+            write_search_files(folder, search, spec, pool.capacity)
 
     complete = search.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
@@ -80,7 +78,7 @@ def run_search(study: Study, root: Path, pool, data_dir: str | None = None, forc
     runs = [(variant, s) for variant in final.variants for s in study.seeds]
     outcomes = run_all(final, runs, root, pool, data_dir, force)
     write_study_outputs(final, root)
-    write_search_files(folder, search, spec, importances=True)
+    write_search_files(folder, search, spec, pool.capacity, importances=True)
     return failed + outcomes
 
 
@@ -139,11 +137,15 @@ def _finished(search) -> tuple[FinishedTrial, ...]:
 
 # --- ask and tell --------------------------------------------------------------------------------
 
-def _ask(search, study: Study, spec: SearchSpec):
-    """The next trial's settings, from a sampler seeded by the search's seed and the trial's number,
-    so a resumed search proposes what the uninterrupted one would have."""
-    search.sampler = _sampler(spec, len(search.get_trials(deepcopy=False)))
-    if spec.strategy == "grid":
+def _ask(search, study: Study, spec: SearchSpec, position: int):
+    """The settings of the budget's `position`-th trial, from a sampler seeded by the search's seed
+    and that position (not Optuna's trial number, which interrupted trials also take), so a resumed
+    search proposes what the uninterrupted one would have."""
+    import optuna
+
+    search.sampler = _sampler(spec, position)
+    waiting = search.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
+    if spec.strategy == "grid" and not waiting:  # a point queued again after an interruption goes first
         search.enqueue_trial(_next_grid_point(search, spec))
     trial = search.ask(_distributions(spec))
     variant = search_variant(study, trial_id(trial.params), trial.params)
@@ -164,10 +166,10 @@ def _next_grid_point(search, spec: SearchSpec) -> dict:
     raise AssertionError("the budget never exceeds the grid's size")
 
 
-def _sampler(spec: SearchSpec, number: int):
+def _sampler(spec: SearchSpec, position: int):
     import optuna
 
-    seed = spec.seed * 1_000_003 + number
+    seed = spec.seed * 1_000_003 + position
     if spec.strategy == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=spec.startup_trials)
@@ -212,7 +214,7 @@ def _tell(search, trial, outcome: RunOutcome, folder: Path, spec: SearchSpec) ->
 
 # --- what the report reads -----------------------------------------------------------------------
 
-def write_search_files(folder: Path, search, spec: SearchSpec, importances: bool = False) -> None:
+def write_search_files(folder: Path, search, spec: SearchSpec, at_once: int, importances: bool = False) -> None:
     """search.json (the search's settings, every trial, the best, importances) and trials.csv."""
     trials = [{"number": t.number, "trial": t.user_attrs.get("run", "").split("/")[-1],
                "status": t.user_attrs.get("status", t.state.name.lower()), "state": t.state.name,
@@ -222,7 +224,7 @@ def write_search_files(folder: Path, search, spec: SearchSpec, importances: bool
     complete = [t for t in trials if t["state"] == "COMPLETE"]
     best = search.best_trial if complete else None
     data = {"strategy": spec.strategy, "budget": spec.budget, "metric": spec.metric, "direction": spec.direction,
-            "seed": spec.seed, "pruning": spec.pruning.model_dump() if spec.pruning else None,
+            "seed": spec.seed, "trials_at_once": at_once, "pruning": spec.pruning.model_dump() if spec.pruning else None,
             "space": {k: v if isinstance(v, list) else v.model_dump() for k, v in spec.space.items()},
             "best": {"number": best.number, "value": best.value, "params": best.params} if best else None,
             "importances": None, "importances_note": None, "trials": trials}
