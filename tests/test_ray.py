@@ -36,6 +36,14 @@ def test_without_ray_the_executor_says_how_to_install_it_in_one_line(tmp_path, w
     assert not (tmp_path / "tiny").exists()
 
 
+def test_a_suite_manifest_may_choose_the_ray_executor(tmp_path, write_config, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)
+    write_config(BASE)
+    manifest = write_config("name: s\nseeds: 1\nexecutor: ray\nstudies: [study.yaml]\n", "suite.yaml")
+    assert invoke("suite", manifest, "--results", tmp_path).exit_code == 2  # it asked for Ray
+    assert invoke("suite", manifest, "--results", tmp_path, "--executor", "local").exit_code == 0  # the flag wins
+
+
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
 

@@ -136,6 +136,7 @@ def _run_studies(studies, results_dir: Path, data_dir, force: bool, execution: d
             for i, study in enumerate(studies, 1):
                 click.echo(f"== study {i}/{len(studies)} {study.name}: {_what_runs(study)} ({study.path}){where}")
                 outcomes = (run_search if study.search else run_study)(study, results_dir, pool, data_dir, force)
+                pool.settle()
                 _print_table(outcomes)
                 click.echo(f"results: {results_dir / study.name}")
                 problems += [f"{study.name}/{o.variant} seed {o.seed}: {o.status}" for o in outcomes if o.status in NOT_OK]
