@@ -69,6 +69,8 @@ def test_list_and_validate_describe_the_variants():
     listed = invoke("list", CONFIGS / "imdb_loss.yaml")
     assert "binary_crossentropy" in listed.output and "mse  " in listed.output and "[baseline]" in listed.output
     assert "ok (3 variants x 1 seeds)" in invoke("validate", CONFIGS / "reuters_units.yaml").output
+    search = invoke("list", CONFIGS / "reuters_search.yaml").output
+    assert "a bayesian search of 20 trials" in search and "optimizer.learning_rate" in search and "'log': True" in search
 
 
 @pytest.mark.slow
