@@ -159,7 +159,7 @@ def expand(grid: Any, variants: Any, path: Path) -> list[tuple[str, dict[str, An
         for key, values in grid.items():
             if not isinstance(values, list) or not values:
                 raise ConfigError(f"{path}: grid.{key}: must be a non-empty list of values, got {values!r}")
-        labels = _grid_labels(list(grid))
+        labels = grid_labels(list(grid))
         cells = []
         for combo in itertools.product(*grid.values()):
             vid = "_".join(f"{label}-{_slug(v)}" for label, v in zip(labels, combo))
@@ -172,7 +172,7 @@ def expand(grid: Any, variants: Any, path: Path) -> list[tuple[str, dict[str, An
     return out
 
 
-def _grid_labels(keys: list[str]) -> list[str]:
+def grid_labels(keys: list[str]) -> list[str]:
     """Last segment of each dotted key, or the whole key where last segments would collide."""
     last = [k.split(".")[-1] for k in keys]
     return [lst if last.count(lst) == 1 else k.replace(".", "-") for k, lst in zip(keys, last)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import plots, results
+from ..config import grid_labels
 from ..kinds import train
 from ..report_data import StudyResults
 from ..report_parts import fmt, image, markdown_table
@@ -47,12 +48,12 @@ def section(root: Path, study: StudyResults) -> list[str]:
         lines += [f"Chosen: trial #{best['number']} ({metric} {best['value']:.4f}); its settings were retrained from "
                   f"scratch and tested as the variant **{BEST}**" + (f" over {chosen.n} seeds" if chosen else "") + ":", ""]
         lines += markdown_table(["setting", study.baseline, BEST], rows) + [""]
-    lines += markdown_table(["trial", "status", metric, "epochs", *search["space"], "seconds", "run"],
+    lines += markdown_table(["trial", "status", metric, "epochs", *grid_labels(list(search["space"])), "s", "run"],
                             [[f"#{t['number']}" + (f" (redo of #{t['redo_of']})" if t.get("redo_of") is not None else ""),
                               f"**{t['status']}**" if best and t["number"] == best["number"] else t["status"],
                               fmt(t["value"]), t["epochs"] or "—", *(_value(t["params"].get(k)) for k in search["space"]),
                               t["seconds"] if t["seconds"] is not None else "—", f"`{t['trial']}`"] for t in trials])
-    lines += ["", "The pruned trials' figure is their best when stopped.", ""]
+    lines += ["", "The pruned trials' figure is their best when stopped; s: seconds the trial trained.", ""]
     fig = plots.search_progress([t["number"] for t in trials], [t["value"] for t in trials],
                                 [t["status"] for t in trials], search["direction"], metric,
                                 f"{study.name}: {metric} by trial, and the best so far")
