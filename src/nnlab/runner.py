@@ -2,7 +2,10 @@
 run's outcome, whatever its kind (nnlab/kinds/), in the results folder.
 
     preflight(studies, root, data_dir)      once, before anything trains
-    run_study(study, root, ...)             every run of one study, then the study's summary
+    run_study(study, root, pool, ...)       every run of one study on an executor (nnlab.executors),
+                                            then the study's summary
+    run_guarded(...)                        one run, in whatever process the executor gives it
+                                            (a search's trials too: nnlab.search.driver)
 
 What one run computes belongs to its kind; what every run shares lives here: the run key, the lock,
 skipping finished runs, recording a failure and going on, and the order files are written in
