@@ -113,6 +113,27 @@ variants:
     assert rows["sane"]["status"] == "ok" and rows["sane"]["test_accuracy"] is not None
     assert (rows["exploding"]["status"], rows["exploding"]["diverged_epoch"]) == ("diverged", 1)
 
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    for path in tmp_path.rglob("*.json"):  # strict JSON, as jq or a browser reads it
+        json.loads(path.read_text(), parse_constant=refuse)
+    history = json.loads((tmp_path / "tiny" / "exploding" / "seed-0" / "search_history.json").read_text())
+    assert None in history["loss"]  # the non-finite loss, written as null
+    assert invoke("report", "--results", tmp_path).exit_code == 0  # and read back as NaN
+
+
+def test_result_files_get_the_mode_the_umask_gives(tmp_path, write_config):
+    previous = os.umask(0o022)
+    try:
+        assert invoke("run", write_config(BASE), "--results", tmp_path).exit_code == 0
+        assert invoke("report", "--results", tmp_path).exit_code == 0
+    finally:
+        os.umask(previous)
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != ".lock"]
+    assert {p.name for p in files} >= {"metrics.json", "summary.csv", "report.html", "curves.png"}
+    assert {oct(p.stat().st_mode & 0o777) for p in files} == {"0o644"}
+
 
 def test_an_exception_in_one_variant_is_recorded_with_its_traceback(tmp_path, write_config, monkeypatch):
     from nnlab.training import Trainer

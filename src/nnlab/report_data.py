@@ -112,7 +112,7 @@ def _read_run(folder: Path) -> Run:
     config = yaml.safe_load(config_path.read_text()) if config_path.is_file() else {}
     return Run(folder, metrics, config,
                results.read_json(provenance_path) if provenance_path.is_file() else None,
-               results.read_json(history_path) if history_path.is_file() else None)
+               results.read_history(history_path) if history_path.is_file() else None)
 
 
 def _variant_order(folder: Path, runs: list[Run]) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import fcntl
+import functools
 import io
 import json
 import math
@@ -63,10 +64,12 @@ def trial_dir(root: Path, study: str, trial: str, seed: int) -> Path:
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename over it: readers see all or nothing."""
+    """Write to a temporary file beside `path`, then rename over it: readers see all or nothing.
+    The file gets the mode the user's umask gives any new file (mkstemp's own is 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -77,8 +80,33 @@ def write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+@functools.cache
+def _umask() -> int:
+    """The process's umask (read by setting it, so read once and put back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_json(path: Path, obj: Any) -> None:
-    write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
+    """Strict JSON: a non-finite number (a diverged run's NaN loss) is written as null, which every
+    JSON parser reads; `read_history` turns it back into NaN."""
+    write_bytes(path, (json.dumps(_finite_or_null(obj), indent=2, sort_keys=False, allow_nan=False) + "\n").encode())
+
+
+def _finite_or_null(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite_or_null(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_null(v) for v in obj]
+    return obj
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    """A per-epoch history as the code computes with it: null (a non-finite value) back to NaN."""
+    return {k: [math.nan if v is None else v for v in values] for k, values in read_json(path).items()}
 
 
 def write_yaml(path: Path, obj: Any) -> None:

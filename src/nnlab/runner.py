@@ -196,7 +196,7 @@ def write_study_outputs(study: Study, root: Path) -> None:
                 continue
             rows.append(metrics)
             if variant.id not in first_histories and (folder / "search_history.json").is_file():
-                first_histories[variant.id] = (results.read_json(folder / "search_history.json"),
+                first_histories[variant.id] = (results.read_history(folder / "search_history.json"),
                                                metrics.get("best_epoch"))
     if rows:
         kinds.of(study.variants[0].config).summarize(study.name, Path(root) / study.name, rows, first_histories)

@@ -200,7 +200,7 @@ def _tell(search, trial, outcome: RunOutcome, folder: Path, spec: SearchSpec) ->
     if outcome.status not in ("ok", "pruned") or not history_path.is_file():
         search.tell(trial, state=TrialState.FAIL)
         return
-    curve = running_best(results.read_json(history_path)[spec.metric], spec.direction)
+    curve = running_best(results.read_history(history_path)[spec.metric], spec.direction)
     for epoch, value in enumerate(curve, 1):
         if math.isfinite(value):
             trial.report(value, epoch)
