@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,14 @@ loss: categorical_crossentropy
 epochs: 2
 batch_size: 64
 """
+
+
+def wait_for(path: Path, seconds: float = 120) -> None:
+    """Until a file appears (a run's lock: it is training), for tests that interrupt a run."""
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,8 @@
 """End to end through the CLI: real configs run on tiny data and leave the documented results."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -29,11 +31,11 @@ def test_every_command_has_help():
 def test_quickstart_runs_on_the_bundled_sample_and_writes_every_result(tmp_path):
     result = invoke("run", CONFIGS / "quickstart.yaml", "--results", tmp_path, "--epochs", "3")
     assert result.exit_code == 0, result.output
-    assert "[1/2] quickstart/units-16 seed 0 search epoch   3/3" in result.output
+    assert "[1/2] quickstart/units-16 seed 0 search: 3/3 epochs  loss" in result.output  # a line per phase
     study = tmp_path / "quickstart"
     for variant in ("units-16", "units-64"):
         run = study / variant / "seed-0"
-        assert {p.name for p in run.iterdir() if not p.name.startswith(".")} == RUN_FILES
+        assert {p.name for p in run.iterdir() if not p.name.startswith(".")} - {"tensorflow.log"} == RUN_FILES
         metrics = json.loads((run / "metrics.json").read_text())
         assert 1 <= metrics["best_epoch"] <= 3 and metrics["retrain_epochs"] == metrics["best_epoch"]
         # The accuracy is what the files say: test hits over the 120 test wires of the sample.
@@ -49,6 +51,30 @@ def test_quickstart_runs_on_the_bundled_sample_and_writes_every_result(tmp_path)
 
     again = invoke("run", CONFIGS / "quickstart.yaml", "--results", tmp_path, "--epochs", "3")
     assert again.exit_code == 0 and again.output.count("already complete (ok), skipped") == 2
+
+
+@pytest.mark.slow
+def test_the_console_shows_nnlabs_lines_only_a_line_per_phase_and_quiet_only_the_summary(tmp_path):
+    """Not a terminal (a pipe): plain lines, one per run phase; TensorFlow's start-up chatter goes to
+    each run's tensorflow.log (the process's own stderr included), --verbose lets it through."""
+    command = [sys.executable, "-m", "nnlab.cli", "run", str(CONFIGS / "quickstart.yaml"), "--epochs", "2"]
+    piped = subprocess.run(command + ["--results", str(tmp_path / "a")], capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stderr == ""
+    lines = piped.stdout.splitlines()
+    assert [line for line in lines if line.startswith("[1/2]")] == [
+        line for line in lines if line.startswith("[1/2] quickstart/units-16 seed 0") and (
+            " search: 2/2 epochs" in line or " retrain: " in line or ": best epoch" in line)]
+    assert len([line for line in lines if line.startswith("[1/2]")]) == 3
+    assert "oneDNN" in (tmp_path / "a" / "quickstart" / "units-16" / "seed-0" / "tensorflow.log").read_text()
+
+    quiet = subprocess.run(command + ["--results", str(tmp_path / "b"), "--quiet"], capture_output=True, text=True, timeout=300)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert quiet.stdout.splitlines()[0].startswith("variant ") and "results:" in quiet.stdout
+    assert "[1/2]" not in quiet.stdout
+
+    verbose = subprocess.run(command + ["--results", str(tmp_path / "c"), "--verbose"], capture_output=True, text=True, timeout=300)
+    assert verbose.returncode == 0 and "oneDNN" in verbose.stderr
 
 
 def test_a_bad_config_fails_before_training_and_creates_no_results(tmp_path, write_config):

@@ -118,7 +118,7 @@ search:
     found = json.loads((tmp_path / "tiny" / "search.json").read_text())
     assert [t["status"] for t in found["trials"]] == ["ok"] * 4
     lines = result.output.splitlines()
-    starts = [i for i, line in enumerate(lines) if line.startswith("[trial") and line.endswith(": starting")]
+    starts = [i for i, line in enumerate(lines) if line.startswith("[trial") and "model.units=" in line]  # proposed
     first_done = next(i for i, line in enumerate(lines) if line.startswith("[trial") and ": best epoch" in line)
     assert sum(i < first_done for i in starts) == 2  # two trials in flight on a 2-CPU Ray
     assert (tmp_path / "tiny" / "best" / "seed-0" / "metrics.json").is_file()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import BASE
+from conftest import BASE, wait_for
 from nnlab import runner
 from nnlab.cli import main
 from nnlab.config import load_study
@@ -52,11 +52,9 @@ def test_a_suite_killed_mid_way_resumes_and_leaves_finished_runs_untouched(tmp_p
     config = write_config(BASE.replace("epochs: 2", "epochs: 8") + "grid: {model.units: [4, 8, 16]}\n")
     command = [sys.executable, "-m", "nnlab.cli", "run", str(config), "--results", str(tmp_path)]
     first = tmp_path / "tiny" / "units-4" / "seed-0"
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for line in proc.stdout:  # kill as soon as the second run is training
-        if "[2/3] tiny/units-8 seed 0 search epoch" in line:
-            proc.send_signal(signal.SIGKILL)
-            break
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(tmp_path / "tiny" / "units-8" / "seed-0" / ".lock")  # kill as soon as the second run is training
+    proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     assert (first / "metrics.json").is_file()
@@ -66,7 +64,7 @@ def test_a_suite_killed_mid_way_resumes_and_leaves_finished_runs_untouched(tmp_p
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert "[1/3] tiny/units-4 seed 0: already complete (ok), skipped" in rerun.stdout
-    assert "[2/3] tiny/units-8 seed 0: starting" in rerun.stdout
+    assert "[2/3] tiny/units-8 seed 0 search: 8/8 epochs" in rerun.stdout
     assert run_files(first) == before
     assert len(json.loads((tmp_path / "tiny" / "summary.json").read_text())) == 3
 
@@ -80,7 +78,7 @@ def test_ctrl_c_with_jobs_stops_at_once_records_no_failure_and_the_rerun_resumes
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in proc.stdout:  # a terminal's Ctrl-C: SIGINT to the whole foreground process group
-        if "seed 2 search epoch" in line:
+        if ": best epoch" in line:  # once a run has finished
             os.killpg(proc.pid, signal.SIGINT)
             break
     proc.communicate(timeout=60)

@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from conftest import BASE
+from conftest import BASE, wait_for
 from nnlab.cli import main
 from nnlab.config import load_study
 from nnlab.errors import ConfigError
@@ -149,7 +149,8 @@ def test_a_search_killed_mid_way_resumes_its_budget_without_redoing_a_finished_t
     command = [sys.executable, "-m", "nnlab.cli", "run", str(config), "--results", str(tmp_path)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in proc.stdout:  # kill -9 while the third trial trains
-        if line.startswith("[trial #2, 3/5]") and "search epoch   3/" in line:
+        if line.startswith("[trial #2, 3/5]"):  # its settings, printed as it is proposed
+            wait_for(tmp_path / "tiny" / "trials" / line.split("/")[2].split()[0] / "seed-0" / ".lock")
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait(timeout=60)
@@ -161,7 +162,7 @@ def test_a_search_killed_mid_way_resumes_its_budget_without_redoing_a_finished_t
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert "trial #2 was interrupted; its settings are queued again" in rerun.stdout
-    assert not any(f"{name} seed 0: starting" in rerun.stdout for name in finished)  # none trained again
+    assert not any(f"{name} seed 0 search:" in rerun.stdout for name in finished)  # none trained again
     assert {name: (trials / name / "seed-0" / "metrics.json").read_bytes() for name in finished} == finished
     found = search_json(tmp_path)
     counted = [t for t in found["trials"] if t["status"] != "interrupted"]

@@ -34,6 +34,9 @@ RAY_ADDRESS = click.option("--ray-address", envvar="RAY_ADDRESS", show_envvar=Tr
                            help="A running Ray cluster (auto, host:6379 or ray://host:10001). Default: a local Ray.")
 CPUS = click.option("--cpus-per-run", type=click.FloatRange(min=0, min_open=True), default=1, show_default=True,
                     help="Ray: CPUs each run declares (and the TensorFlow threads it uses).")
+QUIET = click.option("--quiet", "-q", is_flag=True, help="Print only each study's summary table, nothing while runs train.")
+VERBOSE = click.option("--verbose", "-v", is_flag=True,
+                       help="Let TensorFlow print to the terminal (by default it goes to each run's tensorflow.log).")
 GPUS = click.option("--gpus-per-run", type=click.FloatRange(min=0), default=0, show_default=True,
                     help="Ray: GPUs each run declares (Ray shows the run only those).")
 
@@ -44,10 +47,12 @@ class MissingExtra(click.ClickException):
     exit_code = 2
 
 
-def _execution(jobs, executor, ray_address, cpus_per_run, gpus_per_run, manifest=None) -> dict:
+def _execution(jobs, executor, ray_address, cpus_per_run, gpus_per_run, quiet, verbose, manifest=None) -> dict:
+    if verbose:
+        os.environ["NNLAB_VERBOSE"] = "1"  # read where runs train: this process, its workers, Ray's
     return {"jobs": jobs or (manifest.jobs if manifest else 1), "executor": executor or (manifest.executor if manifest else "local"),
             "ray_address": ray_address or (manifest.ray_address if manifest else None),
-            "cpus_per_run": cpus_per_run, "gpus_per_run": gpus_per_run}
+            "cpus_per_run": cpus_per_run, "gpus_per_run": gpus_per_run, "quiet": quiet, "verbose": verbose}
 
 
 def _overrides(subset: int | None, epochs: int | None, seeds: int | None = None) -> dict:
@@ -98,7 +103,10 @@ def main():
 @RAY_ADDRESS
 @CPUS
 @GPUS
-def run(configs, results_dir, data_dir, subset, epochs, seeds, force, jobs, executor, ray_address, cpus_per_run, gpus_per_run):
+@QUIET
+@VERBOSE
+def run(configs, results_dir, data_dir, subset, epochs, seeds, force, jobs, executor, ray_address, cpus_per_run, gpus_per_run,
+        quiet, verbose):
     """Run every variant of each study CONFIG: train with validation, pick the best epoch,
     retrain on the full training set, test, and write results. A study with a search: block
     searches its space on the validation split, then retrains and tests the settings it chose.
@@ -106,20 +114,22 @@ def run(configs, results_dir, data_dir, subset, epochs, seeds, force, jobs, exec
     Finished runs are skipped, so running the same command again after a crash or Ctrl-C
     resumes where it stopped. Exits non-zero if any run failed or diverged."""
     studies = _load_all(configs, _overrides(subset, epochs, seeds))  # every config is checked before any training
-    _run_studies(studies, results_dir, data_dir, force, _execution(jobs, executor, ray_address, cpus_per_run, gpus_per_run))
+    _run_studies(studies, results_dir, data_dir, force,
+                 _execution(jobs, executor, ray_address, cpus_per_run, gpus_per_run, quiet, verbose))
 
 
-def _pool(execution: dict):
+def _pool(execution: dict, display):
     from .executors import InlinePool, process_pool, ray_pool
 
     if execution["executor"] == "ray":
-        return ray_pool(execution["ray_address"], execution["cpus_per_run"], execution["gpus_per_run"])
+        return ray_pool(execution["ray_address"], execution["cpus_per_run"], execution["gpus_per_run"], display)
     if execution["jobs"] > 1:
-        return process_pool(execution["jobs"])
-    return contextlib.nullcontext(InlinePool())
+        return process_pool(execution["jobs"], display)
+    return contextlib.nullcontext(InlinePool(display))
 
 
 def _run_studies(studies, results_dir: Path, data_dir, force: bool, execution: dict) -> None:
+    from . import progress
     from .executors import RAY_INSTALL
     from .runner import NOT_OK, preflight, run_study
     from .search.driver import run_search
@@ -127,25 +137,40 @@ def _run_studies(studies, results_dir: Path, data_dir, force: bool, execution: d
     # Ray's workers may start elsewhere: every path they are given is absolute (and must be shared).
     results_dir = results_dir.absolute()
     data_dir = str(Path(data_dir).absolute()) if data_dir else None
+    display = progress.choose(execution["quiet"], execution["verbose"])
+    problems = []
     try:
         preflight(studies, results_dir, data_dir)  # a fault of the last study must not wait for the first to train
-        problems = []
-        with _pool(execution) as pool:
+        display.expect(sum(_run_count(study) for study in studies))
+        with display, _pool(execution, display) as pool:
             where = f", on Ray ({pool.capacity} at a time)" if execution["executor"] == "ray" else (
                 f", {pool.capacity} at a time" if pool.capacity > 1 else "")
             for i, study in enumerate(studies, 1):
-                click.echo(f"== study {i}/{len(studies)} {study.name}: {_what_runs(study)} ({study.path}){where}")
+                display.line(f"== study {i}/{len(studies)} {study.name}: {_what_runs(study)} ({study.path}){where}")
                 outcomes = (run_search if study.search else run_study)(study, results_dir, pool, data_dir, force)
                 pool.settle()
-                _print_table(outcomes)
-                click.echo(f"results: {results_dir / study.name}")
+                _print_table(outcomes, display.summary)
+                display.summary(f"results: {results_dir / study.name}")
                 problems += [f"{study.name}/{o.variant} seed {o.seed}: {o.status}" for o in outcomes if o.status in NOT_OK]
+    except KeyboardInterrupt:
+        click.echo(f"\nStopped (Ctrl-C): {display.finished} run(s) finished in this command"
+                   + (f", {display.skipped} were already complete" if display.skipped else "")
+                   + "; runs in flight were left unfinished and recorded as nothing. "
+                   "Run the same command again to resume.", err=True)
+        sys.exit(130)
     except NnlabError as exc:
         if str(exc) == RAY_INSTALL:
             raise MissingExtra(str(exc)) from None
         raise click.ClickException(str(exc)) from None
     if problems:
         raise click.ClickException(f"{len(problems)} run(s) did not finish ok:\n  " + "\n  ".join(problems))
+
+
+def _run_count(study) -> int:
+    """Runs a study will show on the bar: its variants x seeds, or a search's trials and two tested variants."""
+    if study.search:
+        return study.search.budget + 2 * len(study.seeds)
+    return len(study.variants) * len(study.seeds)
 
 
 @main.command()
@@ -160,7 +185,10 @@ def _run_studies(studies, results_dir: Path, data_dir, force: bool, execution: d
 @RAY_ADDRESS
 @CPUS
 @GPUS
-def suite(manifest, results_dir, data_dir, subset, epochs, force, jobs, executor, ray_address, cpus_per_run, gpus_per_run):
+@QUIET
+@VERBOSE
+def suite(manifest, results_dir, data_dir, subset, epochs, force, jobs, executor, ray_address, cpus_per_run, gpus_per_run,
+          quiet, verbose):
     """Run every study of a suite MANIFEST (experiments/*.yaml) with the suite's seeds.
 
     Like `run`, it skips finished runs, so re-running after an interruption resumes."""
@@ -172,7 +200,8 @@ def suite(manifest, results_dir, data_dir, subset, epochs, force, jobs, executor
         raise click.ClickException(str(exc)) from None
     click.echo(f"suite {spec.name}: {len(studies)} studies, seeds {spec.seed_list}, "
                f"{sum(len(s.variants) for s in studies) * len(spec.seed_list)} runs")
-    _run_studies(studies, results_dir, data_dir, force, _execution(jobs, executor, ray_address, cpus_per_run, gpus_per_run, spec))
+    _run_studies(studies, results_dir, data_dir, force,
+                 _execution(jobs, executor, ray_address, cpus_per_run, gpus_per_run, quiet, verbose, spec))
 
 
 @main.command()
@@ -254,14 +283,14 @@ def _what_runs(study) -> str:
     return f"{len(study.variants)} variants x {len(study.seeds)} seeds"
 
 
-def _print_table(outcomes) -> None:
-    click.echo(f"{'variant':<24} {'seed':>4} {'status':>8} {'best epoch':>10} {'val acc':>8} {'test acc':>8} {'test loss':>9}")
+def _print_table(outcomes, write=click.echo) -> None:
+    write(f"{'variant':<24} {'seed':>4} {'status':>8} {'best epoch':>10} {'val acc':>8} {'test acc':>8} {'test loss':>9}")
     for o in outcomes:
         m = o.metrics or {}
         if o.status != "ok" or "best_epoch" not in m:
-            click.echo(f"{o.variant:<24} {o.seed:>4} {o.status:>8}")
+            write(f"{o.variant:<24} {o.seed:>4} {o.status:>8}")
             continue
-        click.echo(f"{o.variant:<24} {o.seed:>4} {o.status:>8} {m['best_epoch']:>10} {m['best_val_accuracy']:>8.4f} "
+        write(f"{o.variant:<24} {o.seed:>4} {o.status:>8} {m['best_epoch']:>10} {m['best_val_accuracy']:>8.4f} "
                    f"{m['test_accuracy']:>8.4f} {m['test_loss']:>9.4f}")
 
 

@@ -1,12 +1,13 @@
 """Where runs execute. Every executor takes `submit(function, *args)` and returns a
 concurrent.futures.Future, so the runner and the search driver are written once for all of them:
 
-    InlinePool()                   in this process, one run after another (the default)
-    process_pool(jobs)             N spawned worker processes on this machine (--jobs N)
-    ray_pool(address, cpus, gpus)  a task per run on a Ray cluster (--executor ray)
+    InlinePool(display)                   in this process, one run after another (the default)
+    process_pool(jobs, display)           N spawned worker processes on this machine (--jobs N)
+    ray_pool(address, cpus, gpus, display)   a task per run on a Ray cluster (--executor ray)
 
-Each has `echo`, the function a worker prints progress lines with (it must reach this console from
-wherever the run executes), `settle()`, which returns once the lines sent so far are printed,
+Each has `echo`, the function a run sends its progress events with (nnlab.progress: they must reach
+the display in this process from wherever the run executes), `display`, for this process's own lines,
+`settle()`, which returns once the events sent so far are shown,
 `capacity`, how many runs it trains at once, and `lost(exc)`, which says whether a failed future
 means the worker itself died (the run is then recorded as failed here).
 """
@@ -18,7 +19,6 @@ import multiprocessing
 import os
 import queue as queue_module
 import signal
-import sys
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -28,14 +28,11 @@ from .errors import NnlabError
 RAY_INSTALL = "--executor ray needs Ray, an optional extra: pip install -e '.[ray]' (or pip install 'ray>=2.40,<3')"
 
 
-def print_line(line: str) -> None:
-    """A worker's progress line, straight to the terminal or pipe the workers share with the CLI: one
-    write per line (atomic on a pipe below 4 KiB), so two workers' lines never splice mid-line."""
-    try:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-    except OSError:  # the reader is gone (a closed pipe): the line is lost, never the run
-        pass
+_EVENTS = None  # in a --jobs worker: the queue its events go to the CLI's display by
+
+
+def _send_event(event: dict) -> None:
+    _EVENTS.put(event)
 
 
 def worker_environment(threads: int) -> dict[str, str]:
@@ -43,8 +40,11 @@ def worker_environment(threads: int) -> dict[str, str]:
     return {"TF_NUM_INTRAOP_THREADS": str(threads), "OMP_NUM_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1"}
 
 
-def _worker_set_up(environment: dict[str, str]) -> None:
+def _worker_set_up(environment: dict[str, str], events=None) -> None:
     from .cli import process_set_up
+
+    global _EVENTS
+    _EVENTS = events
 
     process_set_up()  # a worker is a new process: the same set-up as the CLI's
     # Ctrl-C reaches the whole process group; the CLI decides what stops, not each worker (TensorFlow
@@ -57,7 +57,9 @@ class InlinePool:
     """Runs each submitted call at once, in this process."""
 
     capacity = 1
-    echo = staticmethod(print_line)
+
+    def __init__(self, display):
+        self.echo = self.display = display
 
     def submit(self, function, *args) -> Future:
         future: Future = Future()
@@ -76,9 +78,10 @@ class InlinePool:
 
 
 class _ProcessPool:
-    def __init__(self, executor: ProcessPoolExecutor, jobs: int):
-        self._executor, self.capacity = executor, jobs
-        self.echo = print_line
+    echo = staticmethod(_send_event)
+
+    def __init__(self, executor: ProcessPoolExecutor, jobs: int, events, display):
+        self._executor, self.capacity, self._events, self.display = executor, jobs, events, display
 
     def submit(self, function, *args) -> Future:
         return self._executor.submit(function, *args)
@@ -88,21 +91,28 @@ class _ProcessPool:
         return False  # a dead process breaks the whole pool: that stops the command, as Ctrl-C does
 
     def settle(self) -> None:
-        """Nothing to wait for: workers write their lines to the shared stdout themselves."""
+        """A worker's events are in the queue before its result (SimpleQueue writes at once)."""
+        while not self._events.empty():
+            time.sleep(0.02)
+        time.sleep(0.05)
 
 
 @contextlib.contextmanager
-def process_pool(jobs: int):
+def process_pool(jobs: int, display):
     """`jobs` worker processes that share the cores: each gets cores // jobs TensorFlow threads, so N
     workers do not oversubscribe the machine. Spawned, not forked: TensorFlow is not fork-safe.
 
     Ctrl-C (or any error) stops everything at once, as it does without workers: the runs in flight
     stay unfinished, their locks go with their processes, and the next `nnlab run` redoes them."""
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_set_up, initargs=(worker_environment(threads),))
+    context = multiprocessing.get_context("spawn")
+    events = context.SimpleQueue()  # no feeder thread: an event is in the pipe when put() returns
+    reader = threading.Thread(target=_show_events, args=(events.get, display), daemon=True)
+    reader.start()
+    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                   initializer=_worker_set_up, initargs=(worker_environment(threads), events))
     try:
-        yield _ProcessPool(executor, jobs)
+        yield _ProcessPool(executor, jobs, events, display)
     except BaseException:
         # Python < 3.14 has no terminate_workers(); shutdown() forgets the processes, so take them first.
         workers = list((getattr(executor, "_processes", None) or {}).values())
@@ -110,13 +120,21 @@ def process_pool(jobs: int):
         for process in workers:
             process.terminate()
         raise
+    finally:
+        events.put(None)  # the reader's last event
+        reader.join(timeout=5)
     executor.shutdown(wait=True)
+
+
+def _show_events(get, display) -> None:
+    while (event := get()) is not None:
+        display(event)
 
 
 # --- Ray -----------------------------------------------------------------------------------------
 
 def _ray_task(environment: dict[str, str], function, *args):
-    """What a Ray worker runs for one submitted call. Its progress lines are all in the driver's
+    """What a Ray worker runs for one submitted call. Its progress events are all in the driver's
     queue before its result is, so the console reads as with the local executor."""
     _worker_set_up(environment)
     try:
@@ -127,27 +145,27 @@ def _ray_task(environment: dict[str, str], function, *args):
 
 
 class _QueueEcho:
-    """A worker's progress lines, sent to the driver through a Ray queue (a worker on another node
+    """A run's progress events, sent to the driver through a Ray queue (a worker on another node
     has no terminal of ours). Sent without waiting for the queue's answer: a round trip per epoch
-    line cost the runs ~40% of their time here; Ray keeps one caller's calls to an actor in order."""
+    cost the runs ~40% of their time here; Ray keeps one caller's calls to an actor in order."""
 
     def __init__(self, lines):
         self.lines = lines
 
-    def __call__(self, line: str) -> None:
-        self.lines.actor.put_nowait.remote(line)
+    def __call__(self, event: dict) -> None:
+        self.lines.actor.put_nowait.remote(event)
 
     def sync(self) -> None:
-        """Return once every line sent so far is in the queue (an actor answers one caller in order)."""
+        """Return once every event sent so far is in the queue (an actor answers one caller in order)."""
         import ray
 
         ray.get(self.lines.actor.qsize.remote())
 
 
 class _RayPool:
-    def __init__(self, ray, cpus: float, gpus: float, capacity: int, echo):
+    def __init__(self, ray, cpus: float, gpus: float, capacity: int, echo, display):
         self._ray = ray
-        self.capacity, self.echo = capacity, echo
+        self.capacity, self.echo, self.display = capacity, echo, display
         self._refs = []
         # A worker that dies (killed, out of memory, its node lost) is retried once; an exception in
         # nnlab's own code is not (the run records it as failed and the suite goes on).
@@ -160,7 +178,7 @@ class _RayPool:
         return ref.future()
 
     def settle(self) -> None:
-        """Wait until the lines in the queue are printed (before the driver prints its own)."""
+        """Wait until the events in the queue are shown (before the driver prints its own lines)."""
         while self.echo.lines.qsize():
             time.sleep(0.02)
         time.sleep(0.05)
@@ -176,7 +194,7 @@ class _RayPool:
 
 
 @contextlib.contextmanager
-def ray_pool(address: str | None, cpus_per_run: float = 1, gpus_per_run: float = 0):
+def ray_pool(address: str | None, cpus_per_run: float, gpus_per_run: float, display):
     """Runs as Ray tasks, each declaring `cpus_per_run` CPUs and `gpus_per_run` GPUs. `address`: a
     running cluster ("auto", "ray://head:10001", "head:6379"); None starts a local Ray for this command
     and stops it after. Paths must be absolute and shared by every node (the caller sees to that)."""
@@ -193,11 +211,11 @@ def ray_pool(address: str | None, cpus_per_run: float = 1, gpus_per_run: float =
 
     lines = Queue()
     stop = threading.Event()
-    printer = threading.Thread(target=_print_lines, args=(lines, stop), daemon=True)
+    printer = threading.Thread(target=_print_lines, args=(lines, stop, display), daemon=True)
     printer.start()
     cpus_total = ray.cluster_resources().get("CPU", 1)
     capacity = max(1, int(cpus_total // cpus_per_run)) if cpus_per_run else int(cpus_total)
-    pool = _RayPool(ray, cpus_per_run, gpus_per_run, capacity, _QueueEcho(lines))
+    pool = _RayPool(ray, cpus_per_run, gpus_per_run, capacity, _QueueEcho(lines), display)
     try:
         yield pool
     except BaseException:
@@ -209,11 +227,11 @@ def ray_pool(address: str | None, cpus_per_run: float = 1, gpus_per_run: float =
         ray.shutdown()
 
 
-def _print_lines(lines, stop: threading.Event) -> None:
+def _print_lines(lines, stop: threading.Event, display) -> None:
     while True:
-        stopping = stop.is_set()  # then one more quiet wait: a line sent just before stop still prints
+        stopping = stop.is_set()  # then one more quiet wait: an event sent just before stop still shows
         try:
-            print_line(lines.get(timeout=0.2))
+            display(lines.get(timeout=0.2))
         except queue_module.Empty:
             if stopping:
                 return

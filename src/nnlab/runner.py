@@ -14,9 +14,12 @@ skipping finished runs, recording a failure and going on, and the order files ar
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import os
+import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,8 +31,9 @@ from .data import dataset_file
 from .errors import NnlabError
 from .specs import StudyBase
 
-Echo = Callable[[str], None]
+Echo = Callable[[dict], None]  # a progress event (nnlab.progress)
 NOT_OK = ("diverged", "failed", "locked")
+TENSORFLOW_LOG = "tensorflow.log"  # what TensorFlow printed while the run trained (--verbose: the terminal)
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,8 @@ def outcome_of(future, pool, study: Study, variant: Variant, seed: int, root: Pa
         folder = run_folder(root, study, variant, seed, trial)
         record_failure(folder, study, variant, seed, run_key_of(variant, seed, data_dir, trial), exc,
                        "the worker running it died, and again when retried")
-        pool.echo(f"{tag}: FAILED: its worker died twice ({type(exc).__name__}); recorded in {folder / results.FAILURE}")
+        pool.display({"kind": "end", "tag": tag, "status": "failed",
+                      "text": f"FAILED: its worker died twice ({type(exc).__name__}); recorded in {folder / results.FAILURE}"})
         return RunOutcome(variant.id, seed, "failed", None)
 
 
@@ -126,27 +131,30 @@ def run_guarded(study: Study, variant: Variant, seed: int, root: Path, data_dir:
         with results.run_lock(folder):
             done = None if force else results.completed_metrics(folder, key)
             if done:
-                echo(f"{tag}: already complete ({done['status']}), skipped (--force re-runs it)")
+                echo({"kind": "end", "tag": tag, "status": done["status"], "skipped": True,
+                      "text": f"already complete ({done['status']}), skipped (--force re-runs it)"})
                 return RunOutcome(variant.id, seed, done["status"], done, skipped=True)
-            echo(f"{tag}: starting")
+            echo({"kind": "start", "tag": tag})
             started = provenance.now()
             progress = _epoch_printer(tag, echo)
-            if trial:
-                output = kinds.train.run_trial(study.name, variant.id, variant.config, seed, data, progress, stop)
-            else:
-                output = kind.run(study.name, variant.id, variant.config, seed, data, progress)
+            with native_output_to(folder / TENSORFLOW_LOG):
+                if trial:
+                    output = kinds.train.run_trial(study.name, variant.id, variant.config, seed, data, progress, stop)
+                else:
+                    output = kind.run(study.name, variant.id, variant.config, seed, data, progress)
             metrics = {**output.metrics, "run_key": key, "config_fingerprint": variant.config.fingerprint()}
             _write_run(folder, variant, seed, key, output, metrics, started)
     except results.RunLocked as exc:
-        echo(f"{tag}: skipped: {exc}")
+        echo({"kind": "end", "tag": tag, "status": "locked", "text": f"skipped: {exc}"})
         return RunOutcome(variant.id, seed, "locked", None)
     except results.RunFolderTaken:
         raise  # a finished run of another config: the user must choose (--force or --results)
     except Exception as exc:  # noqa: BLE001 - one broken variant must not cost the others
         record_failure(folder, study, variant, seed, key, exc, traceback.format_exc())
-        echo(f"{tag}: FAILED: {type(exc).__name__}: {exc} (traceback in {folder / results.FAILURE})")
+        echo({"kind": "end", "tag": tag, "status": "failed",
+              "text": f"FAILED: {type(exc).__name__}: {exc} (traceback in {folder / results.FAILURE})"})
         return RunOutcome(variant.id, seed, "failed", None)
-    echo(f"{tag}: {kind.headline(metrics)}")
+    echo({"kind": "end", "tag": tag, "status": metrics["status"], "text": kind.headline(metrics)})
     return RunOutcome(variant.id, seed, metrics["status"], metrics)
 
 
@@ -202,8 +210,32 @@ def write_study_outputs(study: Study, root: Path) -> None:
         kinds.of(study.variants[0].config).summarize(study.name, Path(root) / study.name, rows, first_histories)
 
 
+@contextlib.contextmanager
+def native_output_to(log: Path):
+    """What TensorFlow and Keras print while a run trains (start-up chatter, retracing warnings),
+    into the run's log instead of the terminal: they write to file descriptor 2 from C++ and Python
+    alike, so that descriptor is pointed at the log for the run. `--verbose` (NNLAB_VERBOSE) leaves
+    it alone. A TensorFlow error still reaches the user: it raises, and the run's failure says it."""
+    if os.environ.get("NNLAB_VERBOSE"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(log, "ab") as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+        if log.is_file() and log.stat().st_size == 0:
+            log.unlink()
+
+
 def _epoch_printer(tag: str, echo: Echo):
     def report(phase: str, epoch: int, epochs: int, logs: dict) -> None:
-        figures = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy"))
-        echo(f"{tag} {phase} epoch {epoch:>3}/{epochs}  {figures}")
+        echo({"kind": "epoch", "tag": tag, "phase": phase, "epoch": epoch, "epochs": epochs, "logs": logs})
     return report

@@ -47,7 +47,7 @@ def run_search(study: Study, root: Path, pool, data_dir: str | None = None, forc
     seed = study.seeds[0]  # trials train with the study's first seed; the final comparison uses all
     folder = Path(root) / study.name
     search = _open(folder, study.name, spec, run_key_of(baseline, seed, data_dir), force)
-    _requeue_interrupted(search, pool.echo)
+    _requeue_interrupted(search, pool.display)
     failed: list[RunOutcome] = []
     while (spent := _spent(search)) < spec.budget:
         # Proposed a batch at a time, the next when the last has finished: what each trial is
@@ -56,7 +56,7 @@ def run_search(study: Study, root: Path, pool, data_dir: str | None = None, forc
         for position in range(spent, min(spent + pool.capacity, spec.budget)):
             trial, variant = _ask(search, study, spec, position)
             tag = f"[trial #{trial.number}, {position + 1}/{spec.budget}] {study.name}/{variant.id} seed {seed}"
-            pool.echo(f"{tag}: " + ", ".join(f"{k}={_show(v)}" for k, v in trial.params.items()))
+            pool.display({"kind": "note", "text": f"{tag}: " + ", ".join(f"{k}={_show(v)}" for k, v in trial.params.items())})
             stop = PruneCheck(spec.pruning, spec.direction, spec.metric, _finished(search)) if spec.pruning else None
             future = pool.submit(run_guarded, study, variant, seed, root, data_dir, force, tag, pool.echo, True, stop)
             batch[future] = (trial, variant, tag)
@@ -72,8 +72,9 @@ def run_search(study: Study, root: Path, pool, data_dir: str | None = None, forc
         raise NnlabError(f"{study.name}: no trial of the search finished (see {folder / results.TRIALS}); "
                          "nothing to retrain. Check the space (a learning rate that diverges?) and run again with --force")
     chosen = search_variant(study, BEST, search.best_trial.params)
-    pool.echo(f"{study.name}: the search chose trial #{search.best_trial.number} ({spec.metric} "
-              f"{search.best_value:.4f}): " + ", ".join(f"{k}={_show(v)}" for k, v in chosen.overrides.items()))
+    pool.settle()
+    pool.display({"kind": "note", "text": f"{study.name}: the search chose trial #{search.best_trial.number} ({spec.metric} "
+                  f"{search.best_value:.4f}): " + ", ".join(f"{k}={_show(v)}" for k, v in chosen.overrides.items())})
     final = Study(study.name, study.path, [baseline, chosen], spec)
     runs = [(variant, s) for variant in final.variants for s in study.seeds]
     outcomes = run_all(final, runs, root, pool, data_dir, force)
@@ -108,7 +109,7 @@ def _url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def _requeue_interrupted(search, echo) -> None:
+def _requeue_interrupted(search, display) -> None:
     """A trial left RUNNING was cut off with the process that asked for it (a trial of this one
     would be in flight, and none is yet): mark it interrupted and queue its settings again."""
     import optuna
@@ -119,7 +120,7 @@ def _requeue_interrupted(search, echo) -> None:
         search.tell(trial, state=optuna.trial.TrialState.FAIL)
         if stale.params:
             search.enqueue_trial(stale.params, user_attrs={"redo_of": stale.number})
-        echo(f"trial #{stale.number} was interrupted; its settings are queued again")
+        display({"kind": "note", "text": f"trial #{stale.number} was interrupted; its settings are queued again"})
 
 
 def _spent(search) -> int:
