@@ -218,6 +218,22 @@ def report(results_dir):
 
 
 @main.command()
+@click.argument("results_a", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("results_b", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def diff(results_a, results_b):
+    """Compare the studies of two results folders (RESULTS_A, RESULTS_B) variant by variant: test
+    accuracy side by side, the difference B - A with its 95% CI over seeds, and whether it is within
+    seed noise. For after a version, a machine or a setting changed."""
+    from .diff import diff_lines
+
+    try:
+        lines = diff_lines(results_a, results_b)
+    except NnlabError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("\n".join(lines))
+
+
+@main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def show(run_dir):
     """Print what made the run in RUN_DIR (provenance) and what it measured."""

@@ -53,7 +53,10 @@ def _front_page(root: Path, studies: list[StudyResults]) -> list[str]:
         f"- Variants: {sum(len(s.variants) for s in studies)}; seeds: {', '.join(map(str, seeds))}",
         f"- Runs: {len(runs)} (" + ", ".join(f"{v} {k}" for k, v in statuses.items() if v) + ")",
         f"- Training time, all runs: {dt.timedelta(seconds=round(seconds))}", "",
-        "## Headline: best variant per study", "",
+        "## Contents", "",
+        *[f"- [{s.name}](#{s.name.lower()})" + (f": {s.config['description']}" if s.config.get("description") else "")
+          for s in studies],
+        "", "## Headline: best variant per study", "",
     ]
     rows = []
     for s in (s for s in studies if s.kind == "train"):

@@ -12,7 +12,7 @@ import markdown
 
 def to_html(text: str, root: Path) -> str:
     """One self-contained page: the images are embedded, so the file can be mailed or zipped alone."""
-    body = markdown.markdown(text, extensions=["tables"])
+    body = markdown.markdown(text, extensions=["tables", "toc"])  # toc: headings get ids, as on GitHub
 
     def embed(match: re.Match) -> str:
         data = base64.b64encode((root / match.group(1)).read_bytes()).decode()
