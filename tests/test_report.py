@@ -84,6 +84,17 @@ def test_the_front_page_counts_runs_and_names_the_environment_and_trivial_baseli
     assert f"majority class {majority:.4f}" in text
 
 
+def test_each_study_opens_with_what_it_asks_and_what_it_found_linked_from_the_contents(results_copy):
+    md, html = report.build(results_copy)
+    text = md.read_text()
+    assert "- [tiny](#tiny)" in text
+    section = text[text.index("\n## tiny"):]
+    asks, found = (next(line for line in section.splitlines() if line.startswith(f"**What it {w}:**")) for w in ("asks", "found"))
+    best = min(("units-4", "units-8"), key=lambda v: sum(metrics(results_copy, v, s)["best_val_loss"] for s in (0, 1)))
+    assert f"**{best}** is the best variant" in found and "by the validation split" in found
+    assert 'id="tiny"' in html.read_text() and 'href="#tiny"' in html.read_text()
+
+
 def test_the_html_page_is_self_contained_with_every_image(results_copy):
     md, html = report.build(results_copy)
     linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md.read_text())

@@ -155,7 +155,7 @@ def _run_studies(studies, results_dir: Path, data_dir, force: bool, execution: d
     except KeyboardInterrupt:
         click.echo(f"\nStopped (Ctrl-C): {display.finished} run(s) finished in this command"
                    + (f", {display.skipped} were already complete" if display.skipped else "")
-                   + "; runs in flight were left unfinished and recorded as nothing. "
+                   + "; runs in flight were left unfinished (nothing recorded for them). "
                    "Run the same command again to resume.", err=True)
         sys.exit(130)
     except NnlabError as exc:
@@ -199,7 +199,7 @@ def suite(manifest, results_dir, data_dir, subset, epochs, force, jobs, executor
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"suite {spec.name}: {len(studies)} studies, seeds {spec.seed_list}, "
-               f"{sum(len(s.variants) for s in studies) * len(spec.seed_list)} runs")
+               f"{sum(_run_count(s) for s in studies)} runs")
     _run_studies(studies, results_dir, data_dir, force,
                  _execution(jobs, executor, ray_address, cpus_per_run, gpus_per_run, quiet, verbose, spec))
 

@@ -80,10 +80,11 @@ class StudyResults:
         """A variant's name in a table: the baseline in bold, marked."""
         return f"**{variant.name}** (baseline)" if variant.name == self.baseline else variant.name
 
-    def heading(self) -> list[str]:
-        """The section's title and the study's own description."""
-        c = self.config
-        return [f"## {self.name}", ""] + ([c["description"], ""] if c.get("description") else [])
+    def heading(self, found: str) -> list[str]:
+        """The section's title, then a sentence on what the study asks (its description) and one on
+        what it found (the kind's own summary of its numbers)."""
+        asks = self.config.get("description") or "(the config gives no description)"
+        return [f"## {self.name}", "", f"**What it asks:** {asks.rstrip('.')}.", "", f"**What it found:** {found}", ""]
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -78,11 +78,15 @@ def summarize(study_name: str, study_dir: Path, rows: list[dict], first_historie
 
 def section(root: Path, study: StudyResults) -> list[str]:
     run = next((r for v in study.variants for r in v.runs if r.ok), None)
-    lines = study.heading()
     if run is None:
-        return lines + ["No finished run.", ""]
+        return study.heading("no run finished.")
     low, high = run.metrics["interval"]
     table = run.metrics["activations"]
+    steepest = max(table, key=lambda a: a["derivative_max"])
+    flat = [a["activation"] for a in table if a["derivative_max"] <= 0.25 + 1e-6]
+    lines = study.heading(f"the steepest is {steepest['activation']} (derivative up to {steepest['derivative_max']:.3g}); "
+                          + (f"{', '.join(flat)} never has a derivative above 0.25." if flat else
+                             "every activation has a derivative above 0.25 somewhere."))
     lines += [f"Values and derivatives (automatic differentiation) sampled at {run.metrics['points']} points on "
               f"[{low}, {high}].", "",
               ]

@@ -68,11 +68,13 @@ def summarize(study_name: str, study_dir: Path, rows: list[dict], first_historie
 
 def section(root: Path, study: StudyResults) -> list[str]:
     c = study.config
-    lines = study.heading() + [
+    runs = {v.name: v.runs[0] for v in study.variants if v.n}
+    found = ("after the last epoch " + "; ".join(f"{name}: w = {r.metrics['final_w']:.6f}, loss {r.metrics['final_loss']:.3g}"
+                                                  for name, r in runs.items()) + "." if runs else "no run finished.")
+    lines = study.heading(found) + [
         f"Gradient descent on (w − {c['target']})² from w = {c['w0']}, lr = {c['learning_rate']} · decay_rate^epoch, "
         f"{c['epochs']} epochs (TensorFlow GradientTape).", "",
     ]
-    runs = {v.name: v.runs[0] for v in study.variants if v.n}
     lines += markdown_table(["variant", "decay rate", "lr at the last epoch", "final w", "final loss"],
                             [[name, r.config.get("decay_rate"), f"{r.metrics['rows'][-1]['lr']:.6f}",
                               f"{r.metrics['final_w']:.6f}", f"{r.metrics['final_loss']:.3g}"] for name, r in runs.items()])

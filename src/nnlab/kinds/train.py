@@ -188,7 +188,7 @@ def summarize(study_name: str, study_dir: Path, rows: list[dict], first_historie
 def section(root: Path, study: StudyResults) -> list[str]:
     c = study.config
     varies = ", ".join(sorted({k for r in study.runs for k in (r.config.get("overrides") or {})})) or "nothing (one variant)"
-    lines = study.heading()
+    lines = study.heading(finding(study))
     subset = f" (first {c['dataset']['subset']} examples only)" if c["dataset"].get("subset") else ""
     lines += [f"Dataset {c['dataset']['name']}" + (" (bundled sample)" if c["dataset"].get("sample") else "") + subset +
               f"; loss {c.get('loss')}; optimizer {c.get('optimizer', {}).get('name')}; batch {c.get('batch_size')}; "
@@ -219,6 +219,34 @@ def section(root: Path, study: StudyResults) -> list[str]:
         lines += ["", figure_line]
     lines.append("")
     return lines
+
+
+def finding(study: StudyResults) -> str:
+    """One sentence: the variant the validation split prefers (never the test set), and its test
+    accuracy against the baseline's with the seed noise."""
+    metric = study.config.get("selection", {}).get("metric", "val_loss")
+    lower = study.config.get("selection", {}).get("mode", "min") == "min"
+    why = ""
+    if len({r.config.get("loss") for r in study.runs}) > 1:  # losses on different scales: compare accuracies
+        metric, lower, why = "val_accuracy", False, ", as the variants' losses differ"
+    scored = [v for v in study.variants if v.values(f"best_{metric}")]
+    if not scored:
+        return "no run finished."
+    base = study.variant(study.baseline)
+    if len(study.variants) == 1:
+        return f"test accuracy {fmt(*base.mean_sd('test_accuracy'))} over {base.n} seed(s)."
+    chosen = (min if lower else max)(scored, key=lambda v: v.mean_sd(f"best_{metric}")[0])
+    head = (f"by the validation split ({metric.replace('val_', 'validation ')} at the best epoch, mean over seeds{why}) "
+            f"**{chosen.name}** is the best variant ({chosen.mean_sd(f'best_{metric}')[0]:.4f})")
+    if chosen.name == base.name or not base.values("test_accuracy"):
+        return f"{head}; its test accuracy is {fmt(*chosen.mean_sd('test_accuracy'))}."
+    c = compare(chosen.values("test_accuracy"), base.values("test_accuracy"))
+    noise = ("one seed a side gives no estimate of seed noise" if c.low is None else
+             "identical on every seed" if c.p_value is None and not c.difference else
+             f"{'beyond' if c.distinguishable else 'within'} seed noise (95% CI {c.low:+.4f} to {c.high:+.4f})")
+    baseline = "the baseline's" if base.name == "baseline" else f"the baseline {base.name}'s"
+    return (f"{head}; on the test set {fmt(*chosen.mean_sd('test_accuracy'))} against {baseline} "
+            f"{fmt(*base.mean_sd('test_accuracy'))}, a difference of {c.difference:+.4f}, {noise}.")
 
 
 def trivial_baselines(study: StudyResults) -> dict[str, float]:

@@ -175,14 +175,18 @@ def rates(variant: VariantStats) -> dict[str, float | int]:
 
 def section(root: Path, study: StudyResults) -> list[str]:
     c = study.config
-    lines = study.heading() + [
+    scored = [v for v in study.variants if v.n]
+    shares = {v.name: rates(v) for v in scored}
+    best = max(scored, key=lambda v: shares[v.name]["solved_rate"], default=None)
+    found = (f"**{best.name}** solves XOR most often ({shares[best.name]['solved']}/{shares[best.name]['runs']} runs); "
+             + "; ".join(f"{v.name} {shares[v.name]['solved']}/{shares[v.name]['runs']}" for v in scored if v is not best) + "."
+             if best else "no run finished.")
+    lines = study.heading(found) + [
         f"A 2-H-1 net (H hidden units, see the variant) on the four XOR points, {c['steps']} full-batch SGD steps at "
         f"lr {c['learning_rate']} on MSE, {c['repeats']} initialisations per variant and seed. Solved: every "
         "output within 0.5 of its target. Dead unit: a hidden unit whose pre-activation is ≤ 0 on all four "
         "points (for ReLU it then never learns again). Identical units: all hidden units end with the same "
         "weights (symmetry never broken).", ""]
-    scored = [v for v in study.variants if v.n]
-    shares = {v.name: rates(v) for v in scored}
     rows = []
     for v in study.variants:
         if v.name not in shares:
