@@ -99,4 +99,5 @@ def test_small_problems_run_through_the_cli_and_appear_in_the_report(tmp_path, w
     assert "Derivative never above 0.25 on this interval: sigmoid" in text
     linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert linked and all((tmp_path / p).is_file() for p in linked)
+    assert all(p.startswith("report_assets/") for p in linked)  # the report stands without the run folders
     assert len(re.findall(r'src="data:image/png;base64,', html.read_text())) == len(linked)

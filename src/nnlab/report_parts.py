@@ -29,3 +29,10 @@ def image(fig, root: Path, name: str, alt: str) -> str:
     results.save_figure(fig, Path(root) / ASSETS / name)
     plots.plt.close(fig)
     return f"![{alt}]({ASSETS}/{name})"
+
+
+def copied_image(root: Path, source: Path, name: str, alt: str) -> str:
+    """A run's own figure, copied into the report's assets, so report.md shows it without the run
+    folders (the repository commits the report and its assets, not the runs)."""
+    results.write_bytes(Path(root) / ASSETS / name, Path(source).read_bytes())
+    return f"![{alt}]({ASSETS}/{name})"

@@ -12,7 +12,7 @@ from pydantic import Field, StrictInt, model_validator
 
 from .. import plots, results
 from ..report_data import StudyResults
-from ..report_parts import markdown_table
+from ..report_parts import copied_image, markdown_table
 from ..specs import Activation, StudyBase
 
 NAME = "activation_gallery"
@@ -97,5 +97,5 @@ def section(root: Path, study: StudyResults) -> list[str]:
     if small:
         lines += ["", f"Derivative never above 0.25 on this interval: {', '.join(small)}. Through k such layers "
                   "a gradient shrinks by at least 4^k, which is why deep sigmoid nets learn slowly (vanishing gradients)."]
-    lines += ["", f"![{study.name}]({run.folder.relative_to(root)}/gallery.png)"]
+    lines += ["", copied_image(root, run.folder / "gallery.png", f"{study.name}.png", study.name)]
     return lines + [""]

@@ -16,7 +16,7 @@ from pydantic import Field, StrictInt
 
 from .. import plots, results
 from ..report_data import StudyResults, VariantStats
-from ..report_parts import image, markdown_table
+from ..report_parts import copied_image, image, markdown_table
 from ..specs import Activation, Initializer, Strict, StudyBase
 
 NAME = "xor"
@@ -214,7 +214,8 @@ def section(root: Path, study: StudyResults) -> list[str]:
             lines += ["", f"Learned weights of one successful run ({example.metrics['variant']}, seed "
                       f"{example.metrics['seed']}):", "", "```", describe_solution(example.metrics["example"]), "```"]
         for v in scored:
-            lines += ["", f"![{study.name} {v.name} loss curves]({v.runs[0].folder.relative_to(root)}/curves.png)"]
+            lines += ["", copied_image(root, v.runs[0].folder / "curves.png", f"{study.name}-{v.name}-curves.png",
+                                       f"{study.name} {v.name} loss curves")]
     return lines + [""]
 
 
