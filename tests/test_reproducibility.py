@@ -94,6 +94,22 @@ def test_ctrl_c_with_jobs_stops_at_once_records_no_failure_and_the_rerun_resumes
     assert {name: run_files(tmp_path / "tiny" / "default" / name) for name in finished} == finished
 
 
+def test_workers_do_not_outlive_a_killed_cli(tmp_path, write_config):
+    import psutil
+
+    config = write_config(BASE.replace("epochs: 2", "epochs: 200") + "seeds: [0, 1]\n")
+    command = [sys.executable, "-m", "nnlab.cli", "run", str(config), "--results", str(tmp_path), "--jobs", "2"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(tmp_path / "tiny" / "default" / "seed-0" / ".lock")
+    workers = [p for p in psutil.Process(proc.pid).children(recursive=True) if "spawn_main" in " ".join(p.cmdline())]
+    assert len(workers) >= 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    gone, alive = psutil.wait_procs(workers, timeout=15)
+    assert not alive, "workers outlived the CLI"
+    assert not (tmp_path / "tiny" / "default" / "seed-0" / "metrics.json").exists()
+
+
 def test_a_diverging_variant_is_recorded_and_the_suite_goes_on(tmp_path, write_config):
     config = write_config(BASE.replace("loss: categorical_crossentropy", "loss: mse") + """\
 variants:

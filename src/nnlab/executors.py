@@ -40,17 +40,28 @@ def worker_environment(threads: int) -> dict[str, str]:
     return {"TF_NUM_INTRAOP_THREADS": str(threads), "OMP_NUM_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1"}
 
 
-def _worker_set_up(environment: dict[str, str], events=None) -> None:
+def _worker_set_up(environment: dict[str, str], events=None, parent: int | None = None) -> None:
     from .cli import process_set_up
 
     global _EVENTS
     _EVENTS = events
+    if parent is not None:  # a --jobs worker: it must not outlive the CLI (kill -9, SIGTERM)
+        threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
     process_set_up()  # a worker is a new process: the same set-up as the CLI's
     # Ctrl-C reaches the whole process group; the CLI decides what stops, not each worker (TensorFlow
     # would turn the interrupt into an error and the run would be recorded as failed).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.update(environment)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A --jobs worker whose CLI died without stopping it (kill -9, SIGTERM) would train on, an
+    orphan: it leaves as soon as its parent is gone (even before it started), its run unfinished
+    and unlocked for the next."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 class InlinePool:
@@ -110,7 +121,7 @@ def process_pool(jobs: int, display):
     reader = threading.Thread(target=_show_events, args=(events.get, display), daemon=True)
     reader.start()
     executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                   initializer=_worker_set_up, initargs=(worker_environment(threads), events))
+                                   initializer=_worker_set_up, initargs=(worker_environment(threads), events, os.getpid()))
     try:
         yield _ProcessPool(executor, jobs, events, display)
     except BaseException:
