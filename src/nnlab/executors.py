@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import queue as queue_module
 import signal
 import threading
@@ -131,15 +132,21 @@ def process_pool(jobs: int, display):
         for process in workers:
             process.terminate()
         raise
+    else:
+        executor.shutdown(wait=True)
     finally:
-        events.put(None)  # the reader's last event
+        # Closing the pipe ends the reader (EOF). Not a sentinel put(): that takes the queue's write
+        # lock, which a worker terminated mid-put may hold forever (Ctrl-C hung the CLI so).
+        events.close()
         reader.join(timeout=5)
-    executor.shutdown(wait=True)
 
 
 def _show_events(get, display) -> None:
-    while (event := get()) is not None:
-        display(event)
+    try:
+        while True:
+            display(get())
+    except (EOFError, OSError, ValueError, pickle.UnpicklingError):  # closed, or a worker cut off mid-event
+        return
 
 
 # --- Ray -----------------------------------------------------------------------------------------
