@@ -91,7 +91,7 @@ def test_a_killed_worker_is_retried_once_and_the_suite_finishes(tmp_path, write_
     killer.start()
     command = [sys.executable, "-m", "nnlab.cli", "run", str(config), "--results", str(tmp_path), "--executor", "ray",
                "--cpus-per-run", "2"]  # one run at a time
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     stop.set()
     killer.join()
     assert len(killed) == kills and len(set(killed)) == 1  # the same run, killed again on its retry
