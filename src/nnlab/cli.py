@@ -41,6 +41,13 @@ GPUS = click.option("--gpus-per-run", type=click.FloatRange(min=0), default=0, s
                     help="Ray: GPUs each run declares (Ray shows the run only those).")
 
 
+def execution_options(command):
+    """Where and how runs execute, and what the console shows: the same for `run` and `suite`."""
+    for option in reversed((JOBS, EXECUTOR, RAY_ADDRESS, CPUS, GPUS, QUIET, VERBOSE)):
+        command = option(command)
+    return command
+
+
 class MissingExtra(click.ClickException):
     """An optional extra that is not installed: one line saying how to install it, exit status 2."""
 
@@ -98,13 +105,7 @@ def main():
 @EPOCHS
 @click.option("--seeds", type=click.IntRange(min=1), help="Run every variant with seeds 0..N-1 instead of the config's seeds.")
 @FORCE
-@JOBS
-@EXECUTOR
-@RAY_ADDRESS
-@CPUS
-@GPUS
-@QUIET
-@VERBOSE
+@execution_options
 def run(configs, results_dir, data_dir, subset, epochs, seeds, force, jobs, executor, ray_address, cpus_per_run, gpus_per_run,
         quiet, verbose):
     """Run every variant of each study CONFIG: train with validation, pick the best epoch,
@@ -180,13 +181,7 @@ def _run_count(study) -> int:
 @SUBSET
 @EPOCHS
 @FORCE
-@JOBS
-@EXECUTOR
-@RAY_ADDRESS
-@CPUS
-@GPUS
-@QUIET
-@VERBOSE
+@execution_options
 def suite(manifest, results_dir, data_dir, subset, epochs, force, jobs, executor, ray_address, cpus_per_run, gpus_per_run,
           quiet, verbose):
     """Run every study of a suite MANIFEST (experiments/*.yaml) with the suite's seeds.
