@@ -126,7 +126,7 @@ def run_guarded(study: Study, variant: Variant, seed: int, root: Path, data_dir:
     folder = run_folder(root, study, variant, seed, trial)
     kind = kinds.of(variant.config)
     data = kind.dataset(variant.config, data_dir)
-    key = run_key_of(variant, seed, data_dir, trial)
+    key = run_key(variant.config, seed, data.source["sha256"] if data else "no dataset", trial)
     try:
         with results.run_lock(folder):
             done = None if force else results.completed_metrics(folder, key)
