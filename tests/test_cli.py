@@ -11,7 +11,7 @@ from conftest import BASE, CONFIGS
 from nnlab.cli import main
 
 RUN_FILES = {"config.yaml", "search_history.json", "retrain_history.json", "metrics.json", "curves.png",
-             "provenance.json"}
+             "provenance.json", "checksums.sha256"}
 
 
 def invoke(*args):

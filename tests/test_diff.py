@@ -14,7 +14,7 @@ def results_folder(root, accuracies: dict[str, list[float]]):
             folder = root / "study" / variant / f"seed-{seed}"
             folder.mkdir(parents=True)
             (folder / "metrics.json").write_text(json.dumps(
-                {"study": "study", "variant": variant, "seed": seed, "status": "ok", "test_accuracy": value}))
+                {"study": "study", "variant": variant, "seed": seed, "status": "ok", "test_accuracy": value, "run_key": "k"}))
     return root
 
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from nnlab import results
+from nnlab import integrity, results
 from nnlab.errors import NnlabError
 
 
@@ -29,16 +29,17 @@ def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_temporary(tmp_pa
 def test_a_run_is_complete_only_once_its_metrics_exist(tmp_path):
     folder = results.run_dir(tmp_path, "study", "units-64", 0)
     assert folder == tmp_path / "study" / "units-64" / "seed-0"
-    assert results.completed_metrics(folder, "abc") is None
-    results.write_json(folder / results.METRICS, {"run_key": "abc", "test_accuracy": 0.8})
-    assert results.completed_metrics(folder, "abc")["test_accuracy"] == 0.8
+    assert integrity.completed_metrics(folder, "abc") is None
+    folder.mkdir(parents=True)
+    results.write_json(folder / results.METRICS, {"run_key": "abc", "status": "ok", "kind": "lr_decay_demo"})
+    assert integrity.completed_metrics(folder, "abc") is None  # no provenance, no figure: not a whole run
 
 
 def test_a_finished_run_of_another_config_is_kept_and_reported(tmp_path):
     folder = tmp_path / "run"
-    results.write_json(folder / results.METRICS, {"run_key": "old"})
+    results.write_json(folder / results.METRICS, {"run_key": "old", "status": "ok"})
     with pytest.raises(NnlabError, match="another config, dataset or nnlab run format.*--force"):
-        results.completed_metrics(folder, "new")
+        integrity.completed_metrics(folder, "new")
 
 
 def test_the_summary_has_one_row_per_run_and_one_per_variant_over_seeds(tmp_path):

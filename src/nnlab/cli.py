@@ -11,7 +11,7 @@ import click
 
 from . import __version__
 from .config import load_study
-from .errors import NnlabError
+from .errors import NnlabError, StorageError
 
 CONFIG = click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 RESULTS = click.option("--results", "results_dir", default="results", show_default=True,
@@ -90,9 +90,69 @@ def process_set_up() -> None:
     matplotlib.use("Agg")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Unexpected(click.ClickException):
+    """A fault in nnlab itself (a bug, or a case it does not know): one line and where the full
+    traceback was written, exit status 70 (EX_SOFTWARE)."""
+
+    exit_code = 70
+
+
+class Main(click.Group):
+    """The nnlab command. No command ends in a raw traceback: nnlab's own errors are one line (exit 1),
+    any other exception is one line naming it and a log file holding the traceback (`--debug` prints
+    the traceback instead), and a closed pipe (`nnlab list ... | head`) ends quietly."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        command_line = [info_name or "nnlab", *args]  # before click consumes them: for the error log
+        ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta["nnlab.command_line"] = command_line
+        return ctx
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
+            raise
+        except NnlabError as exc:
+            raise click.ClickException(str(exc)) from None
+        except BrokenPipeError:
+            # The reader went away: nothing more can be shown, and Python's own flush at exit would
+            # complain about the same pipe, so stdout goes to /dev/null first.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            log = _error_log(exc, ctx.meta.get("nnlab.command_line", sys.argv))
+            where = f"the full traceback is in {log}" if log else "no log file could be written"
+            raise Unexpected(f"nnlab failed unexpectedly: {type(exc).__name__}: {exc}\n"
+                             f"  {where}; `nnlab --debug ...` prints it here. Finished runs are intact.") from None
+
+
+def _error_log(exc: BaseException, command_line: list[str]) -> Path | None:
+    """The traceback, the command and the versions, in a file of their own under the temporary folder
+    (the results folder may be the very thing that failed)."""
+    import datetime as dt
+    import platform
+    import tempfile
+    import traceback
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(tempfile.gettempdir()) / f"nnlab-error-{stamp}-{os.getpid()}.log"
+    text = (f"command: {' '.join(command_line)}\nnnlab {__version__}, Python {platform.python_version()}, "
+            f"{platform.platform()}\ncwd: {os.getcwd()}\n\n" + "".join(traceback.format_exception(exc)))
+    try:
+        path.write_text(text)
+    except OSError:
+        return None
+    return path
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nnlab")
-def main():
+@click.option("--debug", is_flag=True, envvar="NNLAB_DEBUG",
+              help="On an unexpected error, print the full traceback instead of writing it to a log file.")
+def main(debug):
     """Reproducible neural-network studies: every variant of an exercise, one command."""
     process_set_up()
 
@@ -159,6 +219,10 @@ def _run_studies(studies, results_dir: Path, data_dir, force: bool, execution: d
                    + "; runs in flight were left unfinished (nothing recorded for them). "
                    "Run the same command again to resume.", err=True)
         sys.exit(130)
+    except StorageError as exc:
+        advice = f"{exc.advice[0].upper()}{exc.advice[1:]}, then run" if exc.advice else "Run"
+        raise click.ClickException(f"{exc.message}. Runs finished before it are intact; nothing half-written was "
+                                   f"kept. {advice} the same command again to resume.") from None
     except NnlabError as exc:
         if str(exc) == RAY_INSTALL:
             raise MissingExtra(str(exc)) from None
@@ -206,7 +270,7 @@ def report(results_dir):
     from .report import build
 
     try:
-        md_path, html_path = build(results_dir)
+        md_path, html_path = build(results_dir, warn=lambda text: click.echo(f"warning: {text}", err=True))
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {md_path} and {html_path}")
@@ -226,6 +290,22 @@ def diff(results_a, results_b):
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("\n".join(lines))
+
+
+@main.command()
+@click.argument("results_dir", metavar="RESULTS", default="results",
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+def verify(results_dir):
+    """Check every run folder under RESULTS (default: results), as `git fsck` checks a repository:
+    every file parses and matches the sha256 the run recorded, each run key matches the recorded
+    config, seed and dataset, each best epoch is what the selection rule gives on the recorded
+    curve, finished runs have their test figures and figures. One line per problem; exits 1 if any."""
+    from .verify import check_results, report_lines
+
+    verdict = check_results(results_dir)
+    click.echo("\n".join(report_lines(results_dir, verdict)))
+    if verdict.problems:
+        sys.exit(1)
 
 
 @main.command()

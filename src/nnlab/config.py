@@ -21,7 +21,7 @@ from .errors import ConfigError
 from .kinds import KINDS
 from .schema_errors import did_you_mean, error_lines
 from .search.spec import SearchSpec
-from .specs import StudyBase
+from .specs import TEXT_DATASETS, StudyBase
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,22 @@ def search_variant(study: Study, variant_id: str, params: dict[str, Any]) -> Var
     for key, value in params.items():
         _set_dotted(data, key, value, study.path, variant_id)
     return Variant(variant_id, dict(params), _validate(data, study.path, variant_id))
+
+
+def config_of(resolved: dict[str, Any]) -> StudyBase:
+    """A run's config as its provenance.json records it (the variant's resolved config, with its
+    variant id, seed and overrides beside), validated again: what `nnlab verify` keys the run from."""
+    data = copy.deepcopy({k: v for k, v in resolved.items() if k not in ("variant", "seed", "overrides")})
+    dataset = data.get("dataset")
+    if isinstance(dataset, dict) and dataset.get("name") not in TEXT_DATASETS:
+        dataset.pop("num_words", None)  # a full dump records the vocabulary's default even where none applies
+    kind = KINDS.get(data.get("kind", "train"))
+    if kind is None:
+        raise ConfigError(f"kind '{data.get('kind')}' is not a study kind")
+    try:
+        return kind.Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(error_lines(exc, kind.Config))) from None
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, StorageError
 from .features import Features, MultiHot, Pixels
 from .results import write_bytes
 from .specs import DatasetSpec, ValidationSpec
@@ -283,8 +283,9 @@ def _vectorized_text(name: str, path: Path, digest: str, num_words: int):
     np.savez(buffer, train_columns=x_train.columns, train_row_splits=x_train.row_splits, y_train=y_train,
              test_columns=x_test.columns, test_row_splits=x_test.row_splits, y_test=y_test)
     try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
         write_bytes(cached, buffer.getvalue())  # whole or absent: a reader never sees half a file
-    except OSError:
+    except (OSError, StorageError):
         pass
     return x_train, y_train, x_test, y_test
 

@@ -1,5 +1,9 @@
 """Errors nnlab reports to the user as a clear message, without a traceback."""
 
+from __future__ import annotations
+
+import errno
+
 
 class NnlabError(Exception):
     """A problem the user can fix; the CLI prints it and exits non-zero."""
@@ -11,3 +15,43 @@ class ConfigError(NnlabError):
 
 class DataError(NnlabError):
     """A dataset that cannot be found or read."""
+
+
+class Fatal(NnlabError):
+    """A fault that stops the whole command at once, not just one run: every later run would meet it
+    too. The runs finished so far stay as they are."""
+
+
+class StorageError(Fatal):
+    """The results folder cannot take a write: the disk is full, permission was lost, the folder
+    vanished. Raised instead of the OSError, saying which file (`message`) and what to do (`advice`)."""
+
+    def __init__(self, message: str, advice: str = ""):
+        super().__init__(message, advice)  # both in args: the error crosses process boundaries pickled
+        self.message, self.advice = message, advice
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.advice}" if self.advice else self.message
+
+
+# What an OSError's errno means for the user, and what to do about it. Any other errno is not a
+# fault of the storage the user could fix (a bug, say) and is left to surface as it is.
+STORAGE_FAULTS = {
+    errno.ENOSPC: ("the disk is full", "free some space"),
+    errno.EDQUOT: ("the disk quota is used up", "free some space or raise the quota"),
+    errno.EACCES: ("permission denied", "give yourself write permission on the results folder"),
+    errno.EPERM: ("operation not permitted", "give yourself write permission on the results folder"),
+    errno.EROFS: ("the filesystem is read-only", "use a writable --results folder"),
+    errno.ENOENT: ("its folder vanished (removed or moved while nnlab ran)", "put the results folder back, or use another --results"),
+    errno.ENOTDIR: ("a folder on its path was replaced by a file", "put the results folder back, or use another --results"),
+    errno.EIO: ("an input/output error (a failing disk or a lost network mount)", "check the disk or the mount"),
+}
+
+
+def storage_error(exc: OSError, path, doing: str = "writing") -> StorageError | None:
+    """The StorageError an OSError met at `path` stands for, or None when its errno is no storage fault."""
+    fault = STORAGE_FAULTS.get(exc.errno)
+    if fault is None:
+        return None
+    what, advice = fault
+    return StorageError(f"{doing} {path}: {what}", advice)

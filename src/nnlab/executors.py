@@ -24,7 +24,7 @@ import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from .errors import NnlabError
+from .errors import Fatal, NnlabError
 
 RAY_INSTALL = "--executor ray needs Ray, an optional extra: pip install -e '.[ray]' (or pip install 'ray>=2.40,<3')"
 
@@ -77,6 +77,8 @@ class InlinePool:
         future: Future = Future()
         try:
             future.set_result(function(*args))
+        except Fatal:
+            raise  # stops the command here, before the calls after it are submitted (and would run)
         except Exception as exc:  # noqa: BLE001 - handed to whoever reads the future, as a pool would
             future.set_exception(exc)
         return future

@@ -4,6 +4,8 @@
     {"kind": "epoch", "tag": ..., "phase": ..., "epoch": ..., "epochs": ..., "logs": {...}}
     {"kind": "end", "tag": ..., "status": ..., "text": ..., "skipped": bool}
     {"kind": "note", "text": ...}                                    a line of the command's own
+    {"kind": "warning", "text": ...}                                 something the user must hear of
+                                                                     (a damaged file moved aside), --quiet too
 
 and one of three displays shows them:
 
@@ -68,7 +70,8 @@ class Display:
 
 class Quiet(Display):
     def show(self, event: dict) -> None:
-        pass
+        if event["kind"] == "warning":
+            print(f"warning: {event['text']}", file=sys.stderr, flush=True)
 
 
 class Lines(Display):
@@ -83,6 +86,8 @@ class Lines(Display):
         kind, tag = event["kind"], event.get("tag")
         if kind == "note":
             self._write(event["text"])
+        elif kind == "warning":
+            self._write(f"warning: {event['text']}")
         elif kind == "epoch":
             last = self._last.get(tag)
             if last and last["phase"] != event["phase"]:
@@ -138,6 +143,8 @@ class Live(Display):
         kind, tag = event["kind"], event.get("tag")
         if kind == "note":
             self.console.print(event["text"], markup=False, highlight=False)
+        elif kind == "warning":
+            self.console.print(f"warning: {event['text']}", style="yellow", markup=False, highlight=False)
         elif kind == "start":
             self._active[tag] = "starting"
         elif kind == "epoch":

@@ -23,9 +23,10 @@ BOOK = {"imdb": ("≈ 0.88", "DLwP §3.4"), "reuters": ("≈ 0.78–0.80", "DLwP
         "mnist": ("≈ 0.98", "DLwP ch. 2, dense net")}
 
 
-def build(root: Path) -> tuple[Path, Path]:
+def build(root: Path, warn=None) -> tuple[Path, Path]:
+    """report.md and report.html from the runs under `root`; `warn(text)` hears of damaged runs left out."""
     root = Path(root)
-    studies = collect(root) if root.is_dir() else []
+    studies = collect(root, warn) if root.is_dir() else []
     if not studies:
         raise NnlabError(f"{root} holds no finished runs: run `nnlab run CONFIG --results {root}` first")
     lines = _front_page(root, studies)

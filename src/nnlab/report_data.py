@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from . import results
+from . import integrity, results
 from .report_parts import ASSETS
 from .stats import mean_sd
 
@@ -89,12 +89,15 @@ class StudyResults:
 
 # --- reading -----------------------------------------------------------------------------------
 
-def collect(root: Path) -> list[StudyResults]:
+def collect(root: Path, warn=None) -> list[StudyResults]:
+    """Every run that checks out (nnlab.integrity), by study and variant; a damaged run is left out
+    and `warn(text)` names it and its problems (the next `nnlab run` redoes it)."""
     studies = []
     for folder in sorted(p for p in Path(root).iterdir() if p.is_dir() and p.name != ASSETS):
-        runs = [_read_run(m.parent) for m in sorted(folder.glob(f"*/seed-*/{results.METRICS}"))]
-        runs += [_read_run(f.parent) for f in sorted(folder.glob(f"*/seed-*/{results.FAILURE}"))
-                 if not (f.parent / results.METRICS).is_file()]
+        runs = []
+        for run_folder in sorted(folder.glob("*/seed-*")):
+            run = _read_run(run_folder, warn)
+            runs += [run] if run else []
         if not runs:
             continue
         order = _variant_order(folder, runs)
@@ -106,9 +109,18 @@ def collect(root: Path) -> list[StudyResults]:
     return studies
 
 
-def _read_run(folder: Path) -> Run:
-    metrics_path = folder / results.METRICS
-    metrics = results.read_json(metrics_path if metrics_path.is_file() else folder / results.FAILURE)
+def _read_run(folder: Path, warn=None) -> Run | None:
+    if (folder / results.METRICS).is_file():
+        metrics, problems = integrity.readable_run(folder)
+    elif (folder / results.FAILURE).is_file():
+        metrics, problems = integrity.readable_failure(folder)
+    else:
+        return None  # unfinished
+    if problems:
+        if warn:
+            warn("left out of the report, damaged: " + "; ".join(p.line(folder) for p in problems)
+                 + " (the next `nnlab run` of its study redoes it)")
+        return None
     config_path, provenance_path, history_path = (folder / n for n in ("config.yaml", "provenance.json", "search_history.json"))
     config = yaml.safe_load(config_path.read_text()) if config_path.is_file() else {}
     return Run(folder, metrics, config,
@@ -119,6 +131,8 @@ def _read_run(folder: Path) -> Run:
 def _variant_order(folder: Path, runs: list[Run]) -> list[str]:
     """Config order, as the study summary keeps it; variants it does not list come last, by name."""
     names = sorted({r.metrics["variant"] for r in runs})
-    summary = folder / "summary.json"
-    listed = list(dict.fromkeys(row["variant"] for row in results.read_json(summary))) if summary.is_file() else []
+    try:
+        listed = list(dict.fromkeys(row["variant"] for row in results.read_json(folder / "summary.json")))
+    except (OSError, ValueError, TypeError, KeyError):  # absent or damaged: the order by name will do
+        listed = []
     return [n for n in listed if n in names] + [n for n in names if n not in listed]

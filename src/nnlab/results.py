@@ -1,9 +1,14 @@
 """The results folder: where each run's files live, written atomically so a crash leaves no half file.
 
-    results/<study>/<variant>/seed-<n>/   config.yaml, search_history.json, retrain_history.json,
-                                          metrics.json (written last: a run is complete when it exists),
-                                          curves.png
+    results/<study>/<variant>/seed-<n>/   config.yaml, provenance.json, search_history.json,
+                                          retrain_history.json, curves.png,
+                                          checksums.sha256 (every file's sha256, `sha256sum -c` reads it),
+                                          metrics.json (written last: a run is complete when it exists)
     results/<study>/                      summary.csv, summary.json, val_curves.png
+
+Every write goes to a temporary file that is fsynced and renamed over the target, and the folder is
+fsynced after the rename, so after a crash or a power cut a file is whole or absent. A write the
+storage refuses (disk full, permission lost, folder gone) raises StorageError, which stops the command.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import contextlib
 import csv
 import fcntl
 import functools
+import hashlib
 import io
 import json
 import math
@@ -23,10 +29,12 @@ from typing import Any
 
 import yaml
 
-from .errors import NnlabError
+from .errors import Fatal, NnlabError, StorageError, storage_error
 
 METRICS = "metrics.json"
 FAILURE = "failure.json"
+CHECKSUMS = "checksums.sha256"
+TEMPORARY = ".*.tmp"  # what write_bytes writes before its rename (a kill can leave one behind)
 TRIALS = "trials"
 SUMMARY_FIELDS = ("variant", "seed", "status", "best_epoch", "best_val_loss", "best_val_accuracy",
                   "test_loss", "test_accuracy", "epochs_run", "diverged_epoch", "train_examples",
@@ -49,7 +57,7 @@ class RunLocked(NnlabError):
     """Another process is running this very run right now."""
 
 
-class RunFolderTaken(NnlabError):
+class RunFolderTaken(Fatal):
     """The run's folder holds a finished run of another config: the user chooses, nnlab never overwrites."""
 
 
@@ -65,19 +73,73 @@ def trial_dir(root: Path, study: str, trial: str, seed: int) -> Path:
 
 def write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename over it: readers see all or nothing.
-    The file gets the mode the user's umask gives any new file (mkstemp's own is 0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    The file gets the mode the user's umask gives any new file (mkstemp's own is 0600).
+
+    Its folder is created if its parent exists, never a longer chain: a results folder removed while
+    nnlab runs is a fault to report (StorageError), not a folder to create again from the run's path."""
+    path = Path(path)
+    with storage_faults(path):
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            os.fchmod(fd, 0o666 & ~_umask())
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        fsync_folder(path.parent)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable: until the folder itself is synced, a power cut can forget
+    the new name, and the run it completed with it."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def storage_faults(path: Path, doing: str = "writing"):
+    """An OSError the storage causes (disk full, permission lost, folder gone) as a StorageError
+    naming `path` and what to do; any other OSError unchanged."""
+    try:
+        yield
+    except OSError as exc:
+        fault = storage_error(exc, path, doing)
+        if fault is None:
+            raise
+        raise fault from exc
+
+
+def make_run_folder(root: Path, folder: Path) -> None:
+    """A run's folder under `root`, which must still exist (see write_bytes)."""
+    if not Path(root).is_dir():
+        raise StorageError(f"the results folder {root} vanished (removed or moved while nnlab ran)",
+                           "put it back, or use another --results")
+    with storage_faults(folder, "creating"):
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+def file_bytes(name: str, content: Any) -> bytes:
+    """A run file's bytes as written: JSON for .json, YAML for .yaml, a PNG for a matplotlib figure."""
+    if name.endswith(".json"):
+        return json_bytes(content)
+    if name.endswith(".yaml"):
+        return yaml.safe_dump(content, sort_keys=False).encode()
+    if name.endswith(".png"):
+        return figure_bytes(content)
+    raise ValueError(f"no format for run file {name}")
+
+
+def checksums_bytes(contents: dict[str, bytes]) -> bytes:
+    """`sha256sum`'s format, so `sha256sum -c checksums.sha256` in the run folder checks it too."""
+    return "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(contents.items())).encode()
 
 
 @functools.cache
@@ -89,9 +151,13 @@ def _umask() -> int:
 
 
 def write_json(path: Path, obj: Any) -> None:
+    write_bytes(path, json_bytes(obj))
+
+
+def json_bytes(obj: Any) -> bytes:
     """Strict JSON: a non-finite number (a diverged run's NaN loss) is written as null, which every
     JSON parser reads; `read_history` turns it back into NaN."""
-    write_bytes(path, (json.dumps(_finite_or_null(obj), indent=2, sort_keys=False, allow_nan=False) + "\n").encode())
+    return (json.dumps(_finite_or_null(obj), indent=2, sort_keys=False, allow_nan=False) + "\n").encode()
 
 
 def _finite_or_null(obj: Any) -> Any:
@@ -114,9 +180,13 @@ def write_yaml(path: Path, obj: Any) -> None:
 
 
 def save_figure(fig, path: Path) -> None:
+    write_bytes(path, figure_bytes(fig))
+
+
+def figure_bytes(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
-    write_bytes(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def read_json(path: Path) -> Any:
@@ -126,31 +196,21 @@ def read_json(path: Path) -> Any:
 @contextlib.contextmanager
 def run_lock(folder: Path):
     """Hold an exclusive lock on one run folder. The OS drops it when the process dies, even by
-    SIGKILL, so a crashed run never wedges the next one."""
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+    SIGKILL, so a crashed run never wedges the next one. Temporary files a killed writer left in
+    the folder are removed once the lock is held (no one else writes there then)."""
+    with storage_faults(folder / ".lock", "locking"):
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise RunLocked(f"{folder} is being run by another nnlab process right now") from None
+        for leftover in folder.glob(TEMPORARY):
+            leftover.unlink(missing_ok=True)
         yield
     finally:
         os.close(fd)
-
-
-def completed_metrics(folder: Path, run_key: str) -> dict | None:
-    """The metrics of a finished run with this key, None if unfinished; refuse a different run."""
-    path = folder / METRICS
-    if not path.is_file():
-        return None
-    metrics = read_json(path)
-    if metrics.get("run_key") != run_key:
-        raise RunFolderTaken(
-            f"{folder} holds a finished run with another config, dataset or nnlab run format "
-            f"(key {metrics.get('run_key')}, now {run_key}); it is kept as it is. "
-            "Use --force to replace it, or --results to write elsewhere.")
-    return metrics
 
 
 def check_writable(root: Path) -> None:

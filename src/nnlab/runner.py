@@ -14,6 +14,7 @@ skipping finished runs, recording a failure and going on, and the order files ar
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import functools
 import hashlib
@@ -25,10 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import kinds, provenance, results
+from . import integrity, kinds, provenance, results
 from .config import Study, Variant
 from .data import dataset_file
-from .errors import NnlabError
+from .errors import Fatal, NnlabError, StorageError
 from .specs import StudyBase
 
 Echo = Callable[[dict], None]  # a progress event (nnlab.progress)
@@ -45,10 +46,12 @@ class RunOutcome:
     skipped: bool = False
 
 
-def run_key(config: StudyBase, seed: int, dataset_sha256: str, trial: bool = False) -> str:
+def run_key(config: StudyBase, seed: int, dataset_sha256: str, trial: bool = False,
+            run_format: int = provenance.RUN_FORMAT) -> str:
     """What decides a run's numbers: the config, the seed, the data and the run format of the code
-    (and whether it is a search's trial: the search phase alone)."""
-    parts = [config.fingerprint(), seed, dataset_sha256, provenance.RUN_FORMAT] + (["trial"] if trial else [])
+    (and whether it is a search's trial: the search phase alone). `nnlab verify` passes the run
+    format a recorded run was made with."""
+    parts = [config.fingerprint(), seed, dataset_sha256, run_format] + (["trial"] if trial else [])
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
 
@@ -57,6 +60,8 @@ def preflight(studies: list[Study], root: Path, data_dir: str | None) -> None:
     folder we cannot write, a dataset that is missing (every study's, before the first trains), and
     each variant's own checks (a validation split its data cannot hold)."""
     results.check_writable(root)
+    with results.storage_faults(root, "creating"):
+        Path(root).mkdir(parents=True, exist_ok=True)  # once: a run never creates it again (write_bytes)
     for study in studies:
         for spec in {v.config.dataset for v in study.variants if hasattr(v.config, "dataset")}:
             dataset_file(spec.name, data_dir, spec.sample)
@@ -74,18 +79,31 @@ def run_study(study: Study, root: Path, pool, data_dir: str | None = None, force
     `preflight` first."""
     runs = [(variant, seed) for variant in study.variants for seed in variant.config.seeds]
     outcomes = run_all(study, runs, root, pool, data_dir, force)
-    write_study_outputs(study, root)
+    write_study_outputs(study, root, lambda text: pool.display({"kind": "warning", "text": text}))
     return outcomes
 
 
 def run_all(study: Study, runs: list[tuple[Variant, int]], root: Path, pool, data_dir: str | None,
             force: bool, label: str = "") -> list[RunOutcome]:
-    """The given (variant, seed) runs, all submitted at once; their outcomes in the same order."""
+    """The given (variant, seed) runs, all submitted at once; their outcomes in the same order. A
+    fault that stops the command (errors.Fatal: the disk is full, say) stops it as soon as any run
+    meets it, not when the runs before it in this order have finished."""
     tags = [f"[{k}/{len(runs)}] {study.name}/{label}{variant.id} seed {seed}" for k, (variant, seed) in enumerate(runs, 1)]
     futures = [pool.submit(run_guarded, study, variant, seed, root, data_dir, force, tag, pool.echo)
                for (variant, seed), tag in zip(runs, tags)]
+    raise_first_fatal(futures)
     return [outcome_of(future, pool, study, variant, seed, root, data_dir, tag)
             for future, (variant, seed), tag in zip(futures, runs, tags)]
+
+
+def raise_first_fatal(futures) -> None:
+    """Wait for the futures; raise the first errors.Fatal any of them ends with, at once."""
+    pending = set(futures)
+    while pending:
+        done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_EXCEPTION)
+        for future in done:
+            if isinstance(future.exception(), Fatal):
+                raise future.exception()
 
 
 def outcome_of(future, pool, study: Study, variant: Variant, seed: int, root: Path, data_dir: str | None, tag: str,
@@ -119,7 +137,8 @@ def run_key_of(variant: Variant, seed: int, data_dir: str | None, trial: bool = 
 def run_guarded(study: Study, variant: Variant, seed: int, root: Path, data_dir: str | None, force: bool,
                 tag: str, echo: Echo, trial: bool = False, stop=None) -> RunOutcome:
     """One run under its lock. Any exception inside it, nnlab's own included (a validation metric that
-    is never finite, say), is recorded as that run's failure and the suite goes on.
+    is never finite, say), is recorded as that run's failure and the suite goes on; a fault that
+    stops the command (errors.Fatal: the results folder cannot be written) is raised, naming the run.
 
     With `trial`, it is a search's trial (the search phase alone, in the study's trials/ folder),
     which `stop(history)` may end early."""
@@ -128,8 +147,10 @@ def run_guarded(study: Study, variant: Variant, seed: int, root: Path, data_dir:
     data = kind.dataset(variant.config, data_dir)
     key = run_key(variant.config, seed, data.source["sha256"] if data else "no dataset", trial)
     try:
+        results.make_run_folder(root, folder)
         with results.run_lock(folder):
-            done = None if force else results.completed_metrics(folder, key)
+            warn = lambda text: echo({"kind": "warning", "text": f"{tag}: {text}"})  # noqa: E731
+            done = None if force else integrity.completed_metrics(folder, key, warn)
             if done:
                 echo({"kind": "end", "tag": tag, "status": done["status"], "skipped": True,
                       "text": f"already complete ({done['status']}), skipped (--force re-runs it)"})
@@ -147,10 +168,15 @@ def run_guarded(study: Study, variant: Variant, seed: int, root: Path, data_dir:
     except results.RunLocked as exc:
         echo({"kind": "end", "tag": tag, "status": "locked", "text": f"skipped: {exc}"})
         return RunOutcome(variant.id, seed, "locked", None)
-    except results.RunFolderTaken:
+    except StorageError as exc:
+        raise StorageError(f"stopped in {tag.split('] ', 1)[-1]}: {exc.message}", exc.advice) from None
+    except Fatal:
         raise  # a finished run of another config: the user must choose (--force or --results)
     except Exception as exc:  # noqa: BLE001 - one broken variant must not cost the others
-        record_failure(folder, study, variant, seed, key, exc, traceback.format_exc())
+        try:
+            record_failure(folder, study, variant, seed, key, exc, traceback.format_exc())
+        except StorageError as fault:
+            raise StorageError(f"stopped in {tag.split('] ', 1)[-1]}: {fault.message}", fault.advice) from None
         echo({"kind": "end", "tag": tag, "status": "failed",
               "text": f"FAILED: {type(exc).__name__}: {exc} (traceback in {folder / results.FAILURE})"})
         return RunOutcome(variant.id, seed, "failed", None)
@@ -167,22 +193,28 @@ def record_failure(folder: Path, study: Study, variant: Variant, seed: int, key:
 
 def _write_run(folder: Path, variant: Variant, seed: int, key: str, output: results.RunOutput, metrics: dict,
                started: str) -> None:
-    """Config and provenance, the kind's files and figures, then metrics.json last."""
+    """Config and provenance, the kind's files and figures, their checksums, then metrics.json last
+    (its presence marks the run complete; the checksums cover it too)."""
     from . import plots
 
     resolved = {"variant": variant.id, "seed": seed, "overrides": variant.overrides,
                 **variant.config.model_dump(mode="json")}
-    results.write_yaml(folder / "config.yaml", resolved)
-    results.write_json(folder / "provenance.json", {
-        "run_key": key, "config_fingerprint": variant.config.fingerprint(), "seed": seed, "config": resolved,
-        "dataset": output.dataset, "environment": _environment(), "started": started, "ended": provenance.now()})
-    for name, content in output.files.items():
-        results.write_json(folder / name, content)
+    contents = {"config.yaml": results.file_bytes("config.yaml", resolved),
+                "provenance.json": results.json_bytes({
+                    "run_key": key, "config_fingerprint": variant.config.fingerprint(), "seed": seed, "config": resolved,
+                    "dataset": output.dataset, "environment": _environment(), "started": started, "ended": provenance.now()})}
+    contents |= {name: results.json_bytes(content) for name, content in output.files.items()}
     for name, fig in output.figures.items():
-        results.save_figure(fig, folder / name)
+        contents[name] = results.figure_bytes(fig)
         plots.plt.close(fig)
-    (folder / results.FAILURE).unlink(missing_ok=True)
-    results.write_json(folder / results.METRICS, metrics)  # last: its presence marks the run complete
+    contents[results.METRICS] = results.json_bytes(metrics)
+    for name, data in contents.items():
+        if name != results.METRICS:
+            results.write_bytes(folder / name, data)
+    results.write_bytes(folder / results.CHECKSUMS, results.checksums_bytes(contents))
+    with results.storage_faults(folder / results.FAILURE, "removing"):
+        (folder / results.FAILURE).unlink(missing_ok=True)
+    results.write_bytes(folder / results.METRICS, contents[results.METRICS])  # last: the run is complete
 
 
 @functools.lru_cache(maxsize=1)
@@ -190,16 +222,23 @@ def _environment() -> dict:
     return provenance.environment()
 
 
-def write_study_outputs(study: Study, root: Path) -> None:
-    """The study's summary over every finished (or failed) run of its variants, by its kind."""
+def write_study_outputs(study: Study, root: Path, warn=None) -> None:
+    """The study's summary over every finished (or failed) run of its variants, by its kind. A run
+    that does not check out (nnlab.integrity) is left out, and `warn(text)` says so."""
     rows, first_histories = [], {}
     for variant in study.variants:
         for seed in variant.config.seeds:
             folder = results.run_dir(root, study.name, variant.id, seed)
             if (folder / results.METRICS).is_file():
-                metrics = results.read_json(folder / results.METRICS)
+                metrics, problems = integrity.readable_run(folder)
+                if problems:
+                    if warn:
+                        warn(f"{folder} left out of the summary: " + "; ".join(p.line(folder) for p in problems))
+                    continue
             elif (folder / results.FAILURE).is_file():
-                metrics = results.read_json(folder / results.FAILURE)
+                metrics, problems = integrity.readable_failure(folder)
+                if problems:
+                    continue
             else:
                 continue
             rows.append(metrics)
@@ -220,9 +259,11 @@ def native_output_to(log: Path):
         yield
         return
     sys.stderr.flush()
+    with results.storage_faults(log):
+        sink = open(log, "ab")  # noqa: SIM115 - closed below, after fd 2 is given back
     saved = os.dup(2)
     try:
-        with open(log, "ab") as sink:
+        with sink:
             os.dup2(sink.fileno(), 2)
             try:
                 yield
@@ -231,8 +272,9 @@ def native_output_to(log: Path):
                 os.dup2(saved, 2)
     finally:
         os.close(saved)
-        if log.is_file() and log.stat().st_size == 0:
-            log.unlink()
+        with contextlib.suppress(OSError):  # an empty log is litter; one we cannot remove is harmless
+            if log.stat().st_size == 0:
+                log.unlink()
 
 
 def _epoch_printer(tag: str, echo: Echo):

@@ -5,6 +5,8 @@
     dataset(config, data_dir)             what it trains on, loaded before any run (None: nothing)
     preflight(config, data)               raise NnlabError for what would fail later, before any run
     run(study, variant_id, config, seed, data, progress) -> results.RunOutput
+    check(folder, metrics, files, trial)  what a finished run must show on disk: [(file, problem)]
+                                          (nnlab verify; a run that fails it is redone)
     headline(metrics)                     the console's line for a finished run
     summarize(study_name, study_dir, rows, first_histories)   the study's tables after its runs
     section(root, study_results)          its part of the report, as Markdown lines

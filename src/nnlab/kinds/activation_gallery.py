@@ -66,6 +66,11 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
     return results.RunOutput(metrics, {}, {"gallery.png": plots.activation_gallery(x.numpy(), curves, config.name)}, None)
 
 
+def check(folder: Path, metrics: dict, files: dict, trial: bool) -> list[tuple[str, str]]:
+    """What a finished run of this kind must show on disk (nnlab verify): its figure."""
+    return [] if (folder / "gallery.png").is_file() else [("gallery.png", "is missing")]
+
+
 def headline(m: dict) -> str:
     steepest = max(m["activations"], key=lambda a: a["derivative_max"])
     return (f"done ({m['wall_time_s']:.1f}s): {len(m['activations'])} activations on [{m['interval'][0]}, {m['interval'][1]}]; "

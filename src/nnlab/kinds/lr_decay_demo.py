@@ -56,6 +56,11 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
     return results.RunOutput(metrics, {}, {"curves.png": plots.lr_decay_curves({config.name: rows}, f"{config.name}")}, None)
 
 
+def check(folder: Path, metrics: dict, files: dict, trial: bool) -> list[tuple[str, str]]:
+    """What a finished run of this kind must show on disk (nnlab verify): its figure."""
+    return [] if (folder / "curves.png").is_file() else [("curves.png", "is missing")]
+
+
 def headline(metrics: dict) -> str:
     first, last = metrics["rows"][0], metrics["rows"][-1]
     lines = [f"After {r['epoch']} epoch, w is {r['w']:f}, loss is {r['loss']:f}, lr is {r['lr']:f}" for r in (first, last)]

@@ -18,6 +18,7 @@ from pydantic import Field, StrictInt, model_validator
 
 from .. import plots, results
 from ..data import Dataset, encode_labels, load_dataset, split_validation, validation_count
+from ..errors import NnlabError
 from ..report_data import StudyResults, VariantStats
 from ..report_parts import fmt, image, markdown_table
 from ..selection import best_epoch
@@ -157,6 +158,65 @@ def _search_phase(config: Config, seed: int, data: Dataset, progress, stop=None)
 
 def _diverged_epoch(history: dict) -> int | None:
     return next((i + 1 for i, v in enumerate(history["loss"]) if not math.isfinite(v)), None)
+
+
+def check(folder: Path, metrics: dict, files: dict, trial: bool) -> list[tuple[str, str]]:
+    """What a finished run of this kind must show on disk (nnlab verify; a run that fails is redone):
+    the best epoch is what the selection rule gives on the recorded curve, the figures at that epoch
+    are the curve's, a retrained run's retrain curve is that many epochs long, a tested run has its
+    test figures, and the learning-curve figure exists."""
+    history = files.get("search_history.json")
+    if not isinstance(history, dict) or not all(isinstance(history.get(k), list) for k in HISTORY_KEYS):
+        return [("search_history.json", "is missing or holds no learning curve")]
+    history = {k: [math.nan if v is None else v for v in values] for k, values in history.items()}
+    problems = []
+    if metrics.get("epochs_run") != len(history["loss"]):
+        problems.append((results.METRICS, f"epochs_run {metrics.get('epochs_run')} but the recorded curve has "
+                                          f"{len(history['loss'])} epochs"))
+    if metrics["status"] in ("ok", "pruned"):
+        problems += _selection_problems(metrics, history)
+        if metrics["status"] == "ok" and not trial:
+            problems += _tested_problems(metrics, files.get("retrain_history.json"))
+    elif metrics["status"] == "diverged" and metrics.get("diverged_epoch") != _diverged_epoch(history):
+        problems.append((results.METRICS, f"diverged_epoch {metrics.get('diverged_epoch')} is not where the "
+                                          f"recorded loss stops being finite ({_diverged_epoch(history)})"))
+    if not (folder / "curves.png").is_file():
+        problems.append(("curves.png", "is missing"))
+    return problems
+
+
+HISTORY_KEYS = ("loss", "val_loss", "val_accuracy")
+
+
+def _selection_problems(metrics: dict, history: dict) -> list[tuple[str, str]]:
+    selection = metrics.get("selection") or {}
+    metric, mode = selection.get("metric", "val_loss"), selection.get("mode", "min")
+    try:
+        rule = best_epoch(history, metric, mode)
+    except NnlabError as exc:
+        return [("search_history.json", f"gives no best epoch: {exc}")]
+    if metrics.get("best_epoch") != rule:
+        return [(results.METRICS, f"best_epoch {metrics.get('best_epoch')} is not what the selection rule "
+                                  f"({metric}, {mode}) gives on the recorded curve: {rule}")]
+    return [(results.METRICS, f"best_{key} {metrics.get(f'best_{key}')} is not the curve's {history[key][rule - 1]} "
+                              f"at epoch {rule}")
+            for key in ("val_loss", "val_accuracy") if metrics.get(f"best_{key}") != history[key][rule - 1]]
+
+
+def _tested_problems(metrics: dict, retrain_history) -> list[tuple[str, str]]:
+    problems = [(results.METRICS, f"{key} is {metrics.get(key)!r}: a finished run has its test figure")
+                for key in ("test_loss", "test_accuracy")
+                if not isinstance(metrics.get(key), (int, float)) or not math.isfinite(metrics[key])]
+    if not problems and not 0 <= metrics["test_accuracy"] <= 1:
+        problems.append((results.METRICS, f"test_accuracy {metrics['test_accuracy']} is not a fraction"))
+    if metrics.get("protocol", "retrain") == "retrain":
+        epochs = len(retrain_history.get("loss", [])) if isinstance(retrain_history, dict) else None
+        if epochs is None:
+            problems.append(("retrain_history.json", "is missing: the run was retrained"))
+        elif epochs != metrics.get("best_epoch"):
+            problems.append(("retrain_history.json", f"holds {epochs} epochs; the run retrains for its best epoch "
+                                                     f"count, {metrics.get('best_epoch')}"))
+    return problems
 
 
 def headline(metrics: dict) -> str:

@@ -139,6 +139,11 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
     return results.RunOutput(metrics, {}, {"curves.png": fig}, None)
 
 
+def check(folder: Path, metrics: dict, files: dict, trial: bool) -> list[tuple[str, str]]:
+    """What a finished run of this kind must show on disk (nnlab verify): its figure."""
+    return [] if (folder / "curves.png").is_file() else [("curves.png", "is missing")]
+
+
 def headline(metrics: dict) -> str:
     return (f"done ({metrics['wall_time_s']:.1f}s): solved {metrics['solved']}/{metrics['repeats']} "
             f"({metrics['solved_rate']:.0%}); runs with a dead hidden unit "

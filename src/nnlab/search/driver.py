@@ -16,6 +16,7 @@ named after its settings, a run that had finished before its result was told is 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -25,9 +26,9 @@ import math
 from concurrent.futures import as_completed
 from pathlib import Path
 
-from .. import results
+from .. import integrity, results
 from ..config import Study, search_variant
-from ..errors import NnlabError
+from ..errors import NnlabError, StorageError
 from ..runner import RunOutcome, outcome_of, run_all, run_guarded, run_key_of, write_study_outputs
 from .pruning import FinishedTrial, PruneCheck, running_best
 from .spec import Range, SearchSpec, trial_id
@@ -40,13 +41,42 @@ BEST = "best"
 
 
 def run_search(study: Study, root: Path, pool, data_dir: str | None = None, force: bool = False) -> list[RunOutcome]:
+    with _storage_faults(Path(root) / study.name / STORAGE):
+        return _search(study, root, pool, data_dir, force)
+
+
+# SQLite's words for the storage faults nnlab's own writes meet as an OSError (errors.STORAGE_FAULTS).
+SQLITE_FAULTS = {
+    "database or disk is full": ("the disk is full", "free some space"),
+    "readonly database": ("permission denied", "give yourself write permission on the results folder"),
+    "unable to open database file": ("its folder vanished or cannot be written", "put the results folder back, or use another --results"),
+    "disk I/O error": ("an input/output error (a failing disk or a lost network mount)", "check the disk or the mount"),
+}
+
+
+@contextlib.contextmanager
+def _storage_faults(path: Path):
+    """The search's storage refusing a write is a StorageError, as a run file's would be."""
+    import sqlalchemy.exc
+
+    try:
+        yield
+    except sqlalchemy.exc.OperationalError as exc:
+        text = str(exc.orig or exc)
+        fault = next((what for pattern, what in SQLITE_FAULTS.items() if pattern in text), None)
+        if fault is None:
+            raise
+        raise StorageError(f"writing {path}: {fault[0]}", fault[1]) from None
+
+
+def _search(study: Study, root: Path, pool, data_dir: str | None, force: bool) -> list[RunOutcome]:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     spec, baseline = study.search, study.variants[0]
     seed = study.seeds[0]  # trials train with the study's first seed; the final comparison uses all
     folder = Path(root) / study.name
-    search = _open(folder, study.name, spec, run_key_of(baseline, seed, data_dir), force)
+    search = _open(folder, study.name, spec, run_key_of(baseline, seed, data_dir), force, pool.display)
     _requeue_interrupted(search, pool.display)
     failed: list[RunOutcome] = []
     while (spent := _spent(search)) < spec.budget:
@@ -78,21 +108,30 @@ def run_search(study: Study, root: Path, pool, data_dir: str | None = None, forc
     final = Study(study.name, study.path, [baseline, chosen], spec)
     runs = [(variant, s) for variant in final.variants for s in study.seeds]
     outcomes = run_all(final, runs, root, pool, data_dir, force)
-    write_study_outputs(final, root)
+    write_study_outputs(final, root, lambda text: pool.display({"kind": "warning", "text": text}))
     write_search_files(folder, search, spec, pool.capacity, importances=True)
     return failed + outcomes
 
 
 # --- the storage ---------------------------------------------------------------------------------
 
-def _open(folder: Path, name: str, spec: SearchSpec, base_key: str, force: bool):
-    """The study's Optuna storage, created or reopened; refused if it holds another search."""
+def _open(folder: Path, name: str, spec: SearchSpec, base_key: str, force: bool, display):
+    """The study's Optuna storage, created or reopened; refused if it holds another search. A damaged
+    one is moved aside (kept) and the search starts a new record: its samplers are seeded by position,
+    so it proposes the same trials again, and those whose run folders are finished are read back."""
     import optuna
+    import sqlalchemy.exc
 
     folder.mkdir(parents=True, exist_ok=True)
     path, key = folder / STORAGE, spec.key(base_key)
     if path.exists():
-        stored = optuna.load_study(study_name=name, storage=_url(path)).user_attrs.get(KEY_ATTR)
+        try:
+            stored = optuna.load_study(study_name=name, storage=_url(path)).user_attrs.get(KEY_ATTR)
+        except (sqlalchemy.exc.DatabaseError, KeyError) as exc:
+            aside = integrity.move_aside(folder, [STORAGE])
+            display({"kind": "warning", "text": f"{path} is damaged ({str(exc).splitlines()[0]}); kept as {', '.join(aside)}. "
+                     "The search starts its record again; finished trials are read back from their folders, not retrained."})
+            stored = key
         if stored != key:
             if not force:
                 raise NnlabError(f"{path} holds a search with another space, budget, config or dataset (key {stored}, "
@@ -233,8 +272,11 @@ def write_search_files(folder: Path, search, spec: SearchSpec, at_once: int, imp
     if importances:
         data["importances"], data["importances_note"] = _importances(search, spec)
     elif previous.is_file():
-        kept = results.read_json(previous)
-        data["importances"], data["importances_note"] = kept.get("importances"), kept.get("importances_note")
+        try:
+            kept = results.read_json(previous)
+            data["importances"], data["importances_note"] = kept.get("importances"), kept.get("importances_note")
+        except (OSError, ValueError, AttributeError):
+            pass  # damaged: the importances come back when the search ends (they are computed then)
     results.write_json(previous, data)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")

@@ -16,7 +16,12 @@ from .driver import BEST, SEARCH_FILE
 
 
 def holds_search(study: StudyResults) -> bool:
-    return (study.folder / SEARCH_FILE).is_file()
+    """A search's study with a readable search.json (a damaged one, rewritten by the next `nnlab run`,
+    leaves the study its training section alone)."""
+    try:
+        return isinstance(results.read_json(study.folder / SEARCH_FILE), dict)
+    except (OSError, ValueError):
+        return False
 
 
 def section(root: Path, study: StudyResults) -> list[str]:
