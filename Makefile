@@ -7,7 +7,7 @@ DATA_DIR ?=
 DATA_OPT := $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 SUITES   ?= experiments/chapter3.yaml experiments/course.yaml
 
-.PHONY: install quickstart test smoke-report all-experiments bench bench-quick clean
+.PHONY: install quickstart test smoke-report all-experiments bench bench-quick torture clean
 
 $(BIN)/nnlab: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ bench: install  ## nnlab against the notebook way, side by side (full studies; r
 
 bench-quick: install  ## the same on 2,000 examples x 4 epochs (about a minute)
 	$(BIN)/python benchmarks/bench.py --quick $(DATA_OPT)
+
+torture: install  ## SIGKILL a tiny suite and its report 200 times at random moments and writes; nothing may be lost (~30 min)
+	$(BIN)/python tests/crash_torture.py --kills $(or $(KILLS),200)
 
 clean:
 	rm -rf results-smoke .pytest_cache

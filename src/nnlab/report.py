@@ -15,7 +15,7 @@ from .errors import NnlabError
 from .kinds import KINDS
 from .report_data import Run, StudyResults, collect
 from .report_html import to_html
-from .report_parts import fmt, markdown_table
+from .report_parts import ASSETS, fmt, markdown_table
 from .search import section as search_section
 
 # Published test accuracies the exercises are checked against (Deep Learning with Python).
@@ -29,13 +29,14 @@ def build(root: Path, warn=None) -> tuple[Path, Path]:
     studies = collect(root, warn) if root.is_dir() else []
     if not studies:
         raise NnlabError(f"{root} holds no finished runs: run `nnlab run CONFIG --results {root}` first")
-    lines = _front_page(root, studies)
-    for study in studies:
-        lines += (search_section.section if search_section.holds_search(study) else KINDS[study.kind].section)(root, study)
-    text = "\n".join(lines) + "\n"
-    md_path, html_path = root / "report.md", root / "report.html"
-    results.write_bytes(md_path, text.encode())
-    results.write_bytes(html_path, to_html(text, root).encode())
+    with results.writing_in(root), results.writing_in(root / ASSETS):
+        lines = _front_page(root, studies)
+        for study in studies:
+            lines += (search_section.section if search_section.holds_search(study) else KINDS[study.kind].section)(root, study)
+        text = "\n".join(lines) + "\n"
+        md_path, html_path = root / "report.md", root / "report.html"
+        results.write_bytes(md_path, text.encode())
+        results.write_bytes(html_path, to_html(text, root).encode())
     return md_path, html_path
 
 

@@ -213,6 +213,23 @@ def run_lock(folder: Path):
         os.close(fd)
 
 
+@contextlib.contextmanager
+def writing_in(folder: Path):
+    """Hold the lock of a folder whose shared files several processes may write (a study's summary
+    tables, the report), waiting for another writer to finish. Under it, temporary files are left
+    only by writers that were killed, so they are removed."""
+    with storage_faults(folder / ".lock", "locking"):
+        folder.mkdir(exist_ok=True)
+        fd = os.open(folder / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        for leftover in folder.glob(TEMPORARY):
+            leftover.unlink(missing_ok=True)
+        yield
+    finally:
+        os.close(fd)
+
+
 def check_writable(root: Path) -> None:
     """Refuse a results folder we could not write into, before anything trains."""
     root = Path(root).absolute()

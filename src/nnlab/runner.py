@@ -246,7 +246,8 @@ def write_study_outputs(study: Study, root: Path, warn=None) -> None:
                 first_histories[variant.id] = (results.read_history(folder / "search_history.json"),
                                                metrics.get("best_epoch"))
     if rows:
-        kinds.of(study.variants[0].config).summarize(study.name, Path(root) / study.name, rows, first_histories)
+        with results.writing_in(Path(root) / study.name):
+            kinds.of(study.variants[0].config).summarize(study.name, Path(root) / study.name, rows, first_histories)
 
 
 @contextlib.contextmanager

@@ -256,6 +256,11 @@ def _tell(search, trial, outcome: RunOutcome, folder: Path, spec: SearchSpec) ->
 
 def write_search_files(folder: Path, search, spec: SearchSpec, at_once: int, importances: bool = False) -> None:
     """search.json (the search's settings, every trial, the best, importances) and trials.csv."""
+    with results.writing_in(folder):
+        _write_search_files(folder, search, spec, at_once, importances)
+
+
+def _write_search_files(folder: Path, search, spec: SearchSpec, at_once: int, importances: bool) -> None:
     trials = [{"number": t.number, "trial": t.user_attrs.get("run", "").split("/")[-1],
                "status": t.user_attrs.get("status", t.state.name.lower()), "state": t.state.name,
                "value": t.value, "epochs": t.last_step, "params": t.params,
