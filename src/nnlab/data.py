@@ -22,7 +22,7 @@ import numpy as np
 from .errors import ConfigError, DataError
 from .features import Features, MultiHot, Pixels
 from .results import write_bytes
-from .specs import DatasetSpec, ValidationSpec
+from .specs import TEXT_DATASETS, DatasetSpec, ValidationSpec
 
 DATA_DIR_ENV = "NNLAB_DATA_DIR"
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -33,6 +33,7 @@ KERAS_HASHES = {
     "mnist": "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
 }
 NUM_CLASSES = {"imdb": 2, "reuters": 46, "mnist": 10}
+IMAGE_PIXELS = 28 * 28  # an MNIST image, flattened to one input row
 # Keras' load_data conventions for the text datasets.
 SHUFFLE_SEED, START_CHAR, OOV_CHAR, INDEX_FROM, REUTERS_TEST_SPLIT = 113, 1, 2, 3, 0.2
 
@@ -235,6 +236,18 @@ def flatten_images(images: np.ndarray) -> Pixels:
 # Room for every dataset a suite names (and a subset of each): compact, they are ~100 MB together, and
 # pre-flight loads them all before the first run, which must not evict them and load them again.
 @functools.lru_cache(maxsize=8)
+def input_width(spec: DatasetSpec) -> int:
+    """Columns of the vectorized inputs, known from the spec alone: a word's or a pixel's."""
+    return spec.num_words if spec.name in TEXT_DATASETS else IMAGE_PIXELS
+
+
+def output_width(spec: DatasetSpec) -> int:
+    """Units of the output layer: one sigmoid unit for 0/1 labels, one per class otherwise
+    (models.output_layer builds it; that module loads TensorFlow, so it is not asked here)."""
+    classes = NUM_CLASSES[spec.name]
+    return 1 if classes == 2 else classes
+
+
 def load_dataset(spec: DatasetSpec, data_dir: str | None = None) -> Dataset:
     """Load and vectorize once per process; every variant of every study shares the result."""
     path = dataset_file(spec.name, data_dir, spec.sample)
