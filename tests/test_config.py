@@ -2,12 +2,16 @@
 
 import subprocess
 import sys
+import time
 
 import pytest
+from click.testing import CliRunner
 
-from conftest import BASE, CONFIGS
+from conftest import BASE, CONFIGS, ROOT
+from nnlab.cli import _run_count, main
 from nnlab.config import load_study
 from nnlab.errors import ConfigError
+from nnlab.kinds.train import parameter_count
 from nnlab.specs import ACTIVATIONS, OPTIMIZER_PARAMS
 from nnlab.suites import load_suite
 
@@ -161,3 +165,159 @@ def test_validation_does_not_import_tensorflow():
     code = ("import sys; from nnlab.cli import main; from nnlab.config import load_study; "
             f"load_study(r'{CONFIGS / 'reuters_units.yaml'}'); assert 'tensorflow' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- sizes a slip can blow up, refused before any work that grows with them --------------------------
+
+def numbers(count: int) -> str:
+    return "[" + ", ".join(str(i) for i in range(1, count + 1)) + "]"
+
+
+def refused_quickly(path, **kwargs) -> str:
+    start = time.perf_counter()
+    with pytest.raises(ConfigError) as err:
+        load_study(path, **kwargs)
+    assert time.perf_counter() - start < 2, "refused only after expanding what it refuses"
+    return str(err.value)
+
+
+def test_a_million_variant_grid_is_refused_at_once_with_its_count_and_the_way_out(write_config):
+    path = write_config(BASE + f"seeds: [0, 1, 2]\ngrid:\n  model.units: {numbers(100)}\n  epochs: {numbers(100)}\n"
+                               f"  batch_size: {numbers(100)}\n")
+    assert refused_quickly(path) == (
+        f"{path}: grid: 100 x 100 x 100 values = 1,000,000 variants x 3 seeds = 3,000,000 runs, above the limit of "
+        f"10,000 runs; raise it with --max-runs, or explore a large space with search: and a trial budget "
+        f"(README: \"Hyperparameter search\")")
+    assert "\n## Hyperparameter search\n" in (ROOT / "README.md").read_text(), "the message points at this section"
+
+
+def test_a_grid_of_3000_by_3001_values_is_refused_at_once(write_config):
+    message = refused_quickly(write_config(BASE + f"grid:\n  model.units: {numbers(3000)}\n  epochs: {numbers(3001)}\n"))
+    assert "grid: 3,000 x 3,001 values = 9,003,000 variants x 1 seed = 9,003,000 runs" in message
+
+
+def test_max_runs_raises_the_limit_from_the_command_line(write_config):
+    path = write_config(BASE + f"grid:\n  model.units: {numbers(12)}\n  epochs: {numbers(10)}\n")  # 120 runs
+    refused = CliRunner().invoke(main, ["validate", str(path), "--max-runs", "100"])
+    assert refused.exit_code == 1 and "= 120 runs, above the limit of 100 runs" in refused.output
+    assert CliRunner().invoke(main, ["validate", str(path)]).output == f"{path}: ok (120 variants x 1 seeds)\n"
+    assert CliRunner().invoke(main, ["list", str(path), "--max-runs", "100"]).exit_code == 1
+    for command in ("run", "suite", "list", "validate"):
+        assert "--max-runs" in CliRunner().invoke(main, [command, "--help"]).output, command
+
+
+def test_the_count_uses_the_seeds_that_will_run(write_config, tmp_path):
+    path = write_config(BASE + f"grid: {{model.units: {numbers(40)}}}\n")  # 40 runs with the config's one seed
+    assert len(load_study(path, max_runs=100).variants) == 40
+    assert "40 variants x 3 seeds = 120 runs" in refused_quickly(path, overrides={"seeds": [0, 1, 2]}, max_runs=100)
+    manifest = tmp_path / "suite.yaml"
+    manifest.write_text(f"name: s\nseeds: 3\nstudies: [{path.name}]\n")
+    with pytest.raises(ConfigError, match="40 variants x 3 seeds = 120 runs, above the limit of 100 runs"):
+        load_suite(manifest, max_runs=100)
+
+
+def test_a_named_variant_with_its_own_seeds_is_counted_with_them(write_config):
+    path = write_config(BASE + f"variants:\n  - name: a\n  - name: b\n    seeds: [0, 1, 2]\ngrid: {{model.units: {numbers(30)}}}\n")
+    assert "variants x grid: 2 named x 30 values = 60 variants with their seeds = 120 runs" in refused_quickly(path, max_runs=100)
+    assert _run_count(load_study(path)) == 30 + 90  # the progress bar expects the same runs
+
+
+def test_a_search_is_counted_by_its_trial_budget_and_its_tested_runs(write_config):
+    search = BASE + "seeds: [0, 1]\nsearch: {strategy: random, trials: 97, space: {model.units: [4, 8]}}\n"
+    assert "search.trials: 97 trials + 2 x 2 seeds (the chosen settings and the baseline, tested) = 101 runs, above " \
+           "the limit of 100 runs" in refused_quickly(write_config(search), max_runs=100)
+    assert load_study(write_config(search), max_runs=101).search.budget == 97
+    grid = BASE + f"search: {{strategy: grid, space: {{model.units: {{low: 1, high: 200}}, epochs: {numbers(60)}}}}}\n"
+    assert "search.space: a grid of 200 x 60 values = 12,000 trials + 2 x 1 seed" in refused_quickly(write_config(grid))
+
+
+def test_a_grid_search_over_a_huge_range_is_refused_without_listing_it(write_config):
+    search = BASE + "search: {strategy: grid, trials: 20, space: {model.units: {low: 1, high: 1000000000000}}}\n"
+    assert "the grid strategy tries each of the range's 1,000,000,000,000 values, above the limit of 10,000 per key" \
+           in refused_quickly(write_config(search))
+
+
+XOR = "name: x\nkind: xor\n"
+
+
+@pytest.mark.parametrize("config, expected", [
+    (BASE.replace("hidden_layers: 1", "hidden_layers: 1000"), "model.hidden_layers: Input should be less than or equal to 64 (got 1000)"),
+    (BASE.replace("units: 8", "units: 640000"), "model: units may be at most 16,384 per layer, got 640000"),
+    (BASE.replace("units: 8", "units: [8, 640000]").replace("hidden_layers: 1", "hidden_layers: 2"),
+     "model: units may be at most 16,384 per layer, got [8, 640000]"),
+    (BASE.replace("epochs: 2", "epochs: 2000000"), "epochs: Input should be less than or equal to 10000 (got 2000000)"),
+    (BASE.replace("batch_size: 64", "batch_size: 64000000"), "batch_size: Input should be less than or equal to 1000000"),
+    (BASE.replace("num_words: 1000", "num_words: 10000000"), "dataset.num_words: Input should be less than or equal to 1000000"),
+    (BASE + f"seeds: {numbers(1001)}\n", "seeds: List should have at most 1000 items after validation, not 1001"),
+    (XOR + "repeats: 100000\n", "repeats: Input should be less than or equal to 10000 (got 100000)"),
+    (XOR + "steps: 100000000\n", "steps: Input should be less than or equal to 1000000 (got 100000000)"),
+    (XOR + "model: {units: 5000}\n", "model.units: Input should be less than or equal to 1024 (got 5000)"),
+    ("name: x\nkind: lr_decay_demo\nepochs: 2000000\n", "epochs: Input should be less than or equal to 10000"),
+    ("name: x\nkind: activation_gallery\nactivations: [relu]\npoints: 100000000\n", "points: Input should be less than or equal to 1000000"),
+])
+def test_a_size_past_its_bound_is_refused_naming_the_bound(write_config, config, expected):
+    message = refused_quickly(write_config(config))
+    assert expected in message and len(message) < 400, message  # a long value is shortened, not printed whole
+
+
+def test_the_bounds_themselves_are_allowed(write_config):
+    load_study(write_config(BASE.replace("hidden_layers: 1, units: 8", "hidden_layers: 64, units: 8").replace("epochs: 2", "epochs: 10000")))
+    load_study(write_config(BASE.replace("units: 8", "units: 16384") + f"seeds: [{', '.join(map(str, range(1000)))}]\n"))
+    load_study(write_config(XOR + "repeats: 10000\nsteps: 1000000\nmodel: {units: 1024}\n"))
+
+
+def test_the_parameter_count_is_keras_count_of_the_books_nets():
+    assert parameter_count(784, [512], 10) == 407_050  # the book's MNIST net, as Keras' summary() counts it
+    assert parameter_count(10_000, [64, 64], 46) == 647_214  # the book's Reuters net
+
+
+def test_a_model_too_large_to_train_is_refused_with_its_parameter_count(write_config):
+    path = write_config(BASE.replace("hidden_layers: 1, units: 8", "hidden_layers: 2, units: 16384"))
+    assert refused_quickly(path) == (
+        f"{path}: model: 2 hidden layers of 16,384 units on 1,000 inputs (dataset.num_words) and 46 outputs make "
+        f"285,605,934 parameters (1.1 GB of float32 weights), above the limit of 100,000,000 (0.4 GB); "
+        f"lower model.units or model.hidden_layers or dataset.num_words")
+    imdb = BASE.replace("reuters, num_words: 1000", "imdb, num_words: 1000000").replace("categorical_", "binary_")
+    assert "1 hidden layer of 128 units on 1,000,000 inputs (dataset.num_words) and 1 output make 128,000,257 parameters" \
+           in refused_quickly(write_config(imdb.replace("units: 8", "units: 128")))
+    mnist = BASE.replace("name: reuters, num_words: 1000, sample: true", "name: mnist")
+    assert "hidden layers of 100, 16,384, 16,384 units on 784 inputs and 10 outputs make 270," in refused_quickly(
+        write_config(mnist.replace("hidden_layers: 1, units: 8", "hidden_layers: 3, units: [100, 16384, 16384]")))
+    load_study(write_config(mnist.replace("hidden_layers: 1, units: 8", "hidden_layers: 3, units: 4096")))  # 37 million
+
+
+def test_a_config_file_over_a_mebibyte_is_refused_unread(write_config):
+    path = write_config("name: x\ndescription: '" + "a" * 1024 * 1024 + "'\n")
+    assert refused_quickly(path) == (f"{path}: {path.stat().st_size:,} bytes, above the limit of 1,048,576 bytes (1 MiB) for a config "
+                                     f"file; a study's values fit in a few lines (grid:, variants:, search:)")
+
+
+BILLION_LAUGHS = "name: x\na: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi")) + "grid: {model.units: *i}\n"
+
+
+def test_a_yaml_alias_bomb_is_refused_before_anything_walks_it(write_config):
+    assert "values once its YAML aliases (*name) are expanded, above the limit of 1,000,000" in refused_quickly(
+        write_config(BILLION_LAUGHS))
+    assert "an alias (*name) stands inside the node it names" in refused_quickly(write_config("name: x\nd: &d [1, *d]\n"))
+
+
+def test_aliases_that_share_a_setting_still_work(write_config):
+    schedule = "{name: exponential_decay, decay_steps: 5, decay_rate: 0.5}"
+    study = load_study(write_config(BASE + f"variants:\n  - {{name: a, optimizer.schedule: &s {schedule}}}\n"
+                                           f"  - {{name: b, optimizer.name: sgd, optimizer.schedule: *s}}\n"))
+    assert study.variants[0].config.optimizer.schedule == study.variants[1].config.optimizer.schedule
+
+
+def test_deeply_nested_yaml_is_refused_not_a_crash(write_config):
+    assert "nested more than 16 levels deep" in refused_quickly(write_config(BASE + "grid: {model.units: " + "[" * 40 + "]" * 40 + "}\n"))
+    assert "malformed YAML: nested deeper than a config can be" in refused_quickly(write_config("d: " + "[" * 3000 + "]" * 3000))
+
+
+def test_suite_seeds_are_bounded_before_they_are_spelled_out(tmp_path):
+    manifest = tmp_path / "suite.yaml"
+    manifest.write_text("name: s\nseeds: 100000000\nstudies: [x.yaml]\n")
+    with pytest.raises(ConfigError, match="seeds: 100,000,000 seeds, above the limit of 1,000"):
+        load_suite(manifest)
+    result = CliRunner().invoke(main, ["run", str(CONFIGS / "quickstart.yaml"), "--seeds", "100000"])
+    assert result.exit_code == 2 and "1<=x<=1000" in result.output

@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import load_study
+from .config import DEFAULT_MAX_RUNS, load_study
 from .errors import NnlabError, StorageError
+from .specs import MAX_SEEDS
 
 CONFIG = click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 RESULTS = click.option("--results", "results_dir", default="results", show_default=True,
@@ -39,6 +40,9 @@ VERBOSE = click.option("--verbose", "-v", is_flag=True,
                        help="Let TensorFlow print to the terminal (by default it goes to each run's tensorflow.log).")
 GPUS = click.option("--gpus-per-run", type=click.FloatRange(min=0), default=0, show_default=True,
                     help="Ray: GPUs each run declares (Ray shows the run only those).")
+MAX_RUNS = click.option("--max-runs", type=click.IntRange(min=1), default=DEFAULT_MAX_RUNS, show_default=True,
+                        help="Refuse a study of more runs than this (variants x seeds, or a search's trials and tested "
+                             "runs), counted before anything is expanded: a slip in a grid can ask for millions.")
 
 
 def execution_options(command):
@@ -73,9 +77,9 @@ def _overrides(subset: int | None, epochs: int | None, seeds: int | None = None)
     return out
 
 
-def _load_all(configs, overrides=None):
+def _load_all(configs, overrides=None, max_runs=DEFAULT_MAX_RUNS):
     try:
-        return [load_study(path, overrides) for path in configs]
+        return [load_study(path, overrides, max_runs) for path in configs]
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -163,18 +167,20 @@ def main(debug):
 @DATA_DIR
 @SUBSET
 @EPOCHS
-@click.option("--seeds", type=click.IntRange(min=1), help="Run every variant with seeds 0..N-1 instead of the config's seeds.")
+@click.option("--seeds", type=click.IntRange(min=1, max=MAX_SEEDS),
+              help="Run every variant with seeds 0..N-1 instead of the config's seeds.")
 @FORCE
+@MAX_RUNS
 @execution_options
-def run(configs, results_dir, data_dir, subset, epochs, seeds, force, jobs, executor, ray_address, cpus_per_run, gpus_per_run,
-        quiet, verbose):
+def run(configs, results_dir, data_dir, subset, epochs, seeds, force, max_runs, jobs, executor, ray_address, cpus_per_run,
+        gpus_per_run, quiet, verbose):
     """Run every variant of each study CONFIG: train with validation, pick the best epoch,
     retrain on the full training set, test, and write results. A study with a search: block
     searches its space on the validation split, then retrains and tests the settings it chose.
 
     Finished runs are skipped, so running the same command again after a crash or Ctrl-C
     resumes where it stopped. Exits non-zero if any run failed or diverged."""
-    studies = _load_all(configs, _overrides(subset, epochs, seeds))  # every config is checked before any training
+    studies = _load_all(configs, _overrides(subset, epochs, seeds), max_runs)  # every config is checked before any training
     _run_studies(studies, results_dir, data_dir, force,
                  _execution(jobs, executor, ray_address, cpus_per_run, gpus_per_run, quiet, verbose))
 
@@ -232,10 +238,10 @@ def _run_studies(studies, results_dir: Path, data_dir, force: bool, execution: d
 
 
 def _run_count(study) -> int:
-    """Runs a study will show on the bar: its variants x seeds, or a search's trials and two tested variants."""
+    """Runs a study will show on the bar: each variant x its seeds, or a search's trials and two tested variants."""
     if study.search:
         return study.search.budget + 2 * len(study.seeds)
-    return len(study.variants) * len(study.seeds)
+    return sum(len(variant.config.seeds) for variant in study.variants)
 
 
 @main.command()
@@ -245,16 +251,17 @@ def _run_count(study) -> int:
 @SUBSET
 @EPOCHS
 @FORCE
+@MAX_RUNS
 @execution_options
-def suite(manifest, results_dir, data_dir, subset, epochs, force, jobs, executor, ray_address, cpus_per_run, gpus_per_run,
-          quiet, verbose):
+def suite(manifest, results_dir, data_dir, subset, epochs, force, max_runs, jobs, executor, ray_address, cpus_per_run,
+          gpus_per_run, quiet, verbose):
     """Run every study of a suite MANIFEST (experiments/*.yaml) with the suite's seeds.
 
     Like `run`, it skips finished runs, so re-running after an interruption resumes."""
     from .suites import load_suite
 
     try:
-        spec, studies = load_suite(manifest, _overrides(subset, epochs))
+        spec, studies = load_suite(manifest, _overrides(subset, epochs), max_runs)
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"suite {spec.name}: {len(studies)} studies, seeds {spec.seed_list}, "
@@ -345,9 +352,10 @@ def show(run_dir):
 
 @main.command(name="list")
 @CONFIG
-def list_variants(configs):
+@MAX_RUNS
+def list_variants(configs, max_runs):
     """Print the variants each study CONFIG expands to."""
-    for study in _load_all(configs):
+    for study in _load_all(configs, max_runs=max_runs):
         click.echo(f"{study.name} ({study.path}): {len(study.variants)} variants, seeds {study.seeds}")
         if study.search:
             click.echo(f"  {_what_runs(study)}; space:")
@@ -361,9 +369,10 @@ def list_variants(configs):
 
 @main.command()
 @CONFIG
-def validate(configs):
+@MAX_RUNS
+def validate(configs, max_runs):
     """Check each study CONFIG without training."""
-    for study in _load_all(configs):
+    for study in _load_all(configs, max_runs=max_runs):
         click.echo(f"{study.path}: ok ({_what_runs(study)})")
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from .errors import ConfigError, DataError, StorageError
 from .features import Features, MultiHot, Pixels
 from .results import write_bytes
-from .specs import DatasetSpec, ValidationSpec
+from .specs import TEXT_DATASETS, DatasetSpec, ValidationSpec
 
 DATA_DIR_ENV = "NNLAB_DATA_DIR"
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -33,6 +33,7 @@ KERAS_HASHES = {
     "mnist": "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
 }
 NUM_CLASSES = {"imdb": 2, "reuters": 46, "mnist": 10}
+IMAGE_PIXELS = 28 * 28  # an MNIST image, flattened to one input row
 # Keras' load_data conventions for the text datasets.
 SHUFFLE_SEED, START_CHAR, OOV_CHAR, INDEX_FROM, REUTERS_TEST_SPLIT = 113, 1, 2, 3, 0.2
 
@@ -230,6 +231,18 @@ def multi_hot(seqs: Sequences, num_words: int) -> MultiHot:
 def flatten_images(images: np.ndarray) -> Pixels:
     """28 x 28 images as rows of 784 uint8 pixels; scaled to [0, 1] batch by batch when training."""
     return Pixels(np.ascontiguousarray(images.reshape(len(images), -1), dtype=np.uint8))
+
+
+def input_width(spec: DatasetSpec) -> int:
+    """Columns of the vectorized inputs, known from the spec alone: a word's or a pixel's."""
+    return spec.num_words if spec.name in TEXT_DATASETS else IMAGE_PIXELS
+
+
+def output_width(spec: DatasetSpec) -> int:
+    """Units of the output layer: one sigmoid unit for 0/1 labels, one per class otherwise
+    (models.output_layer builds it; that module loads TensorFlow, so it is not asked here)."""
+    classes = NUM_CLASSES[spec.name]
+    return 1 if classes == 2 else classes
 
 
 # Room for every dataset a suite names (and a subset of each): compact, they are ~100 MB together, and

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 # Pydantic names the union member an error came from ("literal[...]", "list[...]", "int"): not a key.
 _TYPE_TAG = re.compile(r"^([a-z-]+\[.*\]|int|float|str|bool|list|dict|none|[A-Z]\w*)$")
+SHOWN_CHARS = 200  # of a refused value: enough to recognise it; a list of 100,000 seeds is not printed whole
 
 
 def error_lines(exc: ValidationError, root: type[BaseModel]) -> list[str]:
@@ -31,8 +32,12 @@ def _describe(err: dict[str, Any], root: type[BaseModel]) -> str:
         return f"{key}: required key is missing"
     msg = err["msg"].removeprefix("Value error, ")
     got = err.get("input")
-    shown = "" if isinstance(got, dict) or err["type"] == "value_error" else f" (got {got!r})"
+    shown = "" if isinstance(got, dict) or err["type"] == "value_error" else f" (got {_shortened(repr(got))})"
     return f"{key}: {msg}{shown}"
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}... ({len(text):,} characters)"
 
 
 def _fields_at(model: type[BaseModel], loc: list[str]) -> list[str]:

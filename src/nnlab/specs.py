@@ -46,6 +46,16 @@ INITIALIZERS = (
 SCHEDULES = ("exponential_decay", "inverse_time_decay", "piecewise_constant", "cosine_decay")
 Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]
 
+# Upper bounds on the sizes a typo can blow up (units: 640000, epochs: 2000000), each far above what
+# the course and the book use, so only a slip reaches them. The train kind also bounds the whole
+# model's parameter count (kinds/train.py), which catches wide layers on a large vocabulary.
+MAX_HIDDEN_LAYERS = 64  # the book's nets have 1 to 3; 64 is deeper than any plain MLP here trains well
+MAX_UNITS = 16_384  # per layer: the book's widest is 512, the course's 784; a few thousand stays possible
+MAX_EPOCHS = 10_000  # the book trains 20 to 100; every epoch keeps a row of history
+MAX_BATCH_SIZE = 1_000_000  # above MNIST's 60,000 training images, the largest set here
+MAX_NUM_WORDS = 1_000_000  # IMDB's whole vocabulary is ~89,000 words, Reuters' ~31,000; the book keeps 10,000
+MAX_SEEDS = 1_000  # seeds run every variant once each; the report uses 3
+
 Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
 Loss = Literal[LOSSES]  # type: ignore[valid-type]
 
@@ -56,7 +66,7 @@ class Strict(BaseModel):
 
 class DatasetSpec(Strict):
     name: Literal[DATASETS]  # type: ignore[valid-type]
-    num_words: StrictInt = Field(10000, gt=3, description="vocabulary size (imdb, reuters): the book's 10,000")
+    num_words: StrictInt = Field(10000, gt=3, le=MAX_NUM_WORDS, description="vocabulary size (imdb, reuters): the book's 10,000")
     sample: bool = Field(False, description="use the small sample bundled with nnlab")
     subset: StrictInt | None = Field(None, gt=0, description="keep the first N train and test examples")
 
@@ -82,7 +92,7 @@ class ValidationSpec(Strict):
 
 
 class ModelSpec(Strict):
-    hidden_layers: StrictInt = Field(2, ge=0)
+    hidden_layers: StrictInt = Field(2, ge=0, le=MAX_HIDDEN_LAYERS)
     units: StrictInt | list[StrictInt] = 64
     activation: Activation | list[Activation] = "relu"
     output_activation: Activation | None = Field(None, description="default follows dataset and loss")
@@ -96,6 +106,8 @@ class ModelSpec(Strict):
         widths = self.units if isinstance(self.units, list) else [self.units]
         if any(u <= 0 for u in widths):
             raise ValueError(f"units must be positive integers, got {self.units}")
+        if any(u > MAX_UNITS for u in widths):
+            raise ValueError(f"units may be at most {MAX_UNITS:,} per layer, got {self.units}")
         if isinstance(self.units, list) and len(self.units) != self.hidden_layers:
             raise ValueError(
                 f"units lists {len(self.units)} widths but hidden_layers is {self.hidden_layers}"
@@ -177,7 +189,7 @@ class StudyBase(Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
-    seeds: list[StrictInt] = Field(default=[0], min_length=1)
+    seeds: list[StrictInt] = Field(default=[0], min_length=1, max_length=MAX_SEEDS)
     baseline: str | None = Field(None, description="id of the variant others are compared with")
 
     def fingerprint(self) -> str:

@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictInt, ValidationError
 
-from .config import Study, _read_yaml, load_study
+from .config import DEFAULT_MAX_RUNS, Study, _read_yaml, load_study
 from .errors import ConfigError
 from .schema_errors import error_lines
-from .specs import Strict
+from .specs import MAX_SEEDS, Strict
 
 
 class SuiteConfig(Strict):
@@ -29,7 +29,9 @@ class SuiteConfig(Strict):
         return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
 
 
-def load_suite(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[SuiteConfig, list[Study]]:
+def load_suite(path: str | Path, overrides: dict[str, Any] | None = None,
+               max_runs: int = DEFAULT_MAX_RUNS) -> tuple[SuiteConfig, list[Study]]:
+    """The manifest and its studies, each run with the suite's seeds and held to `max_runs` with them."""
     path = Path(path)
     try:
         suite = SuiteConfig.model_validate(_read_yaml(path))
@@ -37,5 +39,8 @@ def load_suite(path: str | Path, overrides: dict[str, Any] | None = None) -> tup
         raise ConfigError("\n".join(f"{path}: {line}" for line in error_lines(exc, SuiteConfig))) from None
     if isinstance(suite.seeds, int) and suite.seeds <= 0 or suite.seeds == []:
         raise ConfigError(f"{path}: seeds: give a positive count or a non-empty list, got {suite.seeds}")
+    count = suite.seeds if isinstance(suite.seeds, int) else len(suite.seeds)
+    if count > MAX_SEEDS:  # before seed_list spells a count out
+        raise ConfigError(f"{path}: seeds: {count:,} seeds, above the limit of {MAX_SEEDS:,}")
     overrides = {"seeds": suite.seed_list, **(overrides or {})}
-    return suite, [load_study(path.parent / study, overrides) for study in suite.studies]
+    return suite, [load_study(path.parent / study, overrides, max_runs) for study in suite.studies]

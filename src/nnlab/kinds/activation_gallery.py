@@ -17,6 +17,8 @@ from ..specs import Activation, StudyBase
 
 NAME = "activation_gallery"
 
+MAX_POINTS = 1_000_000  # ~1,000x the default 1,001; each activation's curve and derivative are kept and plotted
+
 
 class Config(StudyBase):
     """Each activation and its derivative (by automatic differentiation) over an interval."""
@@ -25,7 +27,7 @@ class Config(StudyBase):
     activations: list[Activation] = Field(min_length=1)
     x_min: float = -5.0
     x_max: float = 5.0
-    points: StrictInt = Field(1001, ge=3)
+    points: StrictInt = Field(1001, ge=3, le=MAX_POINTS)
 
     @model_validator(mode="after")
     def _interval(self) -> Config:

@@ -12,7 +12,7 @@ from pydantic import Field, StrictInt
 from .. import plots, results
 from ..report_data import StudyResults
 from ..report_parts import image, markdown_table
-from ..specs import StudyBase
+from ..specs import MAX_EPOCHS, StudyBase
 
 NAME = "lr_decay_demo"
 
@@ -25,7 +25,7 @@ class Config(StudyBase):
     target: float = -1.0
     learning_rate: float = Field(0.2, gt=0)
     decay_rate: float = Field(0.99, gt=0, le=1)
-    epochs: StrictInt = Field(40, gt=0)
+    epochs: StrictInt = Field(40, gt=0, le=MAX_EPOCHS)
 
 
 def dataset(config: Config, data_dir: str | None) -> None:

@@ -14,18 +14,23 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, StrictInt, model_validator
+from pydantic import Field, StrictInt, ValidationInfo, field_validator, model_validator
 
 from .. import plots, results
-from ..data import Dataset, encode_labels, load_dataset, split_validation, validation_count
+from ..data import Dataset, encode_labels, input_width, load_dataset, output_width, split_validation, validation_count
 from ..errors import NnlabError
 from ..report_data import StudyResults, VariantStats
 from ..report_parts import fmt, image, markdown_table
 from ..selection import best_epoch
-from ..specs import TEXT_DATASETS, DatasetSpec, Loss, ModelSpec, OptimizerSpec, SelectionSpec, StudyBase, ValidationSpec
+from ..specs import MAX_BATCH_SIZE, MAX_EPOCHS, TEXT_DATASETS, DatasetSpec, Loss, ModelSpec, OptimizerSpec, SelectionSpec, StudyBase, ValidationSpec
 from ..stats import TEST_NAME, compare
 
 NAME = "train"
+
+# 0.4 GB of float32 weights, about four times that in training (gradients, Adam's two moments). The
+# shipped studies' nets have 0.6 to 2.6 million (the course's 784-784-784-10: 1.2 million), so only a
+# slip gets here, such as 16,384 units on the book's 10,000-word vocabulary (164 million).
+MAX_PARAMETERS = 100_000_000
 
 
 class Config(StudyBase):
@@ -37,11 +42,23 @@ class Config(StudyBase):
     model: ModelSpec = ModelSpec()
     loss: Loss
     optimizer: OptimizerSpec = OptimizerSpec()
-    epochs: StrictInt = Field(gt=0)
-    batch_size: StrictInt = Field(gt=0)
+    epochs: StrictInt = Field(gt=0, le=MAX_EPOCHS)
+    batch_size: StrictInt = Field(gt=0, le=MAX_BATCH_SIZE)
     selection: SelectionSpec = SelectionSpec()
     retrain: bool = Field(True, description="retrain on train + validation for the best epoch count; "
                                              "false: test the search model's best-epoch weights")
+
+    @field_validator("model")
+    @classmethod
+    def _parameters_fit(cls, model: ModelSpec, info: ValidationInfo) -> ModelSpec:
+        """The whole net's size, from the spec alone, before any data is read. (A config without a
+        model: block gets the default 2 x 64 net, under the bound at any allowed vocabulary.)"""
+        if "dataset" not in info.data:  # the dataset was refused: that error is the one to read
+            return model
+        dataset = info.data["dataset"]
+        if parameter_count(input_width(dataset), model.widths, output_width(dataset)) > MAX_PARAMETERS:
+            raise ValueError(_too_many_parameters(dataset, model))
+        return model
 
     @model_validator(mode="after")
     def _loss_fits_dataset(self) -> Config:
@@ -66,6 +83,34 @@ class Config(StudyBase):
         if self.dataset.name in TEXT_DATASETS:
             data.setdefault("dataset", {})["num_words"] = self.dataset.num_words
         return data
+
+
+def parameter_count(inputs: int, widths: list[int], outputs: int) -> int:
+    """Weights and biases of the Dense stack inputs -> widths -> outputs."""
+    sizes = [inputs, *widths, outputs]
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def _too_many_parameters(dataset: DatasetSpec, model: ModelSpec) -> str:
+    inputs, outputs = input_width(dataset), output_width(dataset)
+    count = parameter_count(inputs, model.widths, outputs)
+    text = dataset.name in TEXT_DATASETS
+    return (f"{_layers(model.widths)} on {inputs:,} inputs{' (dataset.num_words)' * text} and {outputs} "
+            f"output{'s' * (outputs != 1)} make {count:,} parameters ({_gigabytes(count)} of float32 weights), above "
+            f"the limit of {MAX_PARAMETERS:,} ({_gigabytes(MAX_PARAMETERS)}); lower model.units or model.hidden_layers"
+            f"{' or dataset.num_words' * text}")
+
+
+def _layers(widths: list[int]) -> str:
+    if not widths:
+        return "no hidden layers"
+    if len(set(widths)) == 1:
+        return f"{len(widths)} hidden layer{'s' * (len(widths) > 1)} of {widths[0]:,} units"
+    return f"hidden layers of {', '.join(f'{w:,}' for w in widths)} units"
+
+
+def _gigabytes(parameters: int) -> str:
+    return f"{parameters * 4 / 1e9:.1f} GB"
 
 
 # --- before anything trains ----------------------------------------------------------------------

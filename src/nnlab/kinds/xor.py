@@ -21,9 +21,17 @@ from ..specs import Activation, Initializer, Strict, StudyBase
 
 NAME = "xor"
 
+# The course's net has 2 to 8 hidden units and 100 repeats; every repeat trains in the same batch, so
+# memory grows with repeats x units. Repeat i of seed s draws its weights from seed s * 100,000 + i
+# (fit_xor): 100,000 repeats would reuse the next seed's draws.
+MAX_UNITS = 1_024
+MAX_REPEATS = 10_000
+# Memory does not grow with steps (the curve keeps 100 samples), time does: 100x the course's 10,000.
+MAX_STEPS = 1_000_000
+
 
 class XorModel(Strict):
-    units: StrictInt = Field(2, gt=0)
+    units: StrictInt = Field(2, gt=0, le=MAX_UNITS)
     activation: Activation = "relu"
     kernel_initializer: Initializer = "glorot_uniform"
     bias_initializer: Initializer = "zeros"
@@ -35,8 +43,8 @@ class Config(StudyBase):
     kind: Literal["xor"]
     model: XorModel = XorModel()
     learning_rate: float = Field(0.01, gt=0)
-    steps: StrictInt = Field(10000, gt=0, description="full-batch SGD steps on MSE")
-    repeats: StrictInt = Field(100, gt=0, description="independent initialisations drawn from each seed")
+    steps: StrictInt = Field(10000, gt=0, le=MAX_STEPS, description="full-batch SGD steps on MSE")
+    repeats: StrictInt = Field(100, gt=0, le=MAX_REPEATS, description="independent initialisations drawn from each seed")
 
 
 # --- before anything trains: nothing to load

@@ -26,6 +26,10 @@ from pydantic import Discriminator, Field, StrictInt, Tag, model_validator
 from ..specs import Strict
 
 STRATEGIES = ("grid", "random", "bayesian")
+# The grid strategy hands Optuna each key's values as a list, stored with every trial: a whole-number
+# range with a slipped end ({low: 1, high: 1000000000}) would be a billion of them. Random and Bayesian
+# searches sample a range without listing it.
+MAX_GRID_VALUES = 10_000
 DIRECTIONS = {"val_loss": "minimize", "val_accuracy": "maximize"}
 
 
@@ -56,7 +60,15 @@ class Range(Strict):
 
     def values(self) -> list[int]:
         """Every value of a whole-number range (for the grid strategy)."""
-        return list(range(self.low, self.high + 1, self.step or 1))
+        return list(self._range())
+
+    @property
+    def count(self) -> int:
+        """How many values `values` lists, without listing them."""
+        return len(self._range())
+
+    def _range(self) -> range:
+        return range(self.low, self.high + 1, self.step or 1)
 
 
 # A mapping is a range, a list the values to choose from: each is checked as what it is, so an error
@@ -96,6 +108,10 @@ class SearchSpec(Strict):
             if self.strategy == "grid" and isinstance(values, Range) and not values.integer:
                 raise ValueError(f"space.{key}: the grid strategy needs listed values or a whole-number range, "
                                  f"not a real range; list the values to try")
+            if self.strategy == "grid" and isinstance(values, Range) and values.count > MAX_GRID_VALUES:
+                raise ValueError(f"space.{key}: the grid strategy tries each of the range's {values.count:,} values, "
+                                 f"above the limit of {MAX_GRID_VALUES:,} per key; narrow the range, give it a step, "
+                                 f"or sample it with strategy random or bayesian")
         if self.strategy != "grid" and self.trials is None:
             raise ValueError(f"the {self.strategy} strategy needs a budget: trials: N")
         return self
@@ -108,9 +124,13 @@ class SearchSpec(Strict):
     def budget(self) -> int:
         """Trials to finish: the grid's size at most for the grid strategy."""
         if self.strategy == "grid":
-            size = math.prod(len(v) for v in self.grid().values())
+            size = math.prod(self.grid_lengths())
             return min(self.trials or size, size)
         return self.trials
+
+    def grid_lengths(self) -> list[int]:
+        """How many values each key of the grid has, counted without listing a range's."""
+        return [len(v) if isinstance(v, list) else v.count for v in self.space.values()]
 
     def grid(self) -> dict[str, list[Any]]:
         return {k: v if isinstance(v, list) else v.values() for k, v in self.space.items()}
