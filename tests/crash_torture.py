@@ -69,6 +69,7 @@ variants:
 COMMANDS = (["suite", "torture.yaml", "--results", "results"], ["report", "--results", "results"])
 IGNORED = (".lock", "tensorflow.log")
 STEPS = ("fsync of the data", "rename", "fsync of the folder")
+GIT_STATE = "{}"  # the checkout's commit and dirtiness when the torture began (set by torture())
 
 
 # --- the child: nnlab with its clock frozen and a kill switch at the k-th write step -------------
@@ -95,6 +96,8 @@ def child(argv: list[str]) -> None:
                    nnlab.training):
         module.time = frozen
     nnlab.provenance.now = lambda: "2026-01-01T00:00:00+00:00"
+    # The checkout's state as the torture began: editing the code while it runs must not count as a difference.
+    nnlab.provenance.git_state = lambda: json.loads(os.environ["TORTURE_GIT"])
 
     class FrozenDatetime(dt.datetime):
         @classmethod
@@ -136,7 +139,7 @@ def child(argv: list[str]) -> None:
 def launch(folder: Path, command: list[str], extra_env: dict[str, str], kill_after: float | None) -> tuple[int, float]:
     """Run one nnlab command in `folder` (its own process group); SIGKILL the group after
     `kill_after` seconds if given. Its exit status (-9: killed) and duration."""
-    env = {**os.environ, "NNLAB_CACHE_DIR": str(folder.parent / "cache"), **extra_env}
+    env = {**os.environ, "NNLAB_CACHE_DIR": str(folder.parent / "cache"), "TORTURE_GIT": GIT_STATE, **extra_env}
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, __file__, "--child", *command], cwd=folder, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
@@ -174,6 +177,10 @@ def verify(folder: Path) -> None:
 
 
 def torture(kills: int, seed: int, work: Path, log=print) -> dict:
+    global GIT_STATE
+    from nnlab.provenance import git_state
+
+    GIT_STATE = json.dumps(git_state())
     rng = random.Random(seed)
     reference = work / "reference"
     set_up(reference)
