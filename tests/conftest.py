@@ -37,6 +37,22 @@ batch_size: 64
 """
 
 
+def record_metrics(run: Path, **changes) -> None:
+    """Change a finished run's metrics.json as if the run had recorded those figures (its checksum
+    too): for tests that need a run in some state. A plain hand edit is damage (tests/test_faults.py)."""
+    import hashlib
+    import json
+
+    path = run / "metrics.json"
+    data = json.loads(path.read_text())
+    data.update(changes)
+    path.write_text(json.dumps(data, indent=2))
+    sums = run / "checksums.sha256"
+    lines = [f"{hashlib.sha256(path.read_bytes()).hexdigest()}  metrics.json" if line.endswith("  metrics.json") else line
+             for line in sums.read_text().splitlines()]
+    sums.write_text("\n".join(lines) + "\n")
+
+
 def wait_for(path: Path, seconds: float = 120) -> None:
     """Until a file appears (a run's lock: it is training), for tests that interrupt a run."""
     deadline = time.monotonic() + seconds

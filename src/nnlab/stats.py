@@ -1,4 +1,16 @@
-"""Is a variant's test accuracy different from the baseline's by more than seed noise?"""
+"""Is a variant's test accuracy different from the baseline's by more than seed noise, and how large a
+difference could the seeds have shown?
+
+    compare(variant, baseline, paired)   difference, 95% CI and p-value over seeds: Welch's t-test, or
+                                         the paired t-test where the seeds pair the runs (same initial
+                                         weights and data order on both sides)
+    adjust(p_values)                     p-values corrected for the study's many comparisons: Holm for a
+                                         few, Benjamini-Hochberg for many
+    detectable_difference(sd, n, paired) the smallest difference the design finds with 80% power
+    mean_interval(values)                a mean's 95% t-interval (the book's figure against ours)
+
+Distributions come from scipy (imported when a comparison is made: it is slow to load).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +18,11 @@ import math
 import statistics
 from dataclasses import dataclass
 
-TEST_NAME = "Welch's two-sample t-test over seeds"
+ALPHA = 0.05  # every verdict's significance level, after the correction for many comparisons
+POWER = 0.80  # the conventional power at which the detectable difference is quoted
+HOLM_UP_TO = 5  # comparisons per study; above, Benjamini-Hochberg (see adjust)
+TEST_NAMES = {False: "Welch's two-sample t-test over seeds", True: "paired t-test over seeds"}
+TEST_NAME = TEST_NAMES[False]
 
 
 @dataclass(frozen=True)
@@ -15,9 +31,11 @@ class Comparison:
     low: float | None  # 95% confidence interval of the difference; None when it cannot be estimated
     high: float | None
     p_value: float | None
+    paired: bool = False
 
     @property
     def distinguishable(self) -> bool | None:
+        """By the raw interval; verdicts in the report use the adjusted p-value instead."""
         if self.low is None:
             return None
         return self.low > 0 or self.high < 0
@@ -29,18 +47,112 @@ def mean_sd(values: list[float]) -> tuple[float | None, float | None]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
 
 
-def compare(variant: list[float], baseline: list[float], confidence: float = 0.95) -> Comparison:
-    """Difference of means with a Welch t confidence interval (unequal variances, small n)."""
+def compare(variant: list[float], baseline: list[float], paired: bool = False, confidence: float = 0.95) -> Comparison:
+    """Difference of means with its t confidence interval. Paired: the two lists are aligned seed by
+    seed, and the test is on the per-seed differences; else Welch's (unequal variances, small n)."""
     difference = statistics.fmean(variant) - statistics.fmean(baseline)
+    paired = paired and len(variant) == len(baseline)
     if len(variant) < 2 or len(baseline) < 2:
-        return Comparison(difference, None, None, None)
-    if statistics.pstdev(variant) == statistics.pstdev(baseline) == 0:
-        # Every seed gave the same number on both sides: there is no seed noise, the difference is exact.
-        return Comparison(difference, difference, difference, None)
-    from scipy import stats as scipy_stats  # imported when a comparison is made: scipy is slow to load
+        return Comparison(difference, None, None, None, paired)
+    spread = statistics.pstdev([a - b for a, b in zip(variant, baseline)]) if paired else max(
+        statistics.pstdev(variant), statistics.pstdev(baseline))
+    if spread == 0:
+        # No seed noise at all in what the test looks at: the difference is exact.
+        return Comparison(difference, difference, difference, None, paired)
+    from scipy import stats as scipy_stats
 
-    result = scipy_stats.ttest_ind(variant, baseline, equal_var=False)
+    result = (scipy_stats.ttest_rel(variant, baseline) if paired
+              else scipy_stats.ttest_ind(variant, baseline, equal_var=False))
     interval = result.confidence_interval(confidence)
     if not (math.isfinite(interval.low) and math.isfinite(interval.high)):
-        return Comparison(difference, None, None, None)
-    return Comparison(difference, float(interval.low), float(interval.high), float(result.pvalue))
+        return Comparison(difference, None, None, None, paired)
+    return Comparison(difference, float(interval.low), float(interval.high), float(result.pvalue), paired)
+
+
+def correction(comparisons: int) -> str:
+    """Which correction a study of this many comparisons gets, and why."""
+    if comparisons <= HOLM_UP_TO:
+        return "Holm"
+    return "Benjamini-Hochberg"
+
+
+CORRECTION_WHY = {
+    "Holm": "Holm's step-down correction keeps the chance of even one false 'beyond noise' verdict in the "
+            "study at 5%",
+    "Benjamini-Hochberg": "with this many comparisons, Holm's guarantee against even one false verdict would "
+                          "hide most real effects; Benjamini-Hochberg keeps the expected share of false 'beyond "
+                          "noise' verdicts at 5% instead",
+}
+
+
+def adjust(p_values: list[float | None], method: str | None = None) -> list[float | None]:
+    """The p-values corrected for being one family (a study's comparisons with its baseline); None
+    (no test possible) stays None and does not count as a comparison."""
+    known = [(i, p) for i, p in enumerate(p_values) if p is not None]
+    out: list[float | None] = [None] * len(p_values)
+    if not known:
+        return out
+    method = method or correction(len(known))
+    values = [p for _, p in known]
+    if method == "Holm":
+        adjusted = holm(values)
+    else:
+        from scipy import stats as scipy_stats
+
+        adjusted = [float(p) for p in scipy_stats.false_discovery_control(values, method="bh")]
+    for (i, _), p in zip(known, adjusted):
+        out[i] = p
+    return out
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm (1979): the k-th smallest of m p-values times (m - k + 1), kept non-decreasing, at most 1."""
+    m = len(p_values)
+    order = sorted(range(m), key=p_values.__getitem__)
+    adjusted, running = [0.0] * m, 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def power(difference: float, sd: float, n: int, paired: bool = False, alpha: float = ALPHA) -> float:
+    """The chance a two-sided t-test at `alpha` finds a true `difference`, with `n` seeds a side and
+    seed-to-seed standard deviation `sd` (of each variant's figure; paired: of the per-seed differences)."""
+    from scipy import stats as scipy_stats
+
+    df = n - 1 if paired else 2 * (n - 1)
+    standard_error = sd / math.sqrt(n) if paired else sd * math.sqrt(2 / n)
+    shift = difference / standard_error
+    critical = scipy_stats.t.ppf(1 - alpha / 2, df)
+    return float(scipy_stats.nct.sf(critical, df, shift) + scipy_stats.nct.cdf(-critical, df, shift))
+
+
+def detectable_difference(sd: float, n: int, paired: bool = False, alpha: float = ALPHA,
+                          wanted: float = POWER) -> float | None:
+    """The smallest true difference found with `wanted` power (None below 2 seeds or without spread)."""
+    if n < 2 or not sd or not math.isfinite(sd):
+        return None
+    from scipy import optimize
+
+    high = sd
+    while power(high, sd, n, paired, alpha) < wanted:
+        high *= 2
+    return float(optimize.brentq(lambda d: power(d, sd, n, paired, alpha) - wanted, 0.0, high, xtol=sd * 1e-6))
+
+
+def p_text(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def mean_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float] | None:
+    """The mean's t confidence interval over seeds (None below two values; the mean itself when they agree)."""
+    if len(values) < 2:
+        return None
+    mean, sd = statistics.fmean(values), statistics.stdev(values)
+    if sd == 0:
+        return mean, mean
+    from scipy import stats as scipy_stats
+
+    half = float(scipy_stats.t.ppf(0.5 + confidence / 2, len(values) - 1)) * sd / math.sqrt(len(values))
+    return mean - half, mean + half
