@@ -17,8 +17,8 @@ After every kill `nnlab verify` must be clean, and no file may have been moved a
 When both commands have finished, every file under the results folder must be byte-identical to the
 unbroken run's. To make "byte-identical" meaningful for files that record the wall clock (a run's
 wall time and seconds per epoch, provenance's start and end, the report's date), every command of
-the torture, the reference included, runs with nnlab's clock readings frozen (`--child` below); the
-training itself is untouched. Temporary files a kill left beside study or report files (the next
+the torture, the reference included, runs with nnlab's clock readings and the checkout's git state
+frozen (`--child` below); the training itself is untouched. Temporary files a kill left beside study or report files (the next
 write replaces the file, never the temporary) are counted and left out of the comparison.
 
 The search (Optuna) is not part of the suite: a search killed mid-trial records that trial as
