@@ -198,6 +198,16 @@ def completed_metrics(folder: Path, run_key: str, warn=None) -> dict | None:
     return None
 
 
+def read_record(folder: Path) -> tuple[dict | None, list[Problem]]:
+    """For readers (the report, the study summary, diff): what a run folder records, its metrics or
+    its failure, if none of its files is damaged; (None, problems) if damaged; (None, []) unfinished."""
+    if (folder / results.METRICS).is_file():
+        return readable_run(folder)
+    if (folder / results.FAILURE).is_file():
+        return readable_failure(folder)
+    return None, []
+
+
 def readable_failure(folder: Path) -> tuple[dict | None, list[Problem]]:
     """A failed run's record (failure.json), or None and why it cannot be read."""
     content, problem = _parse(folder / results.FAILURE)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from . import results
+from . import conclusions, results
 from .errors import NnlabError
-from .kinds import KINDS, train
+from .kinds import KINDS
 from .report_data import Run, StudyResults, collect
 from .report_html import to_html
 from .report_parts import ASSETS, fmt, markdown_table
@@ -63,16 +63,16 @@ def _front_page(root: Path, studies: list[StudyResults]) -> list[str]:
     ]
     rows = []
     for s in (s for s in studies if s.kind == "train"):
-        choice = train.choose(s)
+        choice = conclusions.choose(s)
         base = s.variant(s.baseline)
-        figure, _, verdict = train.book_verdict(s)
+        figure, _, verdict = conclusions.book_verdict(s)
         book = f"{figure}: {verdict}" if figure != "—" else (f"— ({verdict})" if verdict else "—")
         if choice is None:
             rows.append([s.name, "—", "—", "—", "—", s.baseline, "—", book])
             continue
         chosen = choice.variant
         rows.append([s.name, f"**{chosen.name}** ({choice.metric.replace('val_', 'validation ')})",
-                     _names(choice.tied) or "—",
+                     ", ".join(choice.tied) or "—",
                      f"{fmt(*chosen.mean_sd('test_accuracy'), digits=3)} (n={chosen.n})",
                      f"{choice.test_rank} of {choice.ranked}" if choice.test_rank else "—",
                      s.baseline, fmt(*base.mean_sd("test_accuracy"), digits=3), book])
@@ -81,10 +81,6 @@ def _front_page(root: Path, studies: list[StudyResults]) -> list[str]:
                              "the book; the baseline against it"], rows)
     lines += ["", "## Environment", ""] + _environment(runs) + [""]
     return lines
-
-
-def _names(names: list[str]) -> str:
-    return ", ".join(names)
 
 
 def _environment(runs: list[Run]) -> list[str]:

@@ -110,14 +110,9 @@ def collect(root: Path, warn=None) -> list[StudyResults]:
 
 
 def _read_run(folder: Path, warn=None) -> Run | None:
-    if (folder / results.METRICS).is_file():
-        metrics, problems = integrity.readable_run(folder)
-    elif (folder / results.FAILURE).is_file():
-        metrics, problems = integrity.readable_failure(folder)
-    else:
-        return None  # unfinished
-    if problems:
-        if warn:
+    metrics, problems = integrity.read_record(folder)
+    if metrics is None:
+        if problems and warn:
             warn("left out of the report, damaged: " + "; ".join(p.line(folder) for p in problems)
                  + " (the next `nnlab run` of its study redoes it)")
         return None

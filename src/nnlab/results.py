@@ -126,15 +126,8 @@ def make_run_folder(root: Path, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
 
 
-def file_bytes(name: str, content: Any) -> bytes:
-    """A run file's bytes as written: JSON for .json, YAML for .yaml, a PNG for a matplotlib figure."""
-    if name.endswith(".json"):
-        return json_bytes(content)
-    if name.endswith(".yaml"):
-        return yaml.safe_dump(content, sort_keys=False).encode()
-    if name.endswith(".png"):
-        return figure_bytes(content)
-    raise ValueError(f"no format for run file {name}")
+def yaml_bytes(obj: Any) -> bytes:
+    return yaml.safe_dump(obj, sort_keys=False).encode()
 
 
 def checksums_bytes(contents: dict[str, bytes]) -> bytes:
@@ -175,10 +168,6 @@ def read_history(path: Path) -> dict[str, list[float]]:
     return {k: [math.nan if v is None else v for v in values] for k, values in read_json(path).items()}
 
 
-def write_yaml(path: Path, obj: Any) -> None:
-    write_bytes(path, yaml.safe_dump(obj, sort_keys=False).encode())
-
-
 def save_figure(fig, path: Path) -> None:
     write_bytes(path, figure_bytes(fig))
 
@@ -193,36 +182,30 @@ def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text())
 
 
-@contextlib.contextmanager
 def run_lock(folder: Path):
-    """Hold an exclusive lock on one run folder. The OS drops it when the process dies, even by
-    SIGKILL, so a crashed run never wedges the next one. Temporary files a killed writer left in
-    the folder are removed once the lock is held (no one else writes there then)."""
+    """Hold an exclusive lock on one run folder, or raise RunLocked if another process holds it. The
+    OS drops it when the process dies, even by SIGKILL, so a crashed run never wedges the next one."""
+    return _folder_lock(folder, wait=False, parents=True)
+
+
+def writing_in(folder: Path):
+    """Hold the lock of a folder whose shared files several processes may write (a study's summary
+    tables, the report), waiting for another writer to finish."""
+    return _folder_lock(folder, wait=True, parents=False)  # a vanished results folder is not made again
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path, wait: bool, parents: bool):
+    """The folder's .lock, held; under it temporary files are left only by writers that were killed
+    (no one else writes there then), so they are removed."""
     with storage_faults(folder / ".lock", "locking"):
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=parents, exist_ok=True)
         fd = os.open(folder / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             raise RunLocked(f"{folder} is being run by another nnlab process right now") from None
-        for leftover in folder.glob(TEMPORARY):
-            leftover.unlink(missing_ok=True)
-        yield
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def writing_in(folder: Path):
-    """Hold the lock of a folder whose shared files several processes may write (a study's summary
-    tables, the report), waiting for another writer to finish. Under it, temporary files are left
-    only by writers that were killed, so they are removed."""
-    with storage_faults(folder / ".lock", "locking"):
-        folder.mkdir(exist_ok=True)
-        fd = os.open(folder / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         for leftover in folder.glob(TEMPORARY):
             leftover.unlink(missing_ok=True)
         yield

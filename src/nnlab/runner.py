@@ -199,7 +199,7 @@ def _write_run(folder: Path, variant: Variant, seed: int, key: str, output: resu
 
     resolved = {"variant": variant.id, "seed": seed, "overrides": variant.overrides,
                 **variant.config.model_dump(mode="json")}
-    contents = {"config.yaml": results.file_bytes("config.yaml", resolved),
+    contents = {"config.yaml": results.yaml_bytes(resolved),
                 "provenance.json": results.json_bytes({
                     "run_key": key, "config_fingerprint": variant.config.fingerprint(), "seed": seed, "config": resolved,
                     "dataset": output.dataset, "environment": _environment(), "started": started, "ended": provenance.now()})}
@@ -229,17 +229,10 @@ def write_study_outputs(study: Study, root: Path, warn=None) -> None:
     for variant in study.variants:
         for seed in variant.config.seeds:
             folder = results.run_dir(root, study.name, variant.id, seed)
-            if (folder / results.METRICS).is_file():
-                metrics, problems = integrity.readable_run(folder)
-                if problems:
-                    if warn:
-                        warn(f"{folder} left out of the summary: " + "; ".join(p.line(folder) for p in problems))
-                    continue
-            elif (folder / results.FAILURE).is_file():
-                metrics, problems = integrity.readable_failure(folder)
-                if problems:
-                    continue
-            else:
+            metrics, problems = integrity.read_record(folder)
+            if problems and warn:
+                warn(f"{folder} left out of the summary: " + "; ".join(p.line(folder) for p in problems))
+            if metrics is None:
                 continue
             rows.append(metrics)
             if variant.id not in first_histories and (folder / "search_history.json").is_file():

@@ -22,7 +22,6 @@ ALPHA = 0.05  # every verdict's significance level, after the correction for man
 POWER = 0.80  # the conventional power at which the detectable difference is quoted
 HOLM_UP_TO = 5  # comparisons per study; above, Benjamini-Hochberg (see adjust)
 TEST_NAMES = {False: "Welch's two-sample t-test over seeds", True: "paired t-test over seeds"}
-TEST_NAME = TEST_NAMES[False]
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,7 @@ tables after its runs; `section` is its part of the report.
 from __future__ import annotations
 
 import math
-import statistics
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -19,13 +17,13 @@ import numpy as np
 from pydantic import Field, StrictInt, ValidationInfo, field_validator, model_validator
 
 from .. import plots, results
+from ..conclusions import analyse, book_verdict, comparison_sentence, detectable_sentence, finding, method_sentence
 from ..data import Dataset, encode_labels, input_width, load_dataset, output_width, split_validation, validation_count
 from ..errors import NnlabError
-from ..report_data import StudyResults, VariantStats
+from ..report_data import StudyResults
 from ..report_parts import fmt, image, markdown_table
 from ..selection import best_epoch
 from ..specs import MAX_BATCH_SIZE, MAX_EPOCHS, TEXT_DATASETS, DatasetSpec, Loss, ModelSpec, OptimizerSpec, SelectionSpec, StudyBase, ValidationSpec
-from ..stats import ALPHA, CORRECTION_WHY, TEST_NAMES, Comparison, adjust, compare, correction, detectable_difference, mean_interval, mean_sd, p_text
 
 NAME = "train"
 
@@ -336,244 +334,6 @@ def section(root: Path, study: StudyResults) -> list[str]:
     return lines
 
 
-# --- what the study's numbers allow one to say ----------------------------------------------------
-
-# Published test accuracies the exercises are checked against (Deep Learning with Python): as printed,
-# where, the range the printed figure stands for (a rounded "≈ 0.88" covers 0.875 to 0.885), and the
-# net it was measured with (a study's baseline is checked against the figure only if it is that net).
-BOOK = {
-    "imdb": ("≈ 0.88", "DLwP §3.4", (0.875, 0.885),
-             {"hidden_layers": 2, "units": 16, "activation": "relu", "loss": "binary_crossentropy", "optimizer": "rmsprop"}),
-    "reuters": ("≈ 0.78–0.80", "DLwP §3.5", (0.78, 0.80),
-                {"hidden_layers": 2, "units": 64, "activation": "relu", "loss": "categorical_crossentropy", "optimizer": "rmsprop"}),
-    "mnist": ("≈ 0.98", "DLwP ch. 2, dense net", (0.975, 0.985),
-              {"hidden_layers": 1, "units": 512, "activation": "relu", "loss": "categorical_crossentropy", "optimizer": "rmsprop"}),
-}
-
-
-def book_verdict(study: StudyResults) -> tuple[str, str, str]:
-    """The book's figure for the study's dataset, where it is printed, and whether the 95% interval of
-    the baseline's mean test accuracy overlaps it ("—" on the bundled sample, a subset or another net
-    than the book's)."""
-    dataset = study.config.get("dataset", {})
-    if dataset.get("sample") or dataset.get("subset"):
-        return "—", "", "bundled sample" if dataset.get("sample") else f"subset of {dataset['subset']}"
-    if dataset.get("name") not in BOOK:
-        return "—", "", ""
-    printed, where, (low, high), net = BOOK[dataset["name"]]
-    base = study.variant(study.baseline)
-    config = base.runs[0].config
-    model = config.get("model", {})
-    ours = {"hidden_layers": model.get("hidden_layers"), "units": model.get("units"), "activation": model.get("activation"),
-            "loss": config.get("loss"), "optimizer": config.get("optimizer", {}).get("name")}
-    if ours != net:
-        return printed, where, "not the book's net"
-    interval = mean_interval(base.values("test_accuracy"))
-    if interval is None:
-        return printed, where, "one seed: no interval"
-    span = f"95% CI {interval[0]:.3f}–{interval[1]:.3f}"
-    if interval[1] < low:
-        return printed, where, f"below it ({span})"
-    if interval[0] > high:
-        return printed, where, f"above it ({span})"
-    return printed, where, f"consistent ({span})"
-
-
-# What makes two variants' runs of one seed start alike: with these equal, the seed gives both the
-# same initial weights and the same data order and validation split, so the seeds pair the runs.
-PAIRING_KEYS = (("dataset",), ("validation",), ("model", "hidden_layers"), ("model", "units"),
-                ("model", "kernel_initializer"), ("model", "bias_initializer"))
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A variant against the study's baseline on test accuracy."""
-
-    variant: str
-    comparison: Comparison
-    adjusted_p: float | None
-    detectable: float | None  # the smallest difference this pair's seeds find with 80% power
-
-    @property
-    def beyond_noise(self) -> bool | None:
-        if self.adjusted_p is None:
-            return None if self.comparison.low is None else self.comparison.difference != 0
-        return self.adjusted_p < ALPHA
-
-
-@dataclass(frozen=True)
-class Choice:
-    """The variant the validation split prefers, and those it cannot tell from it."""
-
-    variant: VariantStats
-    metric: str
-    why: str
-    tied: list[str]
-    test_rank: int
-    ranked: int
-
-
-@dataclass(frozen=True)
-class Analysis:
-    choice: Choice | None
-    verdicts: dict[str, Verdict]
-    method: str  # the correction for many comparisons
-    comparisons: int
-    detectable: float | None  # the study's smallest detectable difference (pooled spread)
-    seeds: int
-    paired: bool  # every comparison is paired
-
-
-def paired(study: StudyResults, a: VariantStats, b: VariantStats) -> bool:
-    """Whether the seeds pair these two variants' runs (PAIRING_KEYS equal, two or more common seeds)."""
-    def settings(v: VariantStats) -> list:
-        config = v.runs[0].config
-        return [_dig(config, path) for path in PAIRING_KEYS]
-    return settings(a) == settings(b) and len(set(_by_seed(a)) & set(_by_seed(b))) >= 2
-
-
-def _dig(config: dict, path: tuple[str, ...]):
-    for key in path:
-        config = (config or {}).get(key) if isinstance(config, dict) else None
-    if path == ("dataset",) and isinstance(config, dict):
-        return {k: v for k, v in config.items() if k != "num_words" or config.get("name") in TEXT_DATASETS}
-    return config
-
-
-def _by_seed(v: VariantStats, key: str = "test_accuracy") -> dict[int, float]:
-    return {r.metrics["seed"]: float(r.metrics[key]) for r in v.runs if r.ok and r.metrics.get(key) is not None}
-
-
-def _compare(study: StudyResults, a: VariantStats, b: VariantStats, key: str) -> Comparison:
-    if paired(study, a, b):
-        seeds = sorted(set(_by_seed(a, key)) & set(_by_seed(b, key)))
-        return compare([_by_seed(a, key)[s] for s in seeds], [_by_seed(b, key)[s] for s in seeds], paired=True)
-    return compare(a.values(key), b.values(key))
-
-
-def _pair_spread(study: StudyResults, a: VariantStats, b: VariantStats) -> tuple[float | None, int, bool]:
-    """The seed-to-seed standard deviation a test of this pair works with, its seeds, and whether paired."""
-    if paired(study, a, b):
-        x, y = _by_seed(a), _by_seed(b)
-        differences = [x[s] - y[s] for s in sorted(set(x) & set(y))]
-        return mean_sd(differences)[1], len(differences), True
-    sds = [v.mean_sd("test_accuracy")[1] for v in (a, b)]
-    if None in sds:
-        return None, min(a.n, b.n), False
-    return math.sqrt((sds[0] ** 2 + sds[1] ** 2) / 2), min(a.n, b.n), False
-
-
-def analyse(study: StudyResults) -> Analysis:
-    """Every comparison with the baseline (Welch's or paired, as the seeds allow), its p-value adjusted
-    over the study's comparisons, what the seeds could detect, and the variant validation chooses."""
-    base = study.variant(study.baseline)
-    others = [v for v in study.variants if v.name != base.name and v.values("test_accuracy") and base.values("test_accuracy")]
-    comparisons = {v.name: _compare(study, v, base, "test_accuracy") for v in others}
-    tested = sum(c.p_value is not None for c in comparisons.values())
-    method = correction(tested)
-    adjusted = dict(zip(comparisons, adjust([c.p_value for c in comparisons.values()], method)))
-    verdicts = {}
-    for v in others:
-        sd, n, is_paired = _pair_spread(study, v, base)
-        verdicts[v.name] = Verdict(v.name, comparisons[v.name], adjusted[v.name],
-                                   detectable_difference(sd, n, is_paired) if sd else None)
-    # The study's typical spread: the median over its variants (or its pairs), so one unstable variant
-    # (a diverging activation, say) does not make every difference look undetectable.
-    all_paired = bool(others) and all(comparisons[v.name].paired for v in others)
-    spreads = ([_pair_spread(study, v, base)[0] for v in others] if all_paired
-               else [v.mean_sd("test_accuracy")[1] for v in study.variants])
-    spreads = [sd for sd in spreads if sd]
-    pooled = statistics.median(spreads) if spreads else None
-    seeds = min((v.n for v in study.variants if v.n), default=0)
-    return Analysis(choose(study), verdicts, method, tested,
-                    detectable_difference(pooled, seeds, all_paired) if pooled else None, seeds, all_paired)
-
-
-def choose(study: StudyResults) -> Choice | None:
-    """The variant with the best validation figure at the best epoch, mean over seeds (the study's
-    selection metric; validation accuracy when the variants' losses differ, as losses on different
-    scales do not compare). Never the test set. Variants whose validation figures the seeds cannot
-    tell from the chosen one's (adjusted p >= 0.05, or one seed only) are named as tied with it."""
-    metric = study.config.get("selection", {}).get("metric", "val_loss")
-    lower = study.config.get("selection", {}).get("mode", "min") == "min"
-    why = ""
-    if len({r.config.get("loss") for r in study.runs}) > 1:
-        metric, lower, why = "val_accuracy", False, ", as the variants' losses differ"
-    key = f"best_{metric}"
-    scored = [v for v in study.variants if v.values(key)]
-    if not scored:
-        return None
-    chosen = (min if lower else max)(scored, key=lambda v: v.mean_sd(key)[0])
-    rivals = [v for v in scored if v is not chosen]
-    checks = [_compare(study, v, chosen, key) for v in rivals]
-    adjusted = adjust([c.p_value for c in checks])
-    tied = [v.name for v, c, p in zip(rivals, checks, adjusted)
-            if (p is None and (c.low is None or c.difference == 0)) or (p is not None and p >= ALPHA)]
-    by_test = sorted((v for v in scored if v.values("test_accuracy")), key=lambda v: -v.mean_sd("test_accuracy")[0])
-    rank = next((i for i, v in enumerate(by_test, 1) if v is chosen), 0)
-    return Choice(chosen, metric, why, tied, rank, len(by_test))
-
-
-def points(difference: float) -> str:
-    """A difference of accuracies in percentage points, as people say it."""
-    return f"{difference * 100:.1f} points"
-
-
-def detectable_sentence(analysis: Analysis) -> str:
-    if analysis.detectable is None:
-        return ("With fewer than two seeds per variant there is no estimate of seed noise, so nothing here "
-                "can be told from it.")
-    design = "paired t-test" if analysis.paired else "Welch's t-test"
-    return (f"With {analysis.seeds} seeds per variant, a {design} at α = 0.05 finds a true difference in test "
-            f"accuracy of {points(analysis.detectable)} with 80% power (at the study's median seed-to-seed spread); "
-            f"smaller differences cannot be told from seed noise, so a 'not distinguishable' verdict below "
-            f"does not mean 'equal'.")
-
-
-def finding(study: StudyResults, analysis: Analysis | None = None) -> str:
-    """One sentence: the variant the validation split prefers (never the test set), whether it stands
-    out from the others on validation, and its test accuracy against the baseline's."""
-    analysis = analysis or analyse(study)
-    choice = analysis.choice
-    if choice is None:
-        return "no run finished."
-    base = study.variant(study.baseline)
-    chosen = choice.variant
-    if len(study.variants) == 1:
-        return f"test accuracy {fmt(*base.mean_sd('test_accuracy'))} over {base.n} seed(s)."
-    value = chosen.mean_sd(f"best_{choice.metric}")[0]
-    label = choice.metric.replace("val_", "validation ")
-    head = (f"by the validation split ({label} at the best epoch, mean over seeds{choice.why}) "
-            f"**{chosen.name}** comes first ({value:.4f})")
-    if choice.tied:
-        head += (f", but the seeds cannot tell it from {_names(choice.tied)} on validation, so the split does "
-                 "not single out one variant")
-    if chosen.name == base.name or not base.values("test_accuracy"):
-        return f"{head}; its test accuracy is {fmt(*chosen.mean_sd('test_accuracy'))}."
-    verdict = analysis.verdicts.get(chosen.name)
-    baseline = "the baseline's" if base.name == "baseline" else f"the baseline {base.name}'s"
-    return (f"{head}; on the test set {fmt(*chosen.mean_sd('test_accuracy'))} against {baseline} "
-            f"{fmt(*base.mean_sd('test_accuracy'))}, a difference of {verdict.comparison.difference:+.4f}, "
-            f"{_noise(verdict, analysis)}.")
-
-
-def _names(names: list[str]) -> str:
-    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
-
-
-def _noise(verdict: Verdict, analysis: Analysis) -> str:
-    c = verdict.comparison
-    if c.low is None:
-        return "one seed a side gives no estimate of seed noise"
-    if c.p_value is None:
-        return "identical on every seed" if not c.difference else "the same on every seed, so exactly that"
-    p = f"adjusted p = {p_text(verdict.adjusted_p)}, {analysis.method}"
-    if verdict.beyond_noise:
-        return f"beyond seed noise ({p})"
-    return f"within seed noise ({p})" + (f": differences below {points(verdict.detectable)} cannot be told from noise "
-                                         f"with {analysis.seeds} seeds" if verdict.detectable else "")
-
-
 def trivial_baselines(study: StudyResults) -> dict[str, float]:
     """Accuracy of always answering the training set's most common class, and of guessing at random
     with the training set's class frequencies, on this study's test labels."""
@@ -585,53 +345,6 @@ def trivial_baselines(study: StudyResults) -> dict[str, float]:
     majority = max(range(len(train)), key=train.__getitem__)
     return {"majority class": test[majority] / n_test,
             "random guessing": sum(a / n_train * b / n_test for a, b in zip(train, test))}
-
-
-def comparison_sentence(study: StudyResults, variant: VariantStats, analysis: Analysis) -> str:
-    base = study.variant(study.baseline)
-    a, b = variant.values("test_accuracy"), base.values("test_accuracy")
-    if not a or not b:
-        return f"**{variant.name}**: no finished run to compare ({'; '.join(variant.problems or base.problems)})."
-    verdict = analysis.verdicts[variant.name]
-    c = verdict.comparison
-    (ea, _), (eb, _) = variant.mean_sd("best_epoch"), base.mean_sd("best_epoch")
-    head = (f"**{variant.name}** vs {base.name}: test accuracy {fmt(sum(a) / len(a))} (n={len(a)}) vs "
-            f"{fmt(sum(b) / len(b))} (n={len(b)}), difference {c.difference:+.4f}")
-    epochs = f"; best epoch {ea:.1f} vs {eb:.1f}"
-    if c.low is None:
-        return (f"{head}{epochs}. With one seed on a side there is no estimate of seed noise: "
-                f"run with `--seeds 3` or more before reading anything into this difference.")
-    where = "better" if c.difference > 0 else "worse"
-    if c.p_value is None:
-        verdict_text = f"every seed gave the same figure, so it is {where} by exactly that" if c.difference else "identical on every seed"
-        return f"{head}{epochs}: {verdict_text}."
-    if verdict.beyond_noise:
-        verdict_text = f"{where} than the baseline beyond seed noise"
-    else:
-        verdict_text = "not distinguishable from seed noise" + (
-            f": with {min(len(a), len(b))} seeds, differences below {points(verdict.detectable)} cannot be told "
-            f"from noise" if verdict.detectable else "")
-    return (f"{head} (95% CI {c.low:+.4f} to {c.high:+.4f}; {TEST_NAMES[c.paired]}, p = {p_text(c.p_value)}, "
-            f"adjusted {p_text(verdict.adjusted_p)}){epochs}: {verdict_text}.")
-
-
-def method_sentence(study: StudyResults, analysis: Analysis) -> str:
-    """How the comparisons below were made: the test each uses and why, and the correction."""
-    kinds = {v.comparison.paired for v in analysis.verdicts.values() if v.comparison.low is not None}
-    tests = []
-    if True in kinds:
-        tests.append("a paired t-test over seeds where the two variants have the same layer shapes and "
-                     "initializers (the seed then gives both the same initial weights, data order and "
-                     "validation split, so run i of one is paired with run i of the other)")
-    if False in kinds:
-        tests.append("Welch's t-test over seeds where they do not (the seeds then share no initial weights, "
-                     "so the runs are two independent samples)")
-    if not tests or not analysis.comparisons:
-        return ""
-    corrected = (f"The p-values are adjusted over the study's {analysis.comparisons} comparisons with the "
-                 f"baseline ({CORRECTION_WHY[analysis.method]}); every verdict uses the adjusted one."
-                 if analysis.comparisons > 1 else "One comparison: no correction is needed.")
-    return f"Each variant is compared with the baseline by {' and '.join(tests)}. {corrected}"
 
 
 def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list[str]:
