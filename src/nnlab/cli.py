@@ -289,7 +289,9 @@ def report(results_dir):
 def diff(results_a, results_b):
     """Compare the studies of two results folders (RESULTS_A, RESULTS_B) variant by variant: test
     accuracy side by side, the difference B - A with its 95% CI over seeds, and whether it is within
-    seed noise. For after a version, a machine or a setting changed."""
+    seed noise; then on how many runs (same seed) B reproduces A exactly. For after a version, a
+    machine or a setting changed. A study without run folders is read from its summary.csv, so either
+    side may be the committed report: `nnlab diff results MY_RESULTS`."""
     from .diff import diff_lines
 
     try:
