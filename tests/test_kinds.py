@@ -33,6 +33,27 @@ def test_each_xor_repeat_trains_as_an_independent_net():
     assert not np.allclose(many["w1"][0], many["w1"][1])
 
 
+def test_no_xor_repeat_starts_from_a_rescaled_copy_of_another_repeats_weights():
+    # Every repeat of seeds 0 and 1, each kernel draw flattened; any two that agree up to a factor on
+    # their common length are one random stream used twice (as repeat i's W2 and repeat i+2's W1 once were).
+    draws = []
+    for seed in (0, 1):
+        w1, _, w2, _ = xor.initial_parameters(xor.Config(**{**XOR, "repeats": 100, "model": {"units": 8}}), seed)
+        draws += [(seed, i, "W1", w1[i].ravel()) for i in range(100)] + [(seed, i, "W2", w2[i].ravel()) for i in range(100)]
+    for a in range(len(draws)):
+        for b in range(a + 1, len(draws)):
+            x, y = draws[a][3], draws[b][3]
+            k = min(len(x), len(y))
+            ratio = x[:k] / y[:k]
+            assert not np.allclose(ratio, ratio[0], rtol=1e-4), f"{draws[a][:3]} is a rescaled {draws[b][:3]}"
+
+
+def test_xor_initialiser_seeds_are_distinct_and_do_not_depend_on_the_number_of_repeats():
+    seeds = np.concatenate([xor.initial_seeds(seed, 100) for seed in range(3)])
+    assert len(np.unique(seeds)) == seeds.size == 3 * 100 * 4
+    np.testing.assert_array_equal(xor.initial_seeds(2, 5), xor.initial_seeds(2, 100)[:5])
+
+
 @pytest.mark.slow
 def test_a_wider_leaky_net_solves_xor_and_reports_rates():
     output = run_xor(xor.Config(**{**XOR, "model": {"units": 8, "activation": "leaky_relu"}, "steps": 4000}))

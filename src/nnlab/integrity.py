@@ -142,7 +142,9 @@ def _key_problems(folder: Path, metrics: dict, provenance: object) -> list[Probl
     except (KeyError, TypeError, NnlabError) as exc:
         return [Problem("provenance.json", f"does not describe a run nnlab can repeat ({exc})")]
     trial = folder.parent.parent.name == results.TRIALS
-    key = run_key(config, seed, dataset["sha256"] if dataset else "no dataset", trial, run_format)
+    # Runs recorded before kinds had revisions were all of their kind's first.
+    key = run_key(config, seed, dataset["sha256"] if dataset else "no dataset", trial, run_format,
+                  provenance.get("kind_revision", 1))
     problems = []
     if provenance.get("run_key") != metrics["run_key"]:
         problems.append(Problem(results.METRICS, f"run_key {metrics['run_key']} is not provenance.json's {provenance.get('run_key')}"))

@@ -47,12 +47,19 @@ class RunOutcome:
 
 
 def run_key(config: StudyBase, seed: int, dataset_sha256: str, trial: bool = False,
-            run_format: int = provenance.RUN_FORMAT) -> str:
+            run_format: int = provenance.RUN_FORMAT, kind_revision: int | None = None) -> str:
     """What decides a run's numbers: the config, the seed, the data and the run format of the code
-    (and whether it is a search's trial: the search phase alone). `nnlab verify` passes the run
-    format a recorded run was made with."""
-    parts = [config.fingerprint(), seed, dataset_sha256, run_format] + (["trial"] if trial else [])
+    (and whether it is a search's trial: the search phase alone), and the kind's own revision where a
+    kind changed what it computes (kinds/<kind>.REVISION; the first revision adds nothing, so the keys
+    of every other kind stay as they were). `nnlab verify` passes the formats a run was made with."""
+    revision = kind_revision if kind_revision is not None else kind_revision_of(config)
+    parts = ([config.fingerprint(), seed, dataset_sha256, run_format] + (["trial"] if trial else [])
+             + ([f"{config.kind}-revision-{revision}"] if revision > 1 else []))
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+
+def kind_revision_of(config: StudyBase) -> int:
+    return getattr(kinds.of(config), "REVISION", 1)
 
 
 def preflight(studies: list[Study], root: Path, data_dir: str | None) -> None:
@@ -202,6 +209,7 @@ def _write_run(folder: Path, variant: Variant, seed: int, key: str, output: resu
     contents = {"config.yaml": results.yaml_bytes(resolved),
                 "provenance.json": results.json_bytes({
                     "run_key": key, "config_fingerprint": variant.config.fingerprint(), "seed": seed, "config": resolved,
+                    "kind_revision": kind_revision_of(variant.config),
                     "dataset": output.dataset, "environment": _environment(), "started": started, "ended": provenance.now()})}
     contents |= {name: results.json_bytes(content) for name, content in output.files.items()}
     for name, fig in output.figures.items():

@@ -20,10 +20,13 @@ from ..report_parts import copied_image, image, markdown_table
 from ..specs import Activation, Initializer, Strict, StudyBase
 
 NAME = "xor"
+# The kind's own run format (runner.run_key): 2 since each repeat draws from its own SeedSequence
+# child. Before, repeat i drew W1, b1, W2, b2 from seeds s+i .. s+i+3, so repeat i's W2 was a rescaled
+# row of repeat (i+2)'s W1: the "independent" initialisations were not.
+REVISION = 2
 
 # The course's net has 2 to 8 hidden units and 100 repeats; every repeat trains in the same batch, so
-# memory grows with repeats x units. Repeat i of seed s draws its weights from seed s * 100,000 + i
-# (fit_xor): 100,000 repeats would reuse the next seed's draws.
+# memory grows with repeats x units.
 MAX_UNITS = 1_024
 MAX_REPEATS = 10_000
 # Memory does not grow with steps (the curve keeps 100 samples), time does: 100x the course's 10,000.
@@ -63,14 +66,31 @@ XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 XOR_Y = np.array([0, 1, 1, 0], dtype=np.float32)
 CHECKPOINTS = 100  # loss samples kept per XOR run for the curves
 
-def _initial(name: str, shape: tuple[int, ...], seeds: list[int]) -> np.ndarray:
+def initial_seeds(seed: int, repeats: int) -> np.ndarray:
+    """(repeats, 4) initializer seeds, one row per repeat for its W1, b1, W2 and b2. Each repeat is a
+    child of numpy's SeedSequence(seed), so the draws of every repeat (and of every seed) come from
+    independent streams, and repeat i is the same whatever the number of repeats."""
+    children = np.random.SeedSequence(seed).spawn(repeats)
+    # Keras seeds are int32-sized; 31 bits keep them positive on every backend.
+    return np.array([child.generate_state(4) >> 1 for child in children], dtype=np.int64)
+
+
+def _initial(name: str, shape: tuple[int, ...], seeds) -> np.ndarray:
     """One draw of a Keras initializer per repeat, each from its own seed, stacked."""
     import keras
 
     cls = type(keras.initializers.get(name))
     takes_seed = "seed" in inspect.signature(cls.__init__).parameters
-    draws = [(cls(seed=s) if takes_seed else cls())(shape) for s in seeds]
+    draws = [(cls(seed=int(s)) if takes_seed else cls())(shape) for s in seeds]
     return np.stack([keras.ops.convert_to_numpy(d) for d in draws]).astype(np.float32)
+
+
+def initial_parameters(config: Config, seed: int) -> list[np.ndarray]:
+    """W1 (repeats, 2, H), b1 (repeats, H), W2 (repeats, H, 1), b2 (repeats, 1) before training."""
+    m, h = config.model, config.model.units
+    seeds = initial_seeds(seed, config.repeats)
+    return [_initial(m.kernel_initializer, (2, h), seeds[:, 0]), _initial(m.bias_initializer, (h,), seeds[:, 1]),
+            _initial(m.kernel_initializer, (h, 1), seeds[:, 2]), _initial(m.bias_initializer, (1,), seeds[:, 3])]
 
 
 def fit_xor(config: Config, seed: int) -> dict[str, np.ndarray]:
@@ -82,13 +102,9 @@ def fit_xor(config: Config, seed: int) -> dict[str, np.ndarray]:
     from ..training import seed_everything
 
     seed_everything(seed)
-    m, h, n = config.model, config.model.units, config.repeats
-    seeds = [seed * 100_000 + i for i in range(n)]
-    params = [tf.Variable(_initial(m.kernel_initializer, (2, h), seeds)),
-              tf.Variable(_initial(m.bias_initializer, (h,), [s + 1 for s in seeds])),
-              tf.Variable(_initial(m.kernel_initializer, (h, 1), [s + 2 for s in seeds])),
-              tf.Variable(_initial(m.bias_initializer, (1,), [s + 3 for s in seeds]))]
-    activation = keras.activations.get(m.activation)
+    n = config.repeats
+    params = [tf.Variable(p) for p in initial_parameters(config, seed)]
+    activation = keras.activations.get(config.model.activation)
     x, y = tf.constant(XOR_X), tf.constant(XOR_Y)
 
     def forward():
@@ -119,7 +135,7 @@ def fit_xor(config: Config, seed: int) -> dict[str, np.ndarray]:
     pre, out = (t.numpy() for t in forward())
     w1, b1, w2, b2 = (p.numpy() for p in params)
     return {"w1": w1, "b1": b1, "w2": w2, "b2": b2, "pre": pre, "out": out, "curve": np.array(curve),
-            "steps": np.array(at), "init_seeds": np.array(seeds)}
+            "steps": np.array(at), "init_seeds": initial_seeds(seed, n)}
 
 
 def run(study: str, variant_id: str, config: Config, seed: int, data=None, progress=None) -> results.RunOutput:
@@ -137,7 +153,7 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
         "runs_with_dead_unit": int(dead.any(axis=1).sum()), "dead_unit_rate": float(dead.any(axis=1).mean()),
         "mean_dead_units": float(dead.sum(axis=1).mean()), "identical_units_rate": float(identical.mean()),
         "final_loss_median": float(np.median(final)), "final_loss_mean": float(final.mean()),
-        "example": {"repeat": example, "solved": bool(solved[example]), "init_seed": int(f["init_seeds"][example]),
+        "example": {"repeat": example, "solved": bool(solved[example]), "init_seeds": f["init_seeds"][example].tolist(),
                     "W1": w1[example].tolist(), "b1": b1[example].tolist(), "W2": f["w2"][example][:, 0].tolist(),
                     "b2": float(f["b2"][example][0]), "predictions": f["out"][example].tolist()},
     }
@@ -159,9 +175,15 @@ def headline(metrics: dict) -> str:
             + describe_solution(metrics["example"]))
 
 
+def _init_text(example: dict) -> str:
+    if "init_seeds" in example:
+        return "initializer seeds (W1, b1, W2, b2) " + ", ".join(map(str, example["init_seeds"]))
+    return f"init seed {example['init_seed']}"  # a run of the kind's first revision
+
+
 def describe_solution(example: dict) -> str:
     """The learned weights of one run, as the course prints them."""
-    lines = [f"repeat {example['repeat']} ({'solved' if example['solved'] else 'NOT solved'}), init seed {example['init_seed']}"]
+    lines = [f"repeat {example['repeat']} ({'solved' if example['solved'] else 'NOT solved'}), {_init_text(example)}"]
     for j, (col, bias) in enumerate(zip(np.array(example["W1"]).T, example["b1"])):
         lines.append(f"  hidden {j}: w = [{col[0]:+.4f}, {col[1]:+.4f}], b = {bias:+.4f}, out weight {example['W2'][j]:+.4f}")
     lines.append(f"  output bias {example['b2']:+.4f}; predictions for (0,0),(0,1),(1,0),(1,1): "
