@@ -217,7 +217,8 @@ def test_the_count_uses_the_seeds_that_will_run(write_config, tmp_path):
 
 
 def test_a_named_variant_with_its_own_seeds_is_counted_with_them(write_config):
-    path = write_config(BASE + f"variants:\n  - name: a\n  - name: b\n    seeds: [0, 1, 2]\ngrid: {{model.units: {numbers(30)}}}\n")
+    path = write_config(BASE + f"variants:\n  - name: a\n  - name: b\n    seeds: [0, 1, 2]\n    epochs: 3\n"
+                               f"grid: {{model.units: {numbers(30)}}}\n")
     assert "variants x grid: 2 named x 30 values = 60 variants with their seeds = 120 runs" in refused_quickly(path, max_runs=100)
     assert _run_count(load_study(path)) == 30 + 90  # the progress bar expects the same runs
 
@@ -321,3 +322,57 @@ def test_suite_seeds_are_bounded_before_they_are_spelled_out(tmp_path):
         load_suite(manifest)
     result = CliRunner().invoke(main, ["run", str(CONFIGS / "quickstart.yaml"), "--seeds", "100000"])
     assert result.exit_code == 2 and "1<=x<=1000" in result.output
+
+
+# --- variants that are the same run, and a search scored by another rule than its selection -------
+
+def test_two_variants_that_train_the_same_runs_are_refused_naming_both(write_config):
+    config = BASE + ("baseline: sgd\nvariants:\n  - {name: sgd, optimizer: {name: sgd}}\n"
+                     "  - {name: sgd-at-0.01, optimizer: {name: sgd, learning_rate: 0.01}}\n")
+    with pytest.raises(ConfigError) as refused:
+        load_study(write_config(config))
+    message = str(refused.value)
+    assert "study.yaml: variants 'sgd' and 'sgd-at-0.01' train the same runs" in message
+    assert "optimizer.learning_rate (not set vs 0.01)" in message
+
+
+def test_a_layer_list_of_one_width_is_the_same_run_as_that_width(write_config):
+    config = BASE + "variants:\n  - {name: plain, model.units: 8}\n  - {name: listed, model.units: [8]}\n"
+    with pytest.raises(ConfigError, match="variants 'plain' and 'listed' train the same runs"):
+        load_study(write_config(config))
+
+
+def test_variants_that_differ_in_a_non_default_value_or_in_seeds_are_kept(write_config):
+    config = BASE + ("variants:\n  - {name: sgd, optimizer: {name: sgd}}\n"
+                     "  - {name: sgd-0.001, optimizer: {name: sgd, learning_rate: 0.001}}\n"
+                     "  - {name: adam-0.01, optimizer: {name: adam, learning_rate: 0.01}}\n"
+                     "  - {name: sgd-seed-5, optimizer: {name: sgd}, seeds: [5]}\n")
+    assert [v.id for v in load_study(write_config(config)).variants] == ["sgd", "sgd-0.001", "adam-0.01", "sgd-seed-5"]
+
+
+def test_the_optimizer_defaults_table_is_keras_own():
+    import inspect
+
+    import keras
+
+    from nnlab.specs import OPTIMIZER_DEFAULTS
+
+    for name, defaults in OPTIMIZER_DEFAULTS.items():
+        signature = inspect.signature(type(keras.optimizers.get(name)).__init__).parameters
+        assert {key: signature[key].default for key in defaults} == pytest.approx(defaults), name
+
+
+def test_a_search_metric_that_disagrees_with_the_selection_rule_is_refused(write_config):
+    search = BASE + ("selection: {metric: val_loss, mode: min}\n"
+                     "search: {strategy: random, trials: 2, metric: val_accuracy, space: {model.units: [4, 8]}}\n")
+    with pytest.raises(ConfigError) as refused:
+        load_study(write_config(search))
+    assert ("study.yaml: search.metric: 'val_accuracy' (maximized) disagrees with selection: {metric: val_loss, "
+            "mode: min}") in str(refused.value)
+
+
+def test_a_search_without_a_metric_scores_trials_by_the_selection_rule(write_config):
+    search = BASE + ("selection: {metric: val_accuracy, mode: max}\n"
+                     "search: {strategy: random, trials: 2, space: {model.units: [4, 8]}}\n")
+    spec = load_study(write_config(search)).search
+    assert (spec.metric, spec.direction) == ("val_accuracy", "maximize")

@@ -38,6 +38,21 @@ OPTIMIZER_PARAMS: dict[str, tuple[str, ...]] = {
     "adamax": _COMMON_OPT + ("beta_1", "beta_2", "epsilon"),
     "nadam": _COMMON_OPT + ("beta_1", "beta_2", "epsilon"),
 }
+# Each optimizer's constructor defaults in Keras 3 (tests/test_config.py checks them against the installed
+# Keras): a parameter given at its default builds the same optimizer as one left out, so the duplicate-
+# variant check (config.same_run_form) drops it. SGD's rate is 0.01, every other optimizer's 0.001.
+_COMMON_DEFAULTS = {"weight_decay": None, "clipnorm": None, "clipvalue": None, "global_clipnorm": None}
+OPTIMIZER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "sgd": {**_COMMON_DEFAULTS, "learning_rate": 0.01, "momentum": 0.0, "nesterov": False},
+    "rmsprop": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-07, "centered": False},
+    "adam": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False},
+    "adamw": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "weight_decay": 0.004, "beta_1": 0.9, "beta_2": 0.999,
+              "epsilon": 1e-07, "amsgrad": False},
+    "adagrad": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-07},
+    "adadelta": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "rho": 0.95, "epsilon": 1e-07},
+    "adamax": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07},
+    "nadam": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07},
+}
 HISTORY_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 INITIALIZERS = (
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",

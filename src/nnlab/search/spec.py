@@ -89,7 +89,8 @@ class Pruning(Strict):
 class SearchSpec(Strict):
     strategy: Literal[STRATEGIES]  # type: ignore[valid-type]
     trials: StrictInt | None = Field(None, gt=0, description="trials to finish; grid: the grid's size by default")
-    metric: str = Field("val_loss", description="the validation figure optimised: val_loss or val_accuracy")
+    metric: str | None = Field(None, description="the validation figure optimised: val_loss or val_accuracy; "
+                                                 "by default the study's selection.metric (config.py)")
     seed: StrictInt = Field(0, description="the sampler's seed: the same seed proposes the same trials")
     startup_trials: StrictInt = Field(10, ge=1, description="bayesian: random trials before TPE's model takes over")
     pruning: Pruning | None = None
@@ -97,7 +98,7 @@ class SearchSpec(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> SearchSpec:
-        if self.metric not in DIRECTIONS:
+        if self.metric is not None and self.metric not in DIRECTIONS:
             never = " (a search never looks at the test set)" if self.metric.startswith("test") else ""
             raise ValueError(f"metric '{self.metric}' cannot be optimised{never}; allowed: {', '.join(DIRECTIONS)}")
         for key, values in self.space.items():
