@@ -75,3 +75,77 @@ def test_the_book_figure_is_a_verdict_on_the_baseline_interval(tmp_path):
     assert headline_row(text)[-1] == "≈ 0.78–0.80: consistent (95% CI 0.794–0.804)"
     assert ("The book's figure for this net (DLwP §3.5): ≈ 0.78–0.80. The baseline units-64's mean test accuracy "
             "is consistent (95% CI 0.794–0.804): its 95% interval overlaps the published figure.") in text
+
+
+# --- the report never dies of one statistic ------------------------------------------------------
+
+SEEDS_CASES = {1: ([0.797], [0.781]), 2: ([0.797, 0.801], [0.781, 0.779]), 3: ([0.797, 0.801, 0.799], [0.781, 0.779, 0.786])}
+
+
+@pytest.mark.parametrize("seeds", [1, 2, 3])
+@pytest.mark.parametrize("pairing", ["paired", "unpaired"])
+def test_the_report_is_written_for_one_two_or_three_seeds_paired_or_not(tmp_path, seeds, pairing):
+    base, other = SEEDS_CASES[seeds]
+    write_runs(tmp_path, "units-64", [0.85] * seeds, base, 64)
+    write_runs(tmp_path, "other", [0.84] * seeds, other, 64 if pairing == "paired" else 128)
+    text = report.build(tmp_path)[0].read_text()
+    sentence = next(line for line in text.splitlines() if line.startswith("- **other** vs units-64"))
+    if seeds == 1:
+        assert "With one seed on a side there is no estimate of seed noise" in sentence
+        assert "With fewer than two seeds per variant there is no estimate of seed noise" in text
+    elif seeds == 2:
+        assert "(2 seeds: too few to state a detectable difference)" in sentence or "beyond seed noise" in sentence
+        assert "No detectable difference is stated (2 seeds: too few to state a detectable difference)" in text
+    else:
+        design = "a paired t-test" if pairing == "paired" else "a Welch's t-test"
+        assert f"With 3 seeds per variant, {design} at α = 0.05 finds a true difference" in text
+    assert ("paired t-test over seeds" in sentence) == (pairing == "paired" and seeds > 1)
+
+
+def test_two_paired_seeds_are_said_in_words_where_scipy_has_no_power_figure(tmp_path):
+    # The case a new user met: --seeds 2 on a paired study; scipy's noncentral t with one degree of
+    # freedom made the detectable difference NaN and `nnlab report` died with exit 70.
+    write_runs(tmp_path, "units-64", [0.85, 0.86], [0.5881, 0.6008], 64)
+    write_runs(tmp_path, "relu-2", [0.84, 0.85], [0.5873, 0.5899], 64)
+    text = report.build(tmp_path)[0].read_text()
+    assert "2 seeds: too few to state a detectable difference" in text
+
+
+@pytest.mark.parametrize("pairing", ["paired", "unpaired"])
+def test_zero_spread_between_seeds_is_said_in_words(tmp_path, pairing):
+    write_runs(tmp_path, "units-64", [0.85] * 3, [0.8] * 3, 64)
+    write_runs(tmp_path, "other", [0.84] * 3, [0.8] * 3, 64 if pairing == "paired" else 128)
+    text = report.build(tmp_path)[0].read_text()
+    sentence = next(line for line in text.splitlines() if line.startswith("- **other** vs units-64"))
+    assert "identical on every seed" in sentence
+    assert "no spread between seeds" in text
+
+
+def test_a_section_that_fails_is_a_notice_naming_the_study_and_its_log_the_rest_is_written(tmp_path, monkeypatch):
+    import shutil
+
+    from nnlab.kinds import train
+
+    write_runs(tmp_path, "units-64", [0.85] * 3, [0.797, 0.801, 0.799], 64)
+    write_runs(tmp_path, "units-32", [0.86] * 3, [0.790, 0.794, 0.792], 32)
+    shutil.copytree(tmp_path / "synth", tmp_path / "broken")
+    for path in (tmp_path / "broken").rglob("*.*"):
+        path.write_text(path.read_text().replace("synth", "broken"))
+    whole = train.section
+
+    def section(root, study):
+        if study.name == "broken":
+            raise ZeroDivisionError("a statistic nobody foresaw")
+        return whole(root, study)
+
+    monkeypatch.setattr(train, "section", section)
+    warnings = []
+    text = report.build(tmp_path, warn=warnings.append)[0].read_text()
+    notice = next(line for line in text.splitlines() if line.startswith("> **This section could not be written"))
+    assert "ZeroDivisionError: a statistic nobody foresaw" in notice
+    log = notice.split("the traceback is in ")[1].split(".**")[0]
+    assert "a statistic nobody foresaw" in open(log).read() and "study broken" in open(log).read()
+    assert warnings == [f"broken: the report's section could not be written (ZeroDivisionError: a statistic nobody "
+                        f"foresaw); the traceback is in {log}"]
+    assert text.count("> **This section could not be written") == 1
+    assert "## synth" in text and "- **units-32** vs units-64" in text  # the other study's section is whole

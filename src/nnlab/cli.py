@@ -11,7 +11,7 @@ import click
 
 from . import __version__
 from .config import DEFAULT_MAX_RUNS, load_study
-from .errors import NnlabError, StorageError
+from .errors import NnlabError, StorageError, write_error_log
 from .specs import MAX_SEEDS
 
 CONFIG = click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
@@ -134,22 +134,7 @@ class Main(click.Group):
 
 
 def _error_log(exc: BaseException, command_line: list[str]) -> Path | None:
-    """The traceback, the command and the versions, in a file of their own under the temporary folder
-    (the results folder may be the very thing that failed)."""
-    import datetime as dt
-    import platform
-    import tempfile
-    import traceback
-
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = Path(tempfile.gettempdir()) / f"nnlab-error-{stamp}-{os.getpid()}.log"
-    text = (f"command: {' '.join(command_line)}\nnnlab {__version__}, Python {platform.python_version()}, "
-            f"{platform.platform()}\ncwd: {os.getcwd()}\n\n" + "".join(traceback.format_exception(exc)))
-    try:
-        path.write_text(text)
-    except OSError:
-        return None
-    return path
+    return write_error_log(exc, f"command: {' '.join(command_line)}")
 
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})

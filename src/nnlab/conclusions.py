@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from .report_data import StudyResults, VariantStats
 from .report_parts import fmt
 from .specs import TEXT_DATASETS
-from .stats import ALPHA, CORRECTION_WHY, TEST_NAMES, Comparison, adjust, compare, correction, detectable_difference, mean_interval, mean_sd, p_text
+from .stats import (ALPHA, CORRECTION_WHY, TEST_NAMES, Comparison, adjust, compare, correction, detectable_difference, mean_interval,
+                    mean_sd, p_text, undetectable_reason)
 
 # Published test accuracies the exercises are checked against (Deep Learning with Python): as printed,
 # where, the range the printed figure stands for (a rounded "≈ 0.88" covers 0.875 to 0.885), and the
@@ -76,6 +77,7 @@ class Verdict:
     comparison: Comparison
     adjusted_p: float | None
     detectable: float | None  # the smallest difference this pair's seeds find with 80% power
+    undetectable: str | None = None  # why there is no such figure, in words ("2 seeds: too few ...")
 
     @property
     def beyond_noise(self) -> bool:
@@ -104,6 +106,7 @@ class Analysis:
     detectable: float | None  # the study's smallest detectable difference (pooled spread)
     seeds: int
     paired: bool  # every comparison is paired
+    undetectable: str | None = None  # why the study has no detectable difference, in words
 
 
 def paired(study: StudyResults, a: VariantStats, b: VariantStats) -> bool:
@@ -158,17 +161,19 @@ def analyse(study: StudyResults) -> Analysis:
     for v in others:
         sd, n, is_paired = _pair_spread(study, v, base)
         pair_spreads.append(sd)
-        verdicts[v.name] = Verdict(v.name, comparisons[v.name], adjusted[v.name],
-                                   detectable_difference(sd, n, is_paired) if sd else None)
+        verdicts[v.name] = Verdict(v.name, comparisons[v.name], adjusted[v.name], detectable_difference(sd, n, is_paired),
+                                   undetectable_reason(sd, n))
     # The study's typical spread: the median over its variants (or its pairs), so one unstable variant
     # (a diverging activation, say) does not make every difference look undetectable.
     all_paired = bool(others) and all(comparisons[v.name].paired for v in others)
     spreads = pair_spreads if all_paired else [v.mean_sd("test_accuracy")[1] for v in study.variants]
-    spreads = [sd for sd in spreads if sd]
-    pooled = statistics.median(spreads) if spreads else None
+    known = [sd for sd in spreads if sd is not None]
+    spreads = [sd for sd in known if sd]
+    pooled = statistics.median(spreads) if spreads else (0.0 if known else None)  # 0: no seed moved at all
     seeds = min((v.n for v in study.variants if v.n), default=0)
-    return Analysis(choose(study), verdicts, method, tested,
-                    detectable_difference(pooled, seeds, all_paired) if pooled else None, seeds, all_paired)
+    detectable = detectable_difference(pooled, seeds, all_paired)
+    return Analysis(choose(study), verdicts, method, tested, detectable, seeds, all_paired,
+                    None if detectable is not None else undetectable_reason(pooled, seeds) or "the power figure could not be computed")
 
 
 def choose(study: StudyResults) -> Choice | None:
@@ -203,8 +208,11 @@ def points(difference: float) -> str:
 
 def detectable_sentence(analysis: Analysis) -> str:
     if analysis.detectable is None:
-        return ("With fewer than two seeds per variant there is no estimate of seed noise, so nothing here "
-                "can be told from it.")
+        if analysis.seeds < 2:
+            return ("With fewer than two seeds per variant there is no estimate of seed noise, so nothing here "
+                    "can be told from it.")
+        return (f"No detectable difference is stated ({analysis.undetectable}); run with `--seeds 3` or more "
+                f"to learn how large a difference these seeds could show.")
     design = "paired t-test" if analysis.paired else "Welch's t-test"
     return (f"With {analysis.seeds} seeds per variant, a {design} at α = 0.05 finds a true difference in test "
             f"accuracy of {points(analysis.detectable)} with 80% power (at the study's median seed-to-seed spread); "
@@ -253,7 +261,8 @@ def _noise(verdict: Verdict, analysis: Analysis) -> str:
     if verdict.beyond_noise:
         return f"beyond seed noise ({p})"
     return f"within seed noise ({p})" + (f": differences below {points(verdict.detectable)} cannot be told from noise "
-                                         f"with {analysis.seeds} seeds" if verdict.detectable else "")
+                                         f"with {analysis.seeds} seeds" if verdict.detectable else
+                                         f" ({verdict.undetectable})" if verdict.undetectable else "")
 
 
 def comparison_sentence(study: StudyResults, variant: VariantStats, analysis: Analysis) -> str:
@@ -279,7 +288,7 @@ def comparison_sentence(study: StudyResults, variant: VariantStats, analysis: An
     else:
         verdict_text = "not distinguishable from seed noise" + (
             f": with {min(len(a), len(b))} seeds, differences below {points(verdict.detectable)} cannot be told "
-            f"from noise" if verdict.detectable else "")
+            f"from noise" if verdict.detectable else f" ({verdict.undetectable})" if verdict.undetectable else "")
     return (f"{head} (95% CI {c.low:+.4f} to {c.high:+.4f}; {TEST_NAMES[c.paired]}, p = {p_text(c.p_value)}, "
             f"adjusted {p_text(verdict.adjusted_p)}){epochs}: {verdict_text}.")
 

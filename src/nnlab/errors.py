@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import os
+from pathlib import Path
 
 
 class NnlabError(Exception):
@@ -55,3 +57,31 @@ def storage_error(exc: OSError, path, doing: str = "writing") -> StorageError | 
         return None
     what, advice = fault
     return StorageError(f"{doing} {path}: {what}", advice)
+
+
+def write_error_log(exc: BaseException, heading: str) -> Path | None:
+    """The traceback under `heading` (the command line, what was being done) and the versions, in a
+    file of its own under the temporary folder (the results folder may be the very thing that
+    failed); None if even that cannot be written."""
+    import datetime as dt
+    import platform
+    import tempfile
+    import traceback
+
+    from . import __version__
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = Path(tempfile.gettempdir())
+    text = (f"{heading}\nnnlab {__version__}, Python {platform.python_version()}, {platform.platform()}\n"
+            f"cwd: {os.getcwd()}\n\n" + "".join(traceback.format_exception(exc)))
+    for attempt in range(100):  # two failures in one second get two files
+        path = folder / f"nnlab-error-{stamp}-{os.getpid()}{f'-{attempt}' if attempt else ''}.log"
+        try:
+            with open(path, "x") as file:
+                file.write(text)
+            return path
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+    return None

@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 from . import conclusions, results
-from .errors import NnlabError
+from .errors import NnlabError, write_error_log
 from .kinds import KINDS
 from .report_data import Run, StudyResults, collect
 from .report_html import to_html
@@ -26,9 +26,10 @@ def build(root: Path, warn=None) -> tuple[Path, Path]:
     if not studies:
         raise NnlabError(f"{root} holds no finished runs: run `nnlab run CONFIG --results {root}` first")
     with results.writing_in(root), results.writing_in(root / ASSETS):
-        lines = _front_page(root, studies)
+        lines = _front_page(root, studies, warn)
         for study in studies:
-            lines += (search_section.section if search_section.holds_search(study) else KINDS[study.kind].section)(root, study)
+            make = search_section.section if search_section.holds_search(study) else KINDS[study.kind].section
+            lines += _guarded(study.name, "section", warn, lambda: make(root, study), _failed_section)
         text = "\n".join(lines) + "\n"
         md_path, html_path = root / "report.md", root / "report.html"
         results.write_bytes(md_path, text.encode())
@@ -36,7 +37,26 @@ def build(root: Path, warn=None) -> tuple[Path, Path]:
     return md_path, html_path
 
 
-def _front_page(root: Path, studies: list[StudyResults]) -> list[str]:
+def _guarded(study: str, part: str, warn, make, instead):
+    """`make()`, or where it fails for a reason nnlab did not foresee, `instead(study, notice)`: one
+    study's section (or front-page row) must not cost the whole report. The traceback goes to a log
+    file that the notice and a console warning name."""
+    try:
+        return make()
+    except Exception as exc:  # noqa: BLE001 - any fault of one section; the others are still written
+        log = write_error_log(exc, f"nnlab report: the {part} of study {study}")
+        where = f"the traceback is in {log}" if log else "no log file could be written"
+        notice = f"could not be written ({type(exc).__name__}: {exc}); {where}"
+        if warn:
+            warn(f"{study}: the report's {part} {notice}")
+        return instead(study, notice)
+
+
+def _failed_section(study: str, notice: str) -> list[str]:
+    return [f"## {study}", "", f"> **This section {notice}.** Every other section is complete.", ""]
+
+
+def _front_page(root: Path, studies: list[StudyResults], warn=None) -> list[str]:
     runs = [r for s in studies for r in s.runs]
     seeds = sorted({r.metrics["seed"] for r in runs})
     seconds = sum(r.metrics.get("wall_time_s") or 0 for r in runs)
@@ -61,26 +81,29 @@ def _front_page(root: Path, studies: list[StudyResults]) -> list[str]:
         "is shown only as a column. The last column gives the book's figure and, where the baseline is the "
         "book's own net, whether the 95% interval of its mean test accuracy overlaps that figure.", "",
     ]
-    rows = []
-    for s in (s for s in studies if s.kind == "train"):
-        choice = conclusions.choose(s)
-        base = s.variant(s.baseline)
-        figure, _, verdict = conclusions.book_verdict(s)
-        book = f"{figure}: {verdict}" if figure != "—" else (f"— ({verdict})" if verdict else "—")
-        if choice is None:
-            rows.append([s.name, "—", "—", "—", "—", s.baseline, "—", book])
-            continue
-        chosen = choice.variant
-        rows.append([s.name, f"**{chosen.name}** ({choice.metric.replace('val_', 'validation ')})",
-                     ", ".join(choice.tied) or "—",
-                     f"{fmt(*chosen.mean_sd('test_accuracy'), digits=3)} (n={chosen.n})",
-                     f"{choice.test_rank} of {choice.ranked}" if choice.test_rank else "—",
-                     s.baseline, fmt(*base.mean_sd("test_accuracy"), digits=3), book])
+    rows = [_guarded(s.name, "headline row", warn, lambda s=s: _headline_row(s),
+                     lambda name, notice: [name, f"— (this row {notice})", *["—"] * 6])
+            for s in studies if s.kind == "train"]
     lines += markdown_table(["study", "chosen on validation", "within seed noise of it on validation",
                              "its test accuracy", "its test rank", "baseline", "baseline test accuracy",
                              "the book; the baseline against it"], rows)
     lines += ["", "## Environment", ""] + _environment(runs) + [""]
     return lines
+
+
+def _headline_row(s: StudyResults) -> list[str]:
+    choice = conclusions.choose(s)
+    base = s.variant(s.baseline)
+    figure, _, verdict = conclusions.book_verdict(s)
+    book = f"{figure}: {verdict}" if figure != "—" else (f"— ({verdict})" if verdict else "—")
+    if choice is None:
+        return [s.name, "—", "—", "—", "—", s.baseline, "—", book]
+    chosen = choice.variant
+    return [s.name, f"**{chosen.name}** ({choice.metric.replace('val_', 'validation ')})",
+            ", ".join(choice.tied) or "—",
+            f"{fmt(*chosen.mean_sd('test_accuracy'), digits=3)} (n={chosen.n})",
+            f"{choice.test_rank} of {choice.ranked}" if choice.test_rank else "—",
+            s.baseline, fmt(*base.mean_sd("test_accuracy"), digits=3), book]
 
 
 def _environment(runs: list[Run]) -> list[str]:

@@ -7,6 +7,7 @@ difference could the seeds have shown?
     adjust(p_values)                     p-values corrected for the study's many comparisons: Holm for a
                                          few, Benjamini-Hochberg for many
     detectable_difference(sd, n, paired) the smallest difference the design finds with 80% power
+    undetectable_reason(sd, n)           in words, why it cannot be stated (2 seeds, no spread, ...)
     mean_interval(values)                a mean's 95% t-interval (the book's figure against ours)
 
 Distributions come from scipy (imported when a comparison is made: it is slow to load).
@@ -127,17 +128,49 @@ def power(difference: float, sd: float, n: int, paired: bool = False, alpha: flo
     return float(scipy_stats.nct.sf(critical, df, shift) + scipy_stats.nct.cdf(-critical, df, shift))
 
 
-def detectable_difference(sd: float, n: int, paired: bool = False, alpha: float = ALPHA,
+# Below 3 seeds a side the spread is estimated from one degree of freedom (two seeds): a power figure
+# built on it says nothing, and scipy's noncentral t with 1 degree of freedom (paired, 2 seeds) returns
+# NaN where the search for the detectable difference needs a number.
+MIN_SEEDS_FOR_POWER = 3
+
+
+def detectable_difference(sd: float | None, n: int, paired: bool = False, alpha: float = ALPHA,
                           wanted: float = POWER) -> float | None:
-    """The smallest true difference found with `wanted` power (None below 2 seeds or without spread)."""
-    if n < 2 or not sd or not math.isfinite(sd):
+    """The smallest true difference found with `wanted` power; None where it cannot be stated
+    (`undetectable_reason` says why in words)."""
+    if undetectable_reason(sd, n) is not None:
         return None
     from scipy import optimize
 
+    def shortfall(difference: float) -> float:
+        return power(difference, sd, n, paired, alpha) - wanted
+
     high = sd
-    while power(high, sd, n, paired, alpha) < wanted:
+    for _ in range(64):  # power rises to 1 with the difference; 2**64 spreads is past any figure
+        if not math.isfinite(shortfall(high)):
+            return None
+        if shortfall(high) >= 0:
+            break
         high *= 2
-    return float(optimize.brentq(lambda d: power(d, sd, n, paired, alpha) - wanted, 0.0, high, xtol=sd * 1e-6))
+    else:
+        return None
+    if not math.isfinite(shortfall(0.0)):
+        return None
+    return float(optimize.brentq(shortfall, 0.0, high, xtol=sd * 1e-6))
+
+
+def undetectable_reason(sd: float | None, n: int) -> str | None:
+    """Why no detectable difference can be stated for a design of `n` seeds and spread `sd`, in words
+    the report prints; None where it can be."""
+    if n < 2:
+        return "one seed: no estimate of seed noise"
+    if n < MIN_SEEDS_FOR_POWER:
+        return f"{n} seeds: too few to state a detectable difference"
+    if sd is None or not math.isfinite(sd):
+        return "no estimate of seed noise"
+    if sd == 0:
+        return "no spread between seeds: every seed gave the same figure"
+    return None
 
 
 def p_text(p: float) -> str:
