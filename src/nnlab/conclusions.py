@@ -19,8 +19,20 @@ from dataclasses import dataclass
 from .report_data import StudyResults, VariantStats
 from .report_parts import fmt
 from .specs import TEXT_DATASETS
-from .stats import (ALPHA, CORRECTION_WHY, TEST_NAMES, Comparison, adjust, compare, correction, detectable_difference, mean_interval,
-                    mean_sd, p_text, undetectable_reason)
+from .stats import (
+    ALPHA,
+    CORRECTION_WHY,
+    TEST_NAMES,
+    Comparison,
+    adjust,
+    compare,
+    correction,
+    detectable_difference,
+    mean_interval,
+    mean_sd,
+    p_text,
+    undetectable_reason,
+)
 
 # Published test accuracies the exercises are checked against (Deep Learning with Python): as printed,
 # where, the range the printed figure stands for (a rounded "≈ 0.88" covers 0.875 to 0.885), and the

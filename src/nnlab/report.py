@@ -8,6 +8,7 @@ This module writes the front page and puts the study sections (each kind's own, 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 from . import conclusions, results
@@ -29,7 +30,7 @@ def build(root: Path, warn=None) -> tuple[Path, Path]:
         lines = _front_page(root, studies, warn)
         for study in studies:
             make = search_section.section if search_section.holds_search(study) else KINDS[study.kind].section
-            lines += _guarded(study.name, "section", warn, lambda: make(root, study), _failed_section)
+            lines += _guarded(study.name, "section", warn, functools.partial(make, root, study), _failed_section)
         text = "\n".join(lines) + "\n"
         md_path, html_path = root / "report.md", root / "report.html"
         results.write_bytes(md_path, text.encode())
