@@ -1,5 +1,6 @@
 """The course's small problems run as study kinds through the same CLI, layout and report."""
 
+import json
 import re
 
 import numpy as np
@@ -33,6 +34,7 @@ def test_each_xor_repeat_trains_as_an_independent_net():
     assert not np.allclose(many["w1"][0], many["w1"][1])
 
 
+@pytest.mark.slow  # 80,000 pairwise comparisons: seconds
 def test_no_xor_repeat_starts_from_a_rescaled_copy_of_another_repeats_weights():
     # Every repeat of seeds 0 and 1, each kernel draw flattened; any two that agree up to a factor on
     # their common length are one random stream used twice (as repeat i's W2 and repeat i+2's W1 once were).
@@ -122,3 +124,53 @@ def test_small_problems_run_through_the_cli_and_appear_in_the_report(tmp_path, w
     assert linked and all((tmp_path / p).is_file() for p in linked)
     assert all(p.startswith("report_assets/") for p in linked)  # the report stands without the run folders
     assert len(re.findall(r'src="data:image/png;base64,', html.read_text())) == len(linked)
+
+
+# --- nnlab show, for every kind and for damaged files --------------------------------------------
+
+@pytest.mark.slow
+def test_show_prints_every_kinds_run_its_settings_and_what_it_measured(tmp_path, write_config):
+    configs = [write_config(BASE, "train.yaml"),
+               write_config("name: x\nkind: xor\nsteps: 50\nrepeats: 3\n", "xor.yaml"),
+               write_config("name: d\nkind: lr_decay_demo\nepochs: 5\n", "decay.yaml"),
+               write_config("name: g\nkind: activation_gallery\nactivations: [relu, tanh]\npoints: 11\n", "gallery.yaml")]
+    assert invoke("run", *configs, "--results", tmp_path).exit_code == 0
+    expected = {"tiny": ["best epoch", "test       loss", "model      {"],
+                "x": ["solved     ", "hidden units identical", "2-2-1, relu hidden units", "dataset    none"],
+                "d": ["After 0 epoch, w is", "descent    (w - -1.0)^2 from w = 5.0"],
+                "g": ["tanh       range -1.000 to 1.000", "gallery    relu, tanh on [-5.0, 5.0], 11 points"]}
+    for study, texts in expected.items():
+        shown = invoke("show", tmp_path / study / "default" / "seed-0")
+        assert shown.exit_code == 0, shown.output
+        assert f"run        {study} / default / seed 0" in shown.output
+        for text in texts:
+            assert text in shown.output, (study, text)
+        assert "damaged" not in shown.output
+
+
+def test_show_names_a_damaged_provenance_and_still_shows_the_measurements(tmp_path):
+    folder = tmp_path / "s" / "default" / "seed-0"
+    folder.mkdir(parents=True)
+    (folder / "provenance.json").write_text('{"run_key": "abc", "config": {')  # cut off mid-write by hand
+    (folder / "metrics.json").write_text(json.dumps(
+        {"study": "s", "variant": "default", "seed": 0, "kind": "lr_decay_demo", "status": "ok", "run_key": "abc",
+         "final_w": -0.99, "final_loss": 1e-4, "epochs": 2, "wall_time_s": 0.1,
+         "rows": [{"epoch": 0, "w": 2.6, "loss": 36.0, "lr": 0.2}, {"epoch": 1, "w": 0.7, "loss": 12.96, "lr": 0.198}]}))
+    shown = invoke("show", folder)
+    assert shown.exit_code == 0, shown.output
+    assert "After 1 epoch, w is 0.700000" in shown.output
+    assert f"damaged    {folder / 'provenance.json'}: does not parse (JSONDecodeError: " in shown.output
+
+
+def test_show_names_metrics_that_lack_what_the_kind_records(tmp_path):
+    folder = tmp_path / "s" / "default" / "seed-0"
+    folder.mkdir(parents=True)
+    (folder / "metrics.json").write_text(json.dumps({"kind": "xor", "status": "ok", "run_key": "abc"}))
+    shown = invoke("show", folder)
+    assert shown.exit_code == 0, shown.output
+    assert f"damaged    {folder / 'metrics.json'}: lacks what such a run records (KeyError: 'solved')" in shown.output
+
+
+def test_show_of_a_folder_without_a_run_says_so(tmp_path):
+    shown = invoke("show", tmp_path)
+    assert shown.exit_code == 1 and "holds no nnlab run" in shown.output

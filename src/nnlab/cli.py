@@ -305,36 +305,14 @@ def verify(results_dir):
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def show(run_dir):
-    """Print what made the run in RUN_DIR (provenance) and what it measured."""
-    from .results import FAILURE, METRICS, read_json
+    """Print what made the run in RUN_DIR (provenance) and what it measured, for any kind of run;
+    a damaged file is named, and the rest is still shown."""
+    from .show import show_lines
 
-    files = {name: run_dir / name for name in ("provenance.json", METRICS, FAILURE)}
-    if not any(p.is_file() for p in files.values()):
-        raise click.ClickException(f"{run_dir} holds no nnlab run (no provenance.json, {METRICS} or {FAILURE})")
-    if files["provenance.json"].is_file():
-        p = read_json(files["provenance.json"])
-        env, config = p["environment"], p["config"]
-        dirty = " (uncommitted changes)" if env.get("dirty") else ""
-        click.echo(f"run        {config['name']} / {config['variant']} / seed {p['seed']}")
-        click.echo(f"run key    {p['run_key']}   config fingerprint {p['config_fingerprint']}")
-        click.echo(f"time       {p['started']} -> {p['ended']}")
-        click.echo(f"code       nnlab {env['nnlab']} (run format {env['run_format']}), git {env.get('commit') or 'unknown'}{dirty}")
-        click.echo(f"versions   python {env['python']}, tensorflow {env['tensorflow']}, keras {env['keras']}, numpy {env['numpy']}")
-        click.echo(f"host       {env['platform']}; cpu {env['cpu']}; gpus {', '.join(env['gpus']) or 'none'}")
-        click.echo(f"dataset    {p['dataset']['file']} (sha256 {p['dataset']['sha256']})")
-        click.echo(f"model      {config['model']}; loss {config['loss']}; optimizer {config['optimizer']}")
-        click.echo(f"training   epochs {config['epochs']}, batch {config['batch_size']}, validation {config['validation']}")
-    if files[METRICS].is_file():
-        m = read_json(files[METRICS])
-        click.echo(f"status     {m['status']}" + (f" at epoch {m['diverged_epoch']}" if m.get("diverged_epoch") else ""))
-        if m["status"] == "ok":
-            click.echo(f"best epoch {m['best_epoch']} of {m['epochs_run']} ({m['selection']['metric']}, {m['selection']['mode']}): "
-                       f"val loss {m['best_val_loss']:.4f}, val accuracy {m['best_val_accuracy']:.4f}")
-            click.echo(f"test       loss {m['test_loss']:.4f}, accuracy {m['test_accuracy']:.4f} "
-                       f"({m['test_examples']} examples); wall time {m['wall_time_s']:.1f}s")
-    elif files[FAILURE].is_file():
-        f = read_json(files[FAILURE])
-        click.echo(f"status     failed at {f['when']}: {f['error']}\n{f['traceback']}")
+    try:
+        click.echo("\n".join(show_lines(run_dir)))
+    except NnlabError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command(name="list")

@@ -55,7 +55,7 @@ def check_run(folder: Path, rules: bool = True) -> tuple[dict | None, list[Probl
         return None, problems
     parsed: dict[str, object] = {}
     for path in sorted(p for p in folder.iterdir() if is_run_file(p) and p.name != results.METRICS):
-        content, problem = _parse(path)
+        content, problem = parse_file(path)
         if problem:
             problems.append(Problem(path.name, problem))
         else:
@@ -76,7 +76,7 @@ def check_run(folder: Path, rules: bool = True) -> tuple[dict | None, list[Probl
 
 
 def _read_metrics(path: Path) -> tuple[dict | None, list[Problem]]:
-    content, problem = _parse(path)
+    content, problem = parse_file(path)
     if problem:
         return None, [Problem(path.name, problem)]
     if not isinstance(content, dict) or not isinstance(content.get("run_key"), str) or "status" not in content:
@@ -84,7 +84,7 @@ def _read_metrics(path: Path) -> tuple[dict | None, list[Problem]]:
     return content, []
 
 
-def _parse(path: Path) -> tuple[object, str | None]:
+def parse_file(path: Path) -> tuple[object, str | None]:
     """The file's content and None, or None and what is wrong with it."""
     try:
         data = path.read_bytes()
@@ -212,7 +212,7 @@ def read_record(folder: Path) -> tuple[dict | None, list[Problem]]:
 
 def readable_failure(folder: Path) -> tuple[dict | None, list[Problem]]:
     """A failed run's record (failure.json), or None and why it cannot be read."""
-    content, problem = _parse(folder / results.FAILURE)
+    content, problem = parse_file(folder / results.FAILURE)
     if problem or not isinstance(content, dict) or not {"variant", "seed", "status"} <= content.keys():
         return None, [Problem(results.FAILURE, problem or "is not a failed run's record")]
     return content, []

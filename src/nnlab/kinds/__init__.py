@@ -8,6 +8,8 @@
     check(folder, metrics, files, trial)  what a finished run must show on disk: [(file, problem)]
                                           (nnlab verify; a run that fails it is redone)
     headline(metrics)                     the console's line for a finished run
+    show(config, metrics)                 `nnlab show`'s (label, text) lines for a run's settings (config
+                                          given) or for what it measured (metrics given)
     summarize(study_name, study_dir, rows, first_histories)   the study's tables after its runs
     section(root, study_results)          its part of the report, as Markdown lines
 

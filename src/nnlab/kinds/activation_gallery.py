@@ -79,6 +79,16 @@ def headline(m: dict) -> str:
             f"largest derivative {steepest['derivative_max']:.3f} ({steepest['activation']})")
 
 
+def show(config: dict | None, metrics: dict | None) -> list[tuple[str, str]]:
+    if config is not None:
+        return [("gallery", f"{', '.join(config['activations'])} on [{config['x_min']}, {config['x_max']}], {config['points']} points")]
+    lines = [("status", metrics["status"])]
+    for a in metrics["activations"]:
+        lines.append((a["activation"], f"range {a['min']:.3f} to {a['max']:.3f}; derivative {a['derivative_min']:.3f} to "
+                                       f"{a['derivative_max']:.3f}, at 0 {a['derivative_at_0']:.3f}"))
+    return lines
+
+
 def summarize(study_name: str, study_dir: Path, rows: list[dict], first_histories: dict) -> None:
     results.write_flat_summary(study_dir, rows)
 

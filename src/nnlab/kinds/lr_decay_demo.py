@@ -67,6 +67,16 @@ def headline(metrics: dict) -> str:
     return f"done ({metrics['wall_time_s']:.1f}s): " + "\n".join(lines)
 
 
+def show(config: dict | None, metrics: dict | None) -> list[tuple[str, str]]:
+    if config is not None:
+        return [("descent", f"(w - {config['target']})^2 from w = {config['w0']}, lr {config['learning_rate']} x "
+                            f"{config['decay_rate']}^epoch, {config['epochs']} epochs")]
+    rows = metrics["rows"]
+    return [("status", metrics["status"])] + [
+        ("epoch", f"After {r['epoch']} epoch, w is {r['w']:f}, loss is {r['loss']:f}, lr is {r['lr']:f}") for r in (rows[0], rows[-1])] + [
+        ("final", f"w {metrics['final_w']:f}, loss {metrics['final_loss']:.3g}; {metrics['wall_time_s']:.1f}s")]
+
+
 def summarize(study_name: str, study_dir: Path, rows: list[dict], first_histories: dict) -> None:
     results.write_flat_summary(study_dir, rows)
 

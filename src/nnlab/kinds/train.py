@@ -275,6 +275,23 @@ def headline(metrics: dict) -> str:
             f"test loss {metrics['test_loss']:.4f} ({metrics['wall_time_s']:.0f}s)")
 
 
+def show(config: dict | None, metrics: dict | None) -> list[tuple[str, str]]:
+    if config is not None:
+        return [("model", f"{config['model']}; loss {config['loss']}; optimizer {config['optimizer']}"),
+                ("training", f"epochs {config['epochs']}, batch {config['batch_size']}, validation {config['validation']}")]
+    m = metrics
+    lines = [("status", m["status"] + (f" at epoch {m['diverged_epoch']}" if m.get("diverged_epoch") else ""))]
+    if m["status"] in ("ok", "pruned") and m.get("best_epoch") is not None:
+        lines.append(("best epoch", f"{m['best_epoch']} of {m['epochs_run']} ({m['selection']['metric']}, {m['selection']['mode']}): "
+                                    f"val loss {m['best_val_loss']:.4f}, val accuracy {m['best_val_accuracy']:.4f}"))
+        if m.get("test_accuracy") is None:
+            lines.append(("test", "none: a search's trial is scored on validation only"))
+        else:
+            lines.append(("test", f"loss {m['test_loss']:.4f}, accuracy {m['test_accuracy']:.4f} ({m['test_examples']} examples); "
+                                  f"wall time {m['wall_time_s']:.1f}s"))
+    return lines
+
+
 # --- the study -----------------------------------------------------------------------------------
 
 def summarize(study_name: str, study_dir: Path, rows: list[dict], first_histories: dict[str, tuple[dict, int | None]]) -> None:

@@ -175,6 +175,21 @@ def headline(metrics: dict) -> str:
             + describe_solution(metrics["example"]))
 
 
+def show(config: dict | None, metrics: dict | None) -> list[tuple[str, str]]:
+    if config is not None:
+        m = config["model"]
+        return [("model", f"2-{m['units']}-1, {m['activation']} hidden units, initialisers {m['kernel_initializer']} / "
+                          f"{m['bias_initializer']}"),
+                ("training", f"{config['steps']} full-batch SGD steps at lr {config['learning_rate']} on MSE, "
+                             f"{config['repeats']} initialisations")]
+    m = metrics
+    return [("status", m["status"]),
+            ("solved", f"{m['solved']}/{m['repeats']} ({m['solved_rate']:.0%}); median final MSE {m['final_loss_median']:.3g}"),
+            ("units", f"runs with a dead hidden unit {m['dead_unit_rate']:.0%} (mean {m['mean_dead_units']:.2f} dead units); "
+                      f"hidden units identical {m['identical_units_rate']:.0%}"),
+            ("example", describe_solution(m["example"])), ("time", f"{m['wall_time_s']:.1f}s")]
+
+
 def _init_text(example: dict) -> str:
     if "init_seeds" in example:
         return "initializer seeds (W1, b1, W2, b2) " + ", ".join(map(str, example["init_seeds"]))
