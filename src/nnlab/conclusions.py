@@ -272,9 +272,10 @@ def _noise(verdict: Verdict, analysis: Analysis) -> str:
     p = f"adjusted p = {p_text(verdict.adjusted_p)}, {analysis.method}"
     if verdict.beyond_noise:
         return f"beyond seed noise ({p})"
-    return f"within seed noise ({p})" + (f": differences below {points(verdict.detectable)} cannot be told from noise "
-                                         f"with {analysis.seeds} seeds" if verdict.detectable else
-                                         f" ({verdict.undetectable})" if verdict.undetectable else "")
+    if verdict.detectable is None:
+        return f"within seed noise ({p}" + (f"; {verdict.undetectable})" if verdict.undetectable else ")")
+    return (f"within seed noise ({p}): differences below {points(verdict.detectable)} cannot be told from noise "
+            f"with {analysis.seeds} seeds")
 
 
 def comparison_sentence(study: StudyResults, variant: VariantStats, analysis: Analysis) -> str:
