@@ -1,6 +1,7 @@
 """The Ray executor: the same runs, keys and files as the local one; a worker that dies is retried
 once, then its run is recorded as failed while the others finish; without Ray, one line says how
-to install it. Each test starts a local Ray of 2 CPUs (a few seconds)."""
+to install it. Each test starts a local Ray of 2 CPUs (a few seconds), or a cluster of a head and
+worker nodes on this machine (ray.cluster_utils); an address nothing answers at is refused at once."""
 
 import json
 import subprocess
@@ -122,3 +123,51 @@ search:
     first_done = next(i for i, line in enumerate(lines) if line.startswith("[trial") and ": best epoch" in line)
     assert sum(i < first_done for i in starts) == 2  # two trials in flight on a 2-CPU Ray
     assert (tmp_path / "tiny" / "best" / "seed-0" / "metrics.json").is_file()
+
+
+def test_an_unreachable_cluster_is_refused_at_once_in_one_line(tmp_path, write_config):
+    """Ray itself retries for minutes, printing its GCS retry lines; nnlab refuses the address at once."""
+    command = [sys.executable, "-m", "nnlab.cli", "run", str(write_config(BASE)), "--results", str(tmp_path),
+               "--executor", "ray", "--ray-address", "127.0.0.1:1"]  # port 1: nothing listens there
+    start = time.monotonic()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    seconds = time.monotonic() - start
+    assert seconds < 15 and result.returncode in (1, 2), (seconds, result.stdout, result.stderr)
+    assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("Error: no Ray cluster answers at --ray-address 127.0.0.1:1 (")
+    assert "`ray status`" in result.stderr and "port" in result.stderr
+    assert not (tmp_path / "tiny").exists()
+
+
+def test_a_lost_node_costs_only_the_retries_of_its_runs(tmp_path, write_config):
+    """A head without CPUs (the driver's node, as on many clusters) and one worker node, a second added
+    once a run has finished; the first is removed once two have (it holds a run then, and the driver's
+    queue if that is not pinned to the driver's node). Its run is retried on the other, the progress
+    lines survive, and the command ends normally with its table."""
+    from ray.cluster_utils import Cluster
+
+    config = write_config(BASE + "seeds: [0, 1, 2]\ngrid:\n  model.units: [4, 8]\n")
+    command = [sys.executable, "-m", "nnlab.cli", "run", str(config), "--results", str(tmp_path / "results"),
+               "--executor", "ray"]
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})  # nodes are added in the main thread
+    try:
+        first = cluster.add_node(num_cpus=1)
+        with open(tmp_path / "out", "w") as out, open(tmp_path / "err", "w") as err:
+            driver = subprocess.Popen([*command, "--ray-address", cluster.address], stdout=out, stderr=err, text=True)
+            done = lambda: len(list((tmp_path / "results").glob("tiny/*/seed-*/metrics.json")))  # noqa: E731
+            for runs, change in ((1, lambda: cluster.add_node(num_cpus=1)), (2, lambda: cluster.remove_node(first))):
+                while done() < runs and driver.poll() is None:
+                    time.sleep(0.05)
+                assert driver.poll() is None and done() == runs, "the runs went faster than the test"
+                change()
+            driver.wait(timeout=600)
+    finally:
+        cluster.shutdown()
+    output = (tmp_path / "out").read_text()
+    assert driver.returncode == 0, output + (tmp_path / "err").read_text()
+    runs = sorted((tmp_path / "results" / "tiny").glob("*/seed-*"))
+    assert len(runs) == 6 and all(json.loads((r / "metrics.json").read_text())["status"] == "ok" for r in runs)
+    table = output[output.index("variant                  seed   status best epoch"):].splitlines()
+    assert len(table) == 8 and all(" ok " in row for row in table[1:7]) and table[7].startswith("results: ")
+    verify = invoke("verify", tmp_path / "results")
+    assert verify.exit_code == 0, verify.output
