@@ -7,7 +7,7 @@ DATA_DIR ?=
 DATA_OPT := $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 SUITES   ?= experiments/chapter3.yaml experiments/course.yaml
 
-.PHONY: install quickstart test smoke-report all-experiments bench bench-quick torture clean
+.PHONY: install quickstart test test-fast smoke-report all-experiments bench bench-quick torture clean
 
 $(BIN)/nnlab: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,12 @@ install: $(BIN)/nnlab
 quickstart: install  ## a small study on the bundled sample, no download
 	$(BIN)/nnlab run configs/quickstart.yaml --results results
 
-test: install  ## lint, then unit tests plus smoke runs on tiny subsets (pytest -m "not slow": seconds)
+test: install  ## lint, then every test: unit tests plus smoke runs on tiny subsets (what CI runs; minutes)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest -q
+
+test-fast: install  ## the fast tier: the tests not marked slow (pyproject.toml says which are), in under 15 s
+	$(BIN)/pytest -q -m "not slow"
 
 smoke-report: install  ## every suite on 300 examples for 2 epochs, then the report (a few minutes)
 	set -e; for suite in $(SUITES); do $(BIN)/nnlab suite $$suite $(DATA_OPT) --results results-smoke --subset 300 --epochs 2; done

@@ -195,6 +195,7 @@ def torture(kills: int, seed: int, work: Path, log=print) -> dict:
         f"{durations[0]:.1f} s and {durations[1]:.1f} s")
 
     survived, where, episodes, leftovers = 0, collections.Counter(), 0, 0
+    partial = 0  # kills that left some but not all of the results on disk: work cut short mid-way
     while survived < kills:
         episodes += 1
         folder = work / f"episode-{episodes}"
@@ -207,6 +208,7 @@ def torture(kills: int, seed: int, work: Path, log=print) -> dict:
             survived += 1
             where[killed] += 1
             verify(folder)
+            partial += 0 < len(files(folder / "results")) < len(expected)
         leftovers += len(list((folder / "results").rglob("*.tmp")))
         got = files(folder / "results")
         if got != expected:
@@ -216,7 +218,7 @@ def torture(kills: int, seed: int, work: Path, log=print) -> dict:
         shutil.rmtree(folder)
     return {"kills": survived, "episodes": episodes, "files_per_episode": len(expected),
             "runs_per_episode": sum(1 for k in expected if k.endswith("metrics.json")),
-            "temporaries_left": leftovers, "where": dict(where)}
+            "temporaries_left": leftovers, "where": dict(where), "partial": partial}
 
 
 def _plan(rng: random.Random, counts: list[int], durations: list[float]) -> tuple[str, int, float]:
@@ -277,6 +279,7 @@ def main() -> None:
           f"to the unbroken run's; nnlab verify clean after every kill) in {time.monotonic() - started:.0f} s")
     for place, count in sorted(summary["where"].items(), key=lambda item: -item[1]):
         print(f"  {count:4d}  {place}")
+    print(f"  kills that left the results partly written: {summary['partial']}")
     print(f"  temporary files left beside study or report files: {summary['temporaries_left']}")
     if not args.work:
         shutil.rmtree(work)

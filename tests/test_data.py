@@ -42,6 +42,7 @@ def test_imdb_matches_keras_on_the_bundled_sample():
     assert_same_text_split((s_test, y_test), (x_te, k_te))
 
 
+@pytest.mark.slow  # reads a full dataset
 @pytest.mark.parametrize("name", ["reuters", "imdb"])
 def test_text_datasets_match_keras_on_the_real_files(real_data, name):
     loader = data.load_imdb if name == "imdb" else data.load_reuters
@@ -51,12 +52,14 @@ def test_text_datasets_match_keras_on_the_real_files(real_data, name):
     assert_same_text_split((s_test, y_test), (x_te, k_te))
 
 
+@pytest.mark.slow  # reads a full dataset
 def test_reuters_real_file_has_the_books_split(real_data):
     s_train, y_train, s_test, _ = data.load_reuters(real_data / "reuters.npz", 10000)
     assert (len(s_train), len(s_test)) == (8982, 2246)
     assert y_train[0] == 3 and s_train.to_lists()[0][:10] == [1, 2, 2, 8, 43, 10, 447, 5, 25, 207]
 
 
+@pytest.mark.slow  # reads a full dataset
 def test_mnist_matches_keras_on_the_real_file(real_data):
     ours = data.load_mnist(real_data / "mnist.npz")
     (x_tr, y_tr), (x_te, y_te) = keras_load("mnist", real_data / "mnist.npz")
@@ -83,6 +86,7 @@ def test_multi_hot_rows_select_like_the_dense_matrix():
         np.testing.assert_array_equal(dense_rows[rows].to_dense(), dense[rows])
 
 
+@pytest.mark.slow  # reads a full dataset
 def test_compact_inputs_are_far_smaller_than_the_books_float64_matrix(real_data):
     dataset = data.load_dataset(DatasetSpec(name="imdb", num_words=10000), str(real_data))
     books_bytes = 25000 * 10000 * 8  # vectorize_sequences' np.zeros, float64

@@ -64,6 +64,7 @@ def fail_writes_under(root: Path, monkeypatch, after: int, error: OSError) -> No
                                                          "nothing half-written was kept. Give yourself write permission"),
     (OSError(errno.EIO, "Input/output error"), "an input/output error"),
 ])
+@pytest.mark.slow
 def test_a_storage_fault_mid_suite_stops_it_with_one_line_and_the_finished_run_stays_whole(
         tmp_path, write_config, monkeypatch, error, said):
     root = tmp_path / "results"
@@ -83,16 +84,18 @@ def test_a_storage_fault_mid_suite_stops_it_with_one_line_and_the_finished_run_s
 
 
 def can_mount_a_small_disk() -> bool:
-    probe = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
-                            f"mount -t tmpfs -o size=64k tmpfs {tempfile.gettempdir()}"], capture_output=True)
-    return shutil.which("unshare") is not None and probe.returncode == 0
+    """Asked by the test that needs it, not at collection (which would start a process every time)."""
+    return shutil.which("unshare") is not None and subprocess.run(
+        ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+         f"mount -t tmpfs -o size=64k tmpfs {tempfile.gettempdir()}"], capture_output=True).returncode == 0
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not can_mount_a_small_disk(), reason="needs unshare to mount a small tmpfs (user namespaces)")
 def test_a_real_disk_that_fills_up_mid_suite(tmp_path, write_config):
     """A 160 KiB tmpfs holds the first run (about 80 KiB, its learning-curve figure most of it) but
     not the second: the suite meets a real ENOSPC."""
+    if not can_mount_a_small_disk():
+        pytest.skip("needs unshare to mount a small tmpfs (user namespaces)")
     disk, kept = tmp_path / "disk", tmp_path / "kept"
     disk.mkdir()
     config = write_config(TWO_VARIANTS.replace("[8, 16]", "[8, 16, 32]"))
@@ -125,13 +128,24 @@ def test_a_results_folder_removed_mid_suite_stops_it_and_is_not_made_again(tmp_p
 
 # --- damaged results -------------------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A finished study of two variants, trained once for the module (it is the only training the
+    fast tier does here); tests get a copy (`finished`)."""
+    root = tmp_path_factory.mktemp("faults") / "results"
+    config = root.parent / "study.yaml"
+    config.write_text(TWO_VARIANTS)
+    result = invoke("run", config, "--results", root)
+    assert result.exit_code == 0, result.output
+    return root
+
+
 @pytest.fixture
-def finished(tmp_path, write_config):
-    """A results folder with a finished study of two variants."""
+def finished(trained, tmp_path, write_config):
+    """A results folder with a finished study of two variants (a copy of `trained`), and its config."""
     root = tmp_path / "results"
-    config = write_config(TWO_VARIANTS)
-    assert invoke("run", config, "--results", root).exit_code == 0
-    return root, config
+    shutil.copytree(trained, root)
+    return root, write_config(TWO_VARIANTS)
 
 
 @pytest.mark.parametrize(("damage", "file"), [
@@ -140,6 +154,7 @@ def finished(tmp_path, write_config):
     (lambda p: p.write_bytes(p.read_bytes()[:1000]), "curves.png"),
     (lambda p: p.unlink(), "retrain_history.json"),
 ])
+@pytest.mark.slow  # the damaged run is trained again
 def test_a_damaged_run_is_left_out_of_the_report_then_moved_aside_and_redone(finished, damage, file):
     root, config = finished
     folder = root / "tiny" / "units-16" / "seed-0"
@@ -243,6 +258,7 @@ def test_an_unexpected_error_is_one_line_and_a_log_file_and_debug_prints_the_tra
     assert isinstance(debug.exception, ZeroDivisionError)  # raised as it is: Python prints the traceback
 
 
+@pytest.mark.slow  # starts a process
 def test_output_into_a_closed_pipe_ends_quietly():
     """`nnlab list ... | head -1`: the reader goes away before nnlab has written."""
     proc = subprocess.Popen([sys.executable, "-m", "nnlab.cli", "list", *map(str, sorted(CONFIGS.glob("*.yaml")))],
