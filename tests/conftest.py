@@ -1,3 +1,5 @@
+import re
+import sys
 import time
 from pathlib import Path
 
@@ -7,6 +9,41 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 # Real Keras-format files beside the checkout on the project's machines; tests using them skip elsewhere.
 SHARED_DATA = ROOT.parent / "shared" / "datasets"
+
+
+# --- the fast tier: `pytest -m "not slow"` answers in seconds -------------------------------------
+# A test that trains, starts a process, reads a full dataset or needs TensorFlow (its import alone
+# takes ~4 s) is marked slow. A module whose every test is slow says so at the top
+# (`pytestmark = pytest.mark.slow`) and the fast tier does not even import it; and a fast tier that
+# loads TensorFlow after all fails, naming the test that loaded it.
+WHOLLY_SLOW = re.compile(r"^pytestmark = \[?pytest\.mark\.slow\b", re.MULTILINE)
+
+
+def _fast_tier(config) -> bool:
+    return (config.getoption("markexpr") or "").replace(" ", "") == "notslow"
+
+
+def pytest_ignore_collect(collection_path, config):
+    if _fast_tier(config) and collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
+        return bool(WHOLLY_SLOW.search(collection_path.read_text())) or None
+    return None
+
+
+_LOADED_TENSORFLOW: list[str] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    before = "tensorflow" in sys.modules
+    yield
+    if not before and "tensorflow" in sys.modules:
+        _LOADED_TENSORFLOW.append(item.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _fast_tier(session.config) and _LOADED_TENSORFLOW and exitstatus == 0:
+        session.exitstatus = 1
+        print(f"\nthe fast tier loaded TensorFlow in {_LOADED_TENSORFLOW[0]}: mark that test slow (tests/conftest.py)")
 
 
 @pytest.fixture

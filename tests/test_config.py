@@ -147,6 +147,7 @@ def test_the_fingerprint_changes_with_what_changes_the_numbers(write_config):
     assert renamed.config.fingerprint() == load_study(write_config(BASE)).variants[0].config.fingerprint()
 
 
+@pytest.mark.slow  # imports Keras: TensorFlow's import alone takes seconds
 def test_static_tables_agree_with_the_installed_keras():
     import inspect
 
@@ -350,6 +351,7 @@ def test_variants_that_differ_in_a_non_default_value_or_in_seeds_are_kept(write_
     assert [v.id for v in load_study(write_config(config)).variants] == ["sgd", "sgd-0.001", "adam-0.01", "sgd-seed-5"]
 
 
+@pytest.mark.slow  # imports Keras: TensorFlow's import alone takes seconds
 def test_the_optimizer_defaults_table_is_keras_own():
     import inspect
 

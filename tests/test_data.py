@@ -2,7 +2,6 @@
 
 from unittest import mock
 
-import keras
 import numpy as np
 import pytest
 
@@ -13,6 +12,8 @@ from nnlab.specs import DatasetSpec, ValidationSpec
 
 def keras_load(name: str, path, **kwargs):
     """Keras' own load_data, pointed at a local file instead of its download."""
+    import keras  # here, not at the top: the fast tier never loads TensorFlow
+
     module = __import__(f"keras.src.datasets.{name}", fromlist=["get_file"])
     with mock.patch.object(module, "get_file", return_value=str(path)):
         return getattr(keras.datasets, name).load_data(**kwargs)
@@ -25,6 +26,7 @@ def assert_same_text_split(ours, theirs):
     np.testing.assert_array_equal(labels, y)
 
 
+@pytest.mark.slow  # Keras' own loader: TensorFlow's import alone takes seconds
 @pytest.mark.parametrize("num_words", [1000, 10000])
 def test_reuters_matches_keras_on_the_bundled_sample(num_words):
     path = data.sample_dir() / "reuters.npz"
@@ -34,6 +36,7 @@ def test_reuters_matches_keras_on_the_bundled_sample(num_words):
     assert_same_text_split((s_test, y_test), (x_te, k_te))
 
 
+@pytest.mark.slow  # Keras' own loader
 def test_imdb_matches_keras_on_the_bundled_sample():
     path = data.sample_dir() / "imdb.npz"
     s_train, y_train, s_test, y_test = data.load_imdb(path, 500)

@@ -180,6 +180,7 @@ def test_a_damaged_run_is_left_out_of_the_report_then_moved_aside_and_redone(fin
     assert verified.exit_code == 0 and "no problems" in verified.output and "kept aside" in verified.output
 
 
+@pytest.mark.slow  # the module's one trained study (the trained fixture)
 def test_a_run_folder_of_another_config_is_still_refused_not_treated_as_damage(finished):
     root, config = finished
     config.write_text(config.read_text().replace("epochs: 2", "epochs: 3"))
@@ -195,6 +196,7 @@ def edit_json(path: Path, **changes) -> None:
     path.write_text(json.dumps(data, indent=2))
 
 
+@pytest.mark.slow  # the module's one trained study (the trained fixture)
 def test_verify_is_clean_on_finished_runs_and_finds_a_hand_edited_metrics_json(finished):
     root, _ = finished
     clean = invoke("verify", root)
@@ -208,6 +210,7 @@ def test_verify_is_clean_on_finished_runs_and_finds_a_hand_edited_metrics_json(f
     assert "1 problem(s)" in found.output
 
 
+@pytest.mark.slow  # the module's one trained study (the trained fixture)
 def test_verify_checks_the_recorded_rules_where_a_run_has_no_checksums(finished):
     """Runs made before checksums were recorded: the rules still catch a changed best epoch, a
     changed config (the run key no longer matches) and a missing test figure."""
@@ -228,6 +231,7 @@ def test_verify_checks_the_recorded_rules_where_a_run_has_no_checksums(finished)
     assert f"{second / results.METRICS}: run_key" in found.output and "does not match the recorded config" in found.output
 
 
+@pytest.mark.slow  # the module's one trained study (the trained fixture)
 def test_verify_counts_unfinished_runs_and_leftover_temporaries_but_does_not_flag_them(finished):
     root, _ = finished
     (root / "tiny" / "units-32" / "seed-0").mkdir(parents=True)
@@ -239,6 +243,7 @@ def test_verify_counts_unfinished_runs_and_leftover_temporaries_but_does_not_fla
 
 # --- no raw tracebacks -----------------------------------------------------------------------
 
+@pytest.mark.slow  # the module's one trained study (the trained fixture)
 def test_an_unexpected_error_is_one_line_and_a_log_file_and_debug_prints_the_traceback(finished, monkeypatch):
     root, _ = finished
 

@@ -74,6 +74,7 @@ def test_zero_initialisation_keeps_hidden_units_identical_and_cannot_learn_xor()
         assert metrics["identical_units_rate"] == 1.0 and metrics["solved"] == 0, activation
 
 
+@pytest.mark.slow  # TensorFlow computes it
 def test_the_lr_decay_demo_reproduces_the_course_table():
     metrics = lr_decay_demo.run("d", "default", lr_decay_demo.Config(name="d", kind="lr_decay_demo"), 0).metrics
     first, last = metrics["rows"][0], metrics["rows"][-1]
@@ -82,6 +83,7 @@ def test_the_lr_decay_demo_reproduces_the_course_table():
     assert last["lr"] == pytest.approx(0.2 * 0.99 ** 39)
 
 
+@pytest.mark.slow  # TensorFlow computes it
 def test_the_gallery_differentiates_each_activation_automatically():
     config = activation_gallery.Config(name="g", kind="activation_gallery", activations=["sigmoid", "tanh", "relu"])
     output = activation_gallery.run("g", "default", config, 0)
@@ -93,6 +95,7 @@ def test_the_gallery_differentiates_each_activation_automatically():
     assert "gallery.png" in figures
 
 
+@pytest.mark.slow  # needs TensorFlow: its import alone takes seconds
 def test_per_layer_activations_and_initialisers_come_from_yaml(write_config):
     from nnlab.models import build_model
 

@@ -9,6 +9,8 @@ from nnlab.data import Sequences, multi_hot
 from nnlab.models import MultiHotDense, build_model, build_optimizer
 from nnlab.specs import ModelSpec, OptimizerSpec
 
+pytestmark = pytest.mark.slow  # builds Keras models: TensorFlow's import alone takes seconds
+
 
 def layer_summary(model):
     return [(layer.units, layer.activation.__name__) for layer in model.layers]

@@ -3,6 +3,7 @@ once, then its run is recorded as failed while the others finish; without Ray, o
 to install it. Each test starts a local Ray of 2 CPUs (a few seconds), or a cluster of a head and
 worker nodes on this machine (ray.cluster_utils); an address nothing answers at is refused at once."""
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -15,6 +16,10 @@ from click.testing import CliRunner
 
 from conftest import BASE
 from nnlab.cli import main
+
+# Not pytest.importorskip: that imports Ray (a second) while the fast tier is only being collected.
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                                                   reason="Ray is not installed (pip install -e '.[ray]')")]
 
 NUMBERS = ("search_history.json", "retrain_history.json")
 TIMINGS = ("wall_time_s", "seconds_per_epoch")
@@ -45,8 +50,6 @@ def test_a_suite_manifest_may_choose_the_ray_executor(tmp_path, write_config, mo
     assert invoke("suite", manifest, "--results", tmp_path, "--executor", "local").exit_code == 0  # the flag wins
 
 
-ray = pytest.importorskip("ray")
-pytestmark = pytest.mark.slow
 
 
 def test_ray_gives_the_same_runs_as_the_local_executor(tmp_path, write_config):
