@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, process
 from .config import DEFAULT_MAX_RUNS, load_study
-from .errors import NnlabError, StorageError, write_error_log
+from .errors import MissingExtra, NnlabError, StorageError, write_error_log
 from .specs import MAX_SEEDS
 
 CONFIG = click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
@@ -52,7 +52,7 @@ def execution_options(command):
     return command
 
 
-class MissingExtra(click.ClickException):
+class NotInstalled(click.ClickException):
     """An optional extra that is not installed: one line saying how to install it, exit status 2."""
 
     exit_code = 2
@@ -82,16 +82,6 @@ def _load_all(configs, overrides=None, max_runs=DEFAULT_MAX_RUNS):
         return [load_study(path, overrides, max_runs) for path in configs]
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def process_set_up() -> None:
-    """What an nnlab process sets once, here rather than at import (importing nnlab from a notebook
-    changes nothing): TensorFlow's C++ start-up chatter off the progress lines, and matplotlib writing
-    files, never opening a window, so runs work on servers and in CI. Spawned --jobs workers call it too."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import matplotlib
-
-    matplotlib.use("Agg")
 
 
 class Unexpected(click.ClickException):
@@ -143,7 +133,7 @@ def _error_log(exc: BaseException, command_line: list[str]) -> Path | None:
               help="On an unexpected error, print the full traceback instead of writing it to a log file.")
 def main(debug):
     """Reproducible neural-network studies: every variant of an exercise, one command."""
-    process_set_up()
+    process.set_up()
 
 
 @main.command()
@@ -182,7 +172,6 @@ def _pool(execution: dict, display):
 
 def _run_studies(studies, results_dir: Path, data_dir, force: bool, execution: dict) -> None:
     from . import progress
-    from .executors import RAY_INSTALL
     from .runner import NOT_OK, preflight, run_study
     from .search.driver import run_search
 
@@ -214,9 +203,9 @@ def _run_studies(studies, results_dir: Path, data_dir, force: bool, execution: d
         advice = f"{exc.advice[0].upper()}{exc.advice[1:]}, then run" if exc.advice else "Run"
         raise click.ClickException(f"{exc.message}. Runs finished before it are intact; nothing half-written was "
                                    f"kept. {advice} the same command again to resume.") from None
+    except MissingExtra as exc:
+        raise NotInstalled(str(exc)) from None
     except NnlabError as exc:
-        if str(exc) == RAY_INSTALL:
-            raise MissingExtra(str(exc)) from None
         raise click.ClickException(str(exc)) from None
     if problems:
         raise click.ClickException(f"{len(problems)} run(s) did not finish ok:\n  " + "\n  ".join(problems))

@@ -19,6 +19,11 @@ class DataError(NnlabError):
     """A dataset that cannot be found or read."""
 
 
+class MissingExtra(NnlabError):
+    """An optional extra (`pip install -e '.[ray]'`) that a command needs and that is not installed;
+    the message says how to install it."""
+
+
 class Fatal(NnlabError):
     """A fault that stops the whole command at once, not just one run: every later run would meet it
     too. The runs finished so far stay as they are."""

@@ -27,7 +27,8 @@ import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from .errors import Fatal, NnlabError
+from . import process
+from .errors import Fatal, MissingExtra, NnlabError
 
 RAY_INSTALL = "--executor ray needs Ray, an optional extra: pip install -e '.[ray]' (or pip install 'ray>=2.40,<3')"
 
@@ -45,14 +46,12 @@ def worker_environment(threads: int) -> dict[str, str]:
 
 
 def _worker_set_up(environment: dict[str, str], events=None, parent: int | None = None) -> None:
-    from .cli import process_set_up
-
     global _EVENTS
     _EVENTS = events
     if parent is not None:  # a --jobs worker: it must not outlive the CLI (kill -9, SIGTERM)
         threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
-    process_set_up()  # a worker is a new process: the same set-up as the CLI's
+    process.set_up()  # a worker is a new process: the same set-up as the CLI's
     # Ctrl-C reaches the whole process group; the CLI decides what stops, not each worker (TensorFlow
     # would turn the interrupt into an error and the run would be recorded as failed).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -352,7 +351,7 @@ def ray_pool(address: str | None, cpus_per_run: float, gpus_per_run: float, disp
     try:
         import ray
     except ImportError:
-        raise NnlabError(RAY_INSTALL) from None
+        raise MissingExtra(RAY_INSTALL) from None
     import logging
 
     started_here = address is None
