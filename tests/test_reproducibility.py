@@ -266,18 +266,17 @@ def test_jobs_2_gives_the_same_numbers_as_jobs_1(tmp_path, write_config, extra):
 def test_an_nnlab_error_inside_one_run_is_that_runs_failure_and_the_suite_goes_on(tmp_path, write_config, monkeypatch):
     """E.g. a validation metric that is never finite: selection raises NnlabError, that run fails alone."""
     from nnlab.errors import NnlabError
-    from nnlab.kinds import train
-
     calls = []
 
-    def never_finite_first(history, metric, mode):
-        calls.append(metric)
+    def never_finite_first(rule, history):
+        calls.append(rule.metric)
         if len(calls) == 1:  # the first run, units-4
-            raise NnlabError(f"{metric} has no finite value in any epoch: the run diverged")
-        return best_epoch(history, metric, mode)
+            raise NnlabError(f"{rule.metric} has no finite value in any epoch: the run diverged")
+        return best_epoch(rule, history)
 
-    from nnlab.selection import best_epoch
-    monkeypatch.setattr(train, "best_epoch", never_finite_first)
+    from nnlab.selection import Rule
+    best_epoch = Rule.best_epoch
+    monkeypatch.setattr(Rule, "best_epoch", never_finite_first)
     result = invoke("run", write_config(BASE + "grid: {model.units: [4, 8]}\n"), "--results", tmp_path)
     assert result.exit_code != 0
     assert "tiny/units-4 seed 0: FAILED: NnlabError: val_loss has no finite value" in result.output

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .report_data import StudyResults, VariantStats
 from .report_parts import fmt
+from .selection import Rule
 from .specs import TEXT_DATASETS
 from .stats import (
     ALPHA,
@@ -193,16 +194,15 @@ def choose(study: StudyResults) -> Choice | None:
     selection metric; validation accuracy when the variants' losses differ, as losses on different
     scales do not compare). Never the test set. Variants whose validation figures the seeds cannot
     tell from the chosen one's (adjusted p >= 0.05, or one seed only) are named as tied with it."""
-    metric = study.config.get("selection", {}).get("metric", "val_loss")
-    lower = study.config.get("selection", {}).get("mode", "min") == "min"
-    why = ""
+    rule, why = Rule.of(study.config.get("selection")), ""
     if len({r.config.get("loss") for r in study.runs}) > 1:
-        metric, lower, why = "val_accuracy", False, ", as the variants' losses differ"
+        rule, why = Rule("val_accuracy", "max"), ", as the variants' losses differ"
+    metric = rule.metric
     key = f"best_{metric}"
     scored = [v for v in study.variants if v.values(key)]
     if not scored:
         return None
-    chosen = (min if lower else max)(scored, key=lambda v: v.mean_sd(key)[0])
+    chosen = rule.best(scored, key=lambda v: v.mean_sd(key)[0])
     rivals = [v for v in scored if v is not chosen]
     checks = [_compare(study, v, chosen, key) for v in rivals]
     adjusted = adjust([c.p_value for c in checks])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt  # the backend is the caller's: the CLI picks Agg (files only)
 from matplotlib.ticker import MaxNLocator
 
+from .selection import Rule
+
 
 def variant_colors(variants: list[str]) -> dict[str, str]:
     """One fixed colour per variant, in config order, so every figure of a study agrees."""
@@ -201,12 +203,11 @@ def search_progress(numbers: list[int], values: list[float | None], statuses: li
     """Each trial's validation figure by trial number (finished ●, pruned ×: its figure when stopped)
     and the best so far among finished trials, the line a search is judged by."""
     fig, ax = plt.subplots(figsize=(9, 4))
-    better = min if direction == "minimize" else max
-    best, steps = None, []
+    rule, best, steps = Rule.for_direction(metric, direction), float("nan"), []
     for value, status in zip(values, statuses):
-        if value is not None and status == "ok":
-            best = value if best is None else better(best, value)
-        steps.append(best)
+        if value is not None and status == "ok" and rule.better(value, best):
+            best = value
+        steps.append(None if best != best else best)
     for status, marker, color, label in (("ok", "o", "tab:blue", "finished trial"), ("pruned", "x", "tab:grey", "pruned trial")):
         points = [(n, v) for n, v, s in zip(numbers, values, statuses) if s == status and v is not None]
         if points:

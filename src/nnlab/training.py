@@ -26,7 +26,7 @@ import tensorflow as tf
 from .features import PIXEL_SCALE, Features, MultiHot
 from .kinds.train import Config as RunConfig
 from .models import build_model, build_optimizer
-from .selection import best_epoch
+from .selection import Rule
 
 # (phase, epoch, epochs, logs) -> None; the CLI turns it into a progress line.
 EpochReporter = Callable[[str, int, int, dict], None]
@@ -104,7 +104,7 @@ class Trainer:
                 report(phase, epoch + 1, epochs, logs)
             if not math.isfinite(logs["loss"]):
                 break
-            if keep_best and self._is_best_so_far(history):
+            if keep_best and Rule.of(self.config.selection).is_best_so_far(history):
                 best_weights = self.model.get_weights()
             if stop is not None and epoch + 1 < epochs and stop(history):
                 break
@@ -153,11 +153,6 @@ class Trainer:
         if callable(rate):
             rate = rate(self.optimizer.iterations)
         return float(keras.ops.convert_to_numpy(rate))
-
-    def _is_best_so_far(self, history: dict[str, list[float]]) -> bool:
-        metric = self.config.selection.metric
-        return (math.isfinite(history[metric][-1])
-                and best_epoch(history, metric, self.config.selection.mode) == len(history[metric]))
 
     # --- what runs inside the graphs ---------------------------------------------------------------
 

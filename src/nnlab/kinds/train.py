@@ -22,7 +22,7 @@ from ..data import Dataset, encode_labels, input_width, load_dataset, output_wid
 from ..errors import NnlabError
 from ..report_data import StudyResults
 from ..report_parts import fmt, image, markdown_table
-from ..selection import best_epoch
+from ..selection import Rule
 from ..specs import MAX_BATCH_SIZE, MAX_EPOCHS, TEXT_DATASETS, DatasetSpec, Loss, ModelSpec, OptimizerSpec, SelectionSpec, StudyBase, ValidationSpec
 
 NAME = "train"
@@ -134,7 +134,7 @@ def run(study: str, variant_id: str, config: Config, seed: int, data: Dataset, p
     diverged = _diverged_epoch(search)
     best, retrain_history, test = None, None, {"loss": None, "accuracy": None}
     if diverged is None:
-        best = best_epoch(search, config.selection.metric, config.selection.mode)
+        best = Rule.of(config.selection).best_epoch(search)
         if config.retrain:
             # From the seed's initial weights again, on train + validation, for exactly the chosen epochs.
             retrain_history, _ = trainer.fit(data.x_train, labels(data.y_train), best, phase="retrain",
@@ -172,7 +172,7 @@ def run_trial(study: str, variant_id: str, config: Config, seed: int, data: Data
     start_time = time.time()
     _, search, seconds, (x_train, x_val) = _search_phase(config, seed, data, progress, stop)
     diverged = _diverged_epoch(search)
-    best = best_epoch(search, config.selection.metric, config.selection.mode) if diverged is None else None
+    best = Rule.of(config.selection).best_epoch(search) if diverged is None else None
     status = "diverged" if diverged else "pruned" if len(search["loss"]) < config.epochs else "ok"
     metrics = {
         "study": study, "variant": variant_id, "seed": seed, "status": status, "protocol": "search trial, no test",
@@ -234,10 +234,10 @@ HISTORY_KEYS = ("loss", "val_loss", "val_accuracy")
 
 
 def _selection_problems(metrics: dict, history: dict) -> list[tuple[str, str]]:
-    selection = metrics.get("selection") or {}
-    metric, mode = selection.get("metric", "val_loss"), selection.get("mode", "min")
+    selection = Rule.of(metrics.get("selection"))
+    metric, mode = selection.metric, selection.mode
     try:
-        rule = best_epoch(history, metric, mode)
+        rule = selection.best_epoch(history)
     except NnlabError as exc:
         return [("search_history.json", f"gives no best epoch: {exc}")]
     if metrics.get("best_epoch") != rule:

@@ -30,7 +30,8 @@ from .. import integrity, results
 from ..config import Study, search_variant
 from ..errors import NnlabError, StorageError
 from ..runner import RunOutcome, outcome_of, run_all, run_guarded, run_key_of, write_study_outputs
-from .pruning import FinishedTrial, PruneCheck, running_best
+from ..selection import Rule
+from .pruning import FinishedTrial, PruneCheck
 from .spec import Range, SearchSpec, trial_id
 
 STORAGE = "search.sqlite3"
@@ -240,7 +241,7 @@ def _tell(search, trial, outcome: RunOutcome, folder: Path, spec: SearchSpec) ->
     if outcome.status not in ("ok", "pruned") or not history_path.is_file():
         search.tell(trial, state=TrialState.FAIL)
         return
-    curve = running_best(results.read_history(history_path)[spec.metric], spec.direction)
+    curve = Rule.for_direction(spec.metric, spec.direction).running_best(results.read_history(history_path)[spec.metric])
     for epoch, value in enumerate(curve, 1):
         if math.isfinite(value):
             trial.report(value, epoch)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..selection import Rule
 from .spec import Pruning
 
 
@@ -22,17 +23,6 @@ class FinishedTrial:
     state: str  # COMPLETE | PRUNED
     value: float | None
     intermediate: dict[int, float]
-
-
-def running_best(values: list[float], direction: str) -> list[float]:
-    """The best figure so far at each epoch: what a trial reports as its intermediate value, so
-    that its last one is its objective (val_loss keeps rising after the best epoch; this does not)."""
-    out, best = [], math.nan
-    for value in values:
-        if math.isfinite(value) and (math.isnan(best) or (value < best if direction == "minimize" else value > best)):
-            best = value
-        out.append(best)
-    return out
 
 
 @dataclass(frozen=True)
@@ -55,7 +45,7 @@ class PruneCheck:
             study.add_trials([create_trial(state=TrialState[t.state], value=t.value, intermediate_values=t.intermediate)
                               for t in self.finished])
             object.__setattr__(self, "_trial", study.ask())
-        values = running_best(history[self.metric], self.direction)
+        values = Rule.for_direction(self.metric, self.direction).running_best(history[self.metric])
         epoch = len(values)
         if not math.isfinite(values[-1]):
             return False  # nothing finite yet: a diverging trial ends by itself
