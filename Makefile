@@ -41,7 +41,7 @@ bench: install  ## nnlab against the notebook way, side by side (full studies; r
 bench-quick: install  ## the same on 2,000 examples x 4 epochs (about a minute)
 	$(BIN)/python benchmarks/bench.py --quick $(DATA_OPT)
 
-torture: install  ## SIGKILL a tiny suite and its report 200 times at random moments and writes; nothing may be lost (~30 min)
+torture: install  ## SIGKILL a tiny suite and its report 200 times at random moments and writes; nothing may be lost (36 min here for 200)
 	$(BIN)/python tests/crash_torture.py --kills $(or $(KILLS),200)
 
 clean:

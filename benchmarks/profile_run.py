@@ -35,9 +35,9 @@ def main() -> None:
         phases[name] = phases.get(name, 0.0) + now - clock[0]
         clock[0] = now
 
-    import keras  # noqa: F401
+    import keras  # noqa: F401 (timed: every process pays the import once)
     import numpy as np
-    import tensorflow as tf  # noqa: F401  (timed: every process pays it once)
+    import tensorflow as tf
     phases["python start + import tensorflow, keras"] = time.perf_counter() - STARTED
     clock[0] = time.perf_counter()
 
@@ -53,7 +53,7 @@ def main() -> None:
     config = variant.config
     data = load_dataset(config.dataset, args.data_dir)
     x_train, y_train, x_val, y_val = split_validation(data.x_train, data.y_train, config.validation, data.full_train_size)
-    labels = lambda y: encode_labels(y, data.num_classes, config.loss)  # noqa: E731
+    labels = lambda y: encode_labels(y, data.num_classes, config.loss)
     lap("data: read .npz, Keras transform, multi-hot, split")
 
     trainer = Trainer(config, args.seed, data.num_classes, x_train)

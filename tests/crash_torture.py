@@ -1,6 +1,6 @@
 """Crash torture: kill nnlab with SIGKILL at random moments, rerun, and check nothing is lost.
 
-    python tests/crash_torture.py --kills 200        # make torture (about 20 minutes here)
+    python tests/crash_torture.py --kills 200        # make torture (36 minutes here, CI beside it)
     python tests/crash_torture.py --kills 6          # what CI runs (tests/test_torture.py)
 
 The way SQLite and PostgreSQL test that a crash at any instant leaves a consistent store: a tiny

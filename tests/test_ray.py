@@ -157,7 +157,7 @@ def test_a_lost_node_costs_only_the_retries_of_its_runs(tmp_path, write_config):
         first = cluster.add_node(num_cpus=1)
         with open(tmp_path / "out", "w") as out, open(tmp_path / "err", "w") as err:
             driver = subprocess.Popen([*command, "--ray-address", cluster.address], stdout=out, stderr=err, text=True)
-            done = lambda: len(list((tmp_path / "results").glob("tiny/*/seed-*/metrics.json")))  # noqa: E731
+            done = lambda: len(list((tmp_path / "results").glob("tiny/*/seed-*/metrics.json")))
             for runs, change in ((1, lambda: cluster.add_node(num_cpus=1)), (2, lambda: cluster.remove_node(first))):
                 while done() < runs and driver.poll() is None:
                     time.sleep(0.05)

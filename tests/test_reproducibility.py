@@ -224,7 +224,7 @@ def test_without_retrain_the_test_figures_come_from_the_best_epoch_weights(tmp_p
     cfg = load_study(config).variants[0].config
     data = load_dataset(cfg.dataset)
     x_tr, y_tr, x_val, y_val = split_validation(data.x_train, data.y_train, cfg.validation, data.full_train_size)
-    enc = lambda y: encode_labels(y, data.num_classes, cfg.loss)  # noqa: E731
+    enc = lambda y: encode_labels(y, data.num_classes, cfg.loss)
     trainer = Trainer(cfg, 0, data.num_classes, x_tr)
     history, _ = trainer.fit(x_tr, enc(y_tr), cfg.epochs, validation=(x_val, enc(y_val)), keep_best=True)
     loss = trainer.evaluate(x_val, enc(y_val))["loss"]

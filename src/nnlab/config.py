@@ -360,11 +360,6 @@ def _check_search_run_count(path: Path, spec: SearchSpec, seeds: int, max_runs: 
 
 # --- expanding -----------------------------------------------------------------------------------
 
-def expand(grid: Any, variants: Any, path: Path) -> list[tuple[str, dict[str, Any]]]:
-    """(id, dotted overrides) for every variant: named variants x the cartesian grid."""
-    return _expanded(_named_variants(variants, path), _grid(grid, path), path)
-
-
 def _named_variants(variants: Any, path: Path) -> list[tuple[str, dict[str, Any]]]:
     """(name, dotted overrides) of each named variant; one unnamed, unchanged variant without `variants:`."""
     if variants is None:

@@ -48,9 +48,6 @@ class Sequences:
     def __len__(self) -> int:
         return len(self.lengths)
 
-    def head(self, n: int) -> Sequences:
-        return Sequences(self.flat[: self.lengths[:n].sum()], self.lengths[:n])
-
     def to_lists(self) -> list[list[int]]:
         return [s.tolist() for s in np.split(self.flat, np.cumsum(self.lengths)[:-1])]
 
@@ -65,10 +62,6 @@ class Dataset:
     num_classes: int
     full_train_size: int
     source: dict = field(default_factory=dict)
-
-    @property
-    def binary(self) -> bool:
-        return self.num_classes == 2
 
 
 # --- finding the file --------------------------------------------------------------------------
@@ -96,7 +89,7 @@ def _keras_cache_file(name: str) -> Path:
 
     try:
         return Path(get_file(f"{name}.npz", origin=KERAS_ORIGIN + f"{name}.npz", file_hash=KERAS_HASHES[name]))
-    except Exception as exc:  # noqa: BLE001 - any download failure gets the same advice
+    except Exception as exc:  # any download failure gets the same advice
         raise DataError(f"dataset '{name}': not in Keras' cache and the download failed ({exc}).\n" + _how_to_provide(name)) from None
 
 

@@ -81,7 +81,7 @@ class InlinePool:
             future.set_result(function(*args))
         except Fatal:
             raise  # stops the command here, before the calls after it are submitted (and would run)
-        except Exception as exc:  # noqa: BLE001 - handed to whoever reads the future, as a pool would
+        except Exception as exc:  # handed to whoever reads the future, as a pool would
             future.set_exception(exc)
         return future
 
@@ -217,7 +217,7 @@ class _Lines:
             return 0
         try:
             return self.queue.qsize()
-        except Exception as exc:  # noqa: BLE001 - the actor died: nothing more will come
+        except Exception as exc:  # the actor died: nothing more will come
             self.lost(exc)
             return 0
 
@@ -364,7 +364,7 @@ def ray_pool(address: str | None, cpus_per_run: float, gpus_per_run: float, disp
         try:
             with _stderr_aside(), _join_within(JOIN_SECONDS):
                 ray.init(**options)
-        except Exception as exc:  # noqa: BLE001 - something answered, but no Ray cluster we can join
+        except Exception as exc:  # something answered, but no Ray cluster we can join
             with contextlib.suppress(Exception):
                 ray.shutdown()
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
@@ -410,7 +410,7 @@ def _print_lines(lines: _Lines, stop: threading.Event) -> None:
         except queue_module.Empty:
             if stopping:
                 return
-        except Exception as exc:  # noqa: BLE001 - the queue's actor died: progress lines are lost, not runs
+        except Exception as exc:  # the queue's actor died: progress lines are lost, not runs
             lines.lost(exc)
         else:
             lines.display(event)

@@ -1,4 +1,6 @@
-"""Learning-curve figures: one run's curves, and all variants' validation curves overlaid."""
+"""Every figure nnlab draws: a run's learning curves, a study's validation curves overlaid and its test
+accuracy by variant, and the kinds' and the search's own (XOR losses and rate bars, the decay curves,
+the activation gallery, the best so far by trial)."""
 
 from __future__ import annotations
 

@@ -11,8 +11,9 @@ from pathlib import Path
 from . import __version__
 
 # Bump when a change to the code alters what a run computes for the same config and seed
-# (training loop, data transform, selection rule, a default value in config.py): finished runs
-# then no longer count as done.
+# (training loop, data transform, selection rule, a schema default: tests/test_run_format.py notices
+# those): finished runs then no longer count as done. A change that only one kind's runs feel bumps
+# that kind's REVISION instead (kinds/xor.py), so no other kind's runs are redone.
 RUN_FORMAT = 2  # 2: compiled epochs, multi-hot gather-and-sum, seeded per-epoch shuffles
 
 

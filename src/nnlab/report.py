@@ -44,7 +44,7 @@ def _guarded(study: str, part: str, warn, make, instead):
     file that the notice and a console warning name."""
     try:
         return make()
-    except Exception as exc:  # noqa: BLE001 - any fault of one section; the others are still written
+    except Exception as exc:  # any fault of one section; the others are still written
         log = write_error_log(exc, f"nnlab report: the {part} of study {study}")
         where = f"the traceback is in {log}" if log else "no log file could be written"
         notice = f"could not be written ({type(exc).__name__}: {exc}); {where}"

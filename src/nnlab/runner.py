@@ -156,7 +156,7 @@ def run_guarded(study: Study, variant: Variant, seed: int, root: Path, data_dir:
     try:
         results.make_run_folder(root, folder)
         with results.run_lock(folder):
-            warn = lambda text: echo({"kind": "warning", "text": f"{tag}: {text}"})  # noqa: E731
+            warn = lambda text: echo({"kind": "warning", "text": f"{tag}: {text}"})
             done = None if force else integrity.completed_metrics(folder, key, warn)
             if done:
                 echo({"kind": "end", "tag": tag, "status": done["status"], "skipped": True,
@@ -179,7 +179,7 @@ def run_guarded(study: Study, variant: Variant, seed: int, root: Path, data_dir:
         raise StorageError(f"stopped in {tag.split('] ', 1)[-1]}: {exc.message}", exc.advice) from None
     except Fatal:
         raise  # a finished run of another config: the user must choose (--force or --results)
-    except Exception as exc:  # noqa: BLE001 - one broken variant must not cost the others
+    except Exception as exc:  # one broken variant must not cost the others
         try:
             record_failure(folder, study, variant, seed, key, exc, traceback.format_exc())
         except StorageError as fault:
@@ -262,7 +262,7 @@ def native_output_to(log: Path):
         return
     sys.stderr.flush()
     with results.storage_faults(log):
-        sink = open(log, "ab")  # noqa: SIM115 - closed below, after fd 2 is given back
+        sink = open(log, "ab")  # closed below, after fd 2 is given back
     saved = os.dup(2)
     try:
         with sink:

@@ -130,7 +130,7 @@ def preflight(config: Config, data: Dataset) -> None:
 def run(study: str, variant_id: str, config: Config, seed: int, data: Dataset, progress=None) -> results.RunOutput:
     start_time = time.time()
     trainer, search, seconds, (x_train, x_val) = _search_phase(config, seed, data, progress)
-    labels = lambda y: encode_labels(y, data.num_classes, config.loss)  # noqa: E731
+    labels = lambda y: encode_labels(y, data.num_classes, config.loss)
     diverged = _diverged_epoch(search)
     best, retrain_history, test = None, None, {"loss": None, "accuracy": None}
     if diverged is None:
@@ -194,7 +194,7 @@ def _search_phase(config: Config, seed: int, data: Dataset, progress, stop=None)
 
     x_train, y_train, x_val, y_val = split_validation(data.x_train, data.y_train, config.validation,
                                                       data.full_train_size)
-    labels = lambda y: encode_labels(y, data.num_classes, config.loss)  # noqa: E731
+    labels = lambda y: encode_labels(y, data.num_classes, config.loss)
     trainer = Trainer(config, seed, data.num_classes, x_train)
     search, seconds = trainer.fit(x_train, labels(y_train), config.epochs, validation=(x_val, labels(y_val)),
                                   phase="search", report=progress, keep_best=not config.retrain, stop=stop)
