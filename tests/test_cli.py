@@ -53,6 +53,13 @@ def test_quickstart_runs_on_the_bundled_sample_and_writes_every_result(tmp_path)
     assert again.exit_code == 0 and again.output.count("already complete (ok), skipped") == 2
 
 
+def tensorflow_chatter(text: str) -> bool:
+    """Whether `text` holds what TensorFlow's C++ runtime prints as it starts. Its lines differ by
+    version and CPU (a oneDNN notice on some; TensorFlow 2.21 on this AMD EPYC prints none), but each comes through
+    absl's logger, which first announces itself."""
+    return any(mark in text for mark in ("absl::InitializeLog", "oneDNN", "cudart_stub", "cpu_feature_guard"))
+
+
 @pytest.mark.slow
 def test_the_console_shows_nnlabs_lines_only_a_line_per_phase_and_quiet_only_the_summary(tmp_path):
     """Not a terminal (a pipe): plain lines, one per run phase; TensorFlow's start-up chatter goes to
@@ -66,7 +73,7 @@ def test_the_console_shows_nnlabs_lines_only_a_line_per_phase_and_quiet_only_the
         line for line in lines if line.startswith("[1/2] quickstart/units-16 seed 0") and (
             " search: 2/2 epochs" in line or " retrain: " in line or ": best epoch" in line)]
     assert len([line for line in lines if line.startswith("[1/2]")]) == 3
-    assert "oneDNN" in (tmp_path / "a" / "quickstart" / "units-16" / "seed-0" / "tensorflow.log").read_text()
+    assert tensorflow_chatter((tmp_path / "a" / "quickstart" / "units-16" / "seed-0" / "tensorflow.log").read_text())
 
     quiet = subprocess.run(command + ["--results", str(tmp_path / "b"), "--quiet"], capture_output=True, text=True, timeout=300)
     assert quiet.returncode == 0 and quiet.stderr == ""
@@ -74,7 +81,7 @@ def test_the_console_shows_nnlabs_lines_only_a_line_per_phase_and_quiet_only_the
     assert "[1/2]" not in quiet.stdout
 
     verbose = subprocess.run(command + ["--results", str(tmp_path / "c"), "--verbose"], capture_output=True, text=True, timeout=300)
-    assert verbose.returncode == 0 and "oneDNN" in verbose.stderr
+    assert verbose.returncode == 0 and tensorflow_chatter(verbose.stderr)
 
 
 def test_a_bad_config_fails_before_training_and_creates_no_results(tmp_path, write_config):
