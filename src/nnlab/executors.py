@@ -293,16 +293,17 @@ def _probe(address: str) -> None:
     """Refuse, within PROBE_SECONDS, a cluster whose port nothing answers on: Ray itself retries for
     minutes, printing its retry lines."""
     host, port = _host_and_port(address)
+    where = f"{host}:{port}" + ("" if f"{host}:{port}" in address else f", where Ray resolves {address}")
     try:
         socket.create_connection((host, int(port)), timeout=PROBE_SECONDS).close()
     except ConnectionRefusedError:
-        raise _unreachable(address, f"connection to {host}:{port} refused", port) from None
+        raise _unreachable(address, f"connection refused at {where}", port) from None
     except TimeoutError:
-        raise _unreachable(address, f"{host}:{port} did not answer within {PROBE_SECONDS:g} s", port) from None
+        raise _unreachable(address, f"no answer within {PROBE_SECONDS:g} s at {where}", port) from None
     except socket.gaierror:
         raise _unreachable(address, f"unknown host {host}", port) from None
     except OSError as exc:
-        raise _unreachable(address, f"{host}:{port}: {exc.strerror or exc}", port) from None
+        raise _unreachable(address, f"{exc.strerror or exc} at {where}", port) from None
 
 
 @contextlib.contextmanager
