@@ -161,7 +161,8 @@ def run(configs, results_dir, data_dir, subset, epochs, seeds, force, max_runs, 
 
 
 def _pool(execution: dict, display):
-    from .executors import InlinePool, process_pool, ray_pool
+    from .executors import InlinePool, process_pool
+    from .ray_executor import ray_pool
 
     if execution["executor"] == "ray":
         return ray_pool(execution["ray_address"], execution["cpus_per_run"], execution["gpus_per_run"], display)
