@@ -90,6 +90,14 @@ def record_metrics(run: Path, **changes) -> None:
     sums.write_text("\n".join(lines) + "\n")
 
 
+def train_metrics(**figures) -> dict:
+    """A tested train run's metrics.json as the kind records it (kinds/train/record.py: FIELDS), with
+    the given figures and placeholders for the rest: for tests that write runs by hand."""
+    from nnlab.kinds.train.record import FIELDS
+
+    return {**dict.fromkeys(FIELDS), "kind": "train", "trial": False, **figures}
+
+
 def wait_for(path: Path, seconds: float = 120) -> None:
     """Until a file appears (a run's lock: it is training), for tests that interrupt a run."""
     deadline = time.monotonic() + seconds

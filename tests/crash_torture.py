@@ -82,18 +82,18 @@ def child(argv: list[str]) -> None:
     import datetime as dt
     import types
 
-    import nnlab.kinds.activation_gallery
-    import nnlab.kinds.lr_decay_demo
-    import nnlab.kinds.train
-    import nnlab.kinds.xor
+    import nnlab.kinds.activation_gallery.run
+    import nnlab.kinds.lr_decay_demo.run
+    import nnlab.kinds.train.run
+    import nnlab.kinds.xor.run
     import nnlab.provenance
     import nnlab.report
     import nnlab.training
     from nnlab.cli import main
 
     frozen = types.SimpleNamespace(time=lambda: 0.0, perf_counter=lambda: 0.0)
-    for module in (nnlab.kinds.train, nnlab.kinds.xor, nnlab.kinds.lr_decay_demo, nnlab.kinds.activation_gallery,
-                   nnlab.training):
+    for module in (nnlab.kinds.train.run, nnlab.kinds.xor.run, nnlab.kinds.lr_decay_demo.run,
+                   nnlab.kinds.activation_gallery.run, nnlab.training):
         module.time = frozen
     nnlab.provenance.now = lambda: "2026-01-01T00:00:00+00:00"
     # The checkout's state as the torture began: editing the code while it runs must not count as a difference.

@@ -6,6 +6,7 @@ import json
 import pytest
 import yaml
 
+from conftest import train_metrics
 from nnlab import report
 
 CONFIG = {"name": "synth", "kind": "train", "description": "a synthetic study",
@@ -22,10 +23,10 @@ def write_runs(root, variant: str, val_losses, test_accuracies, units: int):
         config = {**CONFIG, "variant": variant, "seed": seed, "overrides": {"model.units": units},
                   "model": {**CONFIG["model"], "units": units}}
         (folder / "config.yaml").write_text(yaml.safe_dump(config))
-        (folder / "metrics.json").write_text(json.dumps({
-            "study": "synth", "variant": variant, "seed": seed, "status": "ok", "run_key": f"{variant}-{seed}",
-            "best_epoch": 9, "best_val_loss": val_loss, "best_val_accuracy": 0.82, "test_loss": 0.9,
-            "test_accuracy": test_accuracy, "wall_time_s": 5.0, "seconds_per_epoch": 0.2}))
+        (folder / "metrics.json").write_text(json.dumps(train_metrics(
+            study="synth", variant=variant, seed=seed, status="ok", run_key=f"{variant}-{seed}",
+            best_epoch=9, best_val_loss=val_loss, best_val_accuracy=0.82, test_loss=0.9,
+            test_accuracy=test_accuracy, wall_time_s=5.0, seconds_per_epoch=0.2)))
 
 
 def headline_row(text: str) -> list[str]:
@@ -124,7 +125,7 @@ def test_zero_spread_between_seeds_is_said_in_words(tmp_path, pairing):
 def test_a_section_that_fails_is_a_notice_naming_the_study_and_its_log_the_rest_is_written(tmp_path, monkeypatch):
     import shutil
 
-    from nnlab.kinds import train
+    from nnlab.kinds.train import report as train
 
     write_runs(tmp_path, "units-64", [0.85] * 3, [0.797, 0.801, 0.799], 64)
     write_runs(tmp_path, "units-32", [0.86] * 3, [0.790, 0.794, 0.792], 32)

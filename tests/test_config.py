@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import BASE, CONFIGS, ROOT
-from nnlab.cli import _run_count, main
+from nnlab.cli import main
 from nnlab.config import load_study
 from nnlab.errors import ConfigError
-from nnlab.kinds.train import parameter_count
+from nnlab.kinds.train.schema import parameter_count
 from nnlab.specs import ACTIVATIONS, OPTIMIZER_PARAMS
 from nnlab.suites import load_suite
 
@@ -223,7 +223,7 @@ def test_a_named_variant_with_its_own_seeds_is_counted_with_them(write_config):
     path = write_config(BASE + f"variants:\n  - name: a\n  - name: b\n    seeds: [0, 1, 2]\n    epochs: 3\n"
                                f"grid: {{model.units: {numbers(30)}}}\n")
     assert "variants x grid: 2 named x 30 values = 60 variants with their seeds = 120 runs" in refused_quickly(path, max_runs=100)
-    assert _run_count(load_study(path)) == 30 + 90  # the progress bar expects the same runs
+    assert load_study(path).run_count == 30 + 90  # the progress bar expects the same runs
 
 
 def test_a_search_is_counted_by_its_trial_budget_and_its_tested_runs(write_config):

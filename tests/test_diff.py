@@ -5,6 +5,7 @@ import json
 
 from click.testing import CliRunner
 
+from conftest import train_metrics
 from nnlab.cli import main
 
 
@@ -14,7 +15,7 @@ def results_folder(root, accuracies: dict[str, list[float]]):
             folder = root / "study" / variant / f"seed-{seed}"
             folder.mkdir(parents=True)
             (folder / "metrics.json").write_text(json.dumps(
-                {"study": "study", "variant": variant, "seed": seed, "status": "ok", "test_accuracy": value, "run_key": "k"}))
+                train_metrics(study="study", variant=variant, seed=seed, status="ok", test_accuracy=value, run_key="k")))
     return root
 
 

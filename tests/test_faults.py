@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import BASE, CONFIGS, wait_for
-from nnlab import integrity, results
+from nnlab import integrity, records, results
 from nnlab.cli import main
 
 TWO_VARIANTS = BASE + "grid:\n  model.units: [8, 16]\n"
@@ -170,10 +170,10 @@ def test_a_damaged_run_is_left_out_of_the_report_then_moved_aside_and_redone(fin
     assert rerun.exit_code == 0, rerun.output
     assert f"tiny/units-16 seed 0: damaged: {file} " in rerun.output and "the run is redone" in rerun.output
     assert rerun.output.count("already complete") == 1  # units-8 untouched
-    kept = sorted(p.name for p in folder.iterdir() if integrity.DAMAGED in p.name)
-    assert any(name.startswith(f"{results.METRICS}{integrity.DAMAGED}") for name in kept)
+    kept = sorted(p.name for p in folder.iterdir() if records.DAMAGED in p.name)
+    assert any(name.startswith(f"{results.METRICS}{records.DAMAGED}") for name in kept)
     if file != "retrain_history.json":  # a missing file has nothing to keep
-        assert any(name.startswith(f"{file}{integrity.DAMAGED}") for name in kept)
+        assert any(name.startswith(f"{file}{records.DAMAGED}") for name in kept)
     assert integrity.check_run(folder)[1] == []
     assert (folder / "search_history.json").read_bytes() == original  # redone from its seed: the same run
     verified = invoke("verify", root)

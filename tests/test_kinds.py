@@ -11,8 +11,13 @@ from conftest import BASE, CONFIGS
 from nnlab import report
 from nnlab.cli import main
 from nnlab.config import load_study
-from nnlab.kinds import activation_gallery, lr_decay_demo, xor
-from nnlab.kinds.xor import fit_xor
+from nnlab.kinds.activation_gallery import run as activation_gallery
+from nnlab.kinds.activation_gallery.schema import Config as GalleryConfig
+from nnlab.kinds.lr_decay_demo import run as lr_decay_demo
+from nnlab.kinds.lr_decay_demo.schema import Config as DecayConfig
+from nnlab.kinds.xor import run as xor
+from nnlab.kinds.xor.run import fit_xor
+from nnlab.kinds.xor.schema import Config as XorConfig
 
 XOR = {"name": "x", "kind": "xor", "steps": 2000, "repeats": 6, "learning_rate": 0.05}
 
@@ -27,8 +32,8 @@ def run_xor(config):
 
 @pytest.mark.slow
 def test_each_xor_repeat_trains_as_an_independent_net():
-    many = fit_xor(xor.Config(**XOR), seed=3)
-    alone = fit_xor(xor.Config(**{**XOR, "repeats": 1}), seed=3)
+    many = fit_xor(XorConfig(**XOR), seed=3)
+    alone = fit_xor(XorConfig(**{**XOR, "repeats": 1}), seed=3)
     np.testing.assert_allclose(many["w1"][0], alone["w1"][0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(many["out"][0], alone["out"][0], rtol=1e-5, atol=1e-6)
     assert not np.allclose(many["w1"][0], many["w1"][1])
@@ -40,7 +45,7 @@ def test_no_xor_repeat_starts_from_a_rescaled_copy_of_another_repeats_weights():
     # their common length are one random stream used twice (as repeat i's W2 and repeat i+2's W1 once were).
     draws = []
     for seed in (0, 1):
-        w1, _, w2, _ = xor.initial_parameters(xor.Config(**{**XOR, "repeats": 100, "model": {"units": 8}}), seed)
+        w1, _, w2, _ = xor.initial_parameters(XorConfig(**{**XOR, "repeats": 100, "model": {"units": 8}}), seed)
         draws += [(seed, i, "W1", w1[i].ravel()) for i in range(100)] + [(seed, i, "W2", w2[i].ravel()) for i in range(100)]
     for a in range(len(draws)):
         for b in range(a + 1, len(draws)):
@@ -58,7 +63,7 @@ def test_xor_initialiser_seeds_are_distinct_and_do_not_depend_on_the_number_of_r
 
 @pytest.mark.slow
 def test_a_wider_leaky_net_solves_xor_and_reports_rates():
-    output = run_xor(xor.Config(**{**XOR, "model": {"units": 8, "activation": "leaky_relu"}, "steps": 4000}))
+    output = run_xor(XorConfig(**{**XOR, "model": {"units": 8, "activation": "leaky_relu"}, "steps": 4000}))
     metrics = output.metrics
     assert metrics["solved"] >= 4 and metrics["solved_rate"] == metrics["solved"] / metrics["repeats"]
     assert metrics["dead_unit_rate"] == metrics["runs_with_dead_unit"] / metrics["repeats"]
@@ -70,13 +75,13 @@ def test_a_wider_leaky_net_solves_xor_and_reports_rates():
 @pytest.mark.slow
 def test_zero_initialisation_keeps_hidden_units_identical_and_cannot_learn_xor():
     for activation in ("relu", "sigmoid"):
-        metrics = run_xor(xor.Config(**{**XOR, "model": {"activation": activation, "kernel_initializer": "zeros"}})).metrics
+        metrics = run_xor(XorConfig(**{**XOR, "model": {"activation": activation, "kernel_initializer": "zeros"}})).metrics
         assert metrics["identical_units_rate"] == 1.0 and metrics["solved"] == 0, activation
 
 
 @pytest.mark.slow  # TensorFlow computes it
 def test_the_lr_decay_demo_reproduces_the_course_table():
-    metrics = lr_decay_demo.run("d", "default", lr_decay_demo.Config(name="d", kind="lr_decay_demo"), 0).metrics
+    metrics = lr_decay_demo.run("d", "default", DecayConfig(name="d", kind="lr_decay_demo"), 0).metrics
     first, last = metrics["rows"][0], metrics["rows"][-1]
     assert (first["epoch"], first["w"], first["loss"], first["lr"]) == (0, pytest.approx(2.6), 36.0, 0.2)
     assert last["epoch"] == 39 and f"{last['w']:f}" == "-0.999999"
@@ -85,7 +90,7 @@ def test_the_lr_decay_demo_reproduces_the_course_table():
 
 @pytest.mark.slow  # TensorFlow computes it
 def test_the_gallery_differentiates_each_activation_automatically():
-    config = activation_gallery.Config(name="g", kind="activation_gallery", activations=["sigmoid", "tanh", "relu"])
+    config = GalleryConfig(name="g", kind="activation_gallery", activations=["sigmoid", "tanh", "relu"])
     output = activation_gallery.run("g", "default", config, 0)
     metrics, figures = output.metrics, output.figures
     table = {a["activation"]: a for a in metrics["activations"]}

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import BASE, wait_for
-from nnlab import runner
+from nnlab import provenance
 from nnlab.cli import main
 from nnlab.config import load_study
 
@@ -206,9 +206,9 @@ def test_a_changed_config_does_not_overwrite_a_finished_run(tmp_path, write_conf
 
 def test_the_run_key_covers_config_seed_and_data(write_config):
     variant = load_study(write_config(BASE)).variants[0]
-    key = runner.run_key(variant.config, 0, "abc")
-    assert key != runner.run_key(variant.config, 1, "abc")
-    assert key != runner.run_key(variant.config, 0, "abd")
+    key = provenance.run_key(variant.config, 0, "abc")
+    assert key != provenance.run_key(variant.config, 1, "abc")
+    assert key != provenance.run_key(variant.config, 0, "abd")
 
 
 def test_without_retrain_the_test_figures_come_from_the_best_epoch_weights(tmp_path, write_config):

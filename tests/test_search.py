@@ -87,6 +87,9 @@ def test_a_random_search_runs_trials_as_runs_then_tests_the_best_beside_the_base
         assert {"config.yaml", "provenance.json", "search_history.json", "curves.png", "metrics.json"} <= {p.name for p in folder.iterdir()}
         metrics = json.loads((folder / "metrics.json").read_text())
         assert "test_accuracy" not in metrics and metrics["best_val_loss"] == pytest.approx(trial["value"])
+        assert (metrics["kind"], metrics["trial"]) == ("train", True)  # recorded, not guessed from the folder
+    tested = json.loads((tmp_path / "tiny" / "best" / "seed-0" / "metrics.json").read_text())
+    assert (tested["kind"], tested["trial"]) == ("train", False)
     best = min(found["trials"], key=lambda t: t["value"])
     assert found["best"]["number"] == best["number"]
     chosen = json.loads((tmp_path / "tiny" / "best" / "seed-0" / "provenance.json").read_text())["config"]

@@ -1,18 +1,22 @@
-"""The `nnlab` command line: run, suite, list, validate, show and report."""
+"""The `nnlab` command line: run, suite, list, validate, show, report, verify and diff. Click only:
+options, messages and exit codes, over nnlab.api (what a notebook calls too). The commands that
+train or report import their machinery when they run, so `nnlab validate` and `nnlab list` load
+the schemas alone (no TensorFlow, matplotlib or report code) and answer in well under a second."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from . import __version__, process
-from .config import DEFAULT_MAX_RUNS, load_study
+from . import process
+from ._version import __version__
+from .config import DEFAULT_MAX_RUNS, command_line_overrides, load_study
 from .errors import MissingExtra, NnlabError, StorageError, write_error_log
 from .specs import MAX_SEEDS
+from .suites import load_suite
 
 CONFIG = click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 RESULTS = click.option("--results", "results_dir", default="results", show_default=True,
@@ -58,30 +62,12 @@ class NotInstalled(click.ClickException):
     exit_code = 2
 
 
-def _execution(jobs, executor, ray_address, cpus_per_run, gpus_per_run, quiet, verbose, manifest=None) -> dict:
-    if verbose:
-        os.environ["NNLAB_VERBOSE"] = "1"  # read where runs train: this process, its workers, Ray's
-    return {"jobs": jobs or (manifest.jobs if manifest else 1), "executor": executor or (manifest.executor if manifest else "local"),
-            "ray_address": ray_address or (manifest.ray_address if manifest else None),
-            "cpus_per_run": cpus_per_run, "gpus_per_run": gpus_per_run, "quiet": quiet, "verbose": verbose}
-
-
-def _overrides(subset: int | None, epochs: int | None, seeds: int | None = None) -> dict:
-    out = {}
-    if seeds is not None:
-        out["seeds"] = list(range(seeds))
-    if subset is not None:
-        out["dataset.subset"] = subset
-    if epochs is not None:
-        out["epochs"] = epochs
-    return out
-
-
-def _load_all(configs, overrides=None, max_runs=DEFAULT_MAX_RUNS):
+def _load_all(configs, max_runs=DEFAULT_MAX_RUNS, **overrides):
     try:
-        return [load_study(path, overrides, max_runs) for path in configs]
+        return [load_study(path, command_line_overrides(**overrides), max_runs) for path in configs]
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
+
 
 
 class Unexpected(click.ClickException):
@@ -155,45 +141,22 @@ def run(configs, results_dir, data_dir, subset, epochs, seeds, force, max_runs, 
 
     Finished runs are skipped, so running the same command again after a crash or Ctrl-C
     resumes where it stopped. Exits non-zero if any run failed or diverged."""
-    studies = _load_all(configs, _overrides(subset, epochs, seeds), max_runs)  # every config is checked before any training
-    _run_studies(studies, results_dir, data_dir, force,
-                 _execution(jobs, executor, ray_address, cpus_per_run, gpus_per_run, quiet, verbose))
+    studies = _load_all(configs, max_runs, subset=subset, epochs=epochs, seeds=seeds)  # all checked before any trains
+    from .api import Execution  # the runner and its kinds load only in the commands that run (module docstring)
+
+    _run(studies, results_dir, data_dir, force, Execution(jobs or 1, executor or "local", ray_address, cpus_per_run,
+                                                           gpus_per_run), quiet, verbose)
 
 
-def _pool(execution: dict, display):
-    from .executors import InlinePool, process_pool
-    from .ray_executor import ray_pool
-
-    if execution["executor"] == "ray":
-        return ray_pool(execution["ray_address"], execution["cpus_per_run"], execution["gpus_per_run"], display)
-    if execution["jobs"] > 1:
-        return process_pool(execution["jobs"], display)
-    return contextlib.nullcontext(InlinePool(display))
-
-
-def _run_studies(studies, results_dir: Path, data_dir, force: bool, execution: dict) -> None:
+def _run(studies, results_dir: Path, data_dir, force: bool, execution, quiet: bool, verbose: bool) -> None:
+    """nnlab.api.run_studies, its faults as one line and an exit status each."""
     from . import progress
-    from .runner import NOT_OK, preflight, run_study
-    from .search.driver import run_search
+    from .api import run_studies
 
-    # Ray's workers may start elsewhere: every path they are given is absolute (and must be shared).
-    results_dir = results_dir.absolute()
-    data_dir = str(Path(data_dir).absolute()) if data_dir else None
-    display = progress.choose(execution["quiet"], execution["verbose"])
-    problems = []
+    display = progress.choose(quiet, verbose)
     try:
-        preflight(studies, results_dir, data_dir)  # a fault of the last study must not wait for the first to train
-        display.expect(sum(_run_count(study) for study in studies))
-        with display, _pool(execution, display) as pool:
-            where = f", on Ray ({pool.capacity} at a time)" if execution["executor"] == "ray" else (
-                f", {pool.capacity} at a time" if pool.capacity > 1 else "")
-            for i, study in enumerate(studies, 1):
-                display.line(f"== study {i}/{len(studies)} {study.name}: {_what_runs(study)} ({study.path}){where}")
-                outcomes = (run_search if study.search else run_study)(study, results_dir, pool, data_dir, force)
-                pool.settle()
-                _print_table(outcomes, display.summary)
-                display.summary(f"results: {results_dir / study.name}")
-                problems += [f"{study.name}/{o.variant} seed {o.seed}: {o.status}" for o in outcomes if o.status in NOT_OK]
+        done = run_studies(studies, results_dir, data_dir, force=force, execution=execution, verbose=verbose,
+                           display=display)
     except KeyboardInterrupt:
         click.echo(f"\nStopped (Ctrl-C): {display.finished} run(s) finished in this command"
                    + (f", {display.skipped} were already complete" if display.skipped else "")
@@ -208,15 +171,9 @@ def _run_studies(studies, results_dir: Path, data_dir, force: bool, execution: d
         raise NotInstalled(str(exc)) from None
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
+    problems = [f"{study.name}/{o.variant} seed {o.seed}: {o.status}" for study in done for o in study.not_ok]
     if problems:
         raise click.ClickException(f"{len(problems)} run(s) did not finish ok:\n  " + "\n  ".join(problems))
-
-
-def _run_count(study) -> int:
-    """Runs a study will show on the bar: each variant x its seeds, or a search's trials and two tested variants."""
-    if study.search:
-        return study.search.budget + 2 * len(study.seeds)
-    return sum(len(variant.config.seeds) for variant in study.variants)
 
 
 @main.command()
@@ -233,26 +190,27 @@ def suite(manifest, results_dir, data_dir, subset, epochs, force, max_runs, jobs
     """Run every study of a suite MANIFEST (experiments/*.yaml) with the suite's seeds.
 
     Like `run`, it skips finished runs, so re-running after an interruption resumes."""
-    from .suites import load_suite
+    from .api import suite_execution
 
     try:
-        spec, studies = load_suite(manifest, _overrides(subset, epochs), max_runs)
+        spec, studies = load_suite(manifest, command_line_overrides(subset, epochs), max_runs)
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"suite {spec.name}: {len(studies)} studies, seeds {spec.seed_list}, "
-               f"{sum(_run_count(s) for s in studies)} runs")
-    _run_studies(studies, results_dir, data_dir, force,
-                 _execution(jobs, executor, ray_address, cpus_per_run, gpus_per_run, quiet, verbose, spec))
+               f"{sum(s.run_count for s in studies)} runs")
+    execution = suite_execution(spec, jobs=jobs, executor=executor, ray_address=ray_address, cpus_per_run=cpus_per_run,
+                                gpus_per_run=gpus_per_run)
+    _run(studies, results_dir, data_dir, force, execution, quiet, verbose)
 
 
 @main.command()
 @RESULTS
 def report(results_dir):
     """Write report.md and a self-contained report.html from every run under the results folder."""
-    from .report import build
+    from .api import write_report
 
     try:
-        md_path, html_path = build(results_dir, warn=lambda text: click.echo(f"warning: {text}", err=True))
+        md_path, html_path = write_report(results_dir, warn=lambda text: click.echo(f"warning: {text}", err=True))
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {md_path} and {html_path}")
@@ -313,7 +271,7 @@ def list_variants(configs, max_runs):
     for study in _load_all(configs, max_runs=max_runs):
         click.echo(f"{study.name} ({study.path}): {len(study.variants)} variants, seeds {study.seeds}")
         if study.search:
-            click.echo(f"  {_what_runs(study)}; space:")
+            click.echo(f"  {study.what_runs()}; space:")
             for key, values in study.search.space.items():
                 click.echo(f"  {key:<28} {values if isinstance(values, list) else values.model_dump(exclude_defaults=True)}")
         for variant in study.variants:
@@ -328,25 +286,7 @@ def list_variants(configs, max_runs):
 def validate(configs, max_runs):
     """Check each study CONFIG without training."""
     for study in _load_all(configs, max_runs=max_runs):
-        click.echo(f"{study.path}: ok ({_what_runs(study)})")
-
-
-def _what_runs(study) -> str:
-    if study.search:
-        return (f"a {study.search.strategy} search of {study.search.budget} trials, then the chosen settings and the "
-                f"baseline x {len(study.seeds)} seeds")
-    return f"{len(study.variants)} variants x {len(study.seeds)} seeds"
-
-
-def _print_table(outcomes, write=click.echo) -> None:
-    write(f"{'variant':<24} {'seed':>4} {'status':>8} {'best epoch':>10} {'val acc':>8} {'test acc':>8} {'test loss':>9}")
-    for o in outcomes:
-        m = o.metrics or {}
-        if o.status != "ok" or "best_epoch" not in m:
-            write(f"{o.variant:<24} {o.seed:>4} {o.status:>8}")
-            continue
-        write(f"{o.variant:<24} {o.seed:>4} {o.status:>8} {m['best_epoch']:>10} {m['best_val_accuracy']:>8.4f} "
-                   f"{m['test_accuracy']:>8.4f} {m['test_loss']:>9.4f}")
+        click.echo(f"{study.path}: ok ({study.what_runs()})")
 
 
 if __name__ == "__main__":

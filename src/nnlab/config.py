@@ -24,6 +24,7 @@ from .kinds import KINDS
 from .same_runs import refuse_duplicate_runs
 from .schema_errors import did_you_mean, error_lines
 from .search.spec import SearchSpec
+from .selection import Rule
 from .specs import TEXT_DATASETS, StudyBase
 
 
@@ -52,6 +53,19 @@ class Study:
     def baseline(self) -> str:
         return self.variants[0].config.baseline or self.variants[0].id
 
+    @property
+    def run_count(self) -> int:
+        """Runs it will make: each variant x its seeds, or a search's trials and its two tested variants."""
+        if self.search:
+            return self.search.budget + 2 * len(self.seeds)
+        return sum(len(variant.config.seeds) for variant in self.variants)
+
+    def what_runs(self) -> str:
+        if self.search:
+            return (f"a {self.search.strategy} search of {self.search.budget} trials, then the chosen settings and "
+                    f"the baseline x {len(self.seeds)} seeds")
+        return f"{len(self.variants)} variants x {len(self.seeds)} seeds"
+
 
 # --- loading -----------------------------------------------------------------------------------
 
@@ -70,6 +84,19 @@ MAX_CONFIG_BYTES = 1024 * 1024  # the shipped configs are under 2 KB; PyYAML rea
 MAX_CONFIG_VALUES = 1_000_000
 # The shipped configs nest at most 4 levels; the grid's ids, deepcopy and pydantic recurse once per level.
 MAX_CONFIG_DEPTH = 16
+
+
+def command_line_overrides(subset: int | None = None, epochs: int | None = None, seeds: int | None = None) -> dict[str, Any]:
+    """--subset N, --epochs N and --seeds N as the dotted keys they set in every variant (of the kinds
+    that have them): the first N examples, N epochs, seeds 0..N-1."""
+    out: dict[str, Any] = {}
+    if seeds is not None:
+        out["seeds"] = list(range(seeds))
+    if subset is not None:
+        out["dataset.subset"] = subset
+    if epochs is not None:
+        out["epochs"] = epochs
+    return out
 
 
 def load_study(path: str | Path, overrides: dict[str, Any] | None = None, max_runs: int = DEFAULT_MAX_RUNS) -> Study:
@@ -142,15 +169,16 @@ def _search_metric(path: Path, spec: SearchSpec, config: StudyBase) -> SearchSpe
     """A search scores each trial by the validation figure that picks its best epoch: the study's
     selection rule. Left out, search.metric is that rule's metric; given, it must agree with it, or
     trials would be scored by one rule and their best epochs chosen by another."""
-    selection = config.selection
+    selection = Rule.of(config.selection)
     if spec.metric is None:
         spec = spec.model_copy(update={"metric": selection.metric})
-    if spec.metric != selection.metric or selection.mode != {"minimize": "min", "maximize": "max"}[spec.direction]:
+    searched = Rule.for_direction(spec.metric, spec.direction)
+    if searched != selection:
         raise ConfigError(
             f"{path}: search.metric: '{spec.metric}' ({spec.direction}d) disagrees with selection: {{metric: "
             f"{selection.metric}, mode: {selection.mode}}}, which picks each trial's best epoch; a trial is scored "
             f"by the figure at that epoch, so the two must be one rule: leave search.metric out (it follows "
-            f"selection), or set selection.metric: {spec.metric} with mode {'min' if spec.direction == 'minimize' else 'max'}")
+            f"selection), or set selection.metric: {spec.metric} with mode {searched.mode}")
     return spec
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from .errors import ConfigError, DataError, StorageError
 from .features import Features, MultiHot, Pixels
 from .results import write_bytes
-from .specs import TEXT_DATASETS, DatasetSpec, ValidationSpec
+from .specs import NUM_CLASSES, DatasetSpec, ValidationSpec, is_binary
 
 DATA_DIR_ENV = "NNLAB_DATA_DIR"
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -32,8 +32,6 @@ KERAS_HASHES = {
     "reuters": "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916",
     "mnist": "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
 }
-NUM_CLASSES = {"imdb": 2, "reuters": 46, "mnist": 10}
-IMAGE_PIXELS = 28 * 28  # an MNIST image, flattened to one input row
 # Keras' load_data conventions for the text datasets.
 SHUFFLE_SEED, START_CHAR, OOV_CHAR, INDEX_FROM, REUTERS_TEST_SPLIT = 113, 1, 2, 3, 0.2
 
@@ -226,18 +224,6 @@ def flatten_images(images: np.ndarray) -> Pixels:
     return Pixels(np.ascontiguousarray(images.reshape(len(images), -1), dtype=np.uint8))
 
 
-def input_width(spec: DatasetSpec) -> int:
-    """Columns of the vectorized inputs, known from the spec alone: a word's or a pixel's."""
-    return spec.num_words if spec.name in TEXT_DATASETS else IMAGE_PIXELS
-
-
-def output_width(spec: DatasetSpec) -> int:
-    """Units of the output layer: one sigmoid unit for 0/1 labels, one per class otherwise
-    (models.output_layer builds it; that module loads TensorFlow, so it is not asked here)."""
-    classes = NUM_CLASSES[spec.name]
-    return 1 if classes == 2 else classes
-
-
 # Room for every dataset a suite names (and a subset of each): compact, they are ~100 MB together, and
 # pre-flight loads them all before the first run, which must not evict them and load them again.
 @functools.lru_cache(maxsize=8)
@@ -337,6 +323,6 @@ def _stratified_indices(y: np.ndarray, count: int, rng: np.random.RandomState) -
 
 def encode_labels(y: np.ndarray, num_classes: int, loss: str) -> np.ndarray:
     """Integer labels for sparse losses and binary outputs; one-hot for the rest."""
-    if num_classes == 2 or loss == "sparse_categorical_crossentropy":
-        return y.astype(np.float32 if num_classes == 2 else np.int64)
+    if is_binary(num_classes) or loss == "sparse_categorical_crossentropy":
+        return y.astype(np.float32 if is_binary(num_classes) else np.int64)
     return np.eye(num_classes, dtype=np.float32)[y]

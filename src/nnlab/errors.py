@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import os
+import platform
+import tempfile
+import traceback
 from pathlib import Path
+
+from ._version import __version__
 
 
 class NnlabError(Exception):
@@ -68,13 +74,6 @@ def write_error_log(exc: BaseException, heading: str) -> Path | None:
     """The traceback under `heading` (the command line, what was being done) and the versions, in a
     file of its own under the temporary folder (the results folder may be the very thing that
     failed); None if even that cannot be written."""
-    import datetime as dt
-    import platform
-    import tempfile
-    import traceback
-
-    from . import __version__
-
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = Path(tempfile.gettempdir())
     text = (f"{heading}\nnnlab {__version__}, Python {platform.python_version()}, {platform.platform()}\n"

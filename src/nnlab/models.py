@@ -6,12 +6,12 @@ import keras
 import tensorflow as tf
 from tensorflow.python.ops.linalg.sparse import sparse_csr_matrix_ops
 
-from .specs import ModelSpec, OptimizerSpec, ScheduleSpec
+from .specs import ModelSpec, OptimizerSpec, ScheduleSpec, is_binary
 
 
 def output_layer(num_classes: int, override: str | None) -> tuple[int, str]:
     """Units and activation of the output: one sigmoid unit for 0/1 labels, softmax otherwise."""
-    if num_classes == 2:
+    if is_binary(num_classes):
         return 1, override or "sigmoid"
     return num_classes, override or "softmax"
 

@@ -4,12 +4,15 @@ process, a Ray task), never at import, so importing nnlab from a notebook change
 from __future__ import annotations
 
 import os
+import sys
 
 
 def set_up() -> None:
     """TensorFlow's C++ start-up chatter off the progress lines, and matplotlib writing files, never
     opening a window, so runs work on servers and in CI."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import matplotlib
-
-    matplotlib.use("Agg")
+    # Read when matplotlib loads, so a command that draws nothing (`nnlab validate`) never loads it;
+    # spawned workers inherit it.
+    os.environ["MPLBACKEND"] = "Agg"
+    if "matplotlib" in sys.modules:  # loaded already (a worker unpickling its run first): switch now
+        sys.modules["matplotlib"].use("Agg")

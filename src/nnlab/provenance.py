@@ -1,20 +1,33 @@
-"""What made a run: code, versions, data and machine, recorded beside its numbers."""
+"""What made a run: its key (config, seed, data, run format), the code and the machine, recorded
+beside its numbers. The versions of TensorFlow and Keras are read where a run is written (runner)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import platform
 import subprocess
-import sys
 from pathlib import Path
-
-from . import __version__
 
 # Bump when a change to the code alters what a run computes for the same config and seed
 # (training loop, data transform, selection rule, a schema default: tests/test_run_format.py notices
 # those): finished runs then no longer count as done. A change that only one kind's runs feel bumps
-# that kind's REVISION instead (kinds/xor.py), so no other kind's runs are redone.
+# that kind's REVISION instead (kinds/xor/schema.py), so no other kind's runs are redone.
 RUN_FORMAT = 2  # 2: compiled epochs, multi-hot gather-and-sum, seeded per-epoch shuffles
+
+
+def run_key(config, seed: int, dataset_sha256: str, trial: bool = False, run_format: int = RUN_FORMAT,
+            kind_revision: int | None = None) -> str:
+    """What decides a run's numbers: the config (its fingerprint), the seed, the data and the run format
+    of the code (and whether it is a search's trial: the search phase alone), and the kind's own
+    revision where a kind changed what it computes (its Config.REVISION; the first revision adds
+    nothing, so the keys of every other kind stay as they were). `nnlab verify` passes the formats a
+    run was made with. Computed once per run, in runner.RunContext, and again only by verify."""
+    revision = config.REVISION if kind_revision is None else kind_revision
+    parts = ([config.fingerprint(), seed, dataset_sha256, run_format] + (["trial"] if trial else [])
+             + ([f"{config.kind}-revision-{revision}"] if revision > 1 else []))
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
 
 def now() -> str:
@@ -43,16 +56,3 @@ def cpu_name() -> str:
         pass
     return platform.processor() or platform.machine()
 
-
-def environment() -> dict:
-    """Versions and host; imported lazily because TensorFlow is slow to load."""
-    import keras
-    import numpy
-    import tensorflow as tf
-
-    return {
-        "nnlab": __version__, "run_format": RUN_FORMAT, **git_state(),
-        "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
-        "numpy": numpy.__version__, "platform": platform.platform(), "cpu": cpu_name(),
-        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")], "argv": sys.argv,
-    }

@@ -1,7 +1,10 @@
 """The Ray executor (`--executor ray`): a Ray task per run, on a cluster or a local Ray, behind the same
 `submit()` as the local pools in nnlab.executors. A cluster nothing answers at is refused at once; the
 queue that carries progress lines lives on the driver's node, so a lost worker node costs only the
-retries of the runs it held."""
+retries of the runs it held.
+
+Ray is an optional extra (`pip install nnlab[ray]`): it is imported in the functions that use it,
+so without it only `--executor ray` fails, with one line saying how to install it."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ def build(root: Path, warn=None) -> tuple[Path, Path]:
     with results.writing_in(root), results.writing_in(root / ASSETS):
         lines = _front_page(root, studies, warn)
         for study in studies:
-            make = search_section.section if search_section.holds_search(study) else KINDS[study.kind].section
+            make = search_section.section if search_section.holds_search(study) else KINDS[study.kind].report.section
             lines += _guarded(study.name, "section", warn, functools.partial(make, root, study), _failed_section)
         text = "\n".join(lines) + "\n"
         md_path, html_path = root / "report.md", root / "report.html"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from . import integrity, results
+from . import kinds, records, results
 from .report_parts import ASSETS
 from .stats import mean_sd
 
@@ -74,7 +74,7 @@ class StudyResults:
 
     @property
     def kind(self) -> str:
-        return self.config.get("kind", "train")  # runs made before study kinds existed are training runs
+        return kinds.recorded_name(self.runs[0].metrics, self.config)
 
     def label(self, variant: VariantStats) -> str:
         """A variant's name in a table: the baseline in bold, marked."""
@@ -90,8 +90,9 @@ class StudyResults:
 # --- reading -----------------------------------------------------------------------------------
 
 def collect(root: Path, warn=None) -> list[StudyResults]:
-    """Every run that checks out (nnlab.integrity), by study and variant; a damaged run is left out
-    and `warn(text)` names it and its problems (the next `nnlab run` redoes it)."""
+    """Every run that is not damaged (nnlab.records) and holds what its kind records, by study and
+    variant; any other is left out, and `warn(text)` names it and its problems (the next `nnlab run`
+    redoes a damaged one)."""
     studies = []
     for folder in sorted(p for p in Path(root).iterdir() if p.is_dir() and p.name != ASSETS):
         runs = []
@@ -110,12 +111,20 @@ def collect(root: Path, warn=None) -> list[StudyResults]:
 
 
 def _read_run(folder: Path, warn=None) -> Run | None:
-    metrics, problems = integrity.read_record(folder)
+    metrics, problems = records.read_record(folder)
     if metrics is None:
         if problems and warn:
             warn("left out of the report, damaged: " + "; ".join(p.line(folder) for p in problems)
                  + " (the next `nnlab run` of its study redoes it)")
         return None
+    if metrics["status"] != "failed":  # a finished run (a failure records only its error)
+        kind = kinds.of_record(metrics)
+        lacking = [f"kind '{metrics.get('kind')}', which this nnlab does not know"] if kind is None else kind.missing(metrics)
+        if lacking:
+            if warn:
+                warn(f"left out of the report: {folder / results.METRICS} lacks what such a run records: "
+                     f"{', '.join(lacking)} (`nnlab verify` checks it)")
+            return None
     config_path, provenance_path, history_path = (folder / n for n in ("config.yaml", "provenance.json", "search_history.json"))
     config = yaml.safe_load(config_path.read_text()) if config_path.is_file() else {}
     return Run(folder, metrics, config,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import results
+from . import plots, results
 
 ASSETS = "report_assets"  # the report's figures, beside report.md
 
@@ -24,8 +24,6 @@ def markdown_table(header: list[str], rows: list[list]) -> list[str]:
 
 def image(fig, root: Path, name: str, alt: str) -> str:
     """Save a figure into the report's assets and return the Markdown that shows it."""
-    from . import plots
-
     results.save_figure(fig, Path(root) / ASSETS / name)
     plots.plt.close(fig)
     return f"![{alt}]({ASSETS}/{name})"

@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from .errors import Fatal, NnlabError, StorageError, storage_error
+from .stats import mean_sd
 
 METRICS = "metrics.json"
 FAILURE = "failure.json"
@@ -231,8 +232,6 @@ def summary_rows(metrics_by_run: list[dict]) -> list[dict]:
 
 def aggregate(rows: list[dict]) -> list[dict]:
     """Mean, sample standard deviation and count over the seeds of each variant (ok runs only)."""
-    from .stats import mean_sd
-
     out = []
     for variant in dict.fromkeys(r["variant"] for r in rows):
         runs = [r for r in rows if r["variant"] == variant]

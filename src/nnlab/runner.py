@@ -4,7 +4,8 @@ run's outcome, whatever its kind (nnlab/kinds/), in the results folder.
     preflight(studies, root, data_dir)      once, before anything trains
     run_study(study, root, pool, ...)       every run of one study on an executor (nnlab.executors),
                                             then the study's summary
-    run_guarded(...)                        one run, in whatever process the executor gives it
+    RunContext.of(...)                      one run's fixed inputs, its key and folder computed once
+    run_guarded(context, echo)              one run, in whatever process the executor gives it
                                             (a search's trials too: nnlab.search.driver)
 
 What one run computes belongs to its kind; what every run shares lives here: the run key, the lock,
@@ -17,24 +18,24 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import functools
-import hashlib
-import json
 import os
+import platform
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import integrity, kinds, provenance, results
+from . import integrity, kinds, plots, provenance, records, results
+from ._version import __version__
 from .config import Study, Variant
 from .data import dataset_file
 from .errors import Fatal, NnlabError, StorageError
-from .specs import StudyBase
 
 Echo = Callable[[dict], None]  # a progress event (nnlab.progress)
 NOT_OK = ("diverged", "failed", "locked")
 TENSORFLOW_LOG = "tensorflow.log"  # what TensorFlow printed while the run trained (--verbose: the terminal)
+NO_DATASET = "no dataset"  # the dataset part of the key of a kind that makes its own inputs
 
 
 @dataclass(frozen=True)
@@ -46,20 +47,32 @@ class RunOutcome:
     skipped: bool = False
 
 
-def run_key(config: StudyBase, seed: int, dataset_sha256: str, trial: bool = False,
-            run_format: int = provenance.RUN_FORMAT, kind_revision: int | None = None) -> str:
-    """What decides a run's numbers: the config, the seed, the data and the run format of the code
-    (and whether it is a search's trial: the search phase alone), and the kind's own revision where a
-    kind changed what it computes (kinds/<kind>.REVISION; the first revision adds nothing, so the keys
-    of every other kind stay as they were). `nnlab verify` passes the formats a run was made with."""
-    revision = kind_revision if kind_revision is not None else kind_revision_of(config)
-    parts = ([config.fingerprint(), seed, dataset_sha256, run_format] + (["trial"] if trial else [])
-             + ([f"{config.kind}-revision-{revision}"] if revision > 1 else []))
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+@dataclass(frozen=True)
+class RunContext:
+    """One run's fixed inputs, made once where the runs are planned and handed whole to whatever
+    process executes the run (pickled for --jobs and Ray): its key and its folder are computed here
+    and nowhere else. `trial`: a search's trial (the search phase alone, in the study's trials/
+    folder); `force`: redo it even if it is finished; `tag`: its name on the console."""
 
+    study: str
+    variant: Variant
+    seed: int
+    root: Path
+    data_dir: str | None
+    key: str
+    folder: Path
+    tag: str
+    trial: bool = False
+    force: bool = False
 
-def kind_revision_of(config: StudyBase) -> int:
-    return getattr(kinds.of(config), "REVISION", 1)
+    @classmethod
+    def of(cls, study: str, variant: Variant, seed: int, root: Path, data_dir: str | None, tag: str = "",
+           trial: bool = False, force: bool = False) -> RunContext:
+        data = kinds.of(variant.config).run.dataset(variant.config, data_dir)  # cached: loaded once per process
+        key = provenance.run_key(variant.config, seed, data.source["sha256"] if data else NO_DATASET, trial)
+        folder = (results.trial_dir if trial else results.run_dir)(root, study, variant.id, seed)
+        return cls(study, variant, seed, Path(root), data_dir, key, folder, tag or f"{study}/{variant.id} seed {seed}",
+                   trial, force)
 
 
 def preflight(studies: list[Study], root: Path, data_dir: str | None) -> None:
@@ -74,9 +87,9 @@ def preflight(studies: list[Study], root: Path, data_dir: str | None) -> None:
             dataset_file(spec.name, data_dir, spec.sample)
     for study in studies:
         for variant in study.variants:
-            kind = kinds.of(variant.config)
+            run = kinds.of(variant.config).run
             try:
-                kind.preflight(variant.config, kind.dataset(variant.config, data_dir))
+                run.preflight(variant.config, run.dataset(variant.config, data_dir))
             except NnlabError as exc:
                 raise NnlabError(f"{study.path}: variant '{variant.id}': {exc}") from None
 
@@ -91,16 +104,16 @@ def run_study(study: Study, root: Path, pool, data_dir: str | None = None, force
 
 
 def run_all(study: Study, runs: list[tuple[Variant, int]], root: Path, pool, data_dir: str | None,
-            force: bool, label: str = "") -> list[RunOutcome]:
+            force: bool) -> list[RunOutcome]:
     """The given (variant, seed) runs, all submitted at once; their outcomes in the same order. A
     fault that stops the command (errors.Fatal: the disk is full, say) stops it as soon as any run
     meets it, not when the runs before it in this order have finished."""
-    tags = [f"[{k}/{len(runs)}] {study.name}/{label}{variant.id} seed {seed}" for k, (variant, seed) in enumerate(runs, 1)]
-    futures = [pool.submit(run_guarded, study, variant, seed, root, data_dir, force, tag, pool.echo)
-               for (variant, seed), tag in zip(runs, tags)]
+    contexts = [RunContext.of(study.name, variant, seed, root, data_dir,
+                              f"[{k}/{len(runs)}] {study.name}/{variant.id} seed {seed}", force=force)
+                for k, (variant, seed) in enumerate(runs, 1)]
+    futures = [pool.submit(run_guarded, context, pool.echo) for context in contexts]
     raise_first_fatal(futures)
-    return [outcome_of(future, pool, study, variant, seed, root, data_dir, tag)
-            for future, (variant, seed), tag in zip(futures, runs, tags)]
+    return [outcome_of(future, pool, context) for future, context in zip(futures, contexts)]
 
 
 def raise_first_fatal(futures) -> None:
@@ -113,8 +126,7 @@ def raise_first_fatal(futures) -> None:
                 raise future.exception()
 
 
-def outcome_of(future, pool, study: Study, variant: Variant, seed: int, root: Path, data_dir: str | None, tag: str,
-               trial: bool = False) -> RunOutcome:
+def outcome_of(future, pool, context: RunContext) -> RunOutcome:
     """A submitted run's outcome; a run whose worker died (after the executor's retry) is recorded
     here as failed, and the others go on."""
     try:
@@ -122,94 +134,80 @@ def outcome_of(future, pool, study: Study, variant: Variant, seed: int, root: Pa
     except Exception as exc:
         if not pool.lost(exc):
             raise
-        folder = run_folder(root, study, variant, seed, trial)
-        record_failure(folder, study, variant, seed, run_key_of(variant, seed, data_dir, trial), exc,
-                       "the worker running it died, and again when retried")
-        pool.display({"kind": "end", "tag": tag, "status": "failed",
-                      "text": f"FAILED: its worker died twice ({type(exc).__name__}); recorded in {folder / results.FAILURE}"})
-        return RunOutcome(variant.id, seed, "failed", None)
+        record_failure(context, exc, "the worker running it died, and again when retried")
+        pool.display({"kind": "end", "tag": context.tag, "status": "failed",
+                      "text": f"FAILED: its worker died twice ({type(exc).__name__}); recorded in "
+                              f"{context.folder / results.FAILURE}"})
+        return RunOutcome(context.variant.id, context.seed, "failed", None)
 
 
-def run_folder(root: Path, study: Study, variant: Variant, seed: int, trial: bool = False) -> Path:
-    if trial:
-        return results.trial_dir(root, study.name, variant.id, seed)
-    return results.run_dir(root, study.name, variant.id, seed)
-
-
-def run_key_of(variant: Variant, seed: int, data_dir: str | None, trial: bool = False) -> str:
-    data = kinds.of(variant.config).dataset(variant.config, data_dir)
-    return run_key(variant.config, seed, data.source["sha256"] if data else "no dataset", trial)
-
-
-def run_guarded(study: Study, variant: Variant, seed: int, root: Path, data_dir: str | None, force: bool,
-                tag: str, echo: Echo, trial: bool = False, stop=None) -> RunOutcome:
+def run_guarded(context: RunContext, echo: Echo, stop=None) -> RunOutcome:
     """One run under its lock. Any exception inside it, nnlab's own included (a validation metric that
     is never finite, say), is recorded as that run's failure and the suite goes on; a fault that
     stops the command (errors.Fatal: the results folder cannot be written) is raised, naming the run.
 
-    With `trial`, it is a search's trial (the search phase alone, in the study's trials/ folder),
-    which `stop(history)` may end early."""
-    folder = run_folder(root, study, variant, seed, trial)
-    kind = kinds.of(variant.config)
-    data = kind.dataset(variant.config, data_dir)
-    key = run_key(variant.config, seed, data.source["sha256"] if data else "no dataset", trial)
+    A search's trial (context.trial) may be ended early by `stop(history)`."""
+    c = context
+    variant, run = c.variant, kinds.of(c.variant.config).run
+    data = run.dataset(variant.config, c.data_dir)
+    where = c.tag.split("] ", 1)[-1]
     try:
-        results.make_run_folder(root, folder)
-        with results.run_lock(folder):
-            warn = lambda text: echo({"kind": "warning", "text": f"{tag}: {text}"})
-            done = None if force else integrity.completed_metrics(folder, key, warn)
+        results.make_run_folder(c.root, c.folder)
+        with results.run_lock(c.folder):
+            warn = lambda text: echo({"kind": "warning", "text": f"{c.tag}: {text}"})
+            done = None if c.force else integrity.completed_metrics(c.folder, c.key, warn)
             if done:
-                echo({"kind": "end", "tag": tag, "status": done["status"], "skipped": True,
+                echo({"kind": "end", "tag": c.tag, "status": done["status"], "skipped": True,
                       "text": f"already complete ({done['status']}), skipped (--force re-runs it)"})
-                return RunOutcome(variant.id, seed, done["status"], done, skipped=True)
-            echo({"kind": "start", "tag": tag})
+                return RunOutcome(variant.id, c.seed, done["status"], done, skipped=True)
+            echo({"kind": "start", "tag": c.tag})
             started = provenance.now()
-            progress = _epoch_printer(tag, echo)
-            with native_output_to(folder / TENSORFLOW_LOG):
-                if trial:
-                    output = kinds.train.run_trial(study.name, variant.id, variant.config, seed, data, progress, stop)
+            progress = _epoch_printer(c.tag, echo)
+            with native_output_to(c.folder / TENSORFLOW_LOG):
+                if c.trial:
+                    output = run.run_trial(c.study, variant.id, variant.config, c.seed, data, progress, stop)
                 else:
-                    output = kind.run(study.name, variant.id, variant.config, seed, data, progress)
-            metrics = {**output.metrics, "run_key": key, "config_fingerprint": variant.config.fingerprint()}
-            _write_run(folder, variant, seed, key, output, metrics, started)
+                    output = run.run(c.study, variant.id, variant.config, c.seed, data, progress)
+            # What every run records whatever its kind, beside what the kind measured.
+            metrics = {**output.metrics, "kind": variant.config.kind, "trial": c.trial, "run_key": c.key,
+                       "config_fingerprint": variant.config.fingerprint()}
+            _write_run(c, output, metrics, started)
     except results.RunLocked as exc:
-        echo({"kind": "end", "tag": tag, "status": "locked", "text": f"skipped: {exc}"})
-        return RunOutcome(variant.id, seed, "locked", None)
+        echo({"kind": "end", "tag": c.tag, "status": "locked", "text": f"skipped: {exc}"})
+        return RunOutcome(variant.id, c.seed, "locked", None)
     except StorageError as exc:
-        raise StorageError(f"stopped in {tag.split('] ', 1)[-1]}: {exc.message}", exc.advice) from None
+        raise StorageError(f"stopped in {where}: {exc.message}", exc.advice) from None
     except Fatal:
         raise  # a finished run of another config: the user must choose (--force or --results)
     except Exception as exc:  # one broken variant must not cost the others
         try:
-            record_failure(folder, study, variant, seed, key, exc, traceback.format_exc())
+            record_failure(c, exc, traceback.format_exc())
         except StorageError as fault:
-            raise StorageError(f"stopped in {tag.split('] ', 1)[-1]}: {fault.message}", fault.advice) from None
-        echo({"kind": "end", "tag": tag, "status": "failed",
-              "text": f"FAILED: {type(exc).__name__}: {exc} (traceback in {folder / results.FAILURE})"})
-        return RunOutcome(variant.id, seed, "failed", None)
-    echo({"kind": "end", "tag": tag, "status": metrics["status"], "text": kind.headline(metrics)})
-    return RunOutcome(variant.id, seed, metrics["status"], metrics)
+            raise StorageError(f"stopped in {where}: {fault.message}", fault.advice) from None
+        echo({"kind": "end", "tag": c.tag, "status": "failed",
+              "text": f"FAILED: {type(exc).__name__}: {exc} (traceback in {c.folder / results.FAILURE})"})
+        return RunOutcome(variant.id, c.seed, "failed", None)
+    echo({"kind": "end", "tag": c.tag, "status": metrics["status"], "text": kinds.of(variant.config).record.headline(metrics)})
+    return RunOutcome(variant.id, c.seed, metrics["status"], metrics)
 
 
-def record_failure(folder: Path, study: Study, variant: Variant, seed: int, key: str, exc: BaseException,
-                   details: str) -> None:
-    results.write_json(folder / results.FAILURE, {
-        "study": study.name, "variant": variant.id, "seed": seed, "run_key": key, "status": "failed",
+def record_failure(context: RunContext, exc: BaseException, details: str) -> None:
+    results.write_json(context.folder / results.FAILURE, {
+        "study": context.study, "variant": context.variant.id, "seed": context.seed, "kind": context.variant.config.kind,
+        "trial": context.trial, "run_key": context.key, "status": "failed",
         "error": f"{type(exc).__name__}: {exc}", "traceback": details, "when": provenance.now()})
 
 
-def _write_run(folder: Path, variant: Variant, seed: int, key: str, output: results.RunOutput, metrics: dict,
-               started: str) -> None:
+def _write_run(context: RunContext, output: results.RunOutput, metrics: dict, started: str) -> None:
     """Config and provenance, the kind's files and figures, their checksums, then metrics.json last
     (its presence marks the run complete; the checksums cover it too)."""
-    from . import plots
-
+    folder, variant, seed = context.folder, context.variant, context.seed
     resolved = {"variant": variant.id, "seed": seed, "overrides": variant.overrides,
                 **variant.config.model_dump(mode="json")}
     contents = {"config.yaml": results.yaml_bytes(resolved),
                 "provenance.json": results.json_bytes({
-                    "run_key": key, "config_fingerprint": variant.config.fingerprint(), "seed": seed, "config": resolved,
-                    "kind_revision": kind_revision_of(variant.config),
+                    "run_key": context.key, "config_fingerprint": variant.config.fingerprint(), "seed": seed,
+                    "config": resolved, "kind_revision": variant.config.REVISION,
                     "dataset": output.dataset, "environment": _environment(), "started": started, "ended": provenance.now()})}
     contents |= {name: results.json_bytes(content) for name, content in output.files.items()}
     for name, fig in output.figures.items():
@@ -227,17 +225,28 @@ def _write_run(folder: Path, variant: Variant, seed: int, key: str, output: resu
 
 @functools.lru_cache(maxsize=1)
 def _environment() -> dict:
-    return provenance.environment()
+    """Versions and host, as provenance.json records them; read once per process, in the one that
+    trains (TensorFlow is loaded there already)."""
+    import keras
+    import numpy
+    import tensorflow as tf
+
+    return {
+        "nnlab": __version__, "run_format": provenance.RUN_FORMAT, **provenance.git_state(),
+        "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
+        "numpy": numpy.__version__, "platform": platform.platform(), "cpu": provenance.cpu_name(),
+        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")], "argv": sys.argv,
+    }
 
 
 def write_study_outputs(study: Study, root: Path, warn=None) -> None:
     """The study's summary over every finished (or failed) run of its variants, by its kind. A run
-    that does not check out (nnlab.integrity) is left out, and `warn(text)` says so."""
+    that is damaged (nnlab.records) is left out, and `warn(text)` says so."""
     rows, first_histories = [], {}
     for variant in study.variants:
         for seed in variant.config.seeds:
             folder = results.run_dir(root, study.name, variant.id, seed)
-            metrics, problems = integrity.read_record(folder)
+            metrics, problems = records.read_record(folder)
             if problems and warn:
                 warn(f"{folder} left out of the summary: " + "; ".join(p.line(folder) for p in problems))
             if metrics is None:
@@ -248,7 +257,7 @@ def write_study_outputs(study: Study, root: Path, warn=None) -> None:
                                                metrics.get("best_epoch"))
     if rows:
         with results.writing_in(Path(root) / study.name):
-            kinds.of(study.variants[0].config).summarize(study.name, Path(root) / study.name, rows, first_histories)
+            kinds.of(study.variants[0].config).run.summarize(study.name, Path(root) / study.name, rows, first_histories)
 
 
 @contextlib.contextmanager

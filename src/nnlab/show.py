@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import integrity, results
+from . import kinds, records, results
 from .errors import NnlabError
 
 PROVENANCE = "provenance.json"
@@ -21,7 +21,7 @@ def show_lines(folder: Path) -> list[str]:
     parsed, damaged = {}, []
     for name, path in files.items():
         if path.is_file():
-            content, problem = integrity.parse_file(path)
+            content, problem = records.parse_file(path)
             if problem is None and not isinstance(content, dict):
                 problem = f"is not a JSON object (a {type(content).__name__})"
             if problem:
@@ -29,17 +29,17 @@ def show_lines(folder: Path) -> list[str]:
             else:
                 parsed[name] = content
     if (folder / results.METRICS).is_file() and results.METRICS in parsed:
-        damaged += [(p.file, p.what) for p in integrity.check_run(folder, rules=False)[1] if p.file not in dict(damaged)]
+        damaged += [(p.file, p.what) for p in records.damage(folder)[1] if p.file not in dict(damaged)]
     provenance, metrics, failure = (parsed.get(n) for n in (PROVENANCE, results.METRICS, results.FAILURE))
     config = provenance.get("config") if provenance and isinstance(provenance.get("config"), dict) else None
-    kind = _kind(metrics, config)
+    kind = kinds.of_record(metrics, config)
     lines: list[tuple[str, str]] = []
     lines += _guard(PROVENANCE, lambda: _provenance(provenance), damaged) if provenance else []
     if kind is None:
         lines.append(("kind", f"'{(metrics or config or {}).get('kind')}', which this nnlab does not know: only the common lines are shown"))
     else:
-        lines += _guard(PROVENANCE, lambda: kind.show(config, None), damaged) if config else []
-        lines += _guard(results.METRICS, lambda: kind.show(None, metrics), damaged) if metrics else []
+        lines += _guard(PROVENANCE, lambda: kind.record.show(config, None), damaged) if config else []
+        lines += _guard(results.METRICS, lambda: kind.record.show(None, metrics), damaged) if metrics else []
     if failure and not metrics:
         lines += _guard(results.FAILURE, lambda: [("status", f"failed at {failure['when']}: {failure['error']}"),
                                                   ("", failure.get("traceback", "").rstrip())], damaged)
@@ -47,14 +47,6 @@ def show_lines(folder: Path) -> list[str]:
     if damaged:
         lines.append(("", "`nnlab verify` checks the whole run; `nnlab run` moves damaged files aside and redoes it"))
     return [f"{label:<{WIDTH}} {text}".rstrip() if label else text for label, text in lines]
-
-
-def _kind(metrics: dict | None, config: dict | None):
-    from .kinds import KINDS
-
-    # Runs made before study kinds existed, and the train kind's own, record no kind: training runs.
-    name = (metrics or {}).get("kind") or (config or {}).get("kind") or "train"
-    return KINDS.get(name)
 
 
 def _guard(name: str, make, damaged: list) -> list[tuple[str, str]]:

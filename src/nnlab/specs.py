@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
@@ -17,6 +17,8 @@ from .schema_errors import did_you_mean
 
 DATASETS = ("imdb", "reuters", "mnist")
 TEXT_DATASETS = ("imdb", "reuters")
+NUM_CLASSES = {"imdb": 2, "reuters": 46, "mnist": 10}
+IMAGE_PIXELS = 28 * 28  # an MNIST image, flattened to one input row
 
 ACTIVATIONS = (
     "relu", "sigmoid", "tanh", "softmax", "softplus", "softsign", "elu", "selu",
@@ -63,7 +65,7 @@ Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]
 
 # Upper bounds on the sizes a typo can blow up (units: 640000, epochs: 2000000), each far above what
 # the course and the book use, so only a slip reaches them. The train kind also bounds the whole
-# model's parameter count (kinds/train.py), which catches wide layers on a large vocabulary.
+# model's parameter count (kinds/train/schema.py), which catches wide layers on a large vocabulary.
 MAX_HIDDEN_LAYERS = 64  # the book's nets have 1 to 3; 64 is deeper than any plain MLP here trains well
 MAX_UNITS = 16_384  # per layer: the book's widest is 512, the course's 784; a few thousand stays possible
 MAX_EPOCHS = 10_000  # the book trains 20 to 100; every epoch keeps a row of history
@@ -90,6 +92,30 @@ class DatasetSpec(Strict):
         if self.name not in TEXT_DATASETS and "num_words" in self.model_fields_set:
             raise ValueError(f"num_words applies only to {' and '.join(TEXT_DATASETS)}, not {self.name}")
         return self
+
+    @property
+    def num_classes(self) -> int:
+        return NUM_CLASSES[self.name]
+
+    @property
+    def binary(self) -> bool:
+        return is_binary(self.num_classes)
+
+
+def is_binary(num_classes: int) -> bool:
+    """Two classes are learned as 0/1 labels on one sigmoid unit (the book's IMDB net), more as one
+    unit per class. The one place this is decided: labels, the output layer, accuracy and the schema."""
+    return num_classes == 2
+
+
+def input_width(spec: DatasetSpec) -> int:
+    """Columns of the vectorized inputs, known from the spec alone: a word's or a pixel's."""
+    return spec.num_words if spec.name in TEXT_DATASETS else IMAGE_PIXELS
+
+
+def output_width(spec: DatasetSpec) -> int:
+    """Units of the output layer (models.output_layer builds it): one for 0/1 labels, one per class otherwise."""
+    return 1 if spec.binary else spec.num_classes
 
 
 class ValidationSpec(Strict):
@@ -201,6 +227,10 @@ class SelectionSpec(Strict):
 
 class StudyBase(Strict):
     """What every study kind has: a name, seeds, and a baseline variant."""
+
+    # The kind's own run format (provenance.run_key): raised when a kind changes what it computes, so
+    # its finished runs are redone. The first revision adds nothing to the key.
+    REVISION: ClassVar[int] = 1
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""

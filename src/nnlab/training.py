@@ -24,9 +24,10 @@ import numpy as np
 import tensorflow as tf
 
 from .features import PIXEL_SCALE, Features, MultiHot
-from .kinds.train import Config as RunConfig
+from .kinds.train.schema import Config as RunConfig
 from .models import build_model, build_optimizer
 from .selection import Rule
+from .specs import is_binary
 
 # (phase, epoch, epochs, logs) -> None; the CLI turns it into a progress line.
 EpochReporter = Callable[[str, int, int, dict], None]
@@ -139,7 +140,7 @@ class Trainer:
             inputs = (tf.constant(x.columns), tf.constant(x.row_splits))
         else:
             inputs = tf.constant(x.values)
-        if self.num_classes == 2:
+        if is_binary(self.num_classes):
             y = y.reshape(-1, 1)  # the shape of the single sigmoid output
         labels = tf.constant(y)
         if self._label_spec is None:
@@ -166,7 +167,7 @@ class Trainer:
 
     def _loss_and_hits(self, labels, predictions):
         loss = tf.reduce_mean(self.loss_function(labels, predictions))
-        if self.num_classes == 2:
+        if is_binary(self.num_classes):
             hits = tf.equal(tf.cast(predictions > 0.5, labels.dtype), labels)
         elif labels.dtype.is_integer:
             hits = tf.equal(tf.argmax(predictions, axis=-1), tf.cast(labels, tf.int64))

@@ -1,5 +1,5 @@
 """`nnlab verify RESULTS`: check that what is on disk is what the runs recorded, as `git fsck` does
-for a repository. Every run folder under RESULTS is checked (nnlab.integrity); each problem is one
+for a repository. Every run folder under RESULTS is checked (nnlab.integrity, over nnlab.records); each problem is one
 line, and the command exits non-zero if there is any. What is harmless is counted, not flagged:
 unfinished runs (the next `nnlab run` does them), temporary files a killed write left, damaged files
 already moved aside.
@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import integrity, results
+from . import integrity, records, results
 
 
 @dataclass
@@ -38,13 +38,13 @@ def check_results(root: Path) -> Verdict:
     verdict = Verdict()
     for folder in run_folders(root):
         verdict.temporary += len(list(folder.glob(results.TEMPORARY)))
-        verdict.kept_aside += sorted(p for p in folder.iterdir() if integrity.DAMAGED in p.name)
+        verdict.kept_aside += sorted(p for p in folder.iterdir() if records.DAMAGED in p.name)
         if (folder / results.METRICS).is_file():
             _, problems = integrity.check_run(folder)
             verdict.problems += [p.line(folder) for p in problems]
             verdict.finished += 1
         elif (folder / results.FAILURE).is_file():
-            _, problems = integrity.readable_failure(folder)
+            _, problems = records.readable_failure(folder)
             verdict.problems += [p.line(folder) for p in problems]
             verdict.failed += 1
         else:

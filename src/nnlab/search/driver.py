@@ -12,6 +12,9 @@ Only this process writes the storage (ask and tell); workers only train. A searc
 point, kill -9 included, resumes with the same command: finished trials stay finished, a trial that
 was running is marked interrupted and its settings are queued again, and since a trial's folder is
 named after its settings, a run that had finished before its result was told is read, not redone.
+
+Optuna (and SQLAlchemy under it) is imported in the functions that use it: it takes a second to
+load, and every `nnlab run` imports this module, searching or not.
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ import math
 from concurrent.futures import as_completed
 from pathlib import Path
 
-from .. import integrity, results
+from .. import records, results
 from ..config import Study, search_variant
 from ..errors import NnlabError, StorageError
-from ..runner import RunOutcome, outcome_of, run_all, run_guarded, run_key_of, write_study_outputs
+from ..runner import RunContext, RunOutcome, outcome_of, run_all, run_guarded, write_study_outputs
 from ..selection import Rule
 from .pruning import FinishedTrial, PruneCheck
 from .spec import Range, SearchSpec, trial_id
@@ -77,7 +80,8 @@ def _search(study: Study, root: Path, pool, data_dir: str | None, force: bool) -
     spec, baseline = study.search, study.variants[0]
     seed = study.seeds[0]  # trials train with the study's first seed; the final comparison uses all
     folder = Path(root) / study.name
-    search = _open(folder, study.name, spec, run_key_of(baseline, seed, data_dir), force, pool.display)
+    search = _open(folder, study.name, spec, RunContext.of(study.name, baseline, seed, root, data_dir).key, force,
+                   pool.display)
     _requeue_interrupted(search, pool.display)
     failed: list[RunOutcome] = []
     while (spent := _spent(search)) < spec.budget:
@@ -89,12 +93,12 @@ def _search(study: Study, root: Path, pool, data_dir: str | None, force: bool) -
             tag = f"[trial #{trial.number}, {position + 1}/{spec.budget}] {study.name}/{variant.id} seed {seed}"
             pool.display({"kind": "note", "text": f"{tag}: " + ", ".join(f"{k}={_show(v)}" for k, v in trial.params.items())})
             stop = PruneCheck(spec.pruning, spec.direction, spec.metric, _finished(search)) if spec.pruning else None
-            future = pool.submit(run_guarded, study, variant, seed, root, data_dir, force, tag, pool.echo, True, stop)
-            batch[future] = (trial, variant, tag)
+            context = RunContext.of(study.name, variant, seed, root, data_dir, tag, trial=True, force=force)
+            batch[pool.submit(run_guarded, context, pool.echo, stop)] = (trial, context)
         for future in as_completed(batch):
-            trial, variant, tag = batch[future]
-            outcome = outcome_of(future, pool, study, variant, seed, root, data_dir, tag, trial=True)
-            _tell(search, trial, outcome, results.trial_dir(root, study.name, variant.id, seed), spec)
+            trial, context = batch[future]
+            outcome = outcome_of(future, pool, context)
+            _tell(search, trial, outcome, context.folder, spec)
             failed += [outcome] if outcome.status == "failed" else []
             write_search_files(folder, search, spec, pool.capacity)
 
@@ -129,7 +133,7 @@ def _open(folder: Path, name: str, spec: SearchSpec, base_key: str, force: bool,
         try:
             stored = optuna.load_study(study_name=name, storage=_url(path)).user_attrs.get(KEY_ATTR)
         except (sqlalchemy.exc.DatabaseError, KeyError) as exc:
-            aside = integrity.move_aside(folder, [STORAGE])
+            aside = records.move_aside(folder, [STORAGE])
             display({"kind": "warning", "text": f"{path} is damaged ({str(exc).splitlines()[0]}); kept as {', '.join(aside)}. "
                      "The search starts its record again; finished trials are read back from their folders, not retrained."})
             stored = key

@@ -35,7 +35,7 @@ class PruneCheck:
     finished: tuple[FinishedTrial, ...]
 
     def __call__(self, history: dict[str, list[float]]) -> bool:
-        import optuna
+        import optuna  # in the worker, only when a trial is pruned (module docstring of search.driver)
         from optuna.trial import TrialState, create_trial
 
         if not hasattr(self, "_trial"):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .. import plots, results
 from ..config import grid_labels
-from ..kinds import train
+from ..kinds.train import report as train
 from ..report_data import StudyResults
 from ..report_parts import fmt, image, markdown_table
 from .driver import BEST, SEARCH_FILE

@@ -1,0 +1,174 @@
+"""nnlab from Python: what `nnlab run`, `nnlab suite` and `nnlab report` do, for a notebook, a script
+or a test. The command line is a thin shell over these (options, messages, exit codes).
+
+    import nnlab
+
+    # nnlab run configs/reuters_units.yaml --subset 1500 --epochs 3 --seeds 2 --data-dir ../shared/datasets
+    studies = nnlab.run_studies(["configs/reuters_units.yaml"], data_dir="../shared/datasets",
+                                subset=1500, epochs=3, seeds=2)
+    for study in studies:
+        print(study.name, [(o.variant, o.seed, o.status) for o in study.outcomes])
+
+    # nnlab suite experiments/chapter3.yaml --jobs 2
+    nnlab.run_suite("experiments/chapter3.yaml", data_dir="../shared/datasets", jobs=2)
+
+    # nnlab report
+    markdown_path, html_path = nnlab.write_report("results")
+
+Finished runs are skipped, as on the command line, so calling again resumes. A bad config raises
+errors.ConfigError before anything trains; a run that fails or diverges does not raise: its outcome
+says so (`StudyOutcomes.not_ok`). Nothing here sets anything process-wide at import; pass
+`verbose=True` to let TensorFlow print (it sets NNLAB_VERBOSE for this process and its workers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import progress
+from .config import DEFAULT_MAX_RUNS, Study, command_line_overrides, load_study
+from .executors import InlinePool, process_pool
+from .report import build
+from .runner import NOT_OK, RunOutcome, preflight, run_study
+from .search.driver import run_search
+from .suites import SuiteConfig, load_suite
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where and how runs execute. Defaults: one run after another in this process.
+
+    Args:
+        jobs: runs trained at once in worker processes that share the cores. Defaults to 1.
+        executor: "local" (this machine, with `jobs`) or "ray" (a Ray task per run). Defaults to "local".
+        ray_address: a running Ray cluster ("auto", "host:6379", "ray://host:10001"); None starts a
+            local Ray for the call. Defaults to None.
+        cpus_per_run, gpus_per_run: what each Ray task declares. Default to 1 and 0.
+    """
+
+    jobs: int = 1
+    executor: str = "local"
+    ray_address: str | None = None
+    cpus_per_run: float = 1
+    gpus_per_run: float = 0
+
+    def pool(self, display):
+        if self.executor == "ray":
+            from .ray_executor import ray_pool  # Ray is an optional extra: loaded only when asked for
+
+            return ray_pool(self.ray_address, self.cpus_per_run, self.gpus_per_run, display)
+        if self.jobs > 1:
+            return process_pool(self.jobs, display)
+        return contextlib.nullcontext(InlinePool(display))
+
+
+@dataclass(frozen=True)
+class StudyOutcomes:
+    """One study's runs as they ended: finished now, found finished, failed, diverged or locked."""
+
+    study: Study
+    outcomes: list[RunOutcome]
+    results: Path
+
+    @property
+    def name(self) -> str:
+        return self.study.name
+
+    @property
+    def not_ok(self) -> list[RunOutcome]:
+        return [o for o in self.outcomes if o.status in NOT_OK]
+
+
+
+def load(configs: list[str | Path], subset: int | None = None, epochs: int | None = None, seeds: int | None = None,
+         max_runs: int = DEFAULT_MAX_RUNS) -> list[Study]:
+    """Every config read, expanded and validated (errors.ConfigError names the file and key of the
+    first fault), before anything trains. `subset`, `epochs`, `seeds`: as run_studies'."""
+    return [load_study(path, command_line_overrides(subset, epochs, seeds), max_runs) for path in configs]
+
+
+def run_studies(configs: list[str | Path | Study], results: str | Path = "results", data_dir: str | None = None, *,
+                subset: int | None = None, epochs: int | None = None, seeds: int | None = None,
+                force: bool = False, max_runs: int = DEFAULT_MAX_RUNS, execution: Execution | None = None,
+                jobs: int | None = None, quiet: bool = False, verbose: bool = False,
+                display: progress.Display | None = None) -> list[StudyOutcomes]:
+    """Run every variant and seed of each study, skipping finished runs, and write each study's tables.
+
+    Args:
+        configs: config paths (read with `load`) or studies already loaded.
+        results: the folder the run folders go in. Defaults to "results".
+        data_dir: the folder holding Keras-format imdb.npz, reuters.npz, mnist.npz. Defaults to
+            None: the NNLAB_DATA_DIR environment variable if set, else Keras' own cache and download.
+        subset, epochs, seeds: the first N train and test examples only; the epochs of every variant;
+            seeds 0..N-1 instead of the configs'. Default to None (as the configs say); ignored for
+            studies passed already loaded.
+        force: re-run finished runs. Defaults to False.
+        execution: where runs execute (`Execution`); `jobs` alone is a shorthand for
+            Execution(jobs=jobs). Defaults to one run after another in this process.
+        quiet, verbose, display: what is shown while runs train: quiet prints only each study's
+            table, verbose lets TensorFlow print; `display` (nnlab.progress) replaces both.
+
+    Returns:
+        One StudyOutcomes per study, in order.
+    """
+    studies = [c if isinstance(c, Study) else load_study(c, command_line_overrides(subset, epochs, seeds), max_runs) for c in configs]
+    execution = execution or Execution(jobs=jobs or 1)
+    if verbose:
+        os.environ["NNLAB_VERBOSE"] = "1"  # read where runs train: this process, its workers, Ray's
+    data_dir = data_dir if data_dir is not None else os.environ.get("NNLAB_DATA_DIR") or None
+    # Ray's workers may start elsewhere: every path they are given is absolute (and must be shared).
+    root = Path(results).absolute()
+    data_dir = str(Path(data_dir).absolute()) if data_dir else None
+    display = display or progress.choose(quiet, verbose)
+    preflight(studies, root, data_dir)  # a fault of the last study must not wait for the first to train
+    display.expect(sum(study.run_count for study in studies))
+    out = []
+    with display, execution.pool(display) as pool:
+        where = f", on Ray ({pool.capacity} at a time)" if execution.executor == "ray" else (
+            f", {pool.capacity} at a time" if pool.capacity > 1 else "")
+        for i, study in enumerate(studies, 1):
+            display.line(f"== study {i}/{len(studies)} {study.name}: {study.what_runs()} ({study.path}){where}")
+            outcomes = (run_search if study.search else run_study)(study, root, pool, data_dir, force)
+            pool.settle()
+            _print_table(outcomes, display.summary)
+            display.summary(f"results: {root / study.name}")
+            out.append(StudyOutcomes(study, outcomes, root / study.name))
+    return out
+
+
+def run_suite(manifest: str | Path, results: str | Path = "results", data_dir: str | None = None, *,
+              subset: int | None = None, epochs: int | None = None, force: bool = False,
+              max_runs: int = DEFAULT_MAX_RUNS, execution: Execution | None = None, quiet: bool = False,
+              verbose: bool = False, display: progress.Display | None = None) -> list[StudyOutcomes]:
+    """Every study of a suite manifest (experiments/*.yaml) with the suite's seeds; `execution`
+    defaults to what the manifest sets (jobs:, executor:, ray_address:). Otherwise as run_studies."""
+    suite, studies = load_suite(manifest, command_line_overrides(subset, epochs), max_runs)
+    return run_studies(studies, results, data_dir, force=force, execution=execution or suite_execution(suite),
+                       quiet=quiet, verbose=verbose, display=display)
+
+
+def suite_execution(suite: SuiteConfig, **given) -> Execution:
+    """The manifest's execution settings, each replaced by one given (not None)."""
+    settings = {"jobs": suite.jobs, "executor": suite.executor, "ray_address": suite.ray_address}
+    return Execution(**{**settings, **{k: v for k, v in given.items() if v is not None}})
+
+
+def write_report(results: str | Path = "results", warn=None) -> tuple[Path, Path]:
+    """report.md and a self-contained report.html from every run under `results`; `warn(text)` hears
+    of each damaged run left out and each section that could not be written."""
+    return build(Path(results), warn=warn)
+
+
+
+def _print_table(outcomes: list[RunOutcome], write) -> None:
+    write(f"{'variant':<24} {'seed':>4} {'status':>8} {'best epoch':>10} {'val acc':>8} {'test acc':>8} {'test loss':>9}")
+    for o in outcomes:
+        m = o.metrics or {}
+        if o.status != "ok" or "best_epoch" not in m:
+            write(f"{o.variant:<24} {o.seed:>4} {o.status:>8}")
+            continue
+        write(f"{o.variant:<24} {o.seed:>4} {o.status:>8} {m['best_epoch']:>10} {m['best_val_accuracy']:>8.4f} "
+              f"{m['test_accuracy']:>8.4f} {m['test_loss']:>9.4f}")

@@ -1,0 +1,41 @@
+"""An `lr_decay_demo` run: the descent, one row per epoch (TensorFlow's GradientTape)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ... import plots, results
+from .schema import Config
+
+
+def dataset(config: Config, data_dir: str | None) -> None:
+    return None
+
+
+def preflight(config: Config, data: None) -> None:
+    pass
+
+
+def run(study: str, variant_id: str, config: Config, seed: int, data=None, progress=None) -> results.RunOutput:
+    """Gradient descent on (w - target)^2; each row is the course's 'After k epoch, w is ..., loss is ...'
+    line: w after the step, the loss that step reduced, and the rate it used."""
+    import tensorflow as tf  # loaded only in the process that trains
+
+    start_time = time.time()
+    w = tf.Variable(config.w0, dtype=tf.float64)
+    rows = []
+    for epoch in range(config.epochs):
+        rate = config.learning_rate * config.decay_rate ** epoch
+        with tf.GradientTape() as tape:
+            loss = (w - config.target) ** 2
+        w.assign_sub(rate * tape.gradient(loss, w))
+        rows.append({"epoch": epoch, "w": float(w.numpy()), "loss": float(loss.numpy()), "lr": rate})
+    metrics = {"study": study, "variant": variant_id, "seed": seed, "status": "ok",
+               "final_w": rows[-1]["w"], "final_loss": float((rows[-1]["w"] - config.target) ** 2),
+               "epochs": config.epochs, "rows": rows, "wall_time_s": round(time.time() - start_time, 2)}
+    return results.RunOutput(metrics, {}, {"curves.png": plots.lr_decay_curves({config.name: rows}, f"{config.name}")}, None)
+
+
+def summarize(study_name: str, study_dir: Path, rows: list[dict], first_histories: dict) -> None:
+    results.write_flat_summary(study_dir, rows)

@@ -1,0 +1,118 @@
+"""A `train` run: the book's protocol for one variant and seed. Train with a validation split, pick
+the best epoch from the curves, retrain from the seed on train + validation for exactly that many
+epochs, test once. A search's trial is the search phase alone (`run_trial`). After a study's runs,
+`summarize` writes its tables.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ... import plots, results
+from ...data import Dataset, encode_labels, load_dataset, split_validation, validation_count
+from ...selection import Rule
+from .record import diverged_epoch
+from .schema import Config
+
+# --- before anything trains ----------------------------------------------------------------------
+
+def dataset(config: Config, data_dir: str | None) -> Dataset:
+    """Loaded and vectorized once per process (cached), shared by every variant that names it."""
+    return load_dataset(config.dataset, data_dir)
+
+
+def preflight(config: Config, data: Dataset) -> None:
+    """A validation size the data cannot hold fails here, before the first run trains."""
+    validation_count(config.validation, len(data.x_train), data.full_train_size)
+
+
+# --- one run -------------------------------------------------------------------------------------
+
+def run(study: str, variant_id: str, config: Config, seed: int, data: Dataset, progress=None) -> results.RunOutput:
+    start_time = time.time()
+    trainer, search, seconds, (x_train, x_val) = _search_phase(config, seed, data, progress)
+    labels = lambda y: encode_labels(y, data.num_classes, config.loss)
+    diverged = diverged_epoch(search)
+    best, retrain_history, test = None, None, {"loss": None, "accuracy": None}
+    if diverged is None:
+        best = Rule.of(config.selection).best_epoch(search)
+        if config.retrain:
+            # From the seed's initial weights again, on train + validation, for exactly the chosen epochs.
+            retrain_history, _ = trainer.fit(data.x_train, labels(data.y_train), best, phase="retrain",
+                                             report=progress)
+        test = trainer.evaluate(data.x_test, labels(data.y_test))
+
+    metrics = {
+        "study": study, "variant": variant_id, "seed": seed, "status": "ok" if diverged is None else "diverged",
+        "protocol": "retrain" if config.retrain else "best-epoch weights, no retrain",
+        "best_epoch": best, "selection": config.selection.model_dump(),
+        "best_val_loss": search["val_loss"][best - 1] if best else None,
+        "best_val_accuracy": search["val_accuracy"][best - 1] if best else None,
+        "test_loss": test["loss"], "test_accuracy": test["accuracy"],
+        "epochs_run": len(search["loss"]), "retrain_epochs": len(retrain_history["loss"]) if retrain_history else 0,
+        "diverged_epoch": diverged,
+        "train_examples": len(x_train), "validation_examples": len(x_val), "test_examples": len(data.x_test),
+        # Label counts let the report state the trivial baselines (majority class, random guessing).
+        "train_label_counts": np.bincount(data.y_train, minlength=data.num_classes).tolist(),
+        "test_label_counts": np.bincount(data.y_test, minlength=data.num_classes).tolist(),
+        "wall_time_s": round(time.time() - start_time, 2),
+        "seconds_per_epoch": round(sum(seconds) / len(seconds), 3),
+    }
+    files = {"search_history.json": search}
+    if retrain_history:
+        files["retrain_history.json"] = retrain_history
+    figures = {"curves.png": plots.learning_curves(search, best, f"{study} / {variant_id} / seed {seed}")}
+    return results.RunOutput(metrics, files, figures, data.source)
+
+
+def run_trial(study: str, variant_id: str, config: Config, seed: int, data: Dataset, progress=None,
+              stop=None) -> results.RunOutput:
+    """A search's trial: the search phase alone (train with the validation split, the best epoch
+    from the curves), never retrained and never tested: a search sees the validation split only.
+    `stop(history)` may end it early (pruning); its status is then "pruned"."""
+    start_time = time.time()
+    _, search, seconds, (x_train, x_val) = _search_phase(config, seed, data, progress, stop)
+    diverged = diverged_epoch(search)
+    best = Rule.of(config.selection).best_epoch(search) if diverged is None else None
+    status = "diverged" if diverged else "pruned" if len(search["loss"]) < config.epochs else "ok"
+    metrics = {
+        "study": study, "variant": variant_id, "seed": seed, "status": status, "protocol": "search trial, no test",
+        "best_epoch": best, "selection": config.selection.model_dump(),
+        "best_val_loss": search["val_loss"][best - 1] if best else None,
+        "best_val_accuracy": search["val_accuracy"][best - 1] if best else None,
+        "epochs_run": len(search["loss"]), "diverged_epoch": diverged,
+        "train_examples": len(x_train), "validation_examples": len(x_val),
+        "wall_time_s": round(time.time() - start_time, 2),
+        "seconds_per_epoch": round(sum(seconds) / len(seconds), 3),
+    }
+    figures = {"curves.png": plots.learning_curves(search, best, f"{study} / {variant_id} / seed {seed}")}
+    return results.RunOutput(metrics, {"search_history.json": search}, figures, data.source)
+
+
+def _search_phase(config: Config, seed: int, data: Dataset, progress, stop=None):
+    """Train on the training split, validating on the held-out one after each epoch."""
+    from ...training import Trainer  # TensorFlow loads only in the process that trains
+
+    x_train, y_train, x_val, y_val = split_validation(data.x_train, data.y_train, config.validation,
+                                                      data.full_train_size)
+    labels = lambda y: encode_labels(y, data.num_classes, config.loss)
+    trainer = Trainer(config, seed, data.num_classes, x_train)
+    search, seconds = trainer.fit(x_train, labels(y_train), config.epochs, validation=(x_val, labels(y_val)),
+                                  phase="search", report=progress, keep_best=not config.retrain, stop=stop)
+    return trainer, search, seconds, (x_train, x_val)
+
+
+# --- the study -----------------------------------------------------------------------------------
+
+def summarize(study_name: str, study_dir: Path, rows: list[dict], first_histories: dict[str, tuple[dict, int | None]]) -> None:
+    """summary.* (a row per run), variants.* (a row per variant over seeds), the validation overlay."""
+    results.write_summary(study_dir, results.summary_rows(rows))
+    if first_histories:
+        fig = plots.validation_overlay({v: h for v, (h, _) in first_histories.items()},
+                                       {v: b for v, (_, b) in first_histories.items()},
+                                       f"{study_name}: validation curves (first seed)")
+        results.save_figure(fig, study_dir / "val_curves.png")
+        plots.plt.close(fig)

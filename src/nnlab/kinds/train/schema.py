@@ -1,0 +1,111 @@
+"""The `train` kind's schema: everything that determines one training run but its seed, checked
+before anything trains (the net's size from the spec alone, a loss that fits the labels)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, StrictInt, ValidationInfo, field_validator, model_validator
+
+from ...specs import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    TEXT_DATASETS,
+    DatasetSpec,
+    Loss,
+    ModelSpec,
+    OptimizerSpec,
+    SelectionSpec,
+    StudyBase,
+    ValidationSpec,
+    input_width,
+    output_width,
+)
+
+NAME = "train"
+
+# 0.4 GB of float32 weights, about four times that in training (gradients, Adam's two moments). The
+# shipped studies' nets have 0.6 to 2.6 million (the course's 784-784-784-10: 1.2 million), so only a
+# slip gets here, such as 16,384 units on the book's 10,000-word vocabulary (164 million).
+MAX_PARAMETERS = 100_000_000
+
+
+class Config(StudyBase):
+    """Everything that determines one training run, except the seed."""
+
+    kind: Literal["train"] = "train"
+    dataset: DatasetSpec
+    validation: ValidationSpec
+    model: ModelSpec = ModelSpec()
+    loss: Loss
+    optimizer: OptimizerSpec = OptimizerSpec()
+    epochs: StrictInt = Field(gt=0, le=MAX_EPOCHS)
+    batch_size: StrictInt = Field(gt=0, le=MAX_BATCH_SIZE)
+    selection: SelectionSpec = SelectionSpec()
+    retrain: bool = Field(True, description="retrain on train + validation for the best epoch count; "
+                                             "false: test the search model's best-epoch weights")
+
+    @field_validator("model")
+    @classmethod
+    def _parameters_fit(cls, model: ModelSpec, info: ValidationInfo) -> ModelSpec:
+        """The whole net's size, from the spec alone, before any data is read. (A config without a
+        model: block gets the default 2 x 64 net, under the bound at any allowed vocabulary.)"""
+        if "dataset" not in info.data:  # the dataset was refused: that error is the one to read
+            return model
+        dataset = info.data["dataset"]
+        if parameter_count(input_width(dataset), model.widths, output_width(dataset)) > MAX_PARAMETERS:
+            raise ValueError(_too_many_parameters(dataset, model))
+        return model
+
+    @model_validator(mode="after")
+    def _loss_fits_dataset(self) -> Config:
+        binary = self.dataset.binary
+        out = self.model.output_activation
+        if binary and self.loss in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
+            raise ValueError(f"loss {self.loss} needs several classes; {self.dataset.name} labels are 0/1: use binary_crossentropy, mse or mae")
+        if not binary and self.loss == "binary_crossentropy":
+            raise ValueError(f"loss binary_crossentropy fits 0/1 labels; {self.dataset.name} has many classes: "
+                             "use categorical_crossentropy or sparse_categorical_crossentropy")
+        needs = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax",
+                 "sparse_categorical_crossentropy": "softmax"}.get(self.loss)
+        if needs and out is not None and out != needs:
+            raise ValueError(f"output_activation {out} does not give the probabilities {self.loss} expects: use {needs}")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must not repeat, got {self.seeds}")
+        return self
+
+    def _keyed(self, data: dict) -> dict:
+        # Keyed as train runs were before other kinds existed (no "kind"), and with num_words spelled
+        # out for the text datasets as when it had no plain default: finished runs stay complete.
+        if self.dataset.name in TEXT_DATASETS:
+            data.setdefault("dataset", {})["num_words"] = self.dataset.num_words
+        return data
+
+
+def parameter_count(inputs: int, widths: list[int], outputs: int) -> int:
+    """Weights and biases of the Dense stack inputs -> widths -> outputs."""
+    sizes = [inputs, *widths, outputs]
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def _too_many_parameters(dataset: DatasetSpec, model: ModelSpec) -> str:
+    inputs, outputs = input_width(dataset), output_width(dataset)
+    count = parameter_count(inputs, model.widths, outputs)
+    text = dataset.name in TEXT_DATASETS
+    return (f"{_layers(model.widths)} on {inputs:,} inputs{' (dataset.num_words)' * text} and {outputs} "
+            f"output{'s' * (outputs != 1)} make {count:,} parameters ({_gigabytes(count)} of float32 weights), above "
+            f"the limit of {MAX_PARAMETERS:,} ({_gigabytes(MAX_PARAMETERS)}); lower model.units or model.hidden_layers"
+            f"{' or dataset.num_words' * text}")
+
+
+def _layers(widths: list[int]) -> str:
+    if not widths:
+        return "no hidden layers"
+    if len(set(widths)) == 1:
+        return f"{len(widths)} hidden layer{'s' * (len(widths) > 1)} of {widths[0]:,} units"
+    return f"hidden layers of {', '.join(f'{w:,}' for w in widths)} units"
+
+
+def _gigabytes(parameters: int) -> str:
+    return f"{parameters * 4 / 1e9:.1f} GB"
+

@@ -1,0 +1,86 @@
+"""The `xor` kind's part of the report: how often each variant solves XOR, with Wilson intervals and
+Fisher's exact test against the baseline, the rates as bars, one learned solution, the loss curves."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from scipy import stats as scipy_stats
+
+from ... import plots
+from ...report_data import StudyResults, VariantStats
+from ...report_parts import copied_image, image, markdown_table
+from .record import describe_solution
+
+
+def rates(variant: VariantStats) -> dict[str, float | int]:
+    """Over every finished run of a variant, all its initialisations pooled: counts and shares."""
+    ms = [r.metrics for r in variant.runs if r.ok]
+    runs = sum(m["repeats"] for m in ms)
+    solved = sum(m["solved"] for m in ms)
+    return {"runs": runs, "solved": solved, "solved_rate": solved / runs,
+            "dead_unit_rate": sum(m["runs_with_dead_unit"] for m in ms) / runs,
+            "identical_rate": sum(m["identical_units_rate"] * m["repeats"] for m in ms) / runs,
+            "final_loss_median": statistics.median(m["final_loss_median"] for m in ms)}
+
+
+def section(root: Path, study: StudyResults) -> list[str]:
+    c = study.config
+    scored = [v for v in study.variants if v.n]
+    shares = {v.name: rates(v) for v in scored}
+    best = max(scored, key=lambda v: shares[v.name]["solved_rate"], default=None)
+    found = (f"**{best.name}** solves XOR most often ({shares[best.name]['solved']}/{shares[best.name]['runs']} runs); "
+             + "; ".join(f"{v.name} {shares[v.name]['solved']}/{shares[v.name]['runs']}" for v in scored if v is not best) + "."
+             if best else "no run finished.")
+    lines = study.heading(found) + [
+        f"A 2-H-1 net (H hidden units, see the variant) on the four XOR points, {c['steps']} full-batch SGD steps at "
+        f"lr {c['learning_rate']} on MSE, {c['repeats']} initialisations per variant and seed. Solved: every "
+        "output within 0.5 of its target. Dead unit: a hidden unit whose pre-activation is ≤ 0 on all four "
+        "points (for ReLU it then never learns again). Identical units: all hidden units end with the same "
+        "weights (symmetry never broken).", ""]
+    rows = []
+    for v in study.variants:
+        if v.name not in shares:
+            rows.append([v.name] + ["—"] * 6)
+            continue
+        x = shares[v.name]
+        low, high = proportion_interval(x["solved"], x["runs"])
+        rows.append([study.label(v), x["runs"], x["solved"], f"{x['solved_rate']:.2f} ({low:.2f}–{high:.2f})",
+                     f"{x['dead_unit_rate']:.2f}", f"{x['identical_rate']:.2f}", f"{x['final_loss_median']:.3g}"])
+    lines += markdown_table(["variant", "runs", "solved", "solved rate (95% Wilson CI)", "runs with a dead unit",
+                             "units identical", "median final MSE"], rows)
+    lines.append("")
+    base = study.variant(study.baseline)
+    if base.name in shares:
+        lines += [f"- {xor_sentence(v, base)}" for v in scored if v.name != study.baseline]
+    if scored:
+        fig = plots.rate_bars([v.name for v in scored],
+                              {"solved": [shares[v.name]["solved_rate"] for v in scored],
+                               "run with a dead unit": [shares[v.name]["dead_unit_rate"] for v in scored],
+                               "units identical": [shares[v.name]["identical_rate"] for v in scored]},
+                              ["tab:green", "tab:red", "tab:grey"], f"{study.name}: share of runs", "fraction of runs")
+        lines += ["", image(fig, root, f"{study.name}-rates.png", f"{study.name} rates")]
+        example = next((r for v in scored for r in v.runs if r.ok and r.metrics["example"]["solved"]), None)
+        if example:
+            lines += ["", f"Learned weights of one successful run ({example.metrics['variant']}, seed "
+                      f"{example.metrics['seed']}):", "", "```", describe_solution(example.metrics["example"]), "```"]
+        for v in scored:
+            lines += ["", copied_image(root, v.runs[0].folder / "curves.png", f"{study.name}-{v.name}-curves.png",
+                                       f"{study.name} {v.name} loss curves")]
+    return lines + [""]
+
+
+def proportion_interval(successes: int, total: int) -> tuple[float, float]:
+    interval = scipy_stats.binomtest(successes, total).proportion_ci(0.95, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def xor_sentence(v: VariantStats, base: VariantStats) -> str:
+    ours, theirs = rates(v), rates(base)
+    (a, n), (b, m) = (ours["solved"], ours["runs"]), (theirs["solved"], theirs["runs"])
+    p = scipy_stats.fisher_exact([[a, n - a], [b, m - b]]).pvalue
+    verdict = (f"{'more' if a / n > b / m else 'less'} often than the baseline beyond chance" if p < 0.05
+               else "not distinguishable from chance")
+    return (f"**{v.name}** solves XOR in {a}/{n} runs vs {b}/{m} for {base.name} (difference "
+            f"{a / n - b / m:+.2f}; Fisher's exact test p = {p:.3g}): {verdict}.")

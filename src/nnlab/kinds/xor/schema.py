@@ -1,0 +1,41 @@
+"""The `xor` kind's schema: the 2-H-1 net of the course on the four XOR points, trained full-batch
+from many initialisations at once (also the zero-initialisation exercise, configs/zero_init.yaml)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, StrictInt
+
+from ...specs import Activation, Initializer, Strict, StudyBase
+
+NAME = "xor"
+
+# The course's net has 2 to 8 hidden units and 100 repeats; every repeat trains in the same batch, so
+# memory grows with repeats x units.
+MAX_UNITS = 1_024
+MAX_REPEATS = 10_000
+# Memory does not grow with steps (the curve keeps 100 samples), time does: 100x the course's 10,000.
+MAX_STEPS = 1_000_000
+
+
+class XorModel(Strict):
+    units: StrictInt = Field(2, gt=0, le=MAX_UNITS)
+    activation: Activation = "relu"
+    kernel_initializer: Initializer = "glorot_uniform"
+    bias_initializer: Initializer = "zeros"
+
+
+class Config(StudyBase):
+    """The 2-H-1 network on the four XOR points, trained full-batch many times from different seeds."""
+
+    kind: Literal["xor"]
+    model: XorModel = XorModel()
+    learning_rate: float = Field(0.01, gt=0)
+    steps: StrictInt = Field(10000, gt=0, le=MAX_STEPS, description="full-batch SGD steps on MSE")
+    repeats: StrictInt = Field(100, gt=0, le=MAX_REPEATS, description="independent initialisations drawn from each seed")
+
+    # 2 since each repeat draws from its own SeedSequence child. Before, repeat i drew W1, b1, W2, b2
+    # from seeds s+i .. s+i+3, so repeat i's W2 was a rescaled row of repeat (i+2)'s W1: the
+    # "independent" initialisations were not.
+    REVISION: ClassVar[int] = 2
