@@ -7,7 +7,7 @@ DATA_DIR ?=
 DATA_OPT := $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 SUITES   ?= experiments/chapter3.yaml experiments/course.yaml
 
-.PHONY: install quickstart test test-fast smoke-report all-experiments bench bench-quick torture clean
+.PHONY: install quickstart test test-fast lint-imports smoke-report all-experiments bench bench-quick torture clean
 
 $(BIN)/nnlab: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,13 @@ install: $(BIN)/nnlab
 quickstart: install  ## a small study on the bundled sample, no download
 	$(BIN)/nnlab run configs/quickstart.yaml --results results
 
-test: install  ## lint, then every test: unit tests plus smoke runs on tiny subsets (what CI runs; minutes)
+test: install  ## lint, the import contracts, then every test: unit tests plus smoke runs on tiny subsets (what CI runs; minutes)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
+
+lint-imports: install  ## the house's import contracts (pyproject.toml: floors, a kind's rooms); fails on an upward import
+	$(BIN)/lint-imports
 
 test-fast: install  ## the fast tier: the tests not marked slow (pyproject.toml says which are), in under 15 s
 	$(BIN)/pytest -q -m "not slow"
