@@ -17,8 +17,10 @@ or a test. The command line is a thin shell over these (options, messages, exit 
 
 Finished runs are skipped, as on the command line, so calling again resumes. A bad config raises
 errors.ConfigError before anything trains; a run that fails or diverges does not raise: its outcome
-says so (`StudyOutcomes.not_ok`). Nothing here sets anything process-wide at import; pass
-`verbose=True` to let TensorFlow print (it sets NNLAB_VERBOSE for this process and its workers).
+says so (`StudyOutcomes.not_ok`). Nothing here sets anything process-wide, at import or when called:
+a notebook keeps its matplotlib backend and TensorFlow's log level (the CLI and the workers it
+spawns call process.set_up); pass `verbose=True` to let TensorFlow print in the workers too (it sets
+NNLAB_VERBOSE for this process and its workers).
 """
 
 from __future__ import annotations
@@ -28,10 +30,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import progress
+from . import progress, report
 from .config import DEFAULT_MAX_RUNS, Study, command_line_overrides, load_study
 from .executors import InlinePool, process_pool
-from .report import build
 from .runner import NOT_OK, RunOutcome, preflight, run_study
 from .search.driver import run_search
 from .suites import SuiteConfig, load_suite
@@ -115,6 +116,8 @@ def run_studies(configs: list[str | Path | Study], results: str | Path = "result
         One StudyOutcomes per study, in order.
     """
     studies = [c if isinstance(c, Study) else load_study(c, command_line_overrides(subset, epochs, seeds), max_runs) for c in configs]
+    if execution is not None and jobs is not None:
+        raise ValueError("give jobs inside execution (Execution(jobs=...)), or jobs alone, not both")
     execution = execution or Execution(jobs=jobs or 1)
     if verbose:
         os.environ["NNLAB_VERBOSE"] = "1"  # read where runs train: this process, its workers, Ray's
@@ -159,7 +162,7 @@ def suite_execution(suite: SuiteConfig, **given) -> Execution:
 def write_report(results: str | Path = "results", warn=None) -> tuple[Path, Path]:
     """report.md and a self-contained report.html from every run under `results`; `warn(text)` hears
     of each damaged run left out and each section that could not be written."""
-    return build(Path(results), warn=warn)
+    return report.build(Path(results), warn=warn)
 
 
 
