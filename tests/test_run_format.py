@@ -14,7 +14,10 @@ from nnlab.provenance import RUN_FORMAT
 # The defaults of every kind's schema, per run format: when this test fails, bump RUN_FORMAT in
 # provenance.py (finished runs will be redone) and record the new digest under the new format. A new
 # key whose default does what the code did without it (model.dropout: 0.0) adds a digest to the format.
-DEFAULTS_DIGESTS = {2: {"719c710afb431fe7", "f9dee178770aeba2"}}
+# 0263f69e12df0e26: issue 20's options, each off by default (no penalty, no batch norm, Keras' slope,
+# one activation per hidden layer, protocol nnlab; validation.size required unless split: test) and
+# the poly_fit kind.
+DEFAULTS_DIGESTS = {2: {"719c710afb431fe7", "f9dee178770aeba2", "0263f69e12df0e26"}}
 
 
 def defaults(model: type[BaseModel]) -> dict:

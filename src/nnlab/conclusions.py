@@ -199,7 +199,7 @@ def choose(study: StudyResults) -> Choice | None:
         rule, why = Rule("val_accuracy", "max"), ", as the variants' losses differ"
     metric = rule.metric
     key = f"best_{metric}"
-    scored = [v for v in study.variants if v.values(key)]
+    scored = [v for v in study.variants if v.values(key) and not v.validated_on_test]  # their "validation" is the test set
     if not scored:
         return None
     chosen = rule.best(scored, key=lambda v: v.mean_sd(key)[0])

@@ -153,6 +153,9 @@ def _load_search_study(path: Path, raw: dict[str, Any], base: dict[str, Any], ov
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value, path, SEARCH_BASELINE)
     config = _validate(data, path, SEARCH_BASELINE)
+    if config.validation.split == "test" or "validation.split" in spec.space:
+        raise ConfigError(f"{path}: validation.split: a search scores its trials on the validation split and never "
+                          "sees the test set; the course's split: test cannot be searched")
     spec = _search_metric(path, spec, config)
     for key, values in spec.endpoints().items():
         for value in values:
@@ -390,8 +393,9 @@ def grid_labels(keys: list[str]) -> list[str]:
 
 
 def _slug(value: Any) -> str:
+    """A value as part of a variant id: [64, 32] -> 64x32 (widths), [relu, relu, softmax] -> relu-relu-softmax."""
     if isinstance(value, list):
-        return "x".join(_slug(v) for v in value)
+        return ("-" if value and all(isinstance(v, str) for v in value) else "x").join(_slug(v) for v in value)
     text = str(value).lower() if isinstance(value, bool) else str(value)
     return re.sub(r"[^A-Za-z0-9.-]+", "", text) or "none"
 

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 from tensorflow.python.ops.linalg.sparse import sparse_csr_matrix_ops
 
-from .specs import ModelSpec, OptimizerSpec, ScheduleSpec, is_binary
+from .specs import ModelSpec, OptimizerSpec, RegularizerSpec, ScheduleSpec, is_binary
 
 
 def output_layer(num_classes: int, override: str | None) -> tuple[int, str]:
@@ -27,7 +27,8 @@ class MLP(keras.Model):
     def call(self, inputs, training=False):
         outputs = inputs
         for layer in self.stack:
-            outputs = layer(outputs, training=training) if isinstance(layer, keras.layers.Dropout) else layer(outputs)
+            takes_training = isinstance(layer, (keras.layers.Dropout, keras.layers.BatchNormalization))
+            outputs = layer(outputs, training=training) if takes_training else layer(outputs)
         return outputs
 
 
@@ -77,22 +78,55 @@ class MultiHotDense(keras.layers.Dense):
 
 def build_model(spec: ModelSpec, input_width: int, num_classes: int, multi_hot: bool = False, seed: int = 0) -> MLP:
     """The MLP of the spec. With `multi_hot`, the first layer reads (row_ids, columns, rows) batches.
-    With dropout, a Dropout layer (its masks drawn from `seed`) follows each hidden layer."""
+    A hidden layer is Dense, then batch normalisation (batch_norm), then its activation (a function,
+    or a LeakyReLU with the spec's negative_slope, or a learned-slope PReLU layer), then Dropout
+    (its masks drawn from `seed`). Penalties (kernel_regularizer, bias_regularizer) are the hidden layers'."""
     units, activation = output_layer(num_classes, spec.output_activation)
     init = {"kernel_initializer": spec.kernel_initializer, "bias_initializer": spec.bias_initializer}
-    shapes = list(zip(spec.widths, spec.activations)) + [(units, activation)]
+    # On the hidden layers, as the book's chapter 4 puts l2(0.001) on its two Dense(16) layers only.
+    penalties = {"kernel_regularizer": build_regularizer(spec.kernel_regularizer),
+                 "bias_regularizer": build_regularizer(spec.bias_regularizer)}
+    hidden = list(zip(spec.widths, spec.layer_activations, spec.dropout_rates))
     layers, width_in = [], input_width
-    for depth, (width, act) in enumerate(shapes):
+    for depth, (width, act, rate) in enumerate([*hidden, (units, activation, 0.0)]):
+        output = depth == len(hidden)
+        # Where the activation is its own layer (after batch norm, or a layer with parameters), Dense is linear.
+        separate = not output and (spec.batch_norm or act == "prelu" or (act == "leaky_relu" and spec.negative_slope))
+        dense_activation = None if separate else act
+        options = init if output else {**init, **penalties}
         if depth == 0 and multi_hot:
-            layers.append(MultiHotDense(width, input_width, activation=act, **init))
+            layers.append(MultiHotDense(width, input_width, activation=dense_activation, **options))
         else:
-            layer = keras.layers.Dense(width, activation=act, **init)
+            layer = keras.layers.Dense(width, activation=dense_activation, **options)
             layer.build((None, width_in))
             layers.append(layer)
         width_in = width
-        if spec.dropout and depth < len(shapes) - 1:
-            layers.append(keras.layers.Dropout(spec.dropout, seed=seed + depth))
+        if separate:
+            # Built here, as the Dense layers are: the optimizer is built on the variables that exist then.
+            if spec.batch_norm:
+                layers.append(keras.layers.BatchNormalization())
+                layers[-1].build((None, width))
+            layers.append(activation_layer(act, spec.negative_slope))
+            layers[-1].build((None, width))
+        if rate:
+            layers.append(keras.layers.Dropout(rate, seed=seed + depth))
     return MLP(layers)
+
+
+def activation_layer(name: str, negative_slope: float | None) -> keras.layers.Layer:
+    if name == "prelu":
+        return keras.layers.PReLU()
+    if name == "leaky_relu":
+        return keras.layers.LeakyReLU(negative_slope=negative_slope if negative_slope is not None else 0.2)
+    return keras.layers.Activation(name)
+
+
+def build_regularizer(spec: RegularizerSpec | None) -> keras.regularizers.Regularizer | None:
+    if spec is None:
+        return None
+    if spec.name == "l1_l2":
+        return keras.regularizers.L1L2(l1=spec.l1 or 0.0, l2=spec.l2 or 0.0)
+    return {"l1": keras.regularizers.L1, "l2": keras.regularizers.L2}[spec.name](spec.factor)
 
 
 def build_schedule(spec: ScheduleSpec, learning_rate: float, steps_per_epoch: int):

@@ -84,10 +84,15 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None) -> list[str]
     ]
     rows = [_guarded(s.name, "headline row", warn, lambda s=s: _headline_row(s),
                      lambda name, notice: [name, f"— (this row {notice})", *["—"] * 6])
-            for s in studies if s.kind == "train"]
+            for s in studies if s.kind == "train" and not any(v.validated_on_test for v in s.variants)]
     lines += markdown_table(["study", "chosen on validation", "within seed noise of it on validation",
                              "its test accuracy", "its test rank", "baseline", "baseline test accuracy",
                              "the book; the baseline against it"], rows)
+    course = [s.name for s in studies if s.kind == "train" and any(v.validated_on_test for v in s.variants)]
+    if course:
+        lines += ["", f"Not in this table: {', '.join(course)}, which follow{'s' * (len(course) == 1)} the course's own script "
+                  "in part (validation on the test set). The section says beside each such figure that it is "
+                  "optimistic; its variants under nnlab's protocol are compared there, and only they can be chosen."]
     lines += ["", "## Environment", ""] + _environment(runs) + [""]
     return lines
 

@@ -43,6 +43,12 @@ class VariantStats:
         return sum(r.ok for r in self.runs)
 
     @property
+    def validated_on_test(self) -> bool:
+        """The course's script (protocol: course, validation.split test): its epoch was chosen on the
+        test set, so its test figures are optimistic and it is never a validation choice."""
+        return any((r.config.get("validation") or {}).get("split") == "test" for r in self.runs)
+
+    @property
     def problems(self) -> list[str]:
         return [f"seed {r.metrics['seed']}: {r.metrics['status']}" + (
             f" at epoch {r.metrics['diverged_epoch']}" if r.metrics.get("diverged_epoch") else "")

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .specs import OPTIMIZER_DEFAULTS, StudyBase
+from .specs import INITIALIZER_ALIASES, OPTIMIZER_DEFAULTS, StudyBase
 
 
 def same_run_form(config: StudyBase) -> str:
     """What decides a run's numbers, written so that two configs which train the same run read the
     same: optimizer parameters at Keras' defaults left out (SGD's learning_rate: 0.01 is SGD), numbers
-    as floats, a layer list of one repeated width or activation as that one value."""
+    as floats, a layer list of one repeated width, activation or dropout rate as that one value, an
+    initializer by its long name."""
     data = config.model_dump(mode="json", exclude={"name", "description", "seeds", "baseline"})
     optimizer = data.get("optimizer")
     if isinstance(optimizer, dict) and optimizer.get("name") in OPTIMIZER_DEFAULTS:
@@ -24,7 +25,9 @@ def same_run_form(config: StudyBase) -> str:
             del optimizer[key]
     model = data.get("model")
     if isinstance(model, dict):
-        for key in ("units", "activation"):
+        for key in ("kernel_initializer", "bias_initializer"):  # Keras' short names build the same initializer
+            model[key] = INITIALIZER_ALIASES.get(model.get(key), model.get(key))
+        for key in ("units", "activation", "dropout"):
             if isinstance(model.get(key), list) and len(set(map(str, model[key]))) == 1:
                 model[key] = model[key][0]
     return json.dumps(data, sort_keys=True, default=str)

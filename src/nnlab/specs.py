@@ -60,8 +60,14 @@ INITIALIZERS = (
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
     "random_normal", "random_uniform", "truncated_normal", "orthogonal", "zeros", "ones",
 )
+# Keras' own short names for the same initializers (the course's script writes kernel_initializer='normal':
+# RandomNormal, stddev 0.05). Accepted as written; the duplicate-run check reads them as the long name.
+INITIALIZER_ALIASES = {"normal": "random_normal", "uniform": "random_uniform", "zero": "zeros", "one": "ones"}
+# A hidden layer may also end in a learned-slope PReLU (keras.layers.PReLU), which is a layer, not a function.
+LAYER_ACTIVATIONS = ACTIVATIONS + ("prelu",)
+REGULARIZERS = ("l1", "l2", "l1_l2")
 SCHEDULES = ("exponential_decay", "inverse_time_decay", "piecewise_constant", "cosine_decay")
-Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]
+Initializer = Literal[INITIALIZERS + tuple(INITIALIZER_ALIASES)]  # type: ignore[valid-type]
 
 # Upper bounds on the sizes a typo can blow up (units: 640000, epochs: 2000000), each far above what
 # the course and the book use, so only a slip reaches them. The train kind also bounds the whole
@@ -74,6 +80,7 @@ MAX_NUM_WORDS = 1_000_000  # IMDB's whole vocabulary is ~89,000 words, Reuters' 
 MAX_SEEDS = 1_000  # seeds run every variant once each; the report uses 3
 
 Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
+LayerActivation = Literal[LAYER_ACTIVATIONS]  # type: ignore[valid-type]
 Loss = Literal[LOSSES]  # type: ignore[valid-type]
 
 
@@ -119,12 +126,19 @@ def output_width(spec: DatasetSpec) -> int:
 
 
 class ValidationSpec(Strict):
-    split: Literal["first", "random", "stratified"] = "first"
-    size: StrictInt | float = Field(description="examples held out (int) or fraction in (0, 1)")
+    split: Literal["first", "random", "stratified", "test"] = Field(
+        "first", description="test: validate on the test set, as the course's script does (protocol: course only)")
+    size: StrictInt | float | None = Field(None, description="examples held out (int) or fraction in (0, 1)")
     seed: StrictInt = Field(0, description="shuffle seed for random and stratified splits")
 
     @model_validator(mode="after")
     def _size(self) -> ValidationSpec:
+        if self.split == "test":
+            if self.size is not None:
+                raise ValueError("split test validates on the whole test set; leave size out")
+            return self
+        if self.size is None:
+            raise ValueError(f"split {self.split} needs size: the examples held out (int) or a fraction in (0, 1)")
         if isinstance(self.size, int) and self.size <= 0:
             raise ValueError(f"size must be a positive count or a fraction in (0, 1), got {self.size}")
         if isinstance(self.size, float) and not 0 < self.size < 1:
@@ -132,15 +146,47 @@ class ValidationSpec(Strict):
         return self
 
 
+class RegularizerSpec(Strict):
+    """A weight penalty added to the training loss: factor x sum |w| (l1), x sum w^2 (l2), or both
+    (l1_l2, with l1 and l2 factors). Keras' own regularizers; the book's chapter 4 uses l2 with 0.001."""
+
+    name: Literal[REGULARIZERS]  # type: ignore[valid-type]
+    factor: float | None = Field(None, gt=0, le=10, description="l1, l2: the penalty's factor")
+    l1: float | None = Field(None, ge=0, le=10, description="l1_l2: the L1 factor")
+    l2: float | None = Field(None, ge=0, le=10, description="l1_l2: the L2 factor")
+
+    @model_validator(mode="after")
+    def _factors(self) -> RegularizerSpec:
+        if self.name == "l1_l2":
+            if self.factor is not None:
+                raise ValueError("l1_l2 takes l1 and l2 factors, not factor")
+            if not (self.l1 or self.l2):
+                raise ValueError("l1_l2 needs a positive l1 or l2 factor")
+        else:
+            if self.l1 is not None or self.l2 is not None:
+                raise ValueError(f"{self.name} takes factor, not l1 or l2")
+            if self.factor is None:
+                raise ValueError(f"{self.name} needs a factor (the book's: 0.001)")
+        return self
+
+
 class ModelSpec(Strict):
     hidden_layers: StrictInt = Field(2, ge=0, le=MAX_HIDDEN_LAYERS)
     units: StrictInt | list[StrictInt] = 64
-    activation: Activation | list[Activation] = "relu"
+    activation: LayerActivation | list[LayerActivation] = "relu"
     output_activation: Activation | None = Field(None, description="default follows dataset and loss")
+    activations: list[LayerActivation] | None = Field(
+        None, description="every layer's activation, the output's last (hidden_layers + 1 names): one key for a "
+                          "grid over combinations; it stands for activation and output_activation")
+    negative_slope: float | None = Field(None, gt=0, lt=1, description="leaky_relu's slope below 0 (Keras: 0.2; the "
+                                                                       "course: usually 0.01)")
     kernel_initializer: Initializer = "glorot_uniform"
     bias_initializer: Initializer = "zeros"
-    dropout: float = Field(0.0, ge=0, lt=1, description="fraction of each hidden layer's outputs dropped in training; "
-                                                         "the book's nets use none")
+    dropout: float | list[float] = Field(0.0, description="fraction of each hidden layer's outputs dropped in "
+                                                          "training (a list: per layer); the book's nets use none")
+    kernel_regularizer: RegularizerSpec | None = Field(None, description="a penalty on each hidden layer's weights (the book: l2, 0.001)")
+    bias_regularizer: RegularizerSpec | None = Field(None, description="a penalty on each hidden layer's biases")
+    batch_norm: bool = Field(False, description="batch normalisation after each hidden layer's weights, before its activation")
 
     @model_validator(mode="after")
     def _units(self) -> ModelSpec:
@@ -156,15 +202,52 @@ class ModelSpec(Strict):
         if isinstance(self.activation, list) and len(self.activation) != self.hidden_layers:
             raise ValueError(
                 f"activation lists {len(self.activation)} functions but hidden_layers is {self.hidden_layers}")
+        rates = self.dropout if isinstance(self.dropout, list) else [self.dropout]
+        if isinstance(self.dropout, list) and len(self.dropout) != self.hidden_layers:
+            raise ValueError(f"dropout lists {len(self.dropout)} rates but hidden_layers is {self.hidden_layers}")
+        if any(isinstance(r, bool) or not 0 <= r < 1 for r in rates):
+            raise ValueError(f"dropout rates must lie in [0, 1), got {self.dropout}")
+        if self.negative_slope is not None and "leaky_relu" not in self.layer_activations:
+            raise ValueError("negative_slope applies to leaky_relu layers, and no hidden layer uses leaky_relu")
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _all_layers(cls, data: Any) -> Any:
+        """`activations: [relu, relu, softmax]` is activation [relu, relu] and output_activation softmax,
+        so a study that writes either form trains (and is keyed as) the same run."""
+        if not isinstance(data, dict) or data.get("activations") is None:
+            return data
+        names = data["activations"]
+        clash = [k for k in ("activation", "output_activation") if k in data]
+        if clash:
+            raise ValueError(f"activations names every layer's activation; leave out {' and '.join(clash)}")
+        layers = data.get("hidden_layers", cls.model_fields["hidden_layers"].default)
+        if not isinstance(names, list) or not isinstance(layers, int) or len(names) != layers + 1:
+            raise ValueError(f"activations must list hidden_layers + 1 = {layers + 1 if isinstance(layers, int) else '?'} "
+                             f"names (the output's last), got {names!r}")
+        for name in names:
+            if name not in LAYER_ACTIVATIONS:
+                raise ValueError(f"activations: '{name}' is not an activation{did_you_mean(str(name), LAYER_ACTIVATIONS)}; "
+                                 f"allowed: {', '.join(LAYER_ACTIVATIONS)}")
+        if names[-1] == "prelu":
+            raise ValueError("prelu is for hidden layers; the output's activation must be a function")
+        rest = {k: v for k, v in data.items() if k != "activations"}
+        return {**rest, "activation": names[:-1], "output_activation": names[-1]}
 
     @property
     def widths(self) -> list[int]:
         return list(self.units) if isinstance(self.units, list) else [self.units] * self.hidden_layers
 
     @property
-    def activations(self) -> list[str]:
+    def layer_activations(self) -> list[str]:
+        """Each hidden layer's activation."""
         return list(self.activation) if isinstance(self.activation, list) else [self.activation] * self.hidden_layers
+
+    @property
+    def dropout_rates(self) -> list[float]:
+        """Each hidden layer's dropout rate."""
+        return list(self.dropout) if isinstance(self.dropout, list) else [self.dropout] * self.hidden_layers
 
 
 class ScheduleSpec(Strict):

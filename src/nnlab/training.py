@@ -60,6 +60,7 @@ class Trainer:
         self.config, self.seed, self.num_classes = config, seed, num_classes
         self.multi_hot = isinstance(x, MultiHot)
         self.model = build_model(config.model, x.width, num_classes, multi_hot=self.multi_hot, seed=seed)
+        self.penalised = bool(config.model.kernel_regularizer or config.model.bias_regularizer)
         self.loss_function = keras.losses.get(config.loss)
         self._initial_weights = self.model.get_weights()
         self._optimizer_steps = None  # the epoch length the optimizer's schedule was built for
@@ -186,8 +187,13 @@ class Trainer:
             with tf.GradientTape() as tape:
                 predictions = self.model(self._batch(inputs, rows), training=True)
                 loss, hits = self._loss_and_hits(batch_labels, predictions)
+                # The weight penalties (kernel_regularizer, bias_regularizer) are trained on, and logged in
+                # the training loss, as Keras does; validation and test losses are the data's alone, so
+                # variants with and without a penalty compare on the same figure.
+                objective = loss + tf.add_n(self.model.losses) if self.penalised else loss
             variables = self.model.trainable_variables
-            self.optimizer.apply(tape.gradient(loss, variables), variables)
+            self.optimizer.apply(tape.gradient(objective, variables), variables)
+            loss = objective
             return start + batch_size, loss_sum + loss * tf.cast(tf.shape(rows)[0], tf.float32), correct + hits
 
         return self._over_batches(step, tf.shape(order)[0])

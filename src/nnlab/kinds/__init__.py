@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from types import ModuleType
 
-NAMES = ("train", "xor", "lr_decay_demo", "activation_gallery")  # one folder each, next to this file
+NAMES = ("train", "xor", "lr_decay_demo", "activation_gallery", "poly_fit")  # one folder each, next to this file
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,14 @@ uncertainty, the book's figure where the net is the book's, and the figures."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from ... import plots
 from ...conclusions import analyse, book_verdict, comparison_sentence, detectable_sentence, finding, method_sentence
-from ...report_data import StudyResults
+from ...report_data import StudyResults, VariantStats
 from ...report_parts import fmt, image, markdown_table
+from ...stats import compare, mean_sd
 
 
 def section(root: Path, study: StudyResults) -> list[str]:
@@ -25,13 +27,22 @@ def section(root: Path, study: StudyResults) -> list[str]:
     rows = []
     for v in study.variants:
         (wall, _), (per_epoch, _) = v.mean_sd("wall_time_s"), v.mean_sd("seconds_per_epoch")
-        rows.append([study.label(v), fmt(*v.mean_sd("best_epoch"), digits=1), fmt(v.mean_sd("best_val_loss")[0]),
+        rows.append([study.label(v) + OPTIMISTIC * v.validated_on_test, fmt(*v.mean_sd("best_epoch"), digits=1), fmt(v.mean_sd("best_val_loss")[0]),
                      fmt(v.mean_sd("best_val_accuracy")[0]), fmt(*v.mean_sd("test_loss")),
                      fmt(*v.mean_sd("test_accuracy")), f"{v.n}/{len(v.runs)}", fmt(wall, digits=1),
                      fmt(per_epoch, digits=2)])
     lines += markdown_table(["variant", "best epoch", "val loss", "val accuracy", "test loss", "test accuracy", "n",
                              "wall time (s)", "s / epoch"], rows)
     lines += ["", "Means ± sample standard deviation over seeds; n counts finished runs.", ""]
+    course = [v for v in study.variants if v.validated_on_test]
+    if course:
+        lines += _course_lines(study, course)
+    improper = [v for v in study.variants if _improper_output(v)]
+    if improper:
+        names = [v.name for v in improper]
+        lines += [f"{', '.join(names[:-1]) + ' and ' if len(names) > 1 else ''}{names[-1]} end in sigmoid units under "
+                  "categorical cross-entropy: not a probability distribution (the units need not sum to 1; Keras' loss "
+                  "divides them by their sum): the course's choice, kept as its script has it.", ""]
     trivial = trivial_baselines(study)
     if trivial:
         lines += ["Trivial baselines on the same test set: " +
@@ -41,18 +52,89 @@ def section(root: Path, study: StudyResults) -> list[str]:
         lines += ["Runs that did not finish: " + "; ".join(problems) + ".", ""]
     if analysis.verdicts:
         lines += [method_sentence(study, analysis) + " " + detectable_sentence(analysis), ""]
+    rise = _rise_line(study)
+    if rise:
+        lines += [rise, ""]
     figure, where, verdict = book_verdict(study)
     if where and verdict != "not the book's net":
         lines += [f"The book's figure for this net ({where}): {figure}. The baseline {study.baseline}'s mean test "
                   f"accuracy is {verdict}" + (": its 95% interval overlaps the published figure." if
                                                verdict.startswith("consistent") else "."), ""]
-    lines += [f"- {comparison_sentence(study, v, analysis)}" for v in study.variants if v.name != study.baseline]
+    lines += [f"- {comparison_sentence(study, v, analysis)}" + (f"{OPTIMISTIC} (optimistic: its epoch was chosen on the test "
+                                                                "set)" if v.validated_on_test else "")
+              for v in study.variants if v.name != study.baseline]
     if c.get("baseline") and c["baseline"] != study.baseline:
         lines += [f"The configured baseline {c['baseline']} has no finished run; {study.baseline} stands in.", ""]
     for figure_line in _figures(root, study, trivial):
         lines += ["", figure_line]
     lines.append("")
     return lines
+
+
+OPTIMISTIC = " †"  # beside every figure of a variant validated on the test set (the course's script)
+IGNORED_BY_TWIN = ("variant", "seed", "overrides", "validation", "retrain", "protocol", "name", "description", "seeds", "baseline")
+
+
+def _rise_line(study: StudyResults) -> str | None:
+    """How far each variant's validation loss climbs after its lowest, by the last epoch it trained
+    (mean ± sd over seeds): the overfitting the book's chapter-4 figures show, in numbers."""
+    parts = []
+    for v in study.variants:
+        curves = [r.history["val_loss"] for r in v.runs
+                  if r.ok and r.history and r.history.get("val_loss") and all(map(math.isfinite, r.history["val_loss"]))]
+        if curves:
+            climbs = [curve[-1] - min(curve) for curve in curves]
+            lowest = mean_sd([curve.index(min(curve)) + 1 for curve in curves])[0]
+            epochs = "/".join(sorted({str(len(curve)) for curve in curves}))
+            parts.append(f"{v.name}{OPTIMISTIC * v.validated_on_test} {fmt(*mean_sd(climbs), digits=3)} "
+                         f"(lowest at epoch {lowest:.1f} of {epochs})")
+    if not parts:
+        return None
+    return ("Validation loss after its lowest point, climbed by the last epoch (mean ± sd over seeds; the search "
+            "phase's curve): " + "; ".join(parts) + ".")
+
+
+def _course_lines(study: StudyResults, course: list[VariantStats]) -> list[str]:
+    """What the course's script reports, what of it is optimistic, and the same net under nnlab's
+    protocol beside it, with the difference and its interval over seeds."""
+    lines = [f"{OPTIMISTIC.strip()} **The course's script** (protocol: course): {', '.join(v.name for v in course)} "
+             "validate on the test set, as `fit(..., validation_data=(X_test, y_test))` does, so their best epoch, "
+             "and every validation and test figure of theirs above and in the figures below, was chosen on the test "
+             "set: **optimistic**, never a validation choice. The course prints the last epoch's test figure, which "
+             "no choice touched:", ""]
+    rows = []
+    for v in course:
+        twin = _twin(study, v)
+        rows.append([v.name, fmt(*v.mean_sd("last_epoch_test_accuracy")), fmt(*v.mean_sd("test_accuracy")) + OPTIMISTIC,
+                     f"{twin.name}: {fmt(*twin.mean_sd('test_accuracy'))}" if twin else "—", _difference(v, twin)])
+    lines += markdown_table(["variant (the course's script)", "test accuracy at the last epoch (what it prints)",
+                             "at its best epoch on the test curves", "the same net, nnlab's protocol (the epoch chosen "
+                             "on the validation split, tested once)", "last epoch minus nnlab's (95% CI, Welch)"], rows)
+    return lines + [""]
+
+
+def _twin(study: StudyResults, course: VariantStats) -> VariantStats | None:
+    """The variant that trains the same net with nnlab's protocol: every setting the same but the
+    validation split, the retrain and the protocol label."""
+    same = lambda config: {k: v for k, v in config.items() if k not in IGNORED_BY_TWIN}
+    target = same(course.runs[0].config)
+    return next((v for v in study.variants if not v.validated_on_test and v.n and same(v.runs[0].config) == target), None)
+
+
+def _difference(course: VariantStats, twin: VariantStats | None) -> str:
+    if twin is None or not course.values("last_epoch_test_accuracy"):
+        return "—"
+    c = compare(course.values("last_epoch_test_accuracy"), twin.values("test_accuracy"))
+    if c.low is None:
+        return f"{c.difference:+.4f} (too few seeds for an interval)"
+    verdict = "beyond seed noise" if c.distinguishable else "within seed noise"
+    return f"{c.difference:+.4f} ({c.low:+.4f} to {c.high:+.4f}; {verdict})"
+
+
+def _improper_output(v: VariantStats) -> bool:
+    config = v.runs[0].config
+    return (config.get("loss") in ("categorical_crossentropy", "sparse_categorical_crossentropy")
+            and (config.get("model") or {}).get("output_activation") == "sigmoid")
 
 
 def trivial_baselines(study: StudyResults) -> dict[str, float]:
@@ -70,15 +152,17 @@ def trivial_baselines(study: StudyResults) -> dict[str, float]:
 
 def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list[str]:
     colors = plots.variant_colors([v.name for v in study.variants])
+    shown = {v.name: v.name + OPTIMISTIC * v.validated_on_test for v in study.variants}  # the mark in every legend
+    colors = {shown[name]: color for name, color in colors.items()}
     out = []
     scored = [v for v in study.variants if v.n]
     if scored:
-        fig = plots.test_accuracy_bars([v.name for v in scored], [v.mean_sd("test_accuracy")[0] for v in scored],
+        fig = plots.test_accuracy_bars([shown[v.name] for v in scored], [v.mean_sd("test_accuracy")[0] for v in scored],
                                        [v.mean_sd("test_accuracy")[1] for v in scored], [v.n for v in scored],
-                                       colors, study.baseline, trivial,
+                                       colors, shown.get(study.baseline, study.baseline), trivial,
                                        f"{study.name}: test accuracy (mean ± sd over seeds)")
         out.append(image(fig, root, f"{study.name}-test-accuracy.png", f"{study.name} test accuracy"))
-    first = {v.name: v.runs[0] for v in study.variants if v.runs[0].history}
+    first = {shown[v.name]: v.runs[0] for v in study.variants if v.runs[0].history}
     if first:
         fig = plots.validation_overlay({n: r.history for n, r in first.items()},
                                        {n: r.metrics.get("best_epoch") for n, r in first.items()},
@@ -88,7 +172,7 @@ def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list
         if any(len(set(r)) > 1 for r in rates.values()):
             fig = plots.rate_overlay(rates, colors, f"{study.name}: learning rate per epoch (first seed)")
             out.append(image(fig, root, f"{study.name}-learning-rate.png", f"{study.name} learning rate"))
-        grid = {v.name: [(r.history, r.metrics.get("best_epoch")) for r in v.runs if r.history] for v in study.variants}
+        grid = {shown[v.name]: [(r.history, r.metrics.get("best_epoch")) for r in v.runs if r.history] for v in study.variants}
         fig = plots.learning_curve_grid({k: h for k, h in grid.items() if h}, colors, f"{study.name}: learning curves")
         out.append(image(fig, root, f"{study.name}-learning-curves.png", f"{study.name} learning curves"))
     return out

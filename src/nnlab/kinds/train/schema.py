@@ -44,6 +44,9 @@ class Config(StudyBase):
     selection: SelectionSpec = SelectionSpec()
     retrain: bool = Field(True, description="retrain on train + validation for the best epoch count; "
                                              "false: test the search model's best-epoch weights")
+    protocol: Literal["nnlab", "course"] = Field(
+        "nnlab", description="course: the course's own script is followed where it departs from nnlab's protocol "
+                             "(validation on the test set, a sigmoid output under cross-entropy); the report flags each")
 
     @field_validator("model")
     @classmethod
@@ -68,8 +71,17 @@ class Config(StudyBase):
                              "use categorical_crossentropy or sparse_categorical_crossentropy")
         needs = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax",
                  "sparse_categorical_crossentropy": "softmax"}.get(self.loss)
-        if needs and out is not None and out != needs:
-            raise ValueError(f"output_activation {out} does not give the probabilities {self.loss} expects: use {needs}")
+        course = self.protocol == "course"
+        if needs and out is not None and out != needs and not (course and out == "sigmoid"):
+            raise ValueError(f"output_activation {out} does not give the probabilities {self.loss} expects: use {needs}"
+                             + (" (a sigmoid output, as the course's script has, is allowed with protocol: course)"
+                                if out == "sigmoid" else ""))
+        if self.validation.split == "test":
+            if not course:
+                raise ValueError("validation.split test chooses the epoch on the test set, which nnlab's protocol "
+                                 "never does; it is allowed only as the course's script, with protocol: course")
+            if self.retrain:
+                raise ValueError("validation.split test trains on the whole training set already: set retrain: false")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must not repeat, got {self.seeds}")
         return self
