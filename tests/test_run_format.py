@@ -16,8 +16,9 @@ from nnlab.provenance import RUN_FORMAT
 # key whose default does what the code did without it (model.dropout: 0.0) adds a digest to the format.
 # 0263f69e12df0e26: issue 20's options, each off by default (no penalty, no batch norm, Keras' slope,
 # one activation per hidden layer, protocol nnlab; validation.size required unless split: test) and
-# the poly_fit kind.
-DEFAULTS_DIGESTS = {2: {"719c710afb431fe7", "f9dee178770aeba2", "0263f69e12df0e26"}}
+# the poly_fit kind. 5ab13c84481e636c: issue 21's kinds (backprop_example, functions_gallery, conv_shapes) and
+# XOR's optimizer, loss and torch_default initializer, each at what XOR did before.
+DEFAULTS_DIGESTS = {2: {"719c710afb431fe7", "f9dee178770aeba2", "0263f69e12df0e26", "5ab13c84481e636c"}}
 
 
 def defaults(model: type[BaseModel]) -> dict:

@@ -94,8 +94,9 @@ def test_accuracy_bars(names: list[str], means: list[float], sds: list[float | N
     return fig
 
 
-def learning_curve_grid(histories: dict[str, list[tuple[dict, int | None]]], colors: dict[str, str], title: str):
-    """One panel per variant: training (dashed) and validation (solid) loss of every seed, best epochs dotted."""
+def learning_curve_grid(histories: dict[str, list[tuple[dict, int | None]]], colors: dict[str, str], title: str,
+                        metric: str = "loss"):
+    """One panel per variant: training (dashed) and validation (solid) `metric` of every seed, best epochs dotted."""
     names = list(histories)
     cols = min(3, len(names))
     rows = -(-len(names) // cols)
@@ -103,17 +104,17 @@ def learning_curve_grid(histories: dict[str, list[tuple[dict, int | None]]], col
     for ax, name in zip(axes.flat, names):
         for history, best in histories[name]:
             epochs = range(1, len(history["loss"]) + 1)
-            ax.plot(epochs, history["loss"], "--", color=colors[name], alpha=0.6, lw=1)
-            ax.plot(epochs, history["val_loss"], "-", color=colors[name], lw=1.5)
+            ax.plot(epochs, history[metric], "--", color=colors[name], alpha=0.6, lw=1)
+            ax.plot(epochs, history[f"val_{metric}"], "-", color=colors[name], lw=1.5)
             if best:
                 ax.axvline(best, color=colors[name], ls=":", lw=1)
-        ax.set(title=name, xlabel="epoch", ylabel="loss")
+        ax.set(title=name, xlabel="epoch", ylabel=metric)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
-    handles = [plt.Line2D([], [], color="black", ls="--", lw=1, label="training loss"),
-               plt.Line2D([], [], color="black", ls="-", lw=1.5, label="validation loss"),
+    handles = [plt.Line2D([], [], color="black", ls="--", lw=1, label=f"training {metric}"),
+               plt.Line2D([], [], color="black", ls="-", lw=1.5, label=f"validation {metric}"),
                plt.Line2D([], [], color="black", ls=":", lw=1, label="best epoch")]
     fig.suptitle(title + " (one line per seed)")
     fig.tight_layout(rect=(0, 0.08, 1, 1))
@@ -274,5 +275,24 @@ def poly_curves(curves: dict[str, dict], colors: dict[str, str], floor: float, t
     ax.set(xlabel="epoch (full batch)", ylabel="MSE (log scale)", title=title)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def cost_slowdown(demo: dict, title: str):
+    """The neuron's output and its cost per epoch, quadratic cost against cross-entropy."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for name, color in (("quadratic", "tab:red"), ("cross_entropy", "tab:blue")):
+        label = "quadratic cost ½(a − y)²" if name == "quadratic" else "cross-entropy"
+        epochs = range(1, len(demo[name]["output"]) + 1)
+        left.plot(epochs, demo[name]["output"], color=color, label=label)
+        right.plot(epochs, demo[name]["cost"], color=color, label=label)
+    left.axhline(demo["target"], color="tab:green", ls="--", lw=1, label="target")
+    left.set(xlabel="epoch", ylabel="output a", title="the neuron's output")
+    right.set(xlabel="epoch", ylabel="cost", title="its cost")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -245,7 +245,7 @@ def aggregate(rows: list[dict]) -> list[dict]:
     return out
 
 
-def _csv(rows: list[dict], fields) -> bytes:
+def csv_bytes(rows: list[dict], fields) -> bytes:
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=list(fields), lineterminator="\n")
     writer.writeheader()
@@ -255,10 +255,10 @@ def _csv(rows: list[dict], fields) -> bytes:
 
 def write_summary(study_dir: Path, rows: list[dict]) -> None:
     """summary.* has one row per run; variants.* one row per variant, aggregated over seeds."""
-    write_bytes(study_dir / "summary.csv", _csv(rows, SUMMARY_FIELDS))
+    write_bytes(study_dir / "summary.csv", csv_bytes(rows, SUMMARY_FIELDS))
     write_json(study_dir / "summary.json", rows)
     variants = aggregate(rows)
-    write_bytes(study_dir / "variants.csv", _csv([{**v, "not_ok": " ".join(v["not_ok"])} for v in variants], variants[0]))
+    write_bytes(study_dir / "variants.csv", csv_bytes([{**v, "not_ok": " ".join(v["not_ok"])} for v in variants], variants[0]))
     write_json(study_dir / "variants.json", variants)
 
 

@@ -32,7 +32,9 @@ from dataclasses import dataclass
 from importlib import import_module
 from types import ModuleType
 
-NAMES = ("train", "xor", "lr_decay_demo", "activation_gallery", "poly_fit")  # one folder each, next to this file
+# One folder each, next to this file.
+NAMES = ("train", "xor", "lr_decay_demo", "activation_gallery", "poly_fit", "backprop_example", "functions_gallery",
+         "conv_shapes")
 
 
 @dataclass(frozen=True)

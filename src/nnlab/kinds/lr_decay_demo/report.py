@@ -24,7 +24,8 @@ def section(root: Path, study: StudyResults) -> list[str]:
     for name, r in runs.items():
         rows = r.metrics["rows"]
         shown = rows[:3] + rows[-2:]
-        lines += ["", f"{name}:", "", "```"] + [
+        lines += ["", f"{name} (the first three and last two of its {len(rows)} rows; every row is in "
+                  f"`{study.folder.relative_to(root)}/summary.csv`):", "", "```"] + [
             f"After {x['epoch']} epoch, w is {x['w']:f}, loss is {x['loss']:f}, lr is {x['lr']:f}" for x in shown] + ["```"]
     if runs:
         fig = plots.lr_decay_curves({n: r.metrics["rows"] for n, r in runs.items()}, f"{study.name}: w, loss and lr per epoch")

@@ -38,4 +38,8 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
 
 
 def summarize(study_name: str, study_dir: Path, rows: list[dict], first_histories: dict) -> None:
+    """summary.json, and summary.csv with the course's whole table: every epoch of every run (the
+    report shows its head and tail)."""
     results.write_flat_summary(study_dir, rows)
+    table = [{"variant": m["variant"], "seed": m["seed"], **row} for m in rows if m.get("rows") for row in m["rows"]]
+    results.write_bytes(study_dir / "summary.csv", results.csv_bytes(table, ["variant", "seed", "epoch", "w", "loss", "lr"]))

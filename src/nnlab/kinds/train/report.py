@@ -10,7 +10,9 @@ from ... import plots
 from ...conclusions import analyse, book_verdict, comparison_sentence, detectable_sentence, finding, method_sentence
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import fmt, image, markdown_table
+from ...specs import IMAGE_PIXELS, NUM_CLASSES, TEXT_DATASETS, is_binary
 from ...stats import compare, mean_sd
+from .schema import parameter_count
 
 
 def section(root: Path, study: StudyResults) -> list[str]:
@@ -30,10 +32,13 @@ def section(root: Path, study: StudyResults) -> list[str]:
         rows.append([study.label(v) + OPTIMISTIC * v.validated_on_test, fmt(*v.mean_sd("best_epoch"), digits=1), fmt(v.mean_sd("best_val_loss")[0]),
                      fmt(v.mean_sd("best_val_accuracy")[0]), fmt(*v.mean_sd("test_loss")),
                      fmt(*v.mean_sd("test_accuracy")), f"{v.n}/{len(v.runs)}", fmt(wall, digits=1),
-                     fmt(per_epoch, digits=2)])
+                     fmt(per_epoch, digits=2), *(f"{count:,}" for count in size_of(v.runs[0].config))])
     lines += markdown_table(["variant", "best epoch", "val loss", "val accuracy", "test loss", "test accuracy", "n",
-                             "wall time (s)", "s / epoch"], rows)
-    lines += ["", "Means ± sample standard deviation over seeds; n counts finished runs.", ""]
+                             "wall time (s)", "s / epoch", "parameters", "multiply-adds / example"], rows)
+    lines += ["", "Means ± sample standard deviation over seeds; n counts finished runs. Parameters: every weight and "
+              "bias (Σw + Σb, with batch norm's scales and shifts and PReLU's slopes where used); multiply-adds: one "
+              "forward pass of one example through the dense layers, as if its inputs were dense (a multi-hot review "
+              "costs far fewer, one row per word it holds).", ""]
     course = [v for v in study.variants if v.validated_on_test]
     if course:
         lines += _course_lines(study, course)
@@ -73,6 +78,21 @@ def section(root: Path, study: StudyResults) -> list[str]:
 
 OPTIMISTIC = " †"  # beside every figure of a variant validated on the test set (the course's script)
 IGNORED_BY_TWIN = ("variant", "seed", "overrides", "validation", "retrain", "protocol", "name", "description", "seeds", "baseline")
+
+
+def size_of(config: dict) -> tuple[int, int]:
+    """(trainable parameters, multiply-adds of one dense forward pass) of a run's recorded config: the
+    course's network complexity, layers counted as hidden + output."""
+    dataset, model = config["dataset"], config["model"]
+    inputs = dataset.get("num_words") if dataset["name"] in TEXT_DATASETS else IMAGE_PIXELS
+    outputs = 1 if is_binary(NUM_CLASSES[dataset["name"]]) else NUM_CLASSES[dataset["name"]]
+    units, layers = model.get("units", 64), model.get("hidden_layers", 2)
+    widths = list(units) if isinstance(units, list) else [units] * layers
+    activations = model.get("activation")
+    activations = activations if isinstance(activations, list) else [activations] * layers
+    extra = sum(2 * w for w in widths) * bool(model.get("batch_norm")) + sum(w for w, a in zip(widths, activations) if a == "prelu")
+    sizes = [inputs, *widths, outputs]
+    return parameter_count(inputs, widths, outputs) + extra, sum(a * b for a, b in zip(sizes, sizes[1:]))
 
 
 def _rise_line(study: StudyResults) -> str | None:
@@ -175,4 +195,8 @@ def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list
         grid = {shown[v.name]: [(r.history, r.metrics.get("best_epoch")) for r in v.runs if r.history] for v in study.variants}
         fig = plots.learning_curve_grid({k: h for k, h in grid.items() if h}, colors, f"{study.name}: learning curves")
         out.append(image(fig, root, f"{study.name}-learning-curves.png", f"{study.name} learning curves"))
+        if all("accuracy" in history and "val_accuracy" in history for runs in grid.values() for history, _ in runs):
+            fig = plots.learning_curve_grid({k: h for k, h in grid.items() if h}, colors,
+                                            f"{study.name}: accuracy curves", metric="accuracy")
+            out.append(image(fig, root, f"{study.name}-accuracy-curves.png", f"{study.name} accuracy curves"))
     return out

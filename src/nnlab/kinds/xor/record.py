@@ -29,7 +29,8 @@ def show(config: dict | None, metrics: dict | None) -> list[tuple[str, str]]:
         m = config["model"]
         return [("model", f"2-{m['units']}-1, {m['activation']} hidden units, initialisers {m['kernel_initializer']} / "
                           f"{m['bias_initializer']}"),
-                ("training", f"{config['steps']} full-batch SGD steps at lr {config['learning_rate']} on MSE, "
+                ("training", f"{config['steps']} full-batch {config.get('optimizer', 'sgd')} steps at lr {config['learning_rate']} "
+                             f"on {config.get('loss', 'mse')}, "
                              f"{config['repeats']} initialisations")]
     m = metrics
     return [("status", m["status"]),

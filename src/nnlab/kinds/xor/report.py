@@ -19,10 +19,21 @@ def rates(variant: VariantStats) -> dict[str, float | int]:
     ms = [r.metrics for r in variant.runs if r.ok]
     runs = sum(m["repeats"] for m in ms)
     solved = sum(m["solved"] for m in ms)
-    return {"runs": runs, "solved": solved, "solved_rate": solved / runs,
-            "dead_unit_rate": sum(m["runs_with_dead_unit"] for m in ms) / runs,
+    dead = sum(m["runs_with_dead_unit"] for m in ms)
+    return {"runs": runs, "solved": solved, "solved_rate": solved / runs, "dead": dead, "dead_unit_rate": dead / runs,
             "identical_rate": sum(m["identical_units_rate"] * m["repeats"] for m in ms) / runs,
             "final_loss_median": statistics.median(m["final_loss_median"] for m in ms)}
+
+
+OPTIMIZER_WORDS = {"sgd": "SGD", "adam": "Adam"}
+LOSS_WORDS = {"mse": "MSE", "binary_crossentropy": "binary cross-entropy"}
+
+
+def training_words(c: dict) -> str:
+    """'SGD steps at lr 0.01 on MSE' for the config of the course's XOR (and of runs made before
+    the kind took an optimizer and a loss); the variant's own where they vary."""
+    return (f"{OPTIMIZER_WORDS[c.get('optimizer', 'sgd')]} steps at lr {c['learning_rate']} on "
+            f"{LOSS_WORDS[c.get('loss', 'mse')]}")
 
 
 def section(root: Path, study: StudyResults) -> list[str]:
@@ -34,8 +45,8 @@ def section(root: Path, study: StudyResults) -> list[str]:
              + "; ".join(f"{v.name} {shares[v.name]['solved']}/{shares[v.name]['runs']}" for v in scored if v is not best) + "."
              if best else "no run finished.")
     lines = study.heading(found) + [
-        f"A 2-H-1 net (H hidden units, see the variant) on the four XOR points, {c['steps']} full-batch SGD steps at "
-        f"lr {c['learning_rate']} on MSE, {c['repeats']} initialisations per variant and seed. Solved: every "
+        f"A 2-H-1 net (H hidden units, see the variant) on the four XOR points, {c['steps']} full-batch "
+        f"{training_words(c)}, {c['repeats']} initialisations per variant and seed. Solved: every "
         "output within 0.5 of its target. Dead unit: a hidden unit whose pre-activation is ≤ 0 on all four "
         "points (for ReLU it then never learns again). Identical units: all hidden units end with the same "
         "weights (symmetry never broken).", ""]
@@ -49,7 +60,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
         rows.append([study.label(v), x["runs"], x["solved"], f"{x['solved_rate']:.2f} ({low:.2f}–{high:.2f})",
                      f"{x['dead_unit_rate']:.2f}", f"{x['identical_rate']:.2f}", f"{x['final_loss_median']:.3g}"])
     lines += markdown_table(["variant", "runs", "solved", "solved rate (95% Wilson CI)", "runs with a dead unit",
-                             "units identical", "median final MSE"], rows)
+                             "units identical", f"median final {LOSS_WORDS[c.get('loss', 'mse')]}"], rows)
     lines.append("")
     base = study.variant(study.baseline)
     if base.name in shares:
@@ -82,5 +93,13 @@ def xor_sentence(v: VariantStats, base: VariantStats) -> str:
     p = scipy_stats.fisher_exact([[a, n - a], [b, m - b]]).pvalue
     verdict = (f"{'more' if a / n > b / m else 'less'} often than the baseline beyond chance" if p < 0.05
                else "not distinguishable from chance")
-    return (f"**{v.name}** solves XOR in {a}/{n} runs vs {b}/{m} for {base.name} (difference "
+    text = (f"**{v.name}** solves XOR in {a}/{n} runs vs {b}/{m} for {base.name} (difference "
             f"{a / n - b / m:+.2f}; Fisher's exact test p = {p:.3g}): {verdict}.")
+    (c, d) = (ours["dead"], theirs["dead"])
+    if c or d:  # the dying-ReLU question (exercise 4-3), where any unit died
+        low, high = proportion_interval(c, n)
+        p_dead = scipy_stats.fisher_exact([[c, n - c], [d, m - d]]).pvalue
+        text += (f" Runs with a dead hidden unit after training: {c}/{n} ({c / n:.0%}, 95% CI {low:.0%}–{high:.0%}) "
+                 f"against {d}/{m} ({d / m:.0%}) for {base.name}; Fisher's p = {p_dead:.3g}"
+                 + (" (beyond chance)." if p_dead < 0.05 else " (not distinguishable from chance)."))
+    return text

@@ -37,8 +37,12 @@ def initial_seeds(seed: int, repeats: int) -> np.ndarray:
     return np.array([child.generate_state(4) >> 1 for child in children], dtype=np.int64)
 
 
-def _initial(name: str, shape: tuple[int, ...], seeds) -> np.ndarray:
-    """One draw of a Keras initializer per repeat, each from its own seed, stacked."""
+def _initial(name: str, shape: tuple[int, ...], seeds, fan_in: int) -> np.ndarray:
+    """One draw of a Keras initializer per repeat, each from its own seed, stacked; torch_default is
+    PyTorch's nn.Linear default, uniform in ±1/√fan_in, drawn by numpy from the same seeds."""
+    if name == "torch_default":
+        bound = 1 / np.sqrt(fan_in)
+        return np.stack([np.random.default_rng(int(s)).uniform(-bound, bound, shape) for s in seeds]).astype(np.float32)
     import keras  # TensorFlow loads only in the process that trains
 
     cls = type(keras.initializers.get(name))
@@ -51,8 +55,8 @@ def initial_parameters(config: Config, seed: int) -> list[np.ndarray]:
     """W1 (repeats, 2, H), b1 (repeats, H), W2 (repeats, H, 1), b2 (repeats, 1) before training."""
     m, h = config.model, config.model.units
     seeds = initial_seeds(seed, config.repeats)
-    return [_initial(m.kernel_initializer, (2, h), seeds[:, 0]), _initial(m.bias_initializer, (h,), seeds[:, 1]),
-            _initial(m.kernel_initializer, (h, 1), seeds[:, 2]), _initial(m.bias_initializer, (1,), seeds[:, 3])]
+    return [_initial(m.kernel_initializer, (2, h), seeds[:, 0], 2), _initial(m.bias_initializer, (h,), seeds[:, 1], 2),
+            _initial(m.kernel_initializer, (h, 1), seeds[:, 2], h), _initial(m.bias_initializer, (1,), seeds[:, 3], h)]
 
 
 def fit_xor(config: Config, seed: int) -> dict[str, np.ndarray]:
@@ -66,13 +70,25 @@ def fit_xor(config: Config, seed: int) -> dict[str, np.ndarray]:
     seed_everything(seed)
     n = config.repeats
     params = [tf.Variable(p) for p in initial_parameters(config, seed)]
-    activation = keras.activations.get(config.model.activation)
+    if config.model.activation == "prelu":  # its slopes, one per unit of every repeat, from PReLU's 0.25
+        params.append(tf.Variable(np.full((n, config.model.units), 0.25, np.float32)))
+        activation = lambda z: tf.maximum(z, 0.0) + params[4][:, None, :] * tf.minimum(z, 0.0)
+    else:
+        activation = keras.activations.get(config.model.activation)
     x, y = tf.constant(XOR_X), tf.constant(XOR_Y)
+    adam = keras.optimizers.Adam(config.learning_rate) if config.optimizer == "adam" else None
+    if adam is not None:
+        adam.build(params)  # element by element: each repeat's parameters still see only their own gradient
 
     def forward():
         pre = tf.einsum("pi,rih->rph", x, params[0]) + params[1][:, None, :]
         out = tf.einsum("rph,rho->rpo", activation(pre), params[2])[..., 0] + params[3]
         return pre, out
+
+    def loss_of(out):
+        if config.loss == "binary_crossentropy":
+            return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.broadcast_to(y, tf.shape(out)), logits=out), axis=1)
+        return tf.reduce_mean((out - y) ** 2, axis=1)
 
     @tf.function
     def steps(count):
@@ -80,11 +96,14 @@ def fit_xor(config: Config, seed: int) -> dict[str, np.ndarray]:
         for _ in tf.range(count):
             with tf.GradientTape() as tape:
                 _, out = forward()
-                losses = tf.reduce_mean((out - y) ** 2, axis=1)
+                losses = loss_of(out)
                 total = tf.reduce_sum(losses)
             grads = tape.gradient(total, params)
-            for p, g in zip(params, grads):
-                p.assign_sub(config.learning_rate * g)
+            if adam is not None:
+                adam.apply(grads, params)
+            else:
+                for p, g in zip(params, grads):
+                    p.assign_sub(config.learning_rate * g)
         return losses
 
     per_chunk = max(1, config.steps // CHECKPOINTS)
@@ -95,7 +114,9 @@ def fit_xor(config: Config, seed: int) -> dict[str, np.ndarray]:
         done += count
         at.append(done)
     pre, out = (t.numpy() for t in forward())
-    w1, b1, w2, b2 = (p.numpy() for p in params)
+    if config.loss == "binary_crossentropy":
+        out = 1 / (1 + np.exp(-out))  # the prediction is the logit's sigmoid
+    w1, b1, w2, b2 = (p.numpy() for p in params[:4])
     return {"w1": w1, "b1": b1, "w2": w2, "b2": b2, "pre": pre, "out": out, "curve": np.array(curve),
             "steps": np.array(at), "init_seeds": initial_seeds(seed, n)}
 

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, StrictInt
 
-from ...specs import Activation, Initializer, Strict, StudyBase
+from ...specs import INITIALIZER_ALIASES, INITIALIZERS, Activation, Strict, StudyBase
 
 NAME = "xor"
 
@@ -19,11 +19,16 @@ MAX_REPEATS = 10_000
 MAX_STEPS = 1_000_000
 
 
+# PyTorch's nn.Linear default, which the course's own XOR code uses: weights and biases uniform in
+# ±1/√fan_in (kaiming_uniform with a = √5 gives the same bound for the weights).
+XorInitializer = Literal[INITIALIZERS + tuple(INITIALIZER_ALIASES) + ("torch_default",)]  # type: ignore[valid-type]
+
+
 class XorModel(Strict):
     units: StrictInt = Field(2, gt=0, le=MAX_UNITS)
-    activation: Activation = "relu"
-    kernel_initializer: Initializer = "glorot_uniform"
-    bias_initializer: Initializer = "zeros"
+    activation: Activation | Literal["prelu"] = Field("relu", description="prelu: a slope per unit, learned, from 0.25")
+    kernel_initializer: XorInitializer = "glorot_uniform"
+    bias_initializer: XorInitializer = "zeros"
 
 
 class Config(StudyBase):
@@ -34,6 +39,9 @@ class Config(StudyBase):
     learning_rate: float = Field(0.01, gt=0)
     steps: StrictInt = Field(10000, gt=0, le=MAX_STEPS, description="full-batch SGD steps on MSE")
     repeats: StrictInt = Field(100, gt=0, le=MAX_REPEATS, description="independent initialisations drawn from each seed")
+    optimizer: Literal["sgd", "adam"] = Field("sgd", description="full-batch SGD (the course's), or Adam (its code's comments)")
+    loss: Literal["mse", "binary_crossentropy"] = Field(
+        "mse", description="binary_crossentropy: the linear output read as a logit (a sigmoid then gives the prediction)")
 
     # 2 since each repeat draws from its own SeedSequence child. Before, repeat i drew W1, b1, W2, b2
     # from seeds s+i .. s+i+3, so repeat i's W2 was a rescaled row of repeat (i+2)'s W1: the

@@ -1,0 +1,63 @@
+"""A `conv_shapes` run: each convolution by the formula and by a built Keras Conv2D (ZeroPadding2D for
+the padding, as Keras' own padding is only 'valid' or 'same'), and the pooling by a plain loop and by
+Keras' MaxPooling2D and AveragePooling2D."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ... import results
+from .schema import Config
+
+
+def dataset(config: Config, data_dir: str | None) -> None:
+    return None
+
+
+def preflight(config: Config, data: None) -> None:
+    pass
+
+
+def output_width(width: int, kernel: int, stride: int, padding: int) -> int:
+    """W2 = (W1 - F + 2P) / S + 1, rounded down where S does not divide (as every framework does)."""
+    return (width - kernel + 2 * padding) // stride + 1
+
+
+def pooled(matrix: np.ndarray, size: int, how) -> np.ndarray:
+    rows, cols = matrix.shape[0] // size, matrix.shape[1] // size
+    return np.array([[how(matrix[i * size:(i + 1) * size, j * size:(j + 1) * size]) for j in range(cols)] for i in range(rows)])
+
+
+def run(study: str, variant_id: str, config: Config, seed: int, data=None, progress=None) -> results.RunOutput:
+    import keras  # TensorFlow loads only in the process that computes
+
+    start_time = time.time()
+    convolutions = []
+    for c in config.convolutions:
+        layers = ([keras.layers.ZeroPadding2D(c.padding)] if c.padding else []) + [keras.layers.Conv2D(c.filters, c.kernel, strides=c.stride)]
+        model = keras.Sequential([keras.Input((c.width, c.width, c.channels)), *layers])
+        shape = model.output_shape
+        formula = output_width(c.width, c.kernel, c.stride, c.padding)
+        convolutions.append({**c.model_dump(), "formula_width": formula, "formula_exact": (c.width - c.kernel + 2 * c.padding) % c.stride == 0,
+                             "formula_parameters": (c.kernel * c.kernel * c.channels + 1) * c.filters,
+                             "keras_shape": list(shape[1:]), "keras_parameters": int(model.count_params())})
+    matrix = np.array(config.pooling_input, dtype=np.float32)
+    x = matrix[None, :, :, None]
+    pooling = {"input": matrix.tolist(), "size": config.pool}
+    for name, layer, how in (("max", keras.layers.MaxPooling2D(config.pool), np.max),
+                             ("average", keras.layers.AveragePooling2D(config.pool), np.mean)):
+        pooling[name] = pooled(matrix, config.pool, how).tolist()
+        pooling[f"{name}_keras"] = keras.ops.convert_to_numpy(layer(x))[0, :, :, 0].tolist()
+    agree = all(c["keras_shape"] == [c["formula_width"], c["formula_width"], c["filters"]]
+                and c["keras_parameters"] == c["formula_parameters"] for c in convolutions) and all(
+        np.allclose(pooling[n], pooling[f"{n}_keras"]) for n in ("max", "average"))
+    metrics = {"study": study, "variant": variant_id, "seed": seed, "status": "ok", "convolutions": convolutions,
+               "pooling": pooling, "all_agree": bool(agree), "wall_time_s": round(time.time() - start_time, 2)}
+    return results.RunOutput(metrics, {}, {}, None)
+
+
+def summarize(study_name: str, study_dir: Path, rows: list[dict], first_histories: dict) -> None:
+    results.write_flat_summary(study_dir, rows)

@@ -1,0 +1,55 @@
+"""The `conv_shapes` kind's schema: the course's convolution and pooling arithmetic. Output width
+W2 = (W1 - F + 2P) / S + 1 and a layer's parameters (F·F·C + 1)·K, computed by the formula and checked
+against a built Keras layer, and 2x2 max and average pooling of a small matrix."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, StrictInt, model_validator
+
+from ...specs import Strict, StudyBase
+
+NAME = "conv_shapes"
+MAX_SIZE = 4_096  # an input side; Keras builds the layer for real, on a zero input of that shape
+
+
+class Convolution(Strict):
+    """A square input of `width` x `width` x `channels` and `filters` square kernels of side `kernel`."""
+
+    width: StrictInt = Field(gt=0, le=MAX_SIZE)
+    channels: StrictInt = Field(1, gt=0, le=1024)
+    kernel: StrictInt = Field(gt=0, le=MAX_SIZE)
+    filters: StrictInt = Field(1, gt=0, le=1024)
+    stride: StrictInt = Field(1, gt=0, le=MAX_SIZE)
+    padding: StrictInt = Field(0, ge=0, le=MAX_SIZE)
+    label: str = Field("", max_length=200, description="what the case is, in the report")
+
+    @model_validator(mode="after")
+    def _fits(self) -> Convolution:
+        if self.kernel > self.width + 2 * self.padding:
+            raise ValueError(f"a {self.kernel}-wide kernel does not fit a {self.width}-wide input padded by {self.padding}")
+        return self
+
+
+class Config(StudyBase):
+    kind: Literal["conv_shapes"]
+    convolutions: list[Convolution] = Field(
+        [Convolution(width=5, kernel=3, stride=2, padding=0, label="the course's W1 = 5, F = 3, P = 0, S = 2"),
+         Convolution(width=5, channels=3, kernel=3, filters=2, stride=2, padding=1,
+                     label="the course's 7×7×3 volume: a 5×5×3 input with its padding of 1 drawn in"),
+         Convolution(width=7, channels=3, kernel=3, filters=2, stride=2, padding=1,
+                     label="7×7×3 read as the input itself, padded by 1 again")], min_length=1, max_length=100,
+        description="the course's cases; its 7x7x3 example is a 5x5x3 input shown with its padding")
+    pooling_input: list[list[float]] = Field([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]],
+                                             min_length=2, max_length=MAX_SIZE)
+    pool: StrictInt = Field(2, gt=0, le=MAX_SIZE, description="the pooling window and stride")
+
+    @model_validator(mode="after")
+    def _square(self) -> Config:
+        rows = self.pooling_input
+        if any(len(row) != len(rows[0]) for row in rows):
+            raise ValueError("pooling_input must be a matrix: every row as long")
+        if self.pool > min(len(rows), len(rows[0])):
+            raise ValueError(f"a {self.pool}x{self.pool} pool does not fit a {len(rows)}x{len(rows[0])} input")
+        return self
