@@ -17,8 +17,9 @@ from nnlab.provenance import RUN_FORMAT
 # 0263f69e12df0e26: issue 20's options, each off by default (no penalty, no batch norm, Keras' slope,
 # one activation per hidden layer, protocol nnlab; validation.size required unless split: test) and
 # the poly_fit kind. 5ab13c84481e636c: issue 21's kinds (backprop_example, functions_gallery, conv_shapes) and
-# XOR's optimizer, loss and torch_default initializer, each at what XOR did before.
-DEFAULTS_DIGESTS = {2: {"719c710afb431fe7", "f9dee178770aeba2", "0263f69e12df0e26", "5ab13c84481e636c"}}
+# XOR's optimizer, loss and torch_default initializer, each at what XOR did before. 9a63d58d6fd2ce3d: record
+# (gradient norms off) and model.kernel_init_range (unset).
+DEFAULTS_DIGESTS = {2: {"719c710afb431fe7", "f9dee178770aeba2", "0263f69e12df0e26", "5ab13c84481e636c", "9a63d58d6fd2ce3d"}}
 
 
 def defaults(model: type[BaseModel]) -> dict:

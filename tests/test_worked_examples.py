@@ -122,3 +122,31 @@ def test_a_larger_rate_kills_more_relu_units_and_the_course_code_initialises_as_
     assert dead["1.0"] > dead["0.01"]
     assert invoke("report", "--results", tmp_path).exit_code == 0
     assert "Runs with a dead hidden unit after training" in (tmp_path / "report.md").read_text()
+
+
+@pytest.mark.parametrize("model, message", [
+    ("kernel_init_range: [1.0, 0.0]", "from low to high"),
+    ("kernel_init_range: [0.0, 1.0], kernel_initializer: he_normal", "replaces kernel_initializer"),
+    ("kernel_init_range: [0.0]", "at least 2"),
+])
+def test_an_initialisation_range_is_checked_before_training(write_config, model, message):
+    from conftest import BASE
+
+    with pytest.raises(ConfigError, match=message):
+        load_study(write_config(BASE.replace("units: 8}", f"units: 8, {model}}}")))
+
+
+@pytest.mark.slow
+def test_gradient_norms_are_recorded_per_layer_and_show_sigmoid_vanishing(tmp_path, write_config):
+    from conftest import BASE
+
+    config = write_config(BASE.replace("hidden_layers: 1, units: 8}", "hidden_layers: 5, units: 8, activation: sigmoid}")
+                          + "record: {gradient_norms: true}\nretrain: false\nvariants:\n  - name: sigmoid\n"
+                          "  - {name: relu, model.activation: relu}\n")
+    assert invoke("run", config, "--results", tmp_path).exit_code == 0
+    history = json.loads((tmp_path / "tiny" / "sigmoid" / "seed-0" / "search_history.json").read_text())
+    norms = [history[f"gradient_norm_{k}"][0] for k in range(1, 7)]  # 5 hidden layers and the output
+    assert "gradient_norm_7" not in history and norms[0] < norms[-1] / 10  # the first layer's gradient vanished
+    assert invoke("report", "--results", tmp_path).exit_code == 0
+    assert "weight-gradient norm" in (tmp_path / "report.md").read_text()
+    assert (tmp_path / "report_assets" / "tiny-gradient-norms.png").is_file() and invoke("verify", tmp_path).exit_code == 0

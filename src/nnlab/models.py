@@ -90,6 +90,8 @@ def build_model(spec: ModelSpec, input_width: int, num_classes: int, multi_hot: 
     layers, width_in = [], input_width
     for depth, (width, act, rate) in enumerate([*hidden, (units, activation, 0.0)]):
         output = depth == len(hidden)
+        if spec.kernel_init_range is not None:  # a fresh instance per layer: each draws its own weights
+            init = {**init, "kernel_initializer": keras.initializers.RandomUniform(*spec.kernel_init_range)}
         # Where the activation is its own layer (after batch norm, or a layer with parameters), Dense is linear.
         separate = not output and (spec.batch_norm or act == "prelu" or (act == "leaky_relu" and spec.negative_slope))
         dense_activation = None if separate else act

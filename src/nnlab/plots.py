@@ -296,3 +296,18 @@ def cost_slowdown(demo: dict, title: str):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def gradient_norms(norms: dict[str, list[float]], title: str):
+    """Each variant's weight-gradient norm per layer, first hidden layer to output, on a log scale."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    colors = variant_colors(list(norms))
+    for name, values in norms.items():
+        ax.plot(range(1, len(values) + 1), values, "o-", color=colors[name], label=name)
+    ax.set_yscale("log")
+    ax.set(xlabel="layer (1 = first hidden, last = output)", ylabel="‖∂L/∂W‖ (log scale)", title=title)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -187,6 +187,9 @@ class ModelSpec(Strict):
     kernel_regularizer: RegularizerSpec | None = Field(None, description="a penalty on each hidden layer's weights (the book: l2, 0.001)")
     bias_regularizer: RegularizerSpec | None = Field(None, description="a penalty on each hidden layer's biases")
     batch_norm: bool = Field(False, description="batch normalisation after each hidden layer's weights, before its activation")
+    kernel_init_range: list[float] | None = Field(
+        None, min_length=2, max_length=2, description="[low, high]: every kernel uniform in it, instead of kernel_initializer "
+                                                      "(the course: weights in [0, 1] vanish, above 1 explode)")
 
     @model_validator(mode="after")
     def _units(self) -> ModelSpec:
@@ -207,6 +210,12 @@ class ModelSpec(Strict):
             raise ValueError(f"dropout lists {len(self.dropout)} rates but hidden_layers is {self.hidden_layers}")
         if any(isinstance(r, bool) or not 0 <= r < 1 for r in rates):
             raise ValueError(f"dropout rates must lie in [0, 1), got {self.dropout}")
+        if self.kernel_init_range is not None:
+            low, high = self.kernel_init_range
+            if not low < high:
+                raise ValueError(f"kernel_init_range must run from low to high, got {self.kernel_init_range}")
+            if "kernel_initializer" in self.model_fields_set:
+                raise ValueError("kernel_init_range replaces kernel_initializer; give one of them")
         if self.negative_slope is not None and "leaky_relu" not in self.layer_activations:
             raise ValueError("negative_slope applies to leaky_relu layers, and no hidden layer uses leaky_relu")
         return self

@@ -61,6 +61,9 @@ class Trainer:
         self.multi_hot = isinstance(x, MultiHot)
         self.model = build_model(config.model, x.width, num_classes, multi_hot=self.multi_hot, seed=seed)
         self.penalised = bool(config.model.kernel_regularizer or config.model.bias_regularizer)
+        # With record.gradient_norms, each Dense kernel's place among the trainable variables, in layer order.
+        self.norms_of = [next(i for i, v in enumerate(self.model.trainable_variables) if v is layer.kernel)
+                         for layer in self.model.stack if isinstance(layer, keras.layers.Dense)] if config.record.gradient_norms else []
         self.loss_function = keras.losses.get(config.loss)
         self._initial_weights = self.model.get_weights()
         self._optimizer_steps = None  # the epoch length the optimizer's schedule was built for
@@ -89,12 +92,16 @@ class Trainer:
         if held_out is not None:
             history.update(val_loss=[], val_accuracy=[])
         history["learning_rate"] = []
+        history.update({f"gradient_norm_{k}": [] for k in range(1, len(self.norms_of) + 1)})
         seconds, best_weights = [], None
         for epoch in range(epochs):
             rate = self._learning_rate()
             started = time.perf_counter()
-            loss_sum, correct = self._epoch_graph(inputs, labels, tf.constant(epoch_order(self.seed, epoch, len(x))))
+            loss_sum, correct, *norms = self._epoch_graph(inputs, labels, tf.constant(epoch_order(self.seed, epoch, len(x))))
             logs = {"loss": float(loss_sum) / len(x), "accuracy": float(correct) / len(x)}
+            if norms:  # summed over the epoch's batches: their mean
+                batches = math.ceil(len(x) / self.config.batch_size)
+                logs.update({f"gradient_norm_{k}": float(v) / batches for k, v in enumerate(norms[0].numpy(), 1)})
             if held_out is not None:
                 loss_sum, correct = self._evaluate_graph(*held_out)
                 logs.update(val_loss=float(loss_sum) / len(validation[1]), val_accuracy=float(correct) / len(validation[1]))
@@ -133,7 +140,8 @@ class Trainer:
         self.optimizer.build(self.model.trainable_variables)
         self._initial_optimizer = [variable.numpy() for variable in self.optimizer.variables]
         self._optimizer_steps = steps
-        self._epoch_graph = tf.function(self._train_batches, autograph=False, input_signature=[
+        train = self._train_batches_with_norms if self.norms_of else self._train_batches
+        self._epoch_graph = tf.function(train, autograph=False, input_signature=[
             self._input_spec, self._label_spec, tf.TensorSpec([None], tf.int32)])
 
     def _tensors(self, x: Features, y: np.ndarray):
@@ -197,6 +205,29 @@ class Trainer:
             return start + batch_size, loss_sum + loss * tf.cast(tf.shape(rows)[0], tf.float32), correct + hits
 
         return self._over_batches(step, tf.shape(order)[0])
+
+    def _train_batches_with_norms(self, inputs, labels, order):
+        """_train_batches, also summing each Dense kernel's gradient norm over the batches (record.gradient_norms)."""
+        batch_size = self.config.batch_size
+
+        def step(start, loss_sum, correct, norm_sums):
+            rows = order[start:start + batch_size]
+            batch_labels = tf.gather(labels, rows)
+            with tf.GradientTape() as tape:
+                predictions = self.model(self._batch(inputs, rows), training=True)
+                loss, hits = self._loss_and_hits(batch_labels, predictions)
+                objective = loss + tf.add_n(self.model.losses) if self.penalised else loss
+            variables = self.model.trainable_variables
+            gradients = tape.gradient(objective, variables)
+            norms = tf.stack([tf.norm(gradients[i]) for i in self.norms_of])  # before the optimizer clips them
+            self.optimizer.apply(gradients, variables)
+            return (start + batch_size, loss_sum + objective * tf.cast(tf.shape(rows)[0], tf.float32), correct + hits,
+                    norm_sums + norms)
+
+        _, loss_sum, correct, norm_sums = tf.while_loop(
+            lambda start, *_: start < tf.shape(order)[0], step,
+            (tf.constant(0), tf.constant(0.0), tf.constant(0.0), tf.zeros([len(self.norms_of)])))
+        return loss_sum, correct, norm_sums
 
     def _evaluate_batches(self, inputs, labels):
         batch_size = self.config.batch_size

@@ -60,6 +60,11 @@ def section(root: Path, study: StudyResults) -> list[str]:
     rise = _rise_line(study)
     if rise:
         lines += [rise, ""]
+    norms = _first_epoch_norms(study)
+    if norms:
+        lines += [_norms_line(norms), "", image(plots.gradient_norms(norms, f"{study.name}: each layer's gradient norm, "
+                                                                            "first epoch (mean over seeds)"),
+                                                root, f"{study.name}-gradient-norms.png", f"{study.name} gradient norms"), ""]
     figure, where, verdict = book_verdict(study)
     if where and verdict != "not the book's net":
         lines += [f"The book's figure for this net ({where}): {figure}. The baseline {study.baseline}'s mean test "
@@ -93,6 +98,26 @@ def size_of(config: dict) -> tuple[int, int]:
     extra = sum(2 * w for w in widths) * bool(model.get("batch_norm")) + sum(w for w, a in zip(widths, activations) if a == "prelu")
     sizes = [inputs, *widths, outputs]
     return parameter_count(inputs, widths, outputs) + extra, sum(a * b for a, b in zip(sizes, sizes[1:]))
+
+
+def _first_epoch_norms(study: StudyResults) -> dict[str, list[float]]:
+    """Each variant's first-epoch gradient norm per layer (record.gradient_norms), mean over its seeds."""
+    out = {}
+    for v in study.variants:
+        runs = [r.history for r in v.runs if r.history and "gradient_norm_1" in r.history and r.history["loss"]]
+        if runs:
+            layers = sum(key.startswith("gradient_norm_") for key in runs[0])
+            out[v.name] = [mean_sd([h[f"gradient_norm_{k}"][0] for h in runs])[0] for k in range(1, layers + 1)]
+    return out
+
+
+def _norms_line(norms: dict[str, list[float]]) -> str:
+    parts = [f"{name} {values[0]:.3g} against {values[-1]:.3g} ({values[0] / values[-1]:.3g}×)" if values[-1] else
+             f"{name} {values[0]:.3g} against 0" for name, values in norms.items()]
+    return ("The first epoch's weight-gradient norm (mean over its batches and seeds) of the first hidden layer against "
+            "the output layer's: " + "; ".join(parts) + ". A ratio far below 1× is a gradient that shrinks on its "
+            "way back to the input (vanishing); norms far above 1 in every layer are a gradient blown up by the "
+            "weights' scale (exploding). The figure shows every layer.")
 
 
 def _rise_line(study: StudyResults) -> str | None:

@@ -16,6 +16,7 @@ from ...specs import (
     ModelSpec,
     OptimizerSpec,
     SelectionSpec,
+    Strict,
     StudyBase,
     ValidationSpec,
     input_width,
@@ -28,6 +29,13 @@ NAME = "train"
 # shipped studies' nets have 0.6 to 2.6 million (the course's 784-784-784-10: 1.2 million), so only a
 # slip gets here, such as 16,384 units on the book's 10,000-word vocabulary (164 million).
 MAX_PARAMETERS = 100_000_000
+
+
+class RecordSpec(Strict):
+    """What a run records beyond its learning curves."""
+
+    gradient_norms: bool = Field(False, description="each layer's weight-gradient norm per epoch (mean over its batches), "
+                                                    "first hidden layer first: vanishing and exploding gradients")
 
 
 class Config(StudyBase):
@@ -44,6 +52,7 @@ class Config(StudyBase):
     selection: SelectionSpec = SelectionSpec()
     retrain: bool = Field(True, description="retrain on train + validation for the best epoch count; "
                                              "false: test the search model's best-epoch weights")
+    record: RecordSpec = RecordSpec()
     protocol: Literal["nnlab", "course"] = Field(
         "nnlab", description="course: the course's own script is followed where it departs from nnlab's protocol "
                              "(validation on the test set, a sigmoid output under cross-entropy); the report flags each")
