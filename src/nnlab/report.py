@@ -87,7 +87,7 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None) -> list[str]
             for s in studies if s.kind == "train" and not any(v.validated_on_test for v in s.variants)]
     lines += markdown_table(["study", "chosen on validation", "within seed noise of it on validation",
                              "its test accuracy", "its test rank", "baseline", "baseline test accuracy",
-                             "the book; the baseline against it"], rows)
+                             "the book; the baseline against it"], rows) if rows else ["No training study among these results."]
     course = [s.name for s in studies if s.kind == "train" and any(v.validated_on_test for v in s.variants)]
     if course:
         lines += ["", f"Not in this table: {', '.join(course)}, which follow{'s' * (len(course) == 1)} the course's own script "
