@@ -74,3 +74,15 @@ def test_run_studies_runs_a_study_from_python_and_every_run_records_its_kind(tmp
     assert all(o.skipped for o in again[0].outcomes)
     markdown, html = nnlab.write_report(tmp_path)
     assert "## tiny" in markdown.read_text() and html.is_file()
+
+
+def test_every_shipped_variant_reads_back_from_its_recorded_config_as_the_same_run():
+    """What provenance.json records (the variant's resolved config, defaults spelled out) must validate
+    again to the same fingerprint, or verify would call the run unrepeatable and `nnlab run` redo it."""
+    from nnlab.config import config_of, load_study
+
+    for path in sorted((ROOT / "configs").glob("*.yaml")):
+        for variant in load_study(path).variants:
+            resolved = {"variant": variant.id, "seed": 0, "overrides": variant.overrides,
+                        **variant.config.model_dump(mode="json")}
+            assert config_of(resolved).fingerprint() == variant.config.fingerprint(), f"{path.name}: {variant.id}"

@@ -150,3 +150,14 @@ def test_gradient_norms_are_recorded_per_layer_and_show_sigmoid_vanishing(tmp_pa
     assert invoke("report", "--results", tmp_path).exit_code == 0
     assert "weight-gradient norm" in (tmp_path / "report.md").read_text()
     assert (tmp_path / "report_assets" / "tiny-gradient-norms.png").is_file() and invoke("verify", tmp_path).exit_code == 0
+
+
+@pytest.mark.slow
+def test_a_run_with_an_initialisation_range_checks_out_and_is_not_redone(tmp_path, write_config):
+    from conftest import BASE
+
+    config = write_config(BASE.replace("units: 8}", "units: 8, kernel_init_range: [0.0, 1.0]}"))
+    assert invoke("run", config, "--results", tmp_path).exit_code == 0
+    verified = invoke("verify", tmp_path)
+    assert verified.exit_code == 0, verified.output  # its recorded config, read back, is a valid config
+    assert "already complete" in invoke("run", config, "--results", tmp_path).output

@@ -214,7 +214,8 @@ class ModelSpec(Strict):
             low, high = self.kernel_init_range
             if not low < high:
                 raise ValueError(f"kernel_init_range must run from low to high, got {self.kernel_init_range}")
-            if "kernel_initializer" in self.model_fields_set:
+            # By value, not by which keys were written: a run's recorded config spells out the default.
+            if self.kernel_initializer != ModelSpec.model_fields["kernel_initializer"].default:
                 raise ValueError("kernel_init_range replaces kernel_initializer; give one of them")
         if self.negative_slope is not None and "leaky_relu" not in self.layer_activations:
             raise ValueError("negative_slope applies to leaky_relu layers, and no hidden layer uses leaky_relu")
