@@ -187,47 +187,40 @@ class Trainer:
     def _train_batches(self, inputs, labels, order):
         """One epoch: batches of `order`, each a forward pass, gradients and the optimizer's update.
         Returns the sums over examples of the loss (before each update, as Keras logs it) and hits."""
-        batch_size = self.config.batch_size
-
         def step(start, loss_sum, correct):
-            rows = order[start:start + batch_size]
-            batch_labels = tf.gather(labels, rows)
-            with tf.GradientTape() as tape:
-                predictions = self.model(self._batch(inputs, rows), training=True)
-                loss, hits = self._loss_and_hits(batch_labels, predictions)
-                # The weight penalties (kernel_regularizer, bias_regularizer) are trained on, and logged in
-                # the training loss, as Keras does; validation and test losses are the data's alone, so
-                # variants with and without a penalty compare on the same figure.
-                objective = loss + tf.add_n(self.model.losses) if self.penalised else loss
-            variables = self.model.trainable_variables
-            self.optimizer.apply(tape.gradient(objective, variables), variables)
-            loss = objective
-            return start + batch_size, loss_sum + loss * tf.cast(tf.shape(rows)[0], tf.float32), correct + hits
+            objective, hits, _, rows = self._train_step(inputs, labels, order, start)
+            return start + self.config.batch_size, loss_sum + objective * tf.cast(tf.shape(rows)[0], tf.float32), correct + hits
 
         return self._over_batches(step, tf.shape(order)[0])
 
     def _train_batches_with_norms(self, inputs, labels, order):
         """_train_batches, also summing each Dense kernel's gradient norm over the batches (record.gradient_norms)."""
-        batch_size = self.config.batch_size
-
         def step(start, loss_sum, correct, norm_sums):
-            rows = order[start:start + batch_size]
-            batch_labels = tf.gather(labels, rows)
-            with tf.GradientTape() as tape:
-                predictions = self.model(self._batch(inputs, rows), training=True)
-                loss, hits = self._loss_and_hits(batch_labels, predictions)
-                objective = loss + tf.add_n(self.model.losses) if self.penalised else loss
-            variables = self.model.trainable_variables
-            gradients = tape.gradient(objective, variables)
+            objective, hits, gradients, rows = self._train_step(inputs, labels, order, start)
             norms = tf.stack([tf.norm(gradients[i]) for i in self.norms_of])  # before the optimizer clips them
-            self.optimizer.apply(gradients, variables)
-            return (start + batch_size, loss_sum + objective * tf.cast(tf.shape(rows)[0], tf.float32), correct + hits,
-                    norm_sums + norms)
+            return (start + self.config.batch_size, loss_sum + objective * tf.cast(tf.shape(rows)[0], tf.float32),
+                    correct + hits, norm_sums + norms)
 
         _, loss_sum, correct, norm_sums = tf.while_loop(
             lambda start, *_: start < tf.shape(order)[0], step,
             (tf.constant(0), tf.constant(0.0), tf.constant(0.0), tf.zeros([len(self.norms_of)])))
         return loss_sum, correct, norm_sums
+
+    def _train_step(self, inputs, labels, order, start):
+        """One batch of `order` from `start`: forward pass, gradients, the optimizer's update. Returns the
+        objective (before the update), the hits, the gradients and the batch's rows."""
+        rows = order[start:start + self.config.batch_size]
+        with tf.GradientTape() as tape:
+            predictions = self.model(self._batch(inputs, rows), training=True)
+            loss, hits = self._loss_and_hits(tf.gather(labels, rows), predictions)
+            # The weight penalties (kernel_regularizer, bias_regularizer) are trained on, and logged in
+            # the training loss, as Keras does; validation and test losses are the data's alone, so
+            # variants with and without a penalty compare on the same figure.
+            objective = loss + tf.add_n(self.model.losses) if self.penalised else loss
+        variables = self.model.trainable_variables
+        gradients = tape.gradient(objective, variables)
+        self.optimizer.apply(gradients, variables)
+        return objective, hits, gradients, rows
 
     def _evaluate_batches(self, inputs, labels):
         batch_size = self.config.batch_size
