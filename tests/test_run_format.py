@@ -18,8 +18,10 @@ from nnlab.provenance import RUN_FORMAT
 # one activation per hidden layer, protocol nnlab; validation.size required unless split: test) and
 # the poly_fit kind. 5ab13c84481e636c: issue 21's kinds (backprop_example, functions_gallery, conv_shapes) and
 # XOR's optimizer, loss and torch_default initializer, each at what XOR did before. 9a63d58d6fd2ce3d: record
-# (gradient norms off) and model.kernel_init_range (unset).
-DEFAULTS_DIGESTS = {2: {"719c710afb431fe7", "f9dee178770aeba2", "0263f69e12df0e26", "5ab13c84481e636c", "9a63d58d6fd2ce3d"}}
+# (gradient norms off) and model.kernel_init_range (unset). 744b07b6e9f2b26e: issue 22's references (none;
+# in no run key at all, like description).
+DEFAULTS_DIGESTS = {2: {"719c710afb431fe7", "f9dee178770aeba2", "0263f69e12df0e26", "5ab13c84481e636c", "9a63d58d6fd2ce3d",
+                        "744b07b6e9f2b26e"}}
 
 
 def defaults(model: type[BaseModel]) -> dict:

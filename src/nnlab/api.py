@@ -143,12 +143,13 @@ def run_studies(configs: list[str | Path | Study], results: str | Path = "result
 
 
 def run_suite(manifest: str | Path, results: str | Path = "results", data_dir: str | None = None, *,
-              subset: int | None = None, epochs: int | None = None, force: bool = False,
+              subset: int | None = None, epochs: int | None = None, seeds: int | None = None, force: bool = False,
               max_runs: int = DEFAULT_MAX_RUNS, execution: Execution | None = None, quiet: bool = False,
               verbose: bool = False, display: progress.Display | None = None) -> list[StudyOutcomes]:
     """Every study of a suite manifest (experiments/*.yaml) with the suite's seeds; `execution`
-    defaults to what the manifest sets (jobs:, executor:, ray_address:). Otherwise as run_studies."""
-    suite, studies = load_suite(manifest, command_line_overrides(subset, epochs), max_runs)
+    defaults to what the manifest sets (jobs:, executor:, ray_address:); `seeds` replaces the manifest's
+    seeds with 0..N-1. Otherwise as run_studies."""
+    suite, studies = load_suite(manifest, command_line_overrides(subset, epochs, seeds), max_runs)
     return run_studies(studies, results, data_dir, force=force, execution=execution or suite_execution(suite),
                        quiet=quiet, verbose=verbose, display=display)
 

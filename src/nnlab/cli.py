@@ -182,21 +182,23 @@ def _run(studies, results_dir: Path, data_dir, force: bool, execution, quiet: bo
 @DATA_DIR
 @SUBSET
 @EPOCHS
+@click.option("--seeds", type=click.IntRange(min=1, max=MAX_SEEDS),
+              help="Run every study with seeds 0..N-1 instead of the suite's seeds (a smoke run's 2, say).")
 @FORCE
 @MAX_RUNS
 @execution_options
-def suite(manifest, results_dir, data_dir, subset, epochs, force, max_runs, jobs, executor, ray_address, cpus_per_run,
-          gpus_per_run, quiet, verbose):
+def suite(manifest, results_dir, data_dir, subset, epochs, seeds, force, max_runs, jobs, executor, ray_address,
+          cpus_per_run, gpus_per_run, quiet, verbose):
     """Run every study of a suite MANIFEST (experiments/*.yaml) with the suite's seeds.
 
     Like `run`, it skips finished runs, so re-running after an interruption resumes."""
     from .api import suite_execution
 
     try:
-        spec, studies = load_suite(manifest, command_line_overrides(subset, epochs), max_runs)
+        spec, studies = load_suite(manifest, command_line_overrides(subset, epochs, seeds), max_runs)
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"suite {spec.name}: {len(studies)} studies, seeds {spec.seed_list}, "
+    click.echo(f"suite {spec.name}: {len(studies)} studies, seeds {studies[0].seeds if studies else spec.seed_list}, "
                f"{sum(s.run_count for s in studies)} runs")
     execution = suite_execution(spec, jobs=jobs, executor=executor, ray_address=ray_address, cpus_per_run=cpus_per_run,
                                 gpus_per_run=gpus_per_run)

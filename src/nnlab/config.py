@@ -130,6 +130,10 @@ def load_study(path: str | Path, overrides: dict[str, Any] | None = None, max_ru
     baseline = variants[0].config.baseline
     if baseline is not None and baseline not in ids:
         raise ConfigError(f"{path}: baseline: '{baseline}' is not a variant{did_you_mean(baseline, ids)}; variants: {', '.join(ids)}")
+    for k, reference in enumerate(getattr(variants[0].config, "references", [])):
+        if reference.variant not in ids:
+            raise ConfigError(f"{path}: references.{k}.variant: '{reference.variant}' is not a variant"
+                              f"{did_you_mean(reference.variant, ids)}; variants: {', '.join(ids)}")
     return Study(name=variants[0].config.name, path=path, variants=variants)
 
 

@@ -311,3 +311,38 @@ def gradient_norms(norms: dict[str, list[float]], title: str):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def generalisation_gap(curves: dict[str, list[tuple[dict, int | None]]], colors: dict[str, str], title: str,
+                       losses_differ: bool = False):
+    """The overfitting picture: per epoch, validation minus training loss (left) and training minus
+    validation accuracy (right), one line per variant (mean over its seeds, the band their range),
+    each seed's best epoch a dot on its variant's line. A line that climbs is a net fitting its training
+    set better than data it has not seen."""
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.2))
+    panels = (("validation − training loss", lambda h: [v - t for v, t in zip(h["val_loss"], h["loss"])]),
+              ("training − validation accuracy", lambda h: [t - v for t, v in zip(h["accuracy"], h["val_accuracy"])]))
+    for ax, (label, gap_of) in zip(axes, panels):
+        for name, runs in curves.items():
+            gaps = [gap_of(history) for history, _ in runs if all(k in history for k in ("loss", "val_loss", "accuracy", "val_accuracy"))]
+            if not gaps:
+                continue
+            length = min(map(len, gaps))
+            columns = [[gap[e] for gap in gaps] for e in range(length)]
+            mean = [sum(c) / len(c) for c in columns]
+            epochs = range(1, length + 1)
+            ax.plot(epochs, mean, "-", color=colors[name], lw=1.6, label=name)
+            if len(gaps) > 1:
+                ax.fill_between(epochs, [min(c) for c in columns], [max(c) for c in columns], color=colors[name], alpha=0.15, lw=0)
+            for _, best in runs:
+                if best and best <= length:
+                    ax.plot(best, mean[best - 1], "o", color=colors[name], ms=5, mec="white", mew=0.6)
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set(xlabel="epoch", ylabel=label, title=label.capitalize() + (" (losses differ: scales do not compare)"
+                                                                           if losses_differ and "loss" in label else ""))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, title="variant (● a seed's best epoch)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

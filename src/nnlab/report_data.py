@@ -75,6 +75,15 @@ class StudyResults:
         names = [v.name for v in self.variants]
         return wanted if wanted in names else names[0]
 
+    @property
+    def references(self) -> list[dict]:
+        """The reference figures the study's config last gave (results.REFERENCES); none if absent or damaged."""
+        try:
+            references = results.read_json(self.folder / results.REFERENCES)
+        except (OSError, ValueError):
+            return []
+        return [r for r in references if isinstance(r, dict)] if isinstance(references, list) else []
+
     def variant(self, name: str) -> VariantStats:
         return next(v for v in self.variants if v.name == name)
 

@@ -4,7 +4,8 @@
                                           retrain_history.json, curves.png,
                                           checksums.sha256 (every file's sha256, `sha256sum -c` reads it),
                                           metrics.json (written last: a run is complete when it exists)
-    results/<study>/                      summary.csv, summary.json, val_curves.png
+    results/<study>/                      summary.csv, summary.json, val_curves.png, references.json
+                                          (the config's reference figures, where it has any)
 
 Every write goes to a temporary file that is fsynced and renamed over the target, and the folder is
 fsynced after the rename, so after a crash or a power cut a file is whole or absent. A write the
@@ -37,6 +38,7 @@ FAILURE = "failure.json"
 CHECKSUMS = "checksums.sha256"
 TEMPORARY = ".*.tmp"  # what write_bytes writes before its rename (a kill can leave one behind)
 TRIALS = "trials"
+REFERENCES = "references.json"
 SUMMARY_FIELDS = ("variant", "seed", "status", "best_epoch", "best_val_loss", "best_val_accuracy",
                   "test_loss", "test_accuracy", "epochs_run", "diverged_epoch", "train_examples",
                   "validation_examples", "test_examples", "wall_time_s")

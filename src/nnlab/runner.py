@@ -258,6 +258,17 @@ def write_study_outputs(study: Study, root: Path, warn=None) -> None:
     if rows:
         with results.writing_in(Path(root) / study.name):
             kinds.of(study.variants[0].config).run.summarize(study.name, Path(root) / study.name, rows, first_histories)
+            write_references(study, Path(root) / study.name)
+
+
+def write_references(study: Study, folder: Path) -> None:
+    """The study's reference figures as its config last gave them (results.REFERENCES), for the report:
+    they are in no run key, so runs made before a figure was added still meet it there."""
+    references = [r.model_dump(mode="json", exclude_none=True) for r in getattr(study.variants[0].config, "references", [])]
+    if references:
+        results.write_json(folder / results.REFERENCES, references)
+    else:
+        (folder / results.REFERENCES).unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .specs import INITIALIZER_ALIASES, OPTIMIZER_DEFAULTS, StudyBase
+from .specs import INITIALIZER_ALIASES, OPTIMIZER_DEFAULTS, UNKEYED, StudyBase
 
 
 def same_run_form(config: StudyBase) -> str:
@@ -17,7 +17,7 @@ def same_run_form(config: StudyBase) -> str:
     same: optimizer parameters at Keras' defaults left out (SGD's learning_rate: 0.01 is SGD), numbers
     as floats, a layer list of one repeated width, activation or dropout rate as that one value, an
     initializer by its long name."""
-    data = config.model_dump(mode="json", exclude={"name", "description", "seeds", "baseline"})
+    data = config.model_dump(mode="json", exclude=set(UNKEYED))
     optimizer = data.get("optimizer")
     if isinstance(optimizer, dict) and optimizer.get("name") in OPTIMIZER_DEFAULTS:
         defaults = OPTIMIZER_DEFAULTS[optimizer["name"]]
@@ -39,7 +39,7 @@ def _differences(a: StudyBase, b: StudyBase) -> list[str]:
         if not isinstance(node, dict):
             return {prefix: node}
         return {k: v for key, child in node.items() for k, v in flat(child, f"{prefix}{key}.").items()} or {prefix: {}}
-    exclude = {"name", "description", "seeds", "baseline"}
+    exclude = set(UNKEYED)
     x, y = (flat(c.model_dump(mode="json", exclude_defaults=True, exclude=exclude)) for c in (a, b))
     return [f"{key.rstrip('.')} ({x.get(key, 'not set')} vs {y.get(key, 'not set')})"
             for key in sorted(set(x) | set(y)) if x.get(key) != y.get(key)]

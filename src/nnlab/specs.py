@@ -318,6 +318,11 @@ class SelectionSpec(Strict):
     mode: Literal["min", "max"] = "min"
 
 
+# What a study says about its runs without deciding their numbers: left out of every run key, so a
+# description reworded or a reference figure added keeps the finished runs.
+UNKEYED = ("name", "description", "seeds", "baseline", "references")
+
+
 class StudyBase(Strict):
     """What every study kind has: a name, seeds, and a baseline variant."""
 
@@ -331,9 +336,9 @@ class StudyBase(Strict):
     baseline: str | None = Field(None, description="id of the variant others are compared with")
 
     def fingerprint(self) -> str:
-        """Hash of what decides a run's numbers (name, description and seeds list excluded).
-        Values left at their defaults are left out, so adding an option later keeps old runs valid."""
-        data = self.model_dump(mode="json", exclude_defaults=True, exclude={"name", "description", "seeds", "baseline"})
+        """Hash of what decides a run's numbers (UNKEYED excluded). Values left at their defaults are
+        left out, so adding an option later keeps old runs valid."""
+        data = self.model_dump(mode="json", exclude_defaults=True, exclude=set(UNKEYED))
         return hashlib.sha256(json.dumps(self._keyed(data), sort_keys=True).encode()).hexdigest()[:16]
 
     def _keyed(self, data: dict) -> dict:

@@ -9,6 +9,7 @@ difference could the seeds have shown?
     detectable_difference(sd, n, paired) the smallest difference the design finds with 80% power
     undetectable_reason(sd, n)           in words, why it cannot be stated (2 seeds, no spread, ...)
     mean_interval(values)                a mean's 95% t-interval (the book's figure against ours)
+    prediction_interval(values)          where one more run lands (a single run's figure against ours)
 
 Distributions come from scipy (imported when a comparison is made: it is slow to load).
 """
@@ -187,4 +188,18 @@ def mean_interval(values: list[float], confidence: float = 0.95) -> tuple[float,
     from scipy import stats as scipy_stats
 
     half = float(scipy_stats.t.ppf(0.5 + confidence / 2, len(values) - 1)) * sd / math.sqrt(len(values))
+    return mean - half, mean + half
+
+
+def prediction_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float] | None:
+    """Where one more run lands with this confidence, from these seeds' runs (normal, t-based: mean ±
+    t·sd·√(1 + 1/n)); what a single run's figure from elsewhere is checked against. None below two values."""
+    if len(values) < 2:
+        return None
+    mean, sd = statistics.fmean(values), statistics.stdev(values)
+    if sd == 0:
+        return mean, mean
+    from scipy import stats as scipy_stats
+
+    half = float(scipy_stats.t.ppf(0.5 + confidence / 2, len(values) - 1)) * sd * math.sqrt(1 + 1 / len(values))
     return mean - half, mean + half

@@ -3,7 +3,6 @@ uncertainty, the book's figure where the net is the book's, and the figures."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from ... import plots
@@ -12,6 +11,7 @@ from ...report_data import StudyResults, VariantStats
 from ...report_parts import fmt, image, markdown_table
 from ...specs import IMAGE_PIXELS, NUM_CLASSES, TEXT_DATASETS, is_binary
 from ...stats import compare, mean_sd
+from . import claims, why
 from .schema import parameter_count
 
 
@@ -57,9 +57,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
         lines += ["Runs that did not finish: " + "; ".join(problems) + ".", ""]
     if analysis.verdicts:
         lines += [method_sentence(study, analysis) + " " + detectable_sentence(analysis), ""]
-    rise = _rise_line(study)
-    if rise:
-        lines += [rise, ""]
+    lines += _curve_lines(study)
     norms = _first_epoch_norms(study)
     if norms:
         lines += [_norms_line(norms), "", image(plots.gradient_norms(norms, f"{study.name}: each layer's gradient norm, "
@@ -70,9 +68,19 @@ def section(root: Path, study: StudyResults) -> list[str]:
         lines += [f"The book's figure for this net ({where}): {figure}. The baseline {study.baseline}'s mean test "
                   f"accuracy is {verdict}" + (": its 95% interval overlaps the published figure." if
                                                verdict.startswith("consistent") else "."), ""]
-    lines += [f"- {comparison_sentence(study, v, analysis)}" + (f"{OPTIMISTIC} (optimistic: its epoch was chosen on the test "
-                                                                "set)" if v.validated_on_test else "")
-              for v in study.variants if v.name != study.baseline]
+    base = study.variant(study.baseline)
+    for v in study.variants:
+        if v.name == base.name:
+            continue
+        lines.append(f"- {comparison_sentence(study, v, analysis)}" + (f"{OPTIMISTIC} (optimistic: its epoch was chosen on "
+                                                                     "the test set)" if v.validated_on_test else ""))
+        if v.n and base.n:
+            lines.append("  - " + why.why_sentence(study, v, base, analysis.verdicts.get(v.name),
+                                                   (size_of(v.runs[0].config)[0], size_of(base.runs[0].config)[0])))
+    gap = _gap_figure(root, study)
+    if gap:
+        lines += ["", gap]
+    lines += _claim_lines(study, analysis)
     if c.get("baseline") and c["baseline"] != study.baseline:
         lines += [f"The configured baseline {c['baseline']} has no finished run; {study.baseline} stands in.", ""]
     for figure_line in _figures(root, study, trivial):
@@ -82,7 +90,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
 
 
 OPTIMISTIC = " †"  # beside every figure of a variant validated on the test set (the course's script)
-IGNORED_BY_TWIN = ("variant", "seed", "overrides", "validation", "retrain", "protocol", "name", "description", "seeds", "baseline")
+IGNORED_BY_TWIN = ("variant", "seed", "overrides", "validation", "retrain", "protocol", "name", "description", "seeds", "baseline", "references")
 
 
 def size_of(config: dict) -> tuple[int, int]:
@@ -120,24 +128,49 @@ def _norms_line(norms: dict[str, list[float]]) -> str:
             "weights' scale (exploding). The figure shows every layer.")
 
 
-def _rise_line(study: StudyResults) -> str | None:
-    """How far each variant's validation loss climbs after its lowest, by the last epoch it trained
-    (mean ± sd over seeds): the overfitting the book's chapter-4 figures show, in numbers."""
-    parts = []
-    for v in study.variants:
-        curves = [r.history["val_loss"] for r in v.runs
-                  if r.ok and r.history and r.history.get("val_loss") and all(map(math.isfinite, r.history["val_loss"]))]
-        if curves:
-            climbs = [curve[-1] - min(curve) for curve in curves]
-            lowest = mean_sd([curve.index(min(curve)) + 1 for curve in curves])[0]
-            epochs = "/".join(sorted({str(len(curve)) for curve in curves}))
-            parts.append(f"{v.name}{OPTIMISTIC * v.validated_on_test} {fmt(*mean_sd(climbs), digits=3)} "
-                         f"(lowest at epoch {lowest:.1f} of {epochs})")
-    if not parts:
-        return None
-    return ("Validation loss after its lowest point, climbed by the last epoch (mean ± sd over seeds; the search "
-            "phase's curve): " + "; ".join(parts) + ".")
+def _curve_lines(study: StudyResults) -> list[str]:
+    """How each variant learned, measured on its search-phase curves (nnlab.diagnostics), over seeds."""
+    header, rows = why.table(study)
+    if not rows:
+        return []
+    return ["**How each variant learned** (its validation-phase curves, mean ± sd over seeds): where validation loss "
+            "is lowest and how fast it climbs after (least-squares slope from the lowest epoch to the last), the "
+            "training-minus-validation accuracy gap, and how many epochs it takes to reach 95% of its best validation "
+            "accuracy. A seed's curve *overfits* when its validation loss climbs 5% or more above its lowest by the "
+            "last epoch, has *levelled off* below that, is *still improving* when it is lowest at the last epoch, "
+            "and is *flat* when it moves less than 2% over the run.", "", *markdown_table(header, rows), ""]
 
+
+def _gap_figure(root: Path, study: StudyResults) -> str | None:
+    """The overfitting picture, beside the comparisons it explains."""
+    shown = {v.name: v.name + OPTIMISTIC * v.validated_on_test for v in study.variants}
+    colors = {shown[name]: color for name, color in plots.variant_colors(list(shown)).items()}
+    curves = {shown[v.name]: [(r.history, r.metrics.get("best_epoch")) for r in v.runs
+                              if r.ok and r.history and "val_accuracy" in r.history] for v in study.variants}
+    curves = {name: runs for name, runs in curves.items() if runs}
+    if not curves:
+        return None
+    losses_differ = len({r.config.get("loss") for r in study.runs}) > 1
+    fig = plots.generalisation_gap(curves, colors, f"{study.name}: the gap between training and validation, per epoch",
+                                   losses_differ)
+    return image(fig, root, f"{study.name}-generalisation-gap.png", f"{study.name} generalisation gap")
+
+
+def _claim_lines(study: StudyResults, analysis) -> list[str]:
+    """Every reference figure the config carries, beside what the seeds measured, with its verdict."""
+    found = claims.checks(study, analysis)
+    if not found:
+        return []
+    rows = [[c.variant, c.source, f"“{c.said}”" if c.said else "—", claims.NAMES.get(c.figure, c.figure), c.stated,
+             c.measured, c.interval, f"**{c.verdict}**: {c.why}"] for c in found]
+    held = sum(c.verdict == claims.HOLDS for c in found)
+    checked = sum(c.verdict != claims.UNCHECKED for c in found)
+    return ["", f"**Figures from elsewhere, checked** ({held} of {checked} checked figures hold). A single run's figure is "
+            "set against where one more run lands 95% of the time (the prediction interval over these seeds), a "
+            "mean's against the measured mean's 95% interval; a claim against the baseline holds only if the seeds "
+            "show that direction beyond noise (test accuracy by this section's adjusted verdict).", "",
+            *markdown_table(["variant", "source", "in their words", "figure", "stated", "measured (mean ± sd)",
+                             "95% interval", "verdict"], rows)]
 
 def _course_lines(study: StudyResults, course: list[VariantStats]) -> list[str]:
     """What the course's script reports, what of it is optimistic, and the same net under nnlab's

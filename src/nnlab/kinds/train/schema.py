@@ -3,7 +3,7 @@ before anything trains (the net's size from the spec alone, a loss that fits the
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, StrictInt, ValidationInfo, field_validator, model_validator
 
@@ -38,6 +38,57 @@ class RecordSpec(Strict):
                                                     "first hidden layer first: vanishing and exploding gradients")
 
 
+DIRECTIONS = ("higher", "lower", "same")  # a figure stated against the baseline's
+OVERFITTING = ("more", "less", "same")
+FIGURES = {  # what a reference may state, and what of a run it is checked against
+    "best_epoch": "the epoch chosen on the validation curves",
+    "lowest_epoch": "the epoch of the lowest validation loss (where overfitting starts)",
+    "best_val_accuracy": "validation accuracy at the best epoch",
+    "test_accuracy": "test accuracy",
+}
+
+
+class Reference(Strict):
+    """A figure from elsewhere about one variant (the book's, a student's hand-run notebook), which the
+    report sets beside what the seeds measured, with a verdict. Each figure is a number (read as
+    rounded: 15 stands for 14.5 to 15.5, 0.81 for 0.805 to 0.815), a range [low, high], or, against
+    the baseline, higher, lower or same. It decides nothing about the runs (not in any run key)."""
+
+    variant: str = Field(description="the variant the figures are about")
+    source: str = Field(min_length=1, description="where the figures come from")
+    said: str = Field("", description="the claim in its author's words")
+    runs: StrictInt = Field(1, ge=1, le=1000, description="runs the figures stand for: 1, a single run, is checked "
+                                                          "against where one run lands; more, against the mean")
+    best_epoch: Any = None
+    lowest_epoch: Any = None
+    best_val_accuracy: Any = None
+    test_accuracy: Any = None
+    overfitting: Literal[OVERFITTING] | None = Field(  # type: ignore[valid-type]
+        None, description="against the baseline: how far validation loss climbs after its lowest")
+
+    @field_validator(*FIGURES)
+    @classmethod
+    def _figure(cls, value: Any) -> Any:
+        if value is None or value in DIRECTIONS:
+            return value
+        if _is_number(value):
+            return value
+        if isinstance(value, list) and len(value) == 2 and all(map(_is_number, value)) and value[0] <= value[1]:
+            return value
+        raise ValueError(f"a figure is a number (15, 0.81), a range [low, high] with low <= high, or against the "
+                         f"baseline one of {', '.join(DIRECTIONS)}; got {value!r}")
+
+    @model_validator(mode="after")
+    def _states_something(self) -> Reference:
+        if all(getattr(self, key) is None for key in (*FIGURES, "overfitting")) and not self.said:
+            raise ValueError(f"a reference states at least one of {', '.join((*FIGURES, 'overfitting'))}, or said:")
+        return self
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 class Config(StudyBase):
     """Everything that determines one training run, except the seed."""
 
@@ -53,6 +104,7 @@ class Config(StudyBase):
     retrain: bool = Field(True, description="retrain on train + validation for the best epoch count; "
                                              "false: test the search model's best-epoch weights")
     record: RecordSpec = RecordSpec()
+    references: list[Reference] = Field([], description="figures from elsewhere to check against the runs")
     protocol: Literal["nnlab", "course"] = Field(
         "nnlab", description="course: the course's own script is followed where it departs from nnlab's protocol "
                              "(validation on the test set, a sigmoid output under cross-entropy); the report flags each")

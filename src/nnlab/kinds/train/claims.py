@@ -1,0 +1,151 @@
+"""Figures from elsewhere (a config's `references`: a student's hand-run notebook, a book) set beside
+what the seeds measured, each with a verdict:
+
+    a number or range   one run's figure (runs: 1) holds if it overlaps where one more run lands 95% of
+                        the time (the prediction interval over the seeds); a mean's (runs > 1), if it
+                        overlaps the 95% interval of the measured mean
+    higher/lower/same   against the baseline: test accuracy by the report's own verdict (adjusted over the
+                        study); the others by their own 95% interval, paired where the seeds pair the runs
+    overfitting         more/less/same: how far validation loss climbs after its lowest, against the baseline
+
+    checks(study, analysis)   one Check per stated figure
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ...conclusions import Analysis, paired, points
+from ...report_data import StudyResults, VariantStats
+from ...stats import compare, mean_interval, mean_sd, prediction_interval
+from .schema import DIRECTIONS, FIGURES
+from .why import diagnoses
+
+NAMES = {"best_epoch": "best epoch", "lowest_epoch": "lowest validation loss at epoch",
+         "best_val_accuracy": "validation accuracy", "test_accuracy": "test accuracy",
+         "overfitting": "overfitting (validation loss climb after its lowest)"}
+HOLDS, FAILS, UNSUPPORTED, CONTRADICTED, UNCHECKED = "holds", "does not hold", "not supported", "contradicted", "not checked"
+
+
+@dataclass(frozen=True)
+class Check:
+    variant: str
+    source: str
+    said: str
+    figure: str  # a key of NAMES
+    stated: str
+    measured: str
+    interval: str
+    verdict: str  # HOLDS, FAILS, UNSUPPORTED, CONTRADICTED or UNCHECKED
+    why: str
+
+
+def checks(study: StudyResults, analysis: Analysis) -> list[Check]:
+    out = []
+    names = [v.name for v in study.variants]
+    for reference in study.references:
+        name, source, said = reference.get("variant"), reference.get("source", ""), reference.get("said", "")
+        stated = [(k, reference[k]) for k in (*FIGURES, "overfitting") if reference.get(k) is not None]
+        if name not in names:
+            out.append(Check(str(name), source, said, "—", "—", "—", "—", UNCHECKED, "no such variant among these results"))
+            continue
+        variant = study.variant(name)
+        if not stated:
+            out.append(Check(name, source, said, "—", "—", "—", "—", UNCHECKED, "it states no figure nnlab measures"))
+        for figure, value in stated:
+            out.append(_check(study, analysis, variant, figure, value, int(reference.get("runs", 1)), source, said))
+    return out
+
+
+def _values(variant: VariantStats, figure: str) -> dict[int, float]:
+    if figure == "lowest_epoch":
+        return {s: float(d.lowest_epoch) for s, d in diagnoses(variant).items() if d.lowest_epoch is not None}
+    if figure == "overfitting":
+        return {s: d.climb for s, d in diagnoses(variant).items() if d.climb is not None and math.isfinite(d.climb)}
+    return {r.metrics["seed"]: float(r.metrics[figure]) for r in variant.runs if r.ok and r.metrics.get(figure) is not None}
+
+
+def _digits(figure: str) -> int:
+    return 1 if figure in ("best_epoch", "lowest_epoch") else 4
+
+
+def _check(study: StudyResults, analysis: Analysis, variant: VariantStats, figure: str, value, runs: int,
+           source: str, said: str) -> Check:
+    values = _values(variant, figure)
+    mean, sd = mean_sd(list(values.values()))
+    digits = _digits(figure)
+    measured = "—" if mean is None else (
+        f"{mean:.{digits}f}" + (f" ± {sd:.{digits}f}" if sd is not None else "") +
+        (f" (seeds {min(values.values()):.{digits}g} to {max(values.values()):.{digits}g}, n={len(values)})" if len(values) > 1 else " (one seed)"))
+    row = dict(variant=variant.name, source=source, said=said, figure=figure, measured=measured)
+    if value in DIRECTIONS or figure == "overfitting":
+        return _direction(study, analysis, variant, figure, value, values, row)
+    low, high = _stated_range(value)
+    stated = f"≈ {value}" if not isinstance(value, list) else f"{value[0]}–{value[1]}"
+    one_run = runs == 1
+    interval = (prediction_interval if one_run else mean_interval)(list(values.values()))
+    if interval is None:
+        return Check(**row, stated=stated, interval="—", verdict=UNCHECKED,
+                     why="fewer than two seeds: no interval to set the figure against")
+    what = "one more run lands" if one_run else "the mean lies"
+    span = f"{interval[0]:.{digits}f} to {interval[1]:.{digits}f}"
+    overlaps = low <= interval[1] and high >= interval[0]
+    return Check(**row, stated=stated, interval=f"{span} ({'one run' if one_run else 'the mean'}, 95%)",
+                 verdict=HOLDS if overlaps else FAILS,
+                 why=(f"{what} within {span} with 95% confidence" + (", which the stated figure overlaps" if overlaps else
+                                                                       ", which the stated figure misses")))
+
+
+def _stated_range(value) -> tuple[float, float]:
+    """A number as rounded (15: 14.5 to 15.5; 0.81: 0.805 to 0.815); a range as given."""
+    if isinstance(value, list):
+        return float(value[0]), float(value[1])
+    text = repr(value)
+    decimals = len(text.split(".")[1]) if "." in text and "e" not in text else 0
+    half = 0.5 * 10 ** -decimals
+    return value - half, value + half
+
+
+def _direction(study: StudyResults, analysis: Analysis, variant: VariantStats, figure: str, value: str,
+               values: dict[int, float], row: dict) -> Check:
+    stated = f"{value} than the baseline" if value != "same" else "the same as the baseline"
+    base = study.variant(study.baseline)
+    if variant.name == base.name:
+        return Check(**row, stated=stated, interval="—", verdict=UNCHECKED, why="it is the baseline itself")
+    if figure == "test_accuracy":
+        verdict = analysis.verdicts.get(variant.name)
+        if verdict is None or verdict.comparison.low is None:
+            return Check(**row, stated=stated, interval="—", verdict=UNCHECKED, why="too few seeds to compare")
+        c = verdict.comparison
+        beyond = verdict.beyond_noise or (c.p_value is None and c.difference != 0)
+        interval = f"{c.low:+.4f} to {c.high:+.4f} (difference, 95%)"
+        detail = (f"the report's verdict: {'beyond' if beyond else 'within'} seed noise, difference {c.difference:+.4f}"
+                  + (f", adjusted p = {verdict.adjusted_p:.3g}" if verdict.adjusted_p is not None else ""))
+        if not beyond and verdict.detectable:
+            detail += f"; differences below {points(verdict.detectable)} cannot be told from noise"
+        return Check(**row, stated=stated, interval=interval, verdict=_direction_verdict(value, beyond, c.difference), why=detail)
+    theirs = _values(base, figure)
+    common = sorted(set(values) & set(theirs))
+    if len(values) < 2 or len(theirs) < 2:
+        return Check(**row, stated=stated, interval="—", verdict=UNCHECKED, why="too few seeds to compare")
+    if paired(study, variant, base) and len(common) >= 2:
+        c = compare([values[s] for s in common], [theirs[s] for s in common], paired=True)
+    else:
+        c = compare(list(values.values()), list(theirs.values()))
+    beyond = bool(c.distinguishable) if c.p_value is not None else c.difference != 0
+    digits = _digits(figure)
+    detail = (f"against the baseline's {mean_sd(list(theirs.values()))[0]:.{digits}f}: difference {c.difference:+.{digits}f}, "
+              f"{'beyond' if beyond else 'within'} seed noise ({'paired' if c.paired else 'Welch'}, unadjusted)")
+    return Check(**row, stated=stated, interval=f"{c.low:+.{digits}f} to {c.high:+.{digits}f} (difference, 95%)",
+                 verdict=_direction_verdict(value, beyond, c.difference), why=detail)
+
+
+def _direction_verdict(value: str, beyond: bool, difference: float) -> str:
+    up = difference > 0
+    if value == "same":
+        return HOLDS if not beyond else CONTRADICTED
+    wanted_up = value in ("higher", "more")
+    if not beyond:
+        return UNSUPPORTED
+    return HOLDS if up == wanted_up else CONTRADICTED

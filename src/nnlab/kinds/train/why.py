@@ -1,0 +1,262 @@
+"""Why a variant's test accuracy moved, or did not: its learning curves measured (nnlab.diagnostics)
+and set against the baseline's over seeds, paired where the seeds pair the runs, Holm-adjusted over
+the measures of one comparison. A sentence names a difference only when it is beyond seed noise,
+and reads it ("it starts to overfit sooner") only from such differences; where none is, it says that
+the curves do not single out a reason.
+
+    diagnoses(variant)                 each seed's Diagnosis
+    differences(study, variant, base)  every measure against the baseline, with its interval
+    why_sentence(study, variant, base, verdict)
+    table(study)                       the measures per variant, mean ± sd over seeds
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ...conclusions import Verdict, paired, points
+from ...diagnostics import STATES, Diagnosis, diagnose
+from ...report_data import StudyResults, VariantStats
+from ...report_parts import fmt
+from ...stats import ALPHA, Comparison, adjust, compare, mean_sd
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str  # the Diagnosis field
+    header: str  # its column in the table
+    loss_scaled: bool  # in the loss's units: compared only between variants trained on the same loss
+    log: bool = False  # a ratio: compared as log10, shown as a factor
+
+
+MEASURES = (
+    Measure("lowest_epoch", "lowest val loss at epoch", False),
+    Measure("rise_per_epoch", "val loss rise / epoch after it", True),
+    Measure("accuracy_gap_at_best", "train − val accuracy, best epoch", False),
+    Measure("accuracy_gap_at_last", "train − val accuracy, last epoch", False),
+    Measure("epochs_to_95", "epochs to 95% of best val accuracy", False),
+    Measure("gradient_ratio", "first-layer / output gradient, epoch 1", False, log=True),
+)
+# States that set a variant apart when every one of its seeds is in it and no seed of the baseline is.
+TELLING_STATES = ("diverged", "flat", "still improving")
+
+
+def diagnoses(variant: VariantStats) -> dict[int, Diagnosis]:
+    """Each seed's Diagnosis from its search-phase curves (a diverged run's too: its state says so)."""
+    return {r.metrics["seed"]: diagnose(r.history, r.metrics.get("best_epoch"))
+            for r in variant.runs if r.history and r.metrics.get("status") in ("ok", "diverged")}
+
+
+def _value(diagnosis: Diagnosis, measure: Measure) -> float | None:
+    value = getattr(diagnosis, measure.key)
+    if value is None or not math.isfinite(value):
+        return None
+    if measure.log:
+        return math.log10(value) if value > 0 else None
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One measure of a variant against the baseline's (means over seeds; for a log measure, log10)."""
+
+    measure: Measure
+    variant: float
+    baseline: float
+    comparison: Comparison
+    adjusted_p: float | None
+
+    @property
+    def beyond_noise(self) -> bool:
+        c = self.comparison
+        if c.p_value is None:  # no spread: beyond only if every seed moved by the same nonzero amount
+            return c.low is not None and c.difference != 0
+        return self.adjusted_p is not None and self.adjusted_p < ALPHA
+
+    @property
+    def sign(self) -> int:
+        return (self.comparison.difference > 0) - (self.comparison.difference < 0)
+
+
+def differences(study: StudyResults, variant: VariantStats, base: VariantStats) -> list[Difference]:
+    """Every measure both variants have on two or more seeds (loss-scaled ones only under the same
+    loss), paired over common seeds where the seeds pair the runs, Holm-adjusted together."""
+    ours, theirs = diagnoses(variant), diagnoses(base)
+    same_loss = variant.runs[0].config.get("loss") == base.runs[0].config.get("loss")
+    pair = paired(study, variant, base)
+    found = []
+    for measure in MEASURES:
+        if measure.loss_scaled and not same_loss:
+            continue
+        x = {s: v for s, d in ours.items() if (v := _value(d, measure)) is not None}
+        y = {s: v for s, d in theirs.items() if (v := _value(d, measure)) is not None}
+        if len(x) < 2 or len(y) < 2:
+            continue
+        common = sorted(set(x) & set(y))
+        if pair and len(common) >= 2:
+            comparison = compare([x[s] for s in common], [y[s] for s in common], paired=True)
+        else:
+            comparison = compare(list(x.values()), list(y.values()))
+        found.append((measure, mean_sd(list(x.values()))[0], mean_sd(list(y.values()))[0], comparison))
+    adjusted = adjust([c.p_value for *_, c in found], "Holm")
+    return [Difference(m, a, b, c, p) for (m, a, b, c), p in zip(found, adjusted)]
+
+
+def _state_counts(diagnosed: dict[int, Diagnosis]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for d in diagnosed.values():
+        counts[d.state] = counts.get(d.state, 0) + 1
+    return counts
+
+
+def telling_states(variant: VariantStats, base: VariantStats) -> list[tuple[str, str]]:
+    """(state, whose) for each telling state every seed of one side is in and no seed of the other."""
+    ours, theirs = diagnoses(variant), diagnoses(base)
+    found = []
+    for state in TELLING_STATES:
+        a, b = _state_counts(ours).get(state, 0), _state_counts(theirs).get(state, 0)
+        if len(ours) >= 2 and a == len(ours) and b == 0:
+            found.append((state, "variant"))
+        elif len(theirs) >= 2 and b == len(theirs) and a == 0:
+            found.append((state, "baseline"))
+    return found
+
+
+# --- sentences ----------------------------------------------------------------------------------
+
+def _interval(d: Difference) -> str:
+    c = d.comparison
+    if c.p_value is None:
+        return "the same on every seed"
+    if d.measure.log:
+        return f"95% CI ×{10 ** c.low:.3g} to ×{10 ** c.high:.3g}"
+    if d.measure.key.startswith("accuracy_gap"):
+        return f"95% CI {c.low * 100:+.1f} to {c.high * 100:+.1f} points"
+    if d.measure.key == "rise_per_epoch":
+        return f"95% CI {c.low:+.3g} to {c.high:+.3g} per epoch"
+    return f"95% CI {c.low:+.1f} to {c.high:+.1f} epochs"
+
+
+def _measured(d: Difference) -> str:
+    """One measured difference in words, with its interval."""
+    key, a, b, diff = d.measure.key, d.variant, d.baseline, d.comparison.difference
+    if key == "lowest_epoch":
+        text = (f"its validation loss is lowest {abs(diff):.1f} epochs {'later' if diff > 0 else 'earlier'} "
+                f"(epoch {a:.1f} against {b:.1f})")
+    elif key == "rise_per_epoch":
+        pace = f"{a / b:.1f}× as fast" if a > 0 and b > 0 else ("faster" if diff > 0 else "more slowly")
+        text = f"after it, its validation loss climbs {pace} ({a:.3g} against {b:.3g} per epoch)"
+    elif key == "accuracy_gap_at_best":
+        text = (f"at its best epoch its training accuracy is {points(a)} above its validation accuracy, "
+                f"against {points(b)}")
+    elif key == "accuracy_gap_at_last":
+        text = f"by the last epoch that gap is {points(a)}, against {points(b)}"
+    elif key == "epochs_to_95":
+        text = f"it takes {a:.1f} epochs to reach 95% of its best validation accuracy, against {b:.1f}"
+    else:  # gradient_ratio, as log10
+        text = (f"in the first epoch its first hidden layer's gradient is {10 ** a:.3g}× the output layer's, "
+                f"against {10 ** b:.3g}×")
+    return f"{text} ({_interval(d)})"
+
+
+def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: int) -> list[str]:
+    """What the differences beyond noise read as, in plain words: only from those."""
+    by = {d.measure.key: d.sign for d in found if d.beyond_noise}
+    out = []
+    onset, pace = by.get("lowest_epoch"), by.get("rise_per_epoch")
+    if onset == -1 or pace == 1:
+        out.append("it overfits " + " and ".join(w for w, s in (("sooner", onset == -1), ("faster after its best epoch", pace == 1)) if s))
+    if onset == 1 or pace == -1:
+        out.append("it overfits " + " and ".join(w for w, s in (("later", onset == 1), ("more slowly after its best epoch", pace == -1)) if s))
+    gaps = {by.get("accuracy_gap_at_best"), by.get("accuracy_gap_at_last")} - {None}
+    if gaps == {1}:
+        out.append("it fits its training examples more closely than examples it has not seen (a wider generalisation gap)")
+    elif gaps == {-1}:
+        out.append("its training and validation accuracy stay closer (a narrower generalisation gap)")
+    if by.get("epochs_to_95"):
+        out.append("it learns " + ("more slowly" if by["epochs_to_95"] == 1 else "faster"))
+    if by.get("gradient_ratio"):
+        out.append("its gradient " + ("shrinks more" if by["gradient_ratio"] == -1 else "shrinks less")
+                   + " on its way back to the input")
+    for state, whose in states:
+        who = "it" if whose == "variant" else "the baseline"
+        if state == "still improving":
+            out.append(f"{who} has not finished learning: its validation loss is still falling at the last epoch ({epochs}) on every seed")
+        elif state == "flat":
+            out.append(f"{who} barely learns: {STATES['flat'].replace('its ', 'the ', 1)} on every seed")
+        else:
+            out.append(f"{who} diverges on every seed")
+    return out
+
+
+def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats, verdict: Verdict | None,
+                 parameters: tuple[int, int] | None = None) -> str:
+    """The curves' account of a comparison with the baseline. `parameters`: (variant's, baseline's)."""
+    found = differences(study, variant, base)
+    states = telling_states(variant, base)
+    epochs = max((d.epochs for d in diagnoses(variant).values()), default=0)
+    if not found and not states:
+        return "*Why, from the curves:* too few seeds with curves on one side to compare them."
+    beyond = [d for d in found if d.beyond_noise]
+    design = "paired over seeds" if any(d.comparison.paired for d in found) else "Welch's, over seeds"
+    head = (f"*Why, from the curves* ({len(found)} measures, {design}, Holm-adjusted together):" if found
+            else "*Why, from the curves:*")
+    parts = []
+    if parameters and parameters[0] != parameters[1]:
+        parts.append(f"it has {parameters[0] / parameters[1]:.2g}× the baseline's parameters ({parameters[0]:,} against "
+                     f"{parameters[1]:,})")
+    if beyond:
+        parts.append("; ".join(_measured(d) for d in beyond))
+    readings = _readings(found, states, epochs)
+    if beyond or states:
+        text = f"{head} " + "; ".join(parts) + (". " if parts else " ") + (
+            "Read together: " + "; ".join(readings) + "." if readings else "These differences point no one way.")
+    else:
+        closest = sorted((d for d in found if d.comparison.low is not None),
+                         key=lambda d: (d.adjusted_p if d.adjusted_p is not None else 1.0))[:2]
+        within = (" (closest: " + "; ".join(_measured(d) for d in closest) + ")") if closest else ""
+        lead = "; ".join(parts) + ", but " if parts else ""
+        text = f"{head} {lead}the curves do not single out a reason: no measured difference is beyond seed noise{within}."
+    return text + " " + _test_side(verdict, bool(readings))
+
+
+def _test_side(verdict: Verdict | None, explained: bool) -> str:
+    if verdict is None or verdict.comparison.low is None:
+        return ""
+    if verdict.beyond_noise:
+        return f"Its test accuracy is {'higher' if verdict.comparison.difference > 0 else 'lower'} beyond seed noise."
+    if verdict.comparison.p_value is None and verdict.comparison.difference:
+        return f"Its test accuracy is {'higher' if verdict.comparison.difference > 0 else 'lower'} on every seed by the same amount."
+    if explained:
+        return ("Its test accuracy is not distinguishable from the baseline's: the difference in how it learns does "
+                "not reach the test figure beyond seed noise.")
+    return "Its test accuracy is not distinguishable from the baseline's."
+
+
+# --- the table ----------------------------------------------------------------------------------
+
+def table(study: StudyResults) -> tuple[list[str], list[list[str]]]:
+    """(header, rows): each variant's curve measures, mean ± sd over seeds, and its seeds' states."""
+    per_variant = {v.name: diagnoses(v) for v in study.variants}
+    shown = [m for m in MEASURES if any(_value(d, m) is not None for ds in per_variant.values() for d in ds.values())]
+    rows = []
+    for v in study.variants:
+        ds = per_variant[v.name]
+        if not ds:
+            continue
+        counts = _state_counts(ds)
+        row = [study.label(v), ", ".join(f"{state} {n}/{len(ds)}" for state, n in sorted(counts.items(), key=lambda kv: -kv[1]))]
+        for m in shown:
+            values = [value for d in ds.values() if (value := _value(d, m)) is not None]
+            mean, sd = mean_sd(values)
+            if m.log:
+                row.append(f"{10 ** mean:.3g}×" if mean is not None else "—")
+            elif m.key.startswith("accuracy_gap"):
+                row.append(fmt(*(x * 100 if x is not None else None for x in (mean, sd)), digits=1) + (" pts" if mean is not None else ""))
+            elif m.key == "rise_per_epoch":
+                row.append(fmt(mean, sd, digits=4))
+            else:
+                row.append(fmt(mean, sd, digits=1))
+        rows.append(row)
+    return ["variant", "curves (seeds)", *(m.header for m in shown)], rows
