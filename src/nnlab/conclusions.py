@@ -76,6 +76,28 @@ def book_verdict(study: StudyResults) -> tuple[str, str, str]:
     return printed, where, f"consistent ({span})"
 
 
+# The report's one paragraph on what its "why" sentences (kinds/train/why.py) can and cannot establish.
+CURVES_CAN_AND_CANNOT = (
+    "Beside each comparison with the baseline, each variant's validation-phase curves are measured per seed "
+    "(nnlab/diagnostics.py): the epoch of the lowest validation loss and the slope of the climb after it, the "
+    "training-minus-validation accuracy gap at the best and the last epoch, the epochs to 95% of the best "
+    "validation accuracy, and where recorded the first hidden layer's gradient norm against the output "
+    "layer's. Each measure is set against the baseline's over seeds as test accuracy is (paired where the "
+    "seeds pair the runs, else Welch's), Holm-adjusted over the measures of that one comparison. A *why* "
+    "sentence names only differences beyond seed noise and reads only those in plain words (\"it overfits "
+    "sooner\", \"it learns more slowly\"); where none is, it says that the curves do not single out a reason. "
+    "**What this establishes:** how the variant's training differed from the baseline's, measured, with its "
+    "uncertainty. **What it cannot:** that this difference caused the difference in test accuracy. Across "
+    "variants that differ in one setting the measures and the test figure move together; that is a "
+    "correlation, not a controlled experiment on the mechanism, and different mechanisms can draw the same "
+    "curves. The measures come from one validation split and the epochs trained; the training figures are "
+    "Keras' running means over an epoch's batches with dropout on and any weight penalty in the loss, so a "
+    "regularised net's gap is not a pure measure of memorising; the climb's slope is in the loss's units and "
+    "is compared only between variants trained on the same loss. Few seeds hide real differences: with 3 "
+    "seeds a curve measure is rarely told from noise, which is why the chapter-3 studies run 10."
+)
+
+
 # What makes two variants' runs of one seed start alike: with these equal, the seed gives both the
 # same initial weights and the same data order and validation split, so the seeds pair the runs.
 PAIRING_KEYS = (("dataset",), ("validation",), ("model", "hidden_layers"), ("model", "units"),

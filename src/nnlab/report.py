@@ -93,6 +93,8 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None) -> list[str]
         lines += ["", f"Not in this table: {', '.join(course)}, which follow{'s' * (len(course) == 1)} the course's own script "
                   "in part (validation on the test set). The section says beside each such figure that it is "
                   "optimistic; its variants under nnlab's protocol are compared there, and only they can be chosen."]
+    if any(s.kind == "train" for s in studies):
+        lines += ["", "## What the curve measures can and cannot say", "", conclusions.CURVES_CAN_AND_CANNOT]
     lines += ["", "## Environment", ""] + _environment(runs) + [""]
     return lines
 

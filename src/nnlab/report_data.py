@@ -60,6 +60,7 @@ class StudyResults:
     name: str
     folder: Path
     variants: list[VariantStats] = field(default_factory=list)
+    references: list[dict] = field(default_factory=list)  # figures from elsewhere, as the config last gave them
 
     @property
     def runs(self) -> list[Run]:
@@ -74,15 +75,6 @@ class StudyResults:
         wanted = self.config.get("baseline")
         names = [v.name for v in self.variants]
         return wanted if wanted in names else names[0]
-
-    @property
-    def references(self) -> list[dict]:
-        """The reference figures the study's config last gave (results.REFERENCES); none if absent or damaged."""
-        try:
-            references = results.read_json(self.folder / results.REFERENCES)
-        except (OSError, ValueError):
-            return []
-        return [r for r in references if isinstance(r, dict)] if isinstance(references, list) else []
 
     def variant(self, name: str) -> VariantStats:
         return next(v for v in self.variants if v.name == name)
@@ -117,12 +109,21 @@ def collect(root: Path, warn=None) -> list[StudyResults]:
         if not runs:
             continue
         order = _variant_order(folder, runs)
-        study = StudyResults(folder.name, folder)
+        study = StudyResults(folder.name, folder, references=_references(folder))
         for name in order:
             chosen = sorted((r for r in runs if r.metrics["variant"] == name), key=lambda r: r.metrics["seed"])
             study.variants.append(VariantStats(name, chosen))
         studies.append(study)
     return studies
+
+
+def _references(folder: Path) -> list[dict]:
+    """The study's reference figures (results.REFERENCES); none if absent or damaged."""
+    try:
+        references = results.read_json(folder / results.REFERENCES)
+    except (OSError, ValueError):
+        return []
+    return [r for r in references if isinstance(r, dict)] if isinstance(references, list) else []
 
 
 def _read_run(folder: Path, warn=None) -> Run | None:

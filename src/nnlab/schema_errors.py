@@ -42,6 +42,8 @@ def _shortened(text: str) -> str:
 
 def _fields_at(model: type[BaseModel], loc: list[str]) -> list[str]:
     for part in loc:
+        if part.isdigit():  # an index into a list of models (references.0): the list's model already
+            continue
         ann = model.model_fields[part].annotation
         model = next((a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)), ann)
     return list(model.model_fields)

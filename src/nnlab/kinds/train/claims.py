@@ -75,14 +75,15 @@ def _check(study: StudyResults, analysis: Analysis, variant: VariantStats, figur
     values = _values(variant, figure)
     mean, sd = mean_sd(list(values.values()))
     digits = _digits(figure)
+    seeds = f"{min(values.values()):.{_seed_digits(figure)}f} to {max(values.values()):.{_seed_digits(figure)}f}" if values else ""
     measured = "—" if mean is None else (
         f"{mean:.{digits}f}" + (f" ± {sd:.{digits}f}" if sd is not None else "") +
-        (f" (seeds {min(values.values()):.{digits}g} to {max(values.values()):.{digits}g}, n={len(values)})" if len(values) > 1 else " (one seed)"))
+        (f" (seeds {seeds}, n={len(values)})" if len(values) > 1 else " (one seed)"))
     row = dict(variant=variant.name, source=source, said=said, figure=figure, measured=measured)
     if value in DIRECTIONS or figure == "overfitting":
         return _direction(study, analysis, variant, figure, value, values, row)
-    low, high = _stated_range(value)
-    stated = f"≈ {value}" if not isinstance(value, list) else f"{value[0]}–{value[1]}"
+    low, high, decimals = _stated_range(value, figure)
+    stated = f"≈ {value:.{decimals}f}" if not isinstance(value, list) else f"{value[0]}–{value[1]}"
     one_run = runs == 1
     interval = (prediction_interval if one_run else mean_interval)(list(values.values()))
     if interval is None:
@@ -97,14 +98,22 @@ def _check(study: StudyResults, analysis: Analysis, variant: VariantStats, figur
                                                                        ", which the stated figure misses")))
 
 
-def _stated_range(value) -> tuple[float, float]:
-    """A number as rounded (15: 14.5 to 15.5; 0.81: 0.805 to 0.815); a range as given."""
+def _seed_digits(figure: str) -> int:
+    return 0 if figure in ("best_epoch", "lowest_epoch") else 4
+
+
+def _stated_range(value, figure: str) -> tuple[float, float, int]:
+    """(low, high, decimals): a number as rounded (15: 14.5 to 15.5; 0.81: 0.805 to 0.815), an accuracy
+    to two decimals at least (YAML reads a student's "0.80" as 0.8, which means 0.795 to 0.805, not
+    0.75 to 0.85); a range as given."""
     if isinstance(value, list):
-        return float(value[0]), float(value[1])
+        return float(value[0]), float(value[1]), 0
     text = repr(value)
     decimals = len(text.split(".")[1]) if "." in text and "e" not in text else 0
+    if figure.endswith("accuracy"):
+        decimals = max(decimals, 2)
     half = 0.5 * 10 ** -decimals
-    return value - half, value + half
+    return value - half, value + half, decimals
 
 
 def _direction(study: StudyResults, analysis: Analysis, variant: VariantStats, figure: str, value: str,

@@ -161,8 +161,13 @@ def _claim_lines(study: StudyResults, analysis) -> list[str]:
     found = claims.checks(study, analysis)
     if not found:
         return []
-    rows = [[c.variant, c.source, f"“{c.said}”" if c.said else "—", claims.NAMES.get(c.figure, c.figure), c.stated,
-             c.measured, c.interval, f"**{c.verdict}**: {c.why}"] for c in found]
+    sources = list(dict.fromkeys(c.source for c in found))
+    rows, last = [], None
+    for c in found:  # a reference's words once, on its first figure's row
+        words = "″" if (c.variant, c.source, c.said) == last else (f"“{c.said}”" if c.said else "—")
+        last = (c.variant, c.source, c.said)
+        rows.append([c.variant, f"[{sources.index(c.source) + 1}]", words, claims.NAMES.get(c.figure, c.figure), c.stated,
+                     c.measured, c.interval, f"**{c.verdict}**: {c.why}"])
     held = sum(c.verdict == claims.HOLDS for c in found)
     checked = sum(c.verdict != claims.UNCHECKED for c in found)
     return ["", f"**Figures from elsewhere, checked** ({held} of {checked} checked figures hold). A single run's figure is "
@@ -170,7 +175,8 @@ def _claim_lines(study: StudyResults, analysis) -> list[str]:
             "mean's against the measured mean's 95% interval; a claim against the baseline holds only if the seeds "
             "show that direction beyond noise (test accuracy by this section's adjusted verdict).", "",
             *markdown_table(["variant", "source", "in their words", "figure", "stated", "measured (mean ± sd)",
-                             "95% interval", "verdict"], rows)]
+                             "95% interval", "verdict"], rows),
+            "", "Sources: " + "; ".join(f"[{k}] {source}" for k, source in enumerate(sources, 1)) + "."]
 
 def _course_lines(study: StudyResults, course: list[VariantStats]) -> list[str]:
     """What the course's script reports, what of it is optimistic, and the same net under nnlab's

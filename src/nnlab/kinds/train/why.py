@@ -138,26 +138,27 @@ def _interval(d: Difference) -> str:
     return f"95% CI {c.low:+.1f} to {c.high:+.1f} epochs"
 
 
-def _measured(d: Difference) -> str:
-    """One measured difference in words, with its interval."""
+def _measured(d: Difference, with_p: bool = False) -> str:
+    """One measured difference in words, with its interval (and its adjusted p, for one within noise)."""
     key, a, b, diff = d.measure.key, d.variant, d.baseline, d.comparison.difference
     if key == "lowest_epoch":
-        text = (f"its validation loss is lowest {abs(diff):.1f} epochs {'later' if diff > 0 else 'earlier'} "
-                f"(epoch {a:.1f} against {b:.1f})")
+        text, detail = (f"its validation loss is lowest {abs(diff):.1f} epochs {'later' if diff > 0 else 'earlier'}",
+                        f"epoch {a:.1f} against {b:.1f}")
     elif key == "rise_per_epoch":
         pace = f"{a / b:.1f}× as fast" if a > 0 and b > 0 else ("faster" if diff > 0 else "more slowly")
-        text = f"after it, its validation loss climbs {pace} ({a:.3g} against {b:.3g} per epoch)"
+        text, detail = f"after it, its validation loss climbs {pace}", f"{a:.3g} against {b:.3g} per epoch"
     elif key == "accuracy_gap_at_best":
-        text = (f"at its best epoch its training accuracy is {points(a)} above its validation accuracy, "
-                f"against {points(b)}")
+        text, detail = (f"at its best epoch its training accuracy is {points(a)} above its validation accuracy",
+                        f"against {points(b)}")
     elif key == "accuracy_gap_at_last":
-        text = f"by the last epoch that gap is {points(a)}, against {points(b)}"
+        text, detail = f"by the last epoch that gap is {points(a)}", f"against {points(b)}"
     elif key == "epochs_to_95":
-        text = f"it takes {a:.1f} epochs to reach 95% of its best validation accuracy, against {b:.1f}"
+        text, detail = f"it takes {a:.1f} epochs to reach 95% of its best validation accuracy", f"against {b:.1f}"
     else:  # gradient_ratio, as log10
-        text = (f"in the first epoch its first hidden layer's gradient is {10 ** a:.3g}× the output layer's, "
-                f"against {10 ** b:.3g}×")
-    return f"{text} ({_interval(d)})"
+        text, detail = (f"in the first epoch its first hidden layer's gradient is {10 ** a:.3g}× the output layer's",
+                        f"against {10 ** b:.3g}×")
+    p = f", adjusted p = {d.adjusted_p:.2g}" if with_p and d.adjusted_p is not None else ""
+    return f"{text} ({detail}; {_interval(d)}{p})"
 
 
 def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: int) -> list[str]:
@@ -203,7 +204,7 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
     head = (f"*Why, from the curves* ({len(found)} measures, {design}, Holm-adjusted together):" if found
             else "*Why, from the curves:*")
     parts = []
-    if parameters and parameters[0] != parameters[1]:
+    if parameters and not 0.95 <= parameters[0] / parameters[1] <= 1.05:  # a few PReLU slopes are not capacity
         parts.append(f"it has {parameters[0] / parameters[1]:.2g}× the baseline's parameters ({parameters[0]:,} against "
                      f"{parameters[1]:,})")
     if beyond:
@@ -215,7 +216,7 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
     else:
         closest = sorted((d for d in found if d.comparison.low is not None),
                          key=lambda d: (d.adjusted_p if d.adjusted_p is not None else 1.0))[:2]
-        within = (" (closest: " + "; ".join(_measured(d) for d in closest) + ")") if closest else ""
+        within = (" (closest: " + "; ".join(_measured(d, with_p=True) for d in closest) + ")") if closest else ""
         lead = "; ".join(parts) + ", but " if parts else ""
         text = f"{head} {lead}the curves do not single out a reason: no measured difference is beyond seed noise{within}."
     return text + " " + _test_side(verdict, bool(readings))
