@@ -34,6 +34,7 @@ from . import progress, report
 from .config import DEFAULT_MAX_RUNS, Study, command_line_overrides, load_study
 from .executors import InlinePool, process_pool
 from .runner import NOT_OK, RunOutcome, preflight, run_study
+from .search import lipo
 from .search.driver import run_search
 from .suites import SuiteConfig, load_suite
 
@@ -127,6 +128,8 @@ def run_studies(configs: list[str | Path | Study], results: str | Path = "result
     data_dir = str(Path(data_dir).absolute()) if data_dir else None
     display = display or progress.choose(quiet, verbose)
     preflight(studies, root, data_dir)  # a fault of the last study must not wait for the first to train
+    if any(study.search and "lipo" in [s.strategy for s in study.search.searches()] for study in studies):
+        lipo.require()  # an extra that is missing: one line now, not after the other studies have trained
     display.expect(sum(study.run_count for study in studies))
     out = []
     with display, execution.pool(display) as pool:

@@ -57,10 +57,15 @@ class Study:
     def run_count(self) -> int:
         """Runs it will make: each variant x its seeds, or a search's trials and its two tested variants."""
         if self.search:
-            return self.search.budget + 2 * len(self.seeds)
+            return self.search.all_trials + self.search.tested * len(self.seeds)
         return sum(len(variant.config.seeds) for variant in self.variants)
 
     def what_runs(self) -> str:
+        if self.search and self.search.compare:
+            compare = self.search.compare
+            return (f"{', '.join(compare.strategies)} searches of {self.search.trials} trials from {len(compare.seeds)} "
+                    f"search seeds each, sharing trials of the same settings, then each choice and the baseline x "
+                    f"{len(self.seeds)} seeds")
         if self.search:
             return (f"a {self.search.strategy} search of {self.search.budget} trials, then the chosen settings and "
                     f"the baseline x {len(self.seeds)} seeds")
@@ -331,9 +336,13 @@ def _seeds(count: int) -> str:
 
 def _check_search_run_count(path: Path, spec: SearchSpec, seeds: int, max_runs: int) -> None:
     """A search runs its trials, then the chosen settings and the config as written over every seed."""
-    runs = spec.budget + 2 * seeds
+    runs = spec.all_trials + spec.tested * seeds
     if runs <= max_runs:
         return
+    if spec.compare:
+        raise ConfigError(f"{path}: search.compare: {len(spec.searches())} searches x {spec.trials:,} trials + "
+                          f"{spec.tested} tested variants x {_seeds(seeds)} = {runs:,} runs, above the limit of "
+                          f"{max_runs:,} runs; raise it with --max-runs, or compare fewer strategies or seeds")
     if spec.budget == spec.trials:
         key, trials = "search.trials", f"{spec.budget:,} trials"
     else:

@@ -346,3 +346,29 @@ def generalisation_gap(curves: dict[str, list[tuple[dict, int | None]]], colors:
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def search_methods(curves: dict[str, list[list[float | None]]], metric: str, mode: str, title: str):
+    """Best figure found after k trials, one line per strategy (mean over its search seeds) with the
+    band of their range: the lower (or higher) and the sooner, the better the strategy at that budget."""
+    fig, ax = plt.subplots(figsize=(8.5, 4.4))
+    colors = variant_colors(list(curves))
+    for name, searches in curves.items():
+        length = max((len(c) for c in searches), default=0)
+        ks, means, lows, highs = [], [], [], []
+        for k in range(length):
+            values = [c[k] for c in searches if len(c) > k and c[k] is not None]
+            if values:
+                ks.append(k + 1)
+                means.append(sum(values) / len(values))
+                lows.append(min(values))
+                highs.append(max(values))
+        ax.plot(ks, means, "-", color=colors[name], lw=1.8, label=f"{name} ({len(searches)} searches)")
+        ax.fill_between(ks, lows, highs, color=colors[name], alpha=0.15, lw=0)
+    ax.set(xlabel="trials so far", ylabel=f"best {metric} so far ({'lower' if mode == 'min' else 'higher'} is better)",
+           title=title)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

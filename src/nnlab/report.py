@@ -17,6 +17,7 @@ from .kinds import KINDS
 from .report_data import Run, StudyResults, collect
 from .report_html import to_html
 from .report_parts import ASSETS, fmt, markdown_table
+from .search import comparison as comparison_section
 from .search import section as search_section
 
 
@@ -29,7 +30,8 @@ def build(root: Path, warn=None) -> tuple[Path, Path]:
     with results.writing_in(root), results.writing_in(root / ASSETS):
         lines = _front_page(root, studies, warn)
         for study in studies:
-            make = search_section.section if search_section.holds_search(study) else KINDS[study.kind].report.section
+            make = (comparison_section.section if comparison_section.holds_comparison(study) else
+                    search_section.section if search_section.holds_search(study) else KINDS[study.kind].report.section)
             lines += _guarded(study.name, "section", warn, functools.partial(make, root, study), _failed_section)
         text = "\n".join(lines) + "\n"
         md_path, html_path = root / "report.md", root / "report.html"

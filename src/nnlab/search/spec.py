@@ -2,7 +2,7 @@
 `grid:`), how settings are proposed, the trial budget and the validation metric it optimises.
 
     search:
-      strategy: bayesian            # grid | random | bayesian (Optuna's TPE)
+      strategy: bayesian            # grid | random | bayesian (Optuna's TPE) | lipo (dlib's LIPO + trust region)
       trials: 20                    # the budget: trials that finish (grid: defaults to the grid's size)
       metric: val_loss              # val_loss (minimised) or val_accuracy (maximised); never the test set
       pruning: {startup_trials: 5, warmup_epochs: 4}   # stop trials worse than the median so far
@@ -11,7 +11,14 @@
         model.hidden_layers: {low: 1, high: 3}        # whole numbers low..high
         optimizer.learning_rate: {low: 1.0e-4, high: 1.0e-2, log: true}
 
-Nothing here imports Optuna or TensorFlow: a config is checked in well under a second.
+Or, to ask which strategy to use at this budget, `compare:` runs the same space and budget with several
+strategies from several search seeds each (no `strategy:`; pruning off, so that every finished trial
+can be shared between the searches that propose its settings):
+
+      compare: {strategies: [grid, random, bayesian, lipo], seeds: [0, 1, 2]}
+      grid_points: 3                # the grid's values for a real range: 3, log-spaced on a log scale
+
+Nothing here imports Optuna, dlib or TensorFlow: a config is checked in well under a second.
 """
 
 from __future__ import annotations
@@ -21,11 +28,12 @@ import json
 import math
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, Field, StrictInt, Tag, model_validator
+from pydantic import Discriminator, Field, StrictInt, Tag, field_validator, model_validator
 
 from ..specs import Strict
 
-STRATEGIES = ("grid", "random", "bayesian")
+STRATEGIES = ("grid", "random", "bayesian", "lipo")
+MAX_COMPARED_SEEDS = 20  # search seeds per strategy in a comparison: each is a whole search
 # The grid strategy hands Optuna each key's values as a list, stored with every trial: a whole-number
 # range with a slipped end ({low: 1, high: 1000000000}) would be a billion of them. Random and Bayesian
 # searches sample a range without listing it.
@@ -86,18 +94,50 @@ class Pruning(Strict):
     warmup_epochs: StrictInt = Field(3, ge=0, description="epochs a trial always trains before it can be stopped")
 
 
+class Compare(Strict):
+    """The same space and budget searched by each strategy, from each search seed."""
+
+    strategies: list[Literal[STRATEGIES]] = Field(min_length=2)  # type: ignore[valid-type]
+    seeds: list[StrictInt] = Field([0, 1, 2], min_length=1, max_length=MAX_COMPARED_SEEDS,
+                                   description="search seeds: each strategy searches once from each")
+
+    @field_validator("strategies", "seeds")
+    @classmethod
+    def _distinct(cls, values: list) -> list:
+        if len(set(values)) != len(values):
+            raise ValueError(f"must not repeat, got {values}")
+        return values
+
+
 class SearchSpec(Strict):
-    strategy: Literal[STRATEGIES]  # type: ignore[valid-type]
+    strategy: Literal[STRATEGIES] | None = Field(None, description="how settings are proposed; "  # type: ignore[valid-type]
+                                                                    "left out with compare:")
+    compare: Compare | None = None
     trials: StrictInt | None = Field(None, gt=0, description="trials to finish; grid: the grid's size by default")
     metric: str | None = Field(None, description="the validation figure optimised: val_loss or val_accuracy; "
                                                  "by default the study's selection.metric (config.py)")
     seed: StrictInt = Field(0, description="the sampler's seed: the same seed proposes the same trials")
     startup_trials: StrictInt = Field(10, ge=1, description="bayesian: random trials before TPE's model takes over")
     pruning: Pruning | None = None
+    grid_points: StrictInt | None = Field(None, ge=2, le=100, description="grid: a real range becomes this many "
+                                                                          "values, log-spaced on a log scale")
+    grid_order: Literal["listed", "shuffled"] = Field(
+        "listed", description="grid: the order points are tried in when the budget is below the grid's size; "
+                              "shuffled: a random order drawn from the search seed (a comparison's grid always is)")
     space: dict[str, Values] = Field(min_length=1, description="dotted config key -> values or a range")
 
     @model_validator(mode="after")
     def _check(self) -> SearchSpec:
+        if (self.strategy is None) == (self.compare is None):
+            raise ValueError("give strategy: (one search) or compare: (several strategies over the same space), "
+                             "one of the two" if self.strategy is None else
+                             "compare: runs each of its strategies; leave strategy: out")
+        if self.compare is not None and self.pruning is not None:
+            raise ValueError("compare: takes no pruning: a trial stopped early depends on the search that stopped it, "
+                             "so it could not be shared by the searches that propose the same settings")
+        if self.compare is not None and self.trials is None:
+            raise ValueError("compare: needs a budget, the same for every strategy: trials: N")
+        strategies = self.compare.strategies if self.compare else [self.strategy]
         if self.metric is not None and self.metric not in DIRECTIONS:
             never = " (a search never looks at the test set)" if self.metric.startswith("test") else ""
             raise ValueError(f"metric '{self.metric}' cannot be optimised{never}; allowed: {', '.join(DIRECTIONS)}")
@@ -106,16 +146,30 @@ class SearchSpec(Strict):
                 raise ValueError(f"space.{key}: give at least one value")
             if isinstance(values, list) and not all(v is None or isinstance(v, (bool, int, float, str)) for v in values):
                 raise ValueError(f"space.{key}: values to choose from must be numbers, strings or true/false, got {values}")
-            if self.strategy == "grid" and isinstance(values, Range) and not values.integer:
-                raise ValueError(f"space.{key}: the grid strategy needs listed values or a whole-number range, "
-                                 f"not a real range; list the values to try")
-            if self.strategy == "grid" and isinstance(values, Range) and values.count > MAX_GRID_VALUES:
+            if "grid" in strategies and isinstance(values, Range) and not values.integer and self.grid_points is None:
+                raise ValueError(f"space.{key}: the grid strategy needs listed values, a whole-number range, or "
+                                 f"grid_points: N to try N values of a real range; list the values to try")
+            if "grid" in strategies and isinstance(values, Range) and values.integer and values.count > MAX_GRID_VALUES:
                 raise ValueError(f"space.{key}: the grid strategy tries each of the range's {values.count:,} values, "
                                  f"above the limit of {MAX_GRID_VALUES:,} per key; narrow the range, give it a step, "
                                  f"or sample it with strategy random or bayesian")
-        if self.strategy != "grid" and self.trials is None:
+        if self.strategy not in ("grid", None) and self.trials is None:
             raise ValueError(f"the {self.strategy} strategy needs a budget: trials: N")
         return self
+
+    def searches(self) -> list[SearchSpec]:
+        """The searches this block runs: itself, or one per compared strategy and search seed (a
+        comparison's grid in an order drawn from the seed, or every seed would try the same points)."""
+        if self.compare is None:
+            return [self]
+        return [self.model_copy(update={"strategy": strategy, "seed": seed, "compare": None,
+                                        "grid_order": "shuffled" if strategy == "grid" else self.grid_order})
+                for strategy in self.compare.strategies for seed in self.compare.seeds]
+
+    @property
+    def label(self) -> str:
+        """A search's name among a comparison's: strategy and seed."""
+        return f"{self.strategy}-seed-{self.seed}"
 
     @property
     def direction(self) -> str:
@@ -123,18 +177,30 @@ class SearchSpec(Strict):
 
     @property
     def budget(self) -> int:
-        """Trials to finish: the grid's size at most for the grid strategy."""
+        """Trials to finish (each search's, in a comparison): the grid's size at most for the grid strategy."""
         if self.strategy == "grid":
             size = math.prod(self.grid_lengths())
             return min(self.trials or size, size)
         return self.trials
 
+    @property
+    def all_trials(self) -> int:
+        """Trials of every search this block runs (a comparison's, before any is shared)."""
+        return sum(search.budget for search in self.searches())
+
+    @property
+    def tested(self) -> int:
+        """Variants retrained and tested over the study's seeds: the config as written and each search's
+        choice (at most: searches that choose the same settings share one)."""
+        return 1 + len(self.searches())
+
     def grid_lengths(self) -> list[int]:
         """How many values each key of the grid has, counted without listing a range's."""
-        return [len(v) if isinstance(v, list) else v.count for v in self.space.values()]
+        return [len(v) if isinstance(v, list) else v.count if v.integer else self.grid_points for v in self.space.values()]
 
     def grid(self) -> dict[str, list[Any]]:
-        return {k: v if isinstance(v, list) else v.values() for k, v in self.space.items()}
+        return {k: v if isinstance(v, list) else v.values() if v.integer else _spaced(v, self.grid_points)
+                for k, v in self.space.items()}
 
     def endpoints(self) -> dict[str, list[Any]]:
         """Values that stand for the whole space when each is checked against the config's schema."""
@@ -144,6 +210,14 @@ class SearchSpec(Strict):
         """What decides which trials the search proposes and how they are scored."""
         data = [self.model_dump(mode="json"), base_fingerprint]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _spaced(values: Range, points: int) -> list[float]:
+    """`points` values from low to high, evenly spaced (on a log scale where the range is), at 4
+    significant digits so that a grid point reads as a person would write it."""
+    low, high = (math.log10(values.low), math.log10(values.high)) if values.log else (values.low, values.high)
+    out = [low + (high - low) * k / (points - 1) for k in range(points)]
+    return [float(f"{(10 ** x if values.log else x):.4g}") for x in out]
 
 
 def trial_id(params: dict[str, Any]) -> str:

@@ -1,0 +1,188 @@
+"""Issue 23: which search strategy? LIPO as a strategy (dlib's global optimiser, ask-and-tell, resumed
+by replaying finished trials), the grid in a seeded order, and a comparison of strategies over the
+same space and budget whose searches share trials of the same settings."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from nnlab.config import load_study
+from nnlab.errors import ConfigError
+from nnlab.search import lipo
+from nnlab.search.driver import _grid_point
+from nnlab.search.spec import SearchSpec
+
+SPACE = {"model.units": [32, 64, 128, 256], "model.hidden_layers": {"low": 1, "high": 3},
+         "optimizer.learning_rate": {"low": 1.0e-4, "high": 1.0e-2, "log": True}, "model.dropout": {"low": 0.0, "high": 0.5}}
+
+
+def spec(**given) -> SearchSpec:
+    return SearchSpec.model_validate({"trials": 20, "metric": "val_loss", "space": SPACE, **given})
+
+
+# --- the spec ------------------------------------------------------------------------------------
+
+def test_a_comparison_runs_one_search_per_strategy_and_search_seed_and_its_grid_is_shuffled():
+    compared = spec(compare={"strategies": ["grid", "random", "lipo"], "seeds": [0, 1]}, grid_points=3)
+    labels = [s.label for s in compared.searches()]
+    assert labels == ["grid-seed-0", "grid-seed-1", "random-seed-0", "random-seed-1", "lipo-seed-0", "lipo-seed-1"]
+    assert {s.grid_order for s in compared.searches() if s.strategy == "grid"} == {"shuffled"}
+    assert compared.all_trials == 6 * 20 and compared.tested == 7
+
+
+def test_the_grid_spaces_a_real_range_evenly_on_its_scale():
+    grid = spec(strategy="grid", grid_points=3).grid()
+    assert grid["optimizer.learning_rate"] == [0.0001, 0.001, 0.01] and grid["model.dropout"] == [0.0, 0.25, 0.5]
+    assert grid["model.hidden_layers"] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("given, message", [
+    ({"strategy": "random", "compare": {"strategies": ["random", "lipo"]}}, "leave strategy: out"),
+    ({}, "give strategy: (one search) or compare:"),
+    ({"compare": {"strategies": ["random", "lipo"]}, "pruning": {}}, "compare: takes no pruning"),
+    ({"compare": {"strategies": ["random", "random"]}}, "must not repeat"),
+    ({"compare": {"strategies": ["grid", "random"]}}, "grid_points: N"),
+    ({"compare": {"strategies": ["random"]}}, "at least 2"),
+])
+def test_a_bad_comparison_is_refused_before_anything_trains(given, message):
+    with pytest.raises(ValueError) as refused:
+        spec(**given)
+    assert message in str(refused.value)
+
+
+def test_a_comparison_config_is_refused_with_its_file_and_key_and_the_shipped_ones_load(write_config):
+    from conftest import CONFIGS
+
+    study = load_study(CONFIGS / "reuters_search_methods.yaml")
+    assert len(study.search.searches()) == 12 and study.run_count == 12 * 20 + 13 * 3
+    for name in ("reuters_grid", "reuters_random"):
+        assert load_study(CONFIGS / f"{name}.yaml").search.strategy == name.split("_")[1]
+    text = (CONFIGS / "reuters_search_methods.yaml").read_text().replace("seeds: [0, 1, 2]}", "seeds: [0, 0]}")
+    with pytest.raises(ConfigError) as refused:
+        load_study(write_config(text))
+    assert "search.compare.seeds" in str(refused.value) and "must not repeat" in str(refused.value)
+
+
+def test_a_shuffled_grid_point_is_read_from_its_index_in_the_order_product_lists_them():
+    import itertools
+
+    grid = {"a": [1, 2], "b": ["x", "y", "z"]}
+    listed = [dict(zip(grid, p)) for p in itertools.product(*grid.values())]
+    assert [_grid_point(grid, [2, 3], k) for k in range(6)] == listed
+
+
+# --- LIPO ----------------------------------------------------------------------------------------
+
+def loss_of(params: dict) -> float:
+    """A smooth bowl with its lowest at 128 units, 2 layers, a rate of 1e-3 and no dropout."""
+    import math
+
+    return ((math.log10(params["optimizer.learning_rate"]) + 3) ** 2 + (params["model.hidden_layers"] - 2) ** 2
+            + [32, 64, 128, 256].index(params["model.units"]) * 0.0 + abs(params["model.units"] - 128) / 128
+            + params["model.dropout"])
+
+
+def test_lipo_proposes_settings_inside_the_space_and_closes_in_on_the_lowest():
+    pytest.importorskip("dlib")
+    search = spec(strategy="lipo", seed=0)
+    finished = []
+    for position in range(20):
+        params = lipo.next_params(search, finished, position)
+        assert params["model.units"] in SPACE["model.units"] and params["model.hidden_layers"] in (1, 2, 3)
+        assert 1e-4 <= params["optimizer.learning_rate"] <= 1e-2 and 0.0 <= params["model.dropout"] <= 0.5
+        finished.append((params, loss_of(params)))
+    first, best = loss_of(finished[0][0]), min(value for _, value in finished)
+    assert best < first and best < 0.3
+
+
+def test_lipo_replayed_from_the_same_trials_proposes_the_same_point_so_a_resumed_search_repeats_itself():
+    pytest.importorskip("dlib")
+    search = spec(strategy="lipo", seed=3)
+    finished = []
+    for position in range(6):
+        finished.append((params := lipo.next_params(search, finished, position), loss_of(params)))
+    again = lipo.next_params(search, finished, 6)
+    assert again == lipo.next_params(search, list(finished), 6)
+    assert again not in [params for params, _ in finished]  # a fresh point, though the optimiser was rebuilt
+
+
+def test_a_failed_trial_is_replayed_as_the_worst_figure_so_lipo_moves_away_from_it():
+    pytest.importorskip("dlib")
+    search = spec(strategy="lipo", seed=0)
+    first = lipo.next_params(search, [], 0)
+    following = lipo.next_params(search, [(first, None), (dict(first, **{"model.dropout": 0.5}), 1.0)], 2)
+    assert following != first
+
+
+def test_without_dlib_the_lipo_strategy_says_in_one_line_how_to_install_it(monkeypatch):
+    import importlib.util
+
+    from nnlab.errors import MissingExtra
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "dlib" else real(name, *a))
+    with pytest.raises(MissingExtra) as missing:
+        lipo.require()
+    assert "pip install -e '.[lipo]'" in str(missing.value) and "\n" not in str(missing.value)
+
+
+# --- a comparison, end to end --------------------------------------------------------------------
+
+COMPARISON = """name: methods
+dataset: {name: reuters, num_words: 1000, sample: true}
+validation: {split: first, size: 50}
+model: {hidden_layers: 1, units: 8}
+loss: categorical_crossentropy
+epochs: 2
+batch_size: 64
+seeds: [0, 1]
+search:
+  compare: {strategies: [grid, random, lipo], seeds: [0, 1]}
+  trials: 3
+  grid_points: 2
+  space:
+    model.units: [8, 16]
+    optimizer.learning_rate: {low: 1.0e-3, high: 1.0e-2, log: true}
+"""
+
+
+def trained_trials(results) -> dict:
+    """Each trial folder's finished run: its key and when its metrics were written."""
+    return {m.parent.parent.name: (json.loads(m.read_text())["run_key"], m.stat().st_mtime_ns)
+            for m in (results / "methods" / "trials").glob("*/seed-0/metrics.json")}
+
+
+@pytest.mark.slow
+def test_a_comparison_killed_mid_way_resumes_every_search_without_retraining_a_finished_trial(tmp_path, write_config):
+    pytest.importorskip("dlib")
+    config, results = write_config(COMPARISON), tmp_path / "results"
+    command = [sys.executable, "-m", "nnlab.cli", "run", str(config), "--results", str(results), "--quiet"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while len(trained_trials(results)) < 4 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    before = trained_trials(results)
+    assert 4 <= len(before) and not (results / "methods" / "comparison.json").exists()
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr
+    after = trained_trials(results)
+    assert all(after[name] == stamp for name, stamp in before.items())  # none retrained
+    comparison = json.loads((results / "methods" / "comparison.json").read_text())
+    assert [s["label"] for s in comparison["searches"]] == [f"{m}-seed-{k}" for m in ("grid", "random", "lipo") for k in (0, 1)]
+    assert all(len(s["trials"]) == 3 and all(t["status"] == "ok" for t in s["trials"]) for s in comparison["searches"])
+    proposed = sum(len(s["trials"]) for s in comparison["searches"])
+    assert len(after) < proposed  # the grid's seeds and LIPO's first point share their trials
+    for search in comparison["searches"]:  # every choice retrained and tested over the study's two seeds
+        assert len(list((results / "methods" / search["best"]["variant"]).glob("seed-*/metrics.json"))) == 2
+    text = subprocess.run([sys.executable, "-m", "nnlab.cli", "report", "--results", str(results)],
+                          capture_output=True, text=True, timeout=300)
+    assert text.returncode == 0, text.stderr
+    report = (results / "report.md").read_text()
+    assert "**Does LIPO beat random search here?**" in report and "![methods search methods]" in report
