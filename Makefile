@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Folder of Keras-format .npz files for machines without internet (else $$NNLAB_DATA_DIR or Keras' cache).
 DATA_DIR ?=
 DATA_OPT := $(if $(DATA_DIR),--data-dir $(DATA_DIR))
-SUITES   ?= experiments/chapter3.yaml experiments/course.yaml experiments/course_script.yaml
+SUITES   ?= experiments/chapter3.yaml experiments/course.yaml experiments/course_script.yaml experiments/search_methods.yaml
 
 .PHONY: install quickstart test test-fast lint-imports smoke-report all-experiments bench bench-quick torture clean
 
