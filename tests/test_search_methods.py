@@ -186,3 +186,16 @@ def test_a_comparison_killed_mid_way_resumes_every_search_without_retraining_a_f
     assert text.returncode == 0, text.stderr
     report = (results / "report.md").read_text()
     assert "**Does LIPO beat random search here?**" in report and "![methods search methods]" in report
+
+
+def test_a_search_stored_before_the_comparison_options_existed_keeps_its_key_and_resumes():
+    """Keys computed with the code before issue 23 (commit fd8718d): a changed key would refuse the
+    committed reuters_search's storage as "another search"."""
+    bayesian = SearchSpec.model_validate({
+        "strategy": "bayesian", "trials": 20, "metric": "val_loss", "startup_trials": 8,
+        "pruning": {"startup_trials": 5, "warmup_epochs": 4},
+        "space": {"model.units": [32, 64, 128, 256], "model.hidden_layers": {"low": 1, "high": 3},
+                  "optimizer.learning_rate": {"low": 1e-4, "high": 1e-2, "log": True}}})
+    grid = SearchSpec.model_validate({"strategy": "grid", "metric": "val_loss", "space": {"model.units": [32, 64]}})
+    assert (bayesian.key("base"), grid.key("base")) == ("f26279fe9c039b21", "78021d737e7e89af")
+    assert spec(strategy="grid", grid_points=3).key("base") != spec(strategy="grid", grid_points=4).key("base")

@@ -39,6 +39,7 @@ MAX_COMPARED_SEEDS = 20  # search seeds per strategy in a comparison: each is a 
 # searches sample a range without listing it.
 MAX_GRID_VALUES = 10_000
 DIRECTIONS = {"val_loss": "minimize", "val_accuracy": "maximize"}
+LATER_OPTIONS = {"compare": None, "grid_points": None, "grid_order": "listed"}  # issue 23's, at their defaults
 
 
 class Range(Strict):
@@ -207,8 +208,13 @@ class SearchSpec(Strict):
         return {k: v if isinstance(v, list) else [v.low, v.high] for k, v in self.space.items()}
 
     def key(self, base_fingerprint: str) -> str:
-        """What decides which trials the search proposes and how they are scored."""
-        data = [self.model_dump(mode="json"), base_fingerprint]
+        """What decides which trials the search proposes and how they are scored. Options added later
+        are left out at their defaults, so a search stored before them keeps its key and resumes."""
+        settings = self.model_dump(mode="json")
+        for name, default in LATER_OPTIONS.items():
+            if settings.get(name) == default:
+                del settings[name]
+        data = [settings, base_fingerprint]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
