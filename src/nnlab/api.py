@@ -96,7 +96,7 @@ def run_studies(configs: list[str | Path | Study], results: str | Path = "result
                 subset: int | None = None, epochs: int | None = None, seeds: int | None = None,
                 force: bool = False, max_runs: int = DEFAULT_MAX_RUNS, execution: Execution | None = None,
                 jobs: int | None = None, quiet: bool = False, verbose: bool = False,
-                display: progress.Display | None = None) -> list[StudyOutcomes]:
+                display: progress.Display | None = None, only: list[str] | tuple[str, ...] = ()) -> list[StudyOutcomes]:
     """Run every variant and seed of each study, skipping finished runs, and write each study's tables.
 
     Args:
@@ -112,11 +112,14 @@ def run_studies(configs: list[str | Path | Study], results: str | Path = "result
             Execution(jobs=jobs). Defaults to one run after another in this process.
         quiet, verbose, display: what is shown while runs train: quiet prints only each study's
             table, verbose lets TensorFlow print; `display` (nnlab.progress) replaces both.
+        only: -k patterns: run only the variants they match (nnlab.variant_filter); a study with none
+            is left out. Defaults to () (every variant).
 
     Returns:
         One StudyOutcomes per study, in order.
     """
     studies = [c if isinstance(c, Study) else load_study(c, command_line_overrides(subset, epochs, seeds), max_runs) for c in configs]
+    studies = [study.selecting(only) for study in studies] if only else studies
     if execution is not None and jobs is not None:
         raise ValueError("give jobs inside execution (Execution(jobs=...)), or jobs alone, not both")
     execution = execution or Execution(jobs=jobs or 1)
@@ -127,6 +130,7 @@ def run_studies(configs: list[str | Path | Study], results: str | Path = "result
     root = Path(results).absolute()
     data_dir = str(Path(data_dir).absolute()) if data_dir else None
     display = display or progress.choose(quiet, verbose)
+    studies = [study for study in studies if study.selected]  # -k: a study none of whose variants match is left out
     preflight(studies, root, data_dir)  # a fault of the last study must not wait for the first to train
     if any(study.search and "lipo" in [s.strategy for s in study.search.searches()] for study in studies):
         lipo.require()  # an extra that is missing: one line now, not after the other studies have trained
@@ -163,10 +167,11 @@ def suite_execution(suite: SuiteConfig, **given) -> Execution:
     return Execution(**{**settings, **{k: v for k, v in given.items() if v is not None}})
 
 
-def write_report(results: str | Path = "results", warn=None) -> tuple[Path, Path]:
+def write_report(results: str | Path = "results", warn=None, patterns: list[str] | tuple[str, ...] = ()) -> tuple[Path, Path]:
     """report.md and a self-contained report.html from every run under `results`; `warn(text)` hears
-    of each damaged run left out and each section that could not be written."""
-    return report.build(Path(results), warn=warn)
+    of each damaged run left out and each section that could not be written. `patterns` (-k): only
+    the variants they match (nnlab.variant_filter); the report's front page names them."""
+    return report.build(Path(results), warn=warn, patterns=tuple(patterns))
 
 
 

@@ -1,4 +1,4 @@
-"""The `nnlab` command line: run, suite, list, validate, show, report, verify and diff. Click only:
+"""The `nnlab` command line: run, suite, list, validate, status, show, report, verify and diff. Click only:
 options, messages and exit codes, over nnlab.api (what a notebook calls too). The commands that
 train or report import their machinery when they run, so `nnlab validate` and `nnlab list` load
 the schemas alone (no TensorFlow, matplotlib or report code) and answer in well under a second."""
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import process
+from . import process, variant_filter
 from ._version import __version__
 from .config import DEFAULT_MAX_RUNS, command_line_overrides, load_study
 from .errors import MissingExtra, NnlabError, StorageError, write_error_log
@@ -44,6 +44,7 @@ VERBOSE = click.option("--verbose", "-v", is_flag=True,
                        help="Let TensorFlow print to the terminal (by default it goes to each run's tensorflow.log).")
 GPUS = click.option("--gpus-per-run", type=click.FloatRange(min=0), default=0, show_default=True,
                     help="Ray: GPUs each run declares (Ray shows the run only those).")
+KEYWORD = click.option("-k", "patterns", multiple=True, metavar="PATTERN", help=variant_filter.HELP)
 MAX_RUNS = click.option("--max-runs", type=click.IntRange(min=1), default=DEFAULT_MAX_RUNS, show_default=True,
                         help="Refuse a study of more runs than this (variants x seeds, or a search's trials and tested "
                              "runs), counted before anything is expanded: a slip in a grid can ask for millions.")
@@ -68,6 +69,18 @@ def _load_all(configs, max_runs=DEFAULT_MAX_RUNS, **overrides):
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
 
+
+
+def _selected(studies, patterns):
+    """The studies with -k applied (each keeps its variants for its summary); none matching is an error."""
+    if not patterns:
+        return studies
+    chosen = [s.selecting(patterns) for s in studies]
+    chosen = [s for s in chosen if s.selected]
+    if not chosen:
+        names = ", ".join(v.id for s in studies for v in s.variants)
+        raise click.ClickException(f"-k {' -k '.join(patterns)}: no variant matches; the variants: {names}")
+    return chosen
 
 
 class Unexpected(click.ClickException):
@@ -132,16 +145,17 @@ def main(debug):
               help="Run every variant with seeds 0..N-1 instead of the config's seeds.")
 @FORCE
 @MAX_RUNS
+@KEYWORD
 @execution_options
-def run(configs, results_dir, data_dir, subset, epochs, seeds, force, max_runs, jobs, executor, ray_address, cpus_per_run,
-        gpus_per_run, quiet, verbose):
+def run(configs, results_dir, data_dir, subset, epochs, seeds, force, max_runs, patterns, jobs, executor, ray_address,
+        cpus_per_run, gpus_per_run, quiet, verbose):
     """Run every variant of each study CONFIG: train with validation, pick the best epoch,
     retrain on the full training set, test, and write results. A study with a search: block
     searches its space on the validation split, then retrains and tests the settings it chose.
 
     Finished runs are skipped, so running the same command again after a crash or Ctrl-C
     resumes where it stopped. Exits non-zero if any run failed or diverged."""
-    studies = _load_all(configs, max_runs, subset=subset, epochs=epochs, seeds=seeds)  # all checked before any trains
+    studies = _selected(_load_all(configs, max_runs, subset=subset, epochs=epochs, seeds=seeds), patterns)  # all checked before any trains
     from .api import Execution  # the runner and its kinds load only in the commands that run (module docstring)
 
     _run(studies, results_dir, data_dir, force, Execution(jobs or 1, executor or "local", ray_address, cpus_per_run,
@@ -186,8 +200,9 @@ def _run(studies, results_dir: Path, data_dir, force: bool, execution, quiet: bo
               help="Run every study with seeds 0..N-1 instead of the suite's seeds (a smoke run's 2, say).")
 @FORCE
 @MAX_RUNS
+@KEYWORD
 @execution_options
-def suite(manifest, results_dir, data_dir, subset, epochs, seeds, force, max_runs, jobs, executor, ray_address,
+def suite(manifest, results_dir, data_dir, subset, epochs, seeds, force, max_runs, patterns, jobs, executor, ray_address,
           cpus_per_run, gpus_per_run, quiet, verbose):
     """Run every study of a suite MANIFEST (experiments/*.yaml) with the suite's seeds.
 
@@ -198,6 +213,7 @@ def suite(manifest, results_dir, data_dir, subset, epochs, seeds, force, max_run
         spec, studies = load_suite(manifest, command_line_overrides(subset, epochs, seeds), max_runs)
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
+    studies = _selected(studies, patterns)
     click.echo(f"suite {spec.name}: {len(studies)} studies, seeds {studies[0].seeds if studies else spec.seed_list}, "
                f"{sum(s.run_count for s in studies)} runs")
     execution = suite_execution(spec, jobs=jobs, executor=executor, ray_address=ray_address, cpus_per_run=cpus_per_run,
@@ -207,12 +223,15 @@ def suite(manifest, results_dir, data_dir, subset, epochs, seeds, force, max_run
 
 @main.command()
 @RESULTS
-def report(results_dir):
-    """Write report.md and a self-contained report.html from every run under the results folder."""
+@KEYWORD
+def report(results_dir, patterns):
+    """Write report.md and a self-contained report.html from every run under the results folder
+    (with -k, of the matching variants only; the report says which it holds)."""
     from .api import write_report
 
     try:
-        md_path, html_path = write_report(results_dir, warn=lambda text: click.echo(f"warning: {text}", err=True))
+        md_path, html_path = write_report(results_dir, warn=lambda text: click.echo(f"warning: {text}", err=True),
+                                          patterns=patterns)
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {md_path} and {html_path}")
@@ -268,18 +287,57 @@ def show(run_dir):
 @main.command(name="list")
 @CONFIG
 @MAX_RUNS
-def list_variants(configs, max_runs):
-    """Print the variants each study CONFIG expands to."""
-    for study in _load_all(configs, max_runs=max_runs):
+@KEYWORD
+def list_variants(configs, max_runs, patterns):
+    """Print the variants each study CONFIG expands to (with -k, the matching ones)."""
+    for study in _selected(_load_all(configs, max_runs=max_runs), patterns):
         click.echo(f"{study.name} ({study.path}): {len(study.variants)} variants, seeds {study.seeds}")
         if study.search:
             click.echo(f"  {study.what_runs()}; space:")
             for key, values in study.search.space.items():
                 click.echo(f"  {key:<28} {values if isinstance(values, list) else values.model_dump(exclude_defaults=True)}")
-        for variant in study.variants:
+        for variant in study.selected:
             changes = ", ".join(f"{k}={v}" for k, v in variant.overrides.items()) or "(base config)"
             mark = "  [baseline]" if variant.id == study.baseline else ""
             click.echo(f"  {variant.id:<28} {changes}{mark}")
+
+
+@main.command()
+@click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("config", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@KEYWORD
+@click.option("--json", "as_json", is_flag=True, help="Print the states as JSON: counts and one entry per run.")
+def status(results_dir, config, patterns, as_json):
+    """What RESULTS_DIR holds, per study and variant: finished, diverged, failed, running (another
+    process holds the run now), damaged, stale (made from another config) and, given a CONFIG or SUITE
+    manifest, pending (asked for but not run). Trains nothing and reads no data; exits 0."""
+    import json
+
+    from . import status as run_status
+
+    if config is None:
+        states = [s for s in run_status.of_results(results_dir) if variant_filter.matches(s.variant, patterns)]
+    else:
+        try:
+            studies = load_suite(config)[1] if "studies" in (_yaml_keys(config)) else [load_study(config)]
+        except NnlabError as exc:
+            raise click.ClickException(str(exc)) from None
+        states = run_status.of_studies(results_dir, _selected(studies, patterns))
+    if as_json:
+        click.echo(json.dumps(run_status.as_json(states), indent=1))
+    else:
+        click.echo("\n".join(run_status.lines(states)))
+
+
+def _yaml_keys(path: Path) -> set:
+    """A manifest lists studies:, a study config does not (read only to tell which one `path` is)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return set()  # load_study says what is wrong with it
+    return set(data) if isinstance(data, dict) else set()
 
 
 @main.command()

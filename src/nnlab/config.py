@@ -8,6 +8,7 @@ well under a second and a bad config is refused before any training starts.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import math
 import re
@@ -26,6 +27,7 @@ from .schema_errors import did_you_mean, error_lines
 from .search.spec import SearchSpec
 from .selection import Rule
 from .specs import TEXT_DATASETS, StudyBase
+from .variant_filter import matches
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,15 @@ class Study:
     path: Path
     variants: list[Variant]
     search: SearchSpec | None = None
+    patterns: tuple[str, ...] = ()  # -k: run only the variants these name (nnlab.variant_filter); the summary keeps all
+
+    def selecting(self, patterns) -> Study:
+        """The study with `-k` patterns set: `selected` then holds only the variants they match."""
+        return dataclasses.replace(self, patterns=tuple(patterns or ()))
+
+    @property
+    def selected(self) -> list[Variant]:
+        return [v for v in self.variants if matches(v.id, self.patterns)]
 
     @property
     def seeds(self) -> list[int]:
@@ -57,8 +68,8 @@ class Study:
     def run_count(self) -> int:
         """Runs it will make: each variant x its seeds, or a search's trials and its two tested variants."""
         if self.search:
-            return self.search.all_trials + self.search.tested * len(self.seeds)
-        return sum(len(variant.config.seeds) for variant in self.variants)
+            return self.search.all_trials + self.search.tested * len(self.seeds) if self.selected else 0
+        return sum(len(variant.config.seeds) for variant in self.selected)
 
     def what_runs(self) -> str:
         if self.search and self.search.compare:
@@ -69,7 +80,8 @@ class Study:
         if self.search:
             return (f"a {self.search.strategy} search of {self.search.budget} trials, then the chosen settings and "
                     f"the baseline x {len(self.seeds)} seeds")
-        return f"{len(self.variants)} variants x {len(self.seeds)} seeds"
+        chosen = f" (-k: {', '.join(v.id for v in self.selected)})" if self.patterns else ""
+        return f"{len(self.selected)} variants x {len(self.seeds)} seeds{chosen}"
 
 
 # --- loading -----------------------------------------------------------------------------------

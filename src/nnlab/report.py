@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 from pathlib import Path
 
-from . import conclusions, results
+from . import conclusions, results, variant_filter
 from .errors import NnlabError, write_error_log
 from .kinds import KINDS
 from .report_data import Run, StudyResults, collect
@@ -21,14 +21,19 @@ from .search import comparison as comparison_section
 from .search import section as search_section
 
 
-def build(root: Path, warn=None) -> tuple[Path, Path]:
-    """report.md and report.html from the runs under `root`; `warn(text)` hears of damaged runs left out."""
+def build(root: Path, warn=None, patterns: tuple[str, ...] = ()) -> tuple[Path, Path]:
+    """report.md and report.html from the runs under `root`; `warn(text)` hears of damaged runs left
+    out. `patterns` (-k): only the variants they match, named on the front page."""
     root = Path(root)
     studies = collect(root, warn) if root.is_dir() else []
     if not studies:
         raise NnlabError(f"{root} holds no finished runs: run `nnlab run CONFIG --results {root}` first")
+    if patterns:
+        studies = [s for s in (variant_filter.keep(s, patterns) for s in studies) if s]
+        if not studies:
+            raise NnlabError(f"{root}: no variant matches -k {' -k '.join(patterns)}")
     with results.writing_in(root), results.writing_in(root / ASSETS):
-        lines = _front_page(root, studies, warn)
+        lines = _front_page(root, studies, warn, patterns)
         for study in studies:
             make = (comparison_section.section if comparison_section.holds_comparison(study) else
                     search_section.section if search_section.holds_search(study) else KINDS[study.kind].report.section)
@@ -59,7 +64,7 @@ def _failed_section(study: str, notice: str) -> list[str]:
     return [f"## {study}", "", f"> **This section {notice}.** Every other section is complete.", ""]
 
 
-def _front_page(root: Path, studies: list[StudyResults], warn=None) -> list[str]:
+def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tuple[str, ...] = ()) -> list[str]:
     runs = [r for s in studies for r in s.runs]
     seeds = sorted({r.metrics["seed"] for r in runs})
     seconds = sum(r.metrics.get("wall_time_s") or 0 for r in runs)
@@ -73,7 +78,9 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None) -> list[str]
         f"- Studies: {len(studies)} ({', '.join(s.name for s in studies)})",
         f"- Variants: {sum(len(s.variants) for s in studies)}; seeds: {', '.join(map(str, seeds))}",
         f"- Runs: {len(runs)} (" + ", ".join(f"{v} {k}" for k, v in statuses.items() if v) + ")",
-        f"- Training time, all runs: {dt.timedelta(seconds=round(seconds))}", "",
+        f"- Training time, all runs: {dt.timedelta(seconds=round(seconds))}",
+        *([f"- Selected with `-k {' -k '.join(patterns)}`: only these variants are in this report: "
+           + "; ".join(f"{s.name}: {', '.join(v.name for v in s.variants)}" for s in studies)] if patterns else []), "",
         "## Contents", "",
         *[f"- [{s.name}](#{s.name.lower()})" + (f": {s.config['description']}" if s.config.get("description") else "")
           for s in studies],

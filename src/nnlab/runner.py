@@ -97,7 +97,7 @@ def preflight(studies: list[Study], root: Path, data_dir: str | None) -> None:
 def run_study(study: Study, root: Path, pool, data_dir: str | None = None, force: bool = False) -> list[RunOutcome]:
     """Every run of the study on the pool (nnlab.executors), then the study's summary. Call
     `preflight` first."""
-    runs = [(variant, seed) for variant in study.variants for seed in variant.config.seeds]
+    runs = [(variant, seed) for variant in study.selected for seed in variant.config.seeds]
     outcomes = run_all(study, runs, root, pool, data_dir, force)
     write_study_outputs(study, root, lambda text: pool.display({"kind": "warning", "text": text}))
     return outcomes
