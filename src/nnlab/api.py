@@ -85,7 +85,7 @@ class StudyOutcomes:
 
 
 
-def load(configs: list[str | Path], subset: int | None = None, epochs: int | None = None, seeds: int | None = None,
+def load_configs(configs: list[str | Path], subset: int | None = None, epochs: int | None = None, seeds: int | None = None,
          max_runs: int = DEFAULT_MAX_RUNS) -> list[Study]:
     """Every config read, expanded and validated (errors.ConfigError names the file and key of the
     first fault), before anything trains. `subset`, `epochs`, `seeds`: as run_studies'."""
@@ -100,7 +100,7 @@ def run_studies(configs: list[str | Path | Study], results: str | Path = "result
     """Run every variant and seed of each study, skipping finished runs, and write each study's tables.
 
     Args:
-        configs: config paths (read with `load`) or studies already loaded.
+        configs: config paths (read with `load_configs`) or studies already loaded.
         results: the folder the run folders go in. Defaults to "results".
         data_dir: the folder holding Keras-format imdb.npz, reuters.npz, mnist.npz. Defaults to
             None: the NNLAB_DATA_DIR environment variable if set, else Keras' own cache and download.

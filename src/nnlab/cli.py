@@ -1,4 +1,4 @@
-"""The `nnlab` command line: run, suite, list, validate, status, show, report, verify and diff. Click only:
+"""The `nnlab` command line: run, suite, list, validate, status, show, report, verify, diff, export and init. Click only:
 options, messages and exit codes, over nnlab.api (what a notebook calls too). The commands that
 train or report import their machinery when they run, so `nnlab validate` and `nnlab list` load
 the schemas alone (no TensorFlow, matplotlib or report code) and answer in well under a second."""
@@ -18,7 +18,27 @@ from .errors import MissingExtra, NnlabError, StorageError, write_error_log
 from .specs import MAX_SEEDS
 from .suites import load_suite
 
-CONFIG = click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+
+class Shipped(click.ParamType):
+    """A config or suite: a path, or the name of one shipped with nnlab (see `nnlab init`)."""
+
+    name = "path-or-name"
+
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def convert(self, value, param, ctx):
+        from .shipped import names, resolve
+
+        path = resolve(value, self.folder)
+        if not path.is_file():
+            what = "study" if self.folder == "configs" else "suite"
+            self.fail(f"{value}: no such file, nor a {what} shipped with nnlab (shipped: {', '.join(names(self.folder))})",
+                      param, ctx)
+        return path
+
+
+CONFIG = click.argument("configs", nargs=-1, required=True, type=Shipped("configs"))
 RESULTS = click.option("--results", "results_dir", default="results", show_default=True,
                        type=click.Path(file_okay=False, path_type=Path), help="Folder the run folders go in.")
 DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False), envvar="NNLAB_DATA_DIR", show_envvar=True,
@@ -149,7 +169,8 @@ def main(debug):
 @execution_options
 def run(configs, results_dir, data_dir, subset, epochs, seeds, force, max_runs, patterns, jobs, executor, ray_address,
         cpus_per_run, gpus_per_run, quiet, verbose):
-    """Run every variant of each study CONFIG: train with validation, pick the best epoch,
+    """Run every variant of each study CONFIG (a path, or a shipped study's name: reuters_units;
+    `nnlab init` copies them out to edit): train with validation, pick the best epoch,
     retrain on the full training set, test, and write results. A study with a search: block
     searches its space on the validation split, then retrains and tests the settings it chose.
 
@@ -191,7 +212,7 @@ def _run(studies, results_dir: Path, data_dir, force: bool, execution, quiet: bo
 
 
 @main.command()
-@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("manifest", type=Shipped("experiments"))
 @RESULTS
 @DATA_DIR
 @SUBSET
@@ -204,7 +225,8 @@ def _run(studies, results_dir: Path, data_dir, force: bool, execution, quiet: bo
 @execution_options
 def suite(manifest, results_dir, data_dir, subset, epochs, seeds, force, max_runs, patterns, jobs, executor, ray_address,
           cpus_per_run, gpus_per_run, quiet, verbose):
-    """Run every study of a suite MANIFEST (experiments/*.yaml) with the suite's seeds.
+    """Run every study of a suite MANIFEST (experiments/*.yaml, or a shipped suite's name: chapter3)
+    with the suite's seeds.
 
     Like `run`, it skips finished runs, so re-running after an interruption resumes."""
     from .api import suite_execution
@@ -338,6 +360,66 @@ def _yaml_keys(path: Path) -> set:
     except (OSError, yaml.YAMLError):
         return set()  # load_study says what is wrong with it
     return set(data) if isinstance(data, dict) else set()
+
+
+@main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(folder):
+    """Copy the course's study configs and suites shipped with nnlab into FOLDER/configs and
+    FOLDER/experiments (default: here), to edit and run. Refuses to overwrite any file."""
+    from .shipped import copy_out, names
+
+    try:
+        written = copy_out(folder)
+    except NnlabError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {len(written)} files under {folder}: configs/ ({len(names('configs'))} studies) and "
+               f"experiments/ ({len(names('experiments'))} suites). Try: nnlab run {Path(folder) / 'configs' / 'quickstart.yaml'}")
+
+
+@main.group()
+def export():
+    """Finished runs into MLflow or TensorBoard (optional extras: pip install -e '.[export]')."""
+
+
+@export.command(name="mlflow")
+@click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--tracking-uri", default=None, envvar="MLFLOW_TRACKING_URI", show_envvar=True,
+              help="Where the runs go: sqlite:///mlflow.db, a folder, or a tracking server. Default: MLflow's own.")
+@click.option("--experiment", default=None, help="One experiment for every run. Default: one per study, nnlab/<study>.")
+def export_mlflow(results_dir, tracking_uri, experiment):
+    """Every finished run under RESULTS_DIR as an MLflow run: settings as params, per-epoch curves as
+    metrics by epoch, test figures, run key and seed as tags, config and figures as artifacts. A run
+    already there (the same run key) is skipped, so exporting twice creates nothing twice."""
+    from .export import to_mlflow
+
+    try:
+        done = to_mlflow(results_dir, tracking_uri, experiment, warn=lambda text: click.echo(f"warning: {text}", err=True),
+                         progress=_export_progress)
+    except MissingExtra as exc:
+        raise NotInstalled(str(exc)) from None
+    click.echo(f"mlflow: {done.created} runs exported, {done.skipped} already there ({done.where})")
+
+
+@export.command(name="tensorboard")
+@click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("log_dir", type=click.Path(file_okay=False, path_type=Path))
+def export_tensorboard(results_dir, log_dir):
+    """Every finished run under RESULTS_DIR as TensorBoard event files under LOG_DIR/<study>/<variant>/
+    seed-<n>: each curve as scalars per epoch, the settings as hparams. `tensorboard --logdir LOG_DIR`."""
+    from .export import to_tensorboard
+
+    try:
+        done = to_tensorboard(results_dir, log_dir, warn=lambda text: click.echo(f"warning: {text}", err=True),
+                              progress=_export_progress)
+    except MissingExtra as exc:
+        raise NotInstalled(str(exc)) from None
+    click.echo(f"tensorboard: {done.created} runs written, {done.skipped} already there ({done.where})")
+
+
+def _export_progress(done: int, total: int) -> None:
+    if done % 50 == 0 or done == total:
+        click.echo(f"  {done}/{total} runs", err=True)
 
 
 @main.command()

@@ -183,3 +183,35 @@ def _write_line(line: str) -> None:
         sys.stdout.flush()
     except OSError:
         pass
+
+
+class Notebook(Display):
+    """A Jupyter cell: one bar of runs done / total that updates in place (tqdm's notebook widget
+    where ipywidgets is installed, else a text bar redrawn on one line), the run in flight and its
+    epoch beside it; warnings printed; no line per epoch or per run."""
+
+    def __init__(self):
+        from tqdm.auto import tqdm
+
+        super().__init__()
+        self._bar = tqdm(total=0, desc="runs", unit="run", leave=True)
+
+    def summary(self, text: str) -> None:
+        pass  # the notebook shows the returned tables instead
+
+    def expect(self, runs: int) -> None:
+        self._bar.total = (self._bar.total or 0) + runs
+        self._bar.refresh()
+
+    def __exit__(self, *exc) -> None:
+        self._bar.set_postfix_str(f"{self.finished} trained, {self.skipped} already complete", refresh=False)
+        self._bar.close()
+
+    def show(self, event: dict) -> None:
+        kind = event["kind"]
+        if kind == "warning":
+            self._bar.write(f"warning: {event['text']}")
+        elif kind == "epoch":
+            self._bar.set_postfix_str(f"{event['tag']} {event['phase']} epoch {event['epoch']}/{event['epochs']}")
+        elif kind == "end":
+            self._bar.update(1)

@@ -35,14 +35,21 @@ def build(root: Path, warn=None, patterns: tuple[str, ...] = ()) -> tuple[Path, 
     with results.writing_in(root), results.writing_in(root / ASSETS):
         lines = _front_page(root, studies, warn, patterns)
         for study in studies:
-            make = (comparison_section.section if comparison_section.holds_comparison(study) else
-                    search_section.section if search_section.holds_search(study) else KINDS[study.kind].report.section)
-            lines += _guarded(study.name, "section", warn, functools.partial(make, root, study), _failed_section)
+            lines += _guarded(study.name, "section", warn, functools.partial(section_of, root, study), _failed_section)
         text = "\n".join(lines) + "\n"
         md_path, html_path = root / "report.md", root / "report.html"
         results.write_bytes(md_path, text.encode())
         results.write_bytes(html_path, to_html(text, root).encode())
     return md_path, html_path
+
+
+def section_of(root: Path, study: StudyResults) -> list[str]:
+    """A study's section: a comparison of search strategies', a search's, or its kind's own."""
+    if comparison_section.holds_comparison(study):
+        return comparison_section.section(root, study)
+    if search_section.holds_search(study):
+        return search_section.section(root, study)
+    return KINDS[study.kind].report.section(root, study)
 
 
 def _guarded(study: str, part: str, warn, make, instead):

@@ -100,21 +100,23 @@ def collect(root: Path, warn=None) -> list[StudyResults]:
     """Every run that is not damaged (nnlab.records) and holds what its kind records, by study and
     variant; any other is left out, and `warn(text)` names it and its problems (the next `nnlab run`
     redoes a damaged one)."""
-    studies = []
-    for folder in sorted(p for p in Path(root).iterdir() if p.is_dir() and p.name != ASSETS):
-        runs = []
-        for run_folder in sorted(folder.glob("*/seed-*")):
-            run = _read_run(run_folder, warn)
-            runs += [run] if run else []
-        if not runs:
-            continue
-        order = _variant_order(folder, runs)
-        study = StudyResults(folder.name, folder, references=_references(folder))
-        for name in order:
-            chosen = sorted((r for r in runs if r.metrics["variant"] == name), key=lambda r: r.metrics["seed"])
-            study.variants.append(VariantStats(name, chosen))
-        studies.append(study)
-    return studies
+    studies = [collect_study(folder, warn) for folder in sorted(p for p in Path(root).iterdir() if p.is_dir() and p.name != ASSETS)]
+    return [study for study in studies if study is not None]
+
+
+def collect_study(folder: Path, warn=None) -> StudyResults | None:
+    """One study folder's runs, as collect reads them; None if it holds no finished run."""
+    runs = []
+    for run_folder in sorted(Path(folder).glob("*/seed-*")):
+        run = _read_run(run_folder, warn)
+        runs += [run] if run else []
+    if not runs:
+        return None
+    study = StudyResults(Path(folder).name, Path(folder), references=_references(Path(folder)))
+    for name in _variant_order(Path(folder), runs):
+        chosen = sorted((r for r in runs if r.metrics["variant"] == name), key=lambda r: r.metrics["seed"])
+        study.variants.append(VariantStats(name, chosen))
+    return study
 
 
 def _references(folder: Path) -> list[dict]:
