@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from conftest import BASE
 from nnlab.config import load_study
 from nnlab.errors import ConfigError
 from nnlab.search import lipo
@@ -133,14 +134,7 @@ def test_without_dlib_the_lipo_strategy_says_in_one_line_how_to_install_it(monke
 
 # --- a comparison, end to end --------------------------------------------------------------------
 
-COMPARISON = """name: methods
-dataset: {name: reuters, num_words: 1000, sample: true}
-validation: {split: first, size: 50}
-model: {hidden_layers: 1, units: 8}
-loss: categorical_crossentropy
-epochs: 2
-batch_size: 64
-seeds: [0, 1]
+COMPARISON = BASE.replace("name: tiny", "name: methods") + """seeds: [0, 1]
 search:
   compare: {strategies: [grid, random, lipo], seeds: [0, 1]}
   trials: 3

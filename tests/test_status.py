@@ -14,20 +14,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import train_metrics
+from conftest import BASE, train_metrics
 from nnlab import status
 from nnlab.cli import main
 from nnlab.config import load_study
 from nnlab.variant_filter import matches
 
-STUDY = """name: pick
-dataset: {name: reuters, num_words: 1000, sample: true}
-validation: {split: first, size: 50}
-model: {hidden_layers: 1, units: 8}
-loss: categorical_crossentropy
-epochs: 2
-batch_size: 64
-seeds: [0, 1]
+STUDY = BASE.replace("name: tiny", "name: pick") + """seeds: [0, 1]
 grid:
   model.units: [8, 16, 128]
 """

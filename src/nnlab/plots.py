@@ -55,9 +55,15 @@ def validation_overlay(histories: dict[str, dict[str, list[float]]], best: dict[
                 ax.plot(best[variant], values[best[variant] - 1], "o", color=colors[variant], ms=6)
         ax.set(xlabel="epoch", ylabel=metric.replace("val_", "validation "),
                title=metric.replace("val_", "Validation ").replace("_", " "))
+    return _epoch_panels(fig, axes, title, "variant (● best epoch)")
+
+
+def _epoch_panels(fig, axes, title: str, legend: str):
+    """Two panels over epochs: whole-number ticks, a light grid, the variants' legend right of the second."""
+    for ax in axes:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, title="variant (● best epoch)")
+    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, title=legend)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -340,12 +346,7 @@ def generalisation_gap(curves: dict[str, list[tuple[dict, int | None]]], colors:
         ax.axhline(0, color="grey", lw=0.8)
         ax.set(xlabel="epoch", ylabel=label, title=label.capitalize() + (" (losses differ: scales do not compare)"
                                                                            if losses_differ and "loss" in label else ""))
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, title="variant (● a seed's best epoch)")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _epoch_panels(fig, axes, title, "variant (● a seed's best epoch)")
 
 
 def search_methods(curves: dict[str, list[list[float | None]]], metric: str, mode: str, title: str):
