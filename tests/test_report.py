@@ -108,7 +108,8 @@ def test_each_study_opens_with_what_it_asks_and_what_it_found_linked_from_the_co
 def test_the_html_page_is_self_contained_with_every_image(results_copy):
     md, html = report.build(results_copy)
     linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md.read_text())
-    assert len(linked) == 4 and all((results_copy / p).is_file() for p in linked)  # bars, validation, loss and accuracy curves
+    # the train-validation gap, bars, validation, loss and accuracy curves
+    assert len(linked) == 5 and all((results_copy / p).is_file() for p in linked)
     page = html.read_text()
     images = re.findall(r'<img[^>]*src="data:image/png;base64,([^"]+)"', page)
     assert len(images) == len(linked)
