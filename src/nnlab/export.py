@@ -3,7 +3,8 @@
     nnlab export mlflow RESULTS [--tracking-uri URI] [--experiment NAME]
     nnlab export tensorboard RESULTS DIR
 
-Each finished run (its metrics.json ok, none of its files damaged) becomes
+Each finished run (ok, or diverged with its curves up to there; a search's trials too; none of its
+files damaged) becomes
     MLflow       a run: its settings as params (dotted keys), its per-epoch curves as metrics with the
                  epoch as step (the search phase's under their names, the retrain's as retrain_<name>),
                  its test and best-epoch figures, the run key, study, variant and seed as tags, and its
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from . import results
 from .errors import MissingExtra
-from .report_data import Run, collect
+from .report_data import Run, collect, collect_trials
 
 INSTALL = "nnlab export {what} needs {package}, an optional extra: pip install -e '.[export]'"
 RUN_KEY_TAG = "nnlab.run_key"
@@ -42,9 +43,16 @@ class Exported:
     where: str
 
 
+EXPORTED = ("ok", "diverged", "pruned")  # runs with curves, to where a diverged or pruned one stopped; a failed one has none
+
+
 def finished_runs(root: Path, warn=None) -> list[tuple[str, Run]]:
-    """(study, run) for every finished run the report would read."""
-    return [(study.name, run) for study in collect(Path(root), warn) for run in study.runs if run.ok]
+    """(study, run) for every finished run the report would read, and every search's trials."""
+    out = []
+    for study in collect(Path(root), warn):
+        out += [(study.name, run) for run in [*study.runs, *collect_trials(study.folder, warn)]
+                if run.metrics.get("status") in EXPORTED]
+    return out
 
 
 def params_of(config: dict) -> dict[str, str]:
@@ -94,17 +102,22 @@ def to_mlflow(root: Path, tracking_uri: str | None = None, experiment: str | Non
             found = client.get_experiment_by_name(name)
             experiment_id = found.experiment_id if found else client.create_experiment(
                 name, artifact_location=_artifacts_beside(tracking_uri, name))
-            known = {r.data.tags.get(RUN_KEY_TAG) for r in _all_runs(client, experiment_id)}
+            known = {(r.data.tags.get(RUN_KEY_TAG), r.data.tags.get("mlflow.runName")) for r in _all_runs(client, experiment_id)}
             experiments[name] = (experiment_id, known)
         experiment_id, known = experiments[name]
-        key = run.metrics["run_key"]
-        if key in known:
+        metrics, key = run.metrics, run.metrics["run_key"]
+        trial = run.folder.parent.parent.name == results.TRIALS  # older trials' metrics do not say so
+        folder = f"{results.TRIALS}/{metrics['variant']}" if trial else metrics["variant"]
+        # The same run (its key) may sit in two studies (imdb_layers' and imdb_units' baselines are one
+        # net): each study's copy is its own MLflow run, found again by its key and name.
+        identity = (key, f"{study}/{folder}/seed-{metrics['seed']}")
+        if identity in known:
             skipped += 1
             continue
-        metrics = run.metrics
         tags = {RUN_KEY_TAG: key, "nnlab.study": study, "nnlab.variant": metrics["variant"],
                 "nnlab.seed": str(metrics["seed"]), "nnlab.kind": str(metrics.get("kind", "train")),
-                "mlflow.runName": f"{study}/{metrics['variant']}/seed-{metrics['seed']}"}
+                "nnlab.status": str(metrics["status"]), "nnlab.trial": str(trial).lower(),
+                "mlflow.runName": f"{study}/{folder}/seed-{metrics['seed']}"}
         created_run = client.create_run(experiment_id, tags=tags, run_name=tags["mlflow.runName"])
         run_id = created_run.info.run_id
         stamp = created_run.info.start_time
@@ -120,7 +133,7 @@ def to_mlflow(root: Path, tracking_uri: str | None = None, experiment: str | Non
             if artifact.suffix in (".yaml", ".png") or artifact.name in ("metrics.json", "provenance.json"):
                 client.log_artifact(run_id, str(artifact))
         client.set_terminated(run_id, "FINISHED")
-        known.add(key)
+        known.add(identity)
         created += 1
         if progress:
             progress(k, len(runs))
@@ -158,7 +171,8 @@ def to_tensorboard(root: Path, folder: Path, warn=None, progress: Callable[[int,
     runs = finished_runs(root, warn)
     created = skipped = 0
     for k, (study, run) in enumerate(runs, 1):
-        target = Path(folder) / study / run.metrics["variant"] / f"seed-{run.metrics['seed']}"
+        target = (Path(folder) / study / (results.TRIALS if run.folder.parent.parent.name == results.TRIALS else "") / run.metrics["variant"]
+                  / f"seed-{run.metrics['seed']}")
         if target.is_dir() and any(target.glob("events.out.tfevents.*")):
             skipped += 1
             continue

@@ -119,6 +119,12 @@ def collect_study(folder: Path, warn=None) -> StudyResults | None:
     return study
 
 
+def collect_trials(folder: Path, warn=None) -> list[Run]:
+    """A search study's trials (its trials/<id>/seed-<n> folders), read as collect reads runs."""
+    runs = [_read_run(run_folder, warn, trial=True) for run_folder in sorted((Path(folder) / results.TRIALS).glob("*/seed-*"))]
+    return [run for run in runs if run]
+
+
 def _references(folder: Path) -> list[dict]:
     """The study's reference figures (results.REFERENCES); none if absent or damaged."""
     try:
@@ -128,7 +134,7 @@ def _references(folder: Path) -> list[dict]:
     return [r for r in references if isinstance(r, dict)] if isinstance(references, list) else []
 
 
-def _read_run(folder: Path, warn=None) -> Run | None:
+def _read_run(folder: Path, warn=None, trial: bool = False) -> Run | None:
     metrics, problems = records.read_record(folder)
     if metrics is None:
         if problems and warn:
@@ -137,7 +143,8 @@ def _read_run(folder: Path, warn=None) -> Run | None:
         return None
     if metrics["status"] != "failed":  # a finished run (a failure records only its error)
         kind = kinds.of_record(metrics)
-        lacking = [f"kind '{metrics.get('kind')}', which this nnlab does not know"] if kind is None else kind.missing(metrics)
+        trial = trial or bool(metrics.get("trial"))  # a trial made before metrics recorded it: known by its folder
+        lacking = [f"kind '{metrics.get('kind')}', which this nnlab does not know"] if kind is None else kind.missing(metrics, trial)
         if lacking:
             if warn:
                 warn(f"left out of the report: {folder / results.METRICS} lacks what such a run records: "
