@@ -128,7 +128,7 @@ def telling_states(variant: VariantStats, base: VariantStats) -> list[tuple[str,
 def _interval(d: Difference) -> str:
     c = d.comparison
     if c.p_value is None:
-        return "the same on every seed"
+        return "the same difference on every seed"
     if d.measure.log:
         return f"95% CI ×{10 ** c.low:.3g} to ×{10 ** c.high:.3g}"
     if d.measure.key.startswith("accuracy_gap"):
@@ -211,8 +211,8 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
         parts.append("; ".join(_measured(d) for d in beyond))
     readings = _readings(found, states, epochs)
     if beyond or states:
-        text = f"{head} " + "; ".join(parts) + (". " if parts else " ") + (
-            "Read together: " + "; ".join(readings) + "." if readings else "These differences point no one way.")
+        reading = "Read together: " + "; ".join(readings) + "." if readings else "These differences point no one way."
+        text = " ".join([head, *(["; ".join(parts) + "."] if parts else []), reading])
     else:
         closest = sorted((d for d in found if d.comparison.low is not None),
                          key=lambda d: (d.adjusted_p if d.adjusted_p is not None else 1.0))[:2]
