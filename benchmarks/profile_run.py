@@ -44,7 +44,7 @@ def main() -> None:
     from nnlab import plots, results
     from nnlab.config import load_study
     from nnlab.data import encode_labels, load_dataset, split_validation
-    from nnlab.selection import best_epoch
+    from nnlab.selection import Rule
     from nnlab.training import Trainer, epoch_order
     lap("import nnlab (matplotlib)")
 
@@ -76,7 +76,7 @@ def main() -> None:
 
     search, _ = trainer.fit(x_train, labels(y_train), config.epochs, validation=(x_val, labels(y_val)))
     lap("search: full fit (epochs x steady epoch)")
-    best = best_epoch(search, config.selection.metric, config.selection.mode)
+    best = Rule.of(config.selection).best_epoch(search)
     trainer.fit(data.x_train, labels(data.y_train), best)
     lap("retrain: fit on train + validation")
     trainer.evaluate(data.x_test, labels(data.y_test))
