@@ -313,7 +313,8 @@ def show(run_dir):
 def list_variants(configs, max_runs, patterns):
     """Print the variants each study CONFIG expands to (with -k, the matching ones)."""
     for study in _selected(_load_all(configs, max_runs=max_runs), patterns):
-        click.echo(f"{study.name} ({study.path}): {len(study.variants)} variants, seeds {study.seeds}")
+        shown = f" ({len(study.selected)} matching -k)" if study.patterns else ""
+        click.echo(f"{study.name} ({study.path}): {len(study.variants)} variants{shown}, seeds {study.seeds}")
         if study.search:
             click.echo(f"  {study.what_runs()}; space:")
             for key, values in study.search.space.items():
