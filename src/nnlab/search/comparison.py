@@ -82,14 +82,17 @@ def section(root: Path, study: StudyResults) -> list[str]:
         reached = [trials_to_reach(c, target, rule) for c in curves[s]] if target is not None else []
         hit = [r for r in reached if r is not None]
         early = {k: [c[k - 1] for c in curves[s] if len(c) >= k and c[k - 1] is not None] for k in checkpoints}
+        repeats = [len(x["trials"]) - len({t["trial"] for t in x["trials"]}) for x in by_strategy[s]]
         rows.append([NAMES.get(s, s), len(curves[s]), *(fmt(*mean_sd(early[k])) for k in checkpoints), fmt(*mean_sd(finals_s)),
                      (f"{statistics.fmean(hit):.1f} ({len(hit)}/{len(reached)} reached)" if hit else f"— (0/{len(reached)} reached)"),
-                     fmt(*mean_sd([t for t in tests[s] if t is not None]))])
+                     f"{sum(repeats)} ({', '.join(map(str, repeats))})", fmt(*mean_sd([t for t in tests[s] if t is not None]))])
     lines += markdown_table(["strategy", "searches", *(f"best {metric} after {k} trials" for k in checkpoints), f"after {budget}",
-                             f"trials to within {WITHIN:.0%} of the best found", "test accuracy of its choice"], rows)
+                             f"trials to within {WITHIN:.0%} of the best found", "trials that repeated a setting (per search)",
+                             "test accuracy of its choice"], rows)
     lines += ["", f"Means ± sd over search seeds. The best found by any search: {metric} {fmt(overall)}; within "
-              f"{WITHIN:.0%}: {fmt(target)}. A choice's test accuracy is its mean over the training seeds it was retrained "
-              "with (the table below), so each search counts once.", ""]
+              f"{WITHIN:.0%}: {fmt(target)}. A trial that repeats a setting its own search had tried already spends the "
+              "budget and learns nothing new (it is read back, not retrained). A choice's test accuracy is its mean over "
+              "the training seeds it was retrained with (the table below), so each search counts once.", ""]
     lines += _comparison_lines(strategies, reference, curves, tests, metric, rule)
     lines += _choices(study, data)
     return lines
