@@ -86,7 +86,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
         rows.append([NAMES.get(s, s), len(curves[s]), *(fmt(*mean_sd(early[k])) for k in checkpoints), fmt(*mean_sd(finals_s)),
                      (f"{statistics.fmean(hit):.1f} ({len(hit)}/{len(reached)} reached)" if hit else f"— (0/{len(reached)} reached)"),
                      f"{sum(repeats)} ({', '.join(map(str, repeats))})", fmt(*mean_sd([t for t in tests[s] if t is not None]))])
-    lines += markdown_table(["strategy", "searches", *(f"best {metric} after {k} trials" for k in checkpoints), f"after {budget}",
+    lines += markdown_table(["strategy", "searches", *(f"best {metric} after {k} trial{'s' * (k != 1)}" for k in checkpoints), f"after {budget}",
                              f"trials to within {WITHIN:.0%} of the best found", "trials that repeated a setting (per search)",
                              "test accuracy of its choice"], rows)
     lines += ["", f"Means ± sd over search seeds. The best found by any search: {metric} {fmt(overall)}; within "
