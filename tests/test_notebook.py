@@ -28,7 +28,10 @@ def outputs_of(cell) -> dict:
 
 
 @pytest.mark.slow
-def test_the_example_notebook_runs_with_a_real_kernel_and_shows_tables_figures_and_the_section(tmp_path):
+def test_the_example_notebook_runs_with_a_real_kernel_and_shows_tables_figures_and_the_section(tmp_path, monkeypatch):
+    # As a student's Jupyter starts it: not with the file-only backend that nnlab's CLI sets for its own
+    # process (tests before this one run the CLI in-process, and the kernel inherits the environment).
+    monkeypatch.delenv("MPLBACKEND", raising=False)
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
