@@ -11,12 +11,21 @@ schedules; benchmarks/README.md has the measurements behind this.
     history, seconds = trainer.fit(x_train, y_train, epochs=20, validation=(x_val, y_val))
     history, seconds = trainer.fit(x_all, y_all, epochs=best)   # a fresh start from the same seed
     test = trainer.evaluate(x_test, y_test)                       # {"loss": ..., "accuracy": ...}
+
+One trace per shape: the runs of one process whose graphs would be the same (a variant's seeds,
+variants that differ only in the learning rate or the initialiser) share one `Program` (model,
+optimizer, compiled epoch and evaluation), each run assigning its own initial values to its variables.
+Tracing and graph optimisation cost 5-10 steady epochs of the book's nets; the numbers are those of a
+fresh model, bit for bit (tests/test_reproducibility.py).
 """
 
 from __future__ import annotations
 
+import json
 import math
+import random
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 import keras
@@ -39,14 +48,60 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
+def seed_run(seed: int) -> None:
+    """seed_everything without TensorFlow's global seed, for a Trainer: what `keras.utils.set_random_seed`
+    seeds otherwise (Python's and numpy's generators, Keras' global seed generator, which Keras'
+    initialisers draw from), and deterministic TF ops. Setting TensorFlow's seed clears its cache of
+    instantiated graphs, which cost a reused program 0.2-0.3 s at its next call; and nothing a Trainer
+    computes draws from it: the shuffle is numpy's (epoch_order), dropout's masks come from Keras'
+    seeded generators, the initialisers' from Keras' global one. tests/test_trace_reuse.py checks
+    that the initial weights are those of keras.utils.set_random_seed."""
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
+        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+    except ImportError:  # another Keras: its own function, slower by the cache it clears
+        seed_everything(seed)
+        return
+    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)  # recreated from the seed when drawn
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
 def epoch_order(seed: int, epoch: int, rows: int) -> np.ndarray:
     """The shuffled order of one epoch's examples: a function of the run's seed and the epoch alone,
     so a run's batches never depend on what ran before it in the process."""
     return np.random.default_rng([seed, epoch]).permutation(rows).astype(np.int32)
 
 
+# This process's programs by shape (program_key), the most recently used last. Bounded: a worker
+# that lives for a whole suite meets many shapes, and each holds its model's weights twice.
+_PROGRAMS: OrderedDict[str, Program] = OrderedDict()
+MAX_PROGRAMS = 8
+
+
+def forget_programs() -> None:
+    """Drop every compiled program of this process (the next run traces afresh, as a new process would)."""
+    _PROGRAMS.clear()
+
+
+def program_key(config: RunConfig, num_classes: int, x: Features) -> str:
+    """What a run's traced graphs depend on: everything but its seed, its initial values (the
+    initialisers), its learning rate (a variable the graph reads, unless a schedule computes it in the
+    graph) and what decides its data, epochs and selection rather than its arithmetic."""
+    model = config.model.model_dump(mode="json", exclude={"kernel_initializer", "bias_initializer", "kernel_init_range"})
+    optimizer = config.optimizer.model_dump(mode="json")
+    if not config.optimizer.schedule:
+        optimizer.pop("learning_rate", None)
+    return json.dumps({"model": model, "optimizer": optimizer, "loss": config.loss, "batch_size": config.batch_size,
+                       "gradient_norms": config.record.gradient_norms, "num_classes": num_classes,
+                       "input": [isinstance(x, MultiHot), x.width]}, sort_keys=True)
+
+
 class Trainer:
-    """One run's model and optimizer, with its epoch and its evaluation compiled as graphs.
+    """One run: its config and seed, on the program (model, optimizer, graphs) of its shape.
 
     Args:
         config: the run's config (model, loss, optimizer, batch size, selection rule).
@@ -56,23 +111,26 @@ class Trainer:
     """
 
     def __init__(self, config: RunConfig, seed: int, num_classes: int, x: Features):
-        seed_everything(seed)
-        self.config, self.seed, self.num_classes = config, seed, num_classes
-        self.multi_hot = isinstance(x, MultiHot)
-        self.model = build_model(config.model, x.width, num_classes, multi_hot=self.multi_hot, seed=seed)
-        self.penalised = bool(config.model.kernel_regularizer or config.model.bias_regularizer)
-        # With record.gradient_norms, each Dense kernel's place among the trainable variables, in layer order.
-        self.norms_of = [next(i for i, v in enumerate(self.model.trainable_variables) if v is layer.kernel)
-                         for layer in self.model.stack if isinstance(layer, keras.layers.Dense)] if config.record.gradient_norms else []
-        self.loss_function = keras.losses.get(config.loss)
-        self._initial_weights = self.model.get_weights()
-        self._optimizer_steps = None  # the epoch length the optimizer's schedule was built for
-        # Shapes left open, so search, retrain, validation and test (other row counts) share one trace.
-        if self.multi_hot:
-            self._input_spec = (tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int64))
+        seed_run(seed)
+        self.config, self.seed = config, seed
+        # The model a fresh process would build from the seed: its values are this run's start.
+        fresh = build_model(config.model, x.width, num_classes, multi_hot=isinstance(x, MultiHot), seed=seed)
+        key = program_key(config, num_classes, x)
+        program = _PROGRAMS.pop(key, None)
+        if program is None:
+            program = Program(config, num_classes, x, fresh)
         else:
-            self._input_spec = tf.TensorSpec([None, x.width], tf.uint8)
-        self._label_spec = None  # known at the first fit: depends on the loss's label encoding
+            # Every variable, the dropout layers' seed states too (a run's masks follow its seed).
+            for variable, value in zip(program.model.variables, fresh.variables):
+                variable.assign(value.numpy())
+        _PROGRAMS[key] = program
+        while len(_PROGRAMS) > MAX_PROGRAMS:
+            _PROGRAMS.popitem(last=False)
+        self.program = program
+        self.model = program.model
+        self._initial_weights = self.model.get_weights()
+        # This run's learning rate as the optimizer stores it (float32), for a program another rate built.
+        self._rate = None if config.optimizer.schedule else build_optimizer(config.optimizer).learning_rate.numpy()
 
     # --- the public steps ------------------------------------------------------------------------
 
@@ -85,25 +143,27 @@ class Trainer:
         Stops after an epoch whose training loss is not finite (as Keras' TerminateOnNaN does), or
         when `stop(history)` says so (a search pruning a hopeless trial). With keep_best, the model
         ends with the weights of its best epoch by `config.selection`."""
-        inputs, labels = self._tensors(x, y)
-        held_out = self._tensors(*validation) if validation is not None else None
-        self._restart(len(x))
+        program = self.program
+        inputs, labels = program.tensors(x, y)
+        held_out = program.tensors(*validation) if validation is not None else None
+        self.model.set_weights(self._initial_weights)
+        program.restart(len(x), self._rate)
         history: dict[str, list[float]] = {"loss": [], "accuracy": []}
         if held_out is not None:
             history.update(val_loss=[], val_accuracy=[])
         history["learning_rate"] = []
-        history.update({f"gradient_norm_{k}": [] for k in range(1, len(self.norms_of) + 1)})
+        history.update({f"gradient_norm_{k}": [] for k in range(1, len(program.norms_of) + 1)})
         seconds, best_weights = [], None
         for epoch in range(epochs):
-            rate = self._learning_rate()
+            rate = program.learning_rate()
             started = time.perf_counter()
-            loss_sum, correct, *norms = self._epoch_graph(inputs, labels, tf.constant(epoch_order(self.seed, epoch, len(x))))
+            loss_sum, correct, *norms = program.epoch_graph(inputs, labels, tf.constant(epoch_order(self.seed, epoch, len(x))))
             logs = {"loss": float(loss_sum) / len(x), "accuracy": float(correct) / len(x)}
             if norms:  # summed over the epoch's batches: their mean
                 batches = math.ceil(len(x) / self.config.batch_size)
                 logs.update({f"gradient_norm_{k}": float(v) / batches for k, v in enumerate(norms[0].numpy(), 1)})
             if held_out is not None:
-                loss_sum, correct = self._evaluate_graph(*held_out)
+                loss_sum, correct = program.evaluate_graph(*held_out)
                 logs.update(val_loss=float(loss_sum) / len(validation[1]), val_accuracy=float(correct) / len(validation[1]))
             seconds.append(time.perf_counter() - started)
             logs["learning_rate"] = rate
@@ -122,29 +182,60 @@ class Trainer:
         return history, seconds
 
     def evaluate(self, x: Features, y: np.ndarray) -> dict[str, float]:
-        loss_sum, correct = self._evaluate_graph(*self._tensors(x, y))
+        loss_sum, correct = self.program.evaluate_graph(*self.program.tensors(x, y))
         return {"loss": float(loss_sum) / len(y), "accuracy": float(correct) / len(y)}
+
+
+class Program:
+    """What is traced for one shape: the model and optimizer whose variables the graphs read, one
+    epoch of training as one graph call, and the evaluation. Runs on it assign their own values.
+
+    Args:
+        config: the first run's config; what of it the graphs depend on is its `program_key`.
+        num_classes, x: as Trainer's.
+        model: the model to train (built from the first run's seed).
+    """
+
+    def __init__(self, config: RunConfig, num_classes: int, x: Features, model):
+        self.batch_size, self.num_classes, self.optimizer_spec = config.batch_size, num_classes, config.optimizer
+        self.multi_hot = isinstance(x, MultiHot)
+        self.model = model
+        self.penalised = bool(config.model.kernel_regularizer or config.model.bias_regularizer)
+        # With record.gradient_norms, each Dense kernel's place among the trainable variables, in layer order.
+        self.norms_of = [next(i for i, v in enumerate(self.model.trainable_variables) if v is layer.kernel)
+                         for layer in self.model.stack if isinstance(layer, keras.layers.Dense)] if config.record.gradient_norms else []
+        self.loss_function = keras.losses.get(config.loss)
+        self._optimizers: dict[int | None, tuple] = {}  # by the epoch length a schedule counts (None: no schedule)
+        # Shapes left open, so search, retrain, validation and test (other row counts) share one trace.
+        if self.multi_hot:
+            self._input_spec = (tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int64))
+        else:
+            self._input_spec = tf.TensorSpec([None, x.width], tf.uint8)
+        self._label_spec = None  # known at the first fit: depends on the loss's label encoding
 
     # --- set-up between phases ---------------------------------------------------------------------
 
-    def _restart(self, rows: int) -> None:
-        """The seed's initial weights (what a fresh model from the seed would draw) and a fresh
-        optimizer. The traced epoch is reused unless a schedule counts steps of another epoch length."""
-        self.model.set_weights(self._initial_weights)
-        steps = math.ceil(rows / self.config.batch_size)
-        if self._optimizer_steps is not None and (steps == self._optimizer_steps or not self.config.optimizer.schedule):
-            for variable, value in zip(self.optimizer.variables, self._initial_optimizer):
-                variable.assign(value)
-            return
-        self.optimizer = build_optimizer(self.config.optimizer, steps)
-        self.optimizer.build(self.model.trainable_variables)
-        self._initial_optimizer = [variable.numpy() for variable in self.optimizer.variables]
-        self._optimizer_steps = steps
-        train = self._train_batches_with_norms if self.norms_of else self._train_batches
-        self._epoch_graph = tf.function(train, autograph=False, input_signature=[
-            self._input_spec, self._label_spec, tf.TensorSpec([None], tf.int32)])
+    def restart(self, rows: int, rate) -> None:
+        """A fresh optimizer for a fit of `rows` rows, with the run's learning rate (None: a schedule's).
+        One optimizer and traced epoch serve every fit, except under a schedule that counts steps:
+        its search and its retrain (epochs of other lengths) each keep their own."""
+        steps = math.ceil(rows / self.batch_size) if self.optimizer_spec.schedule else None
+        if steps not in self._optimizers:
+            self.optimizer = build_optimizer(self.optimizer_spec, steps or 1)
+            self.optimizer.build(self.model.trainable_variables)
+            initial = [variable.numpy() for variable in self.optimizer.variables]
+            train = self._train_batches_with_norms if self.norms_of else self._train_batches
+            # Traced at its first call, with this optimizer: the graph keeps its variables.
+            graph = tf.function(train, autograph=False, input_signature=[
+                self._input_spec, self._label_spec, tf.TensorSpec([None], tf.int32)])
+            self._optimizers[steps] = (self.optimizer, initial, graph)
+        self.optimizer, initial, self.epoch_graph = self._optimizers[steps]
+        for variable, value in zip(self.optimizer.variables, initial):
+            variable.assign(value)
+        if rate is not None:
+            self.optimizer.learning_rate = rate
 
-    def _tensors(self, x: Features, y: np.ndarray):
+    def tensors(self, x: Features, y: np.ndarray):
         if self.multi_hot:
             inputs = (tf.constant(x.columns), tf.constant(x.row_splits))
         else:
@@ -154,11 +245,11 @@ class Trainer:
         labels = tf.constant(y)
         if self._label_spec is None:
             self._label_spec = tf.TensorSpec([None, *labels.shape[1:]], labels.dtype)
-            self._evaluate_graph = tf.function(self._evaluate_batches, autograph=False,
-                                               input_signature=[self._input_spec, self._label_spec])
+            self.evaluate_graph = tf.function(self._evaluate_batches, autograph=False,
+                                              input_signature=[self._input_spec, self._label_spec])
         return inputs, labels
 
-    def _learning_rate(self) -> float:
+    def learning_rate(self) -> float:
         rate = self.optimizer.learning_rate  # a schedule's value at the current step, in Keras 3
         if callable(rate):
             rate = rate(self.optimizer.iterations)
@@ -189,7 +280,7 @@ class Trainer:
         Returns the sums over examples of the loss (before each update, as Keras logs it) and hits."""
         def step(start, loss_sum, correct):
             objective, hits, _, rows = self._train_step(inputs, labels, order, start)
-            return start + self.config.batch_size, loss_sum + objective * tf.cast(tf.shape(rows)[0], tf.float32), correct + hits
+            return start + self.batch_size, loss_sum + objective * tf.cast(tf.shape(rows)[0], tf.float32), correct + hits
 
         return self._over_batches(step, tf.shape(order)[0])
 
@@ -198,7 +289,7 @@ class Trainer:
         def step(start, loss_sum, correct, norm_sums):
             objective, hits, gradients, rows = self._train_step(inputs, labels, order, start)
             norms = tf.stack([tf.norm(gradients[i]) for i in self.norms_of])  # before the optimizer clips them
-            return (start + self.config.batch_size, loss_sum + objective * tf.cast(tf.shape(rows)[0], tf.float32),
+            return (start + self.batch_size, loss_sum + objective * tf.cast(tf.shape(rows)[0], tf.float32),
                     correct + hits, norm_sums + norms)
 
         _, loss_sum, correct, norm_sums = tf.while_loop(
@@ -209,7 +300,7 @@ class Trainer:
     def _train_step(self, inputs, labels, order, start):
         """One batch of `order` from `start`: forward pass, gradients, the optimizer's update. Returns the
         objective (before the update), the hits, the gradients and the batch's rows."""
-        rows = order[start:start + self.config.batch_size]
+        rows = order[start:start + self.batch_size]
         with tf.GradientTape() as tape:
             predictions = self.model(self._batch(inputs, rows), training=True)
             loss, hits = self._loss_and_hits(tf.gather(labels, rows), predictions)
@@ -223,7 +314,7 @@ class Trainer:
         return objective, hits, gradients, rows
 
     def _evaluate_batches(self, inputs, labels):
-        batch_size = self.config.batch_size
+        batch_size = self.batch_size
         count = tf.shape(labels)[0]
 
         def step(start, loss_sum, correct):
