@@ -4,6 +4,8 @@ run's outcome, whatever its kind (nnlab/kinds/), in the results folder.
     preflight(studies, root, data_dir)      once, before anything trains
     run_study(study, root, pool, ...)       every run of one study on an executor (nnlab.executors),
                                             then the study's summary
+    submit_study(study, root, pool, ...)    a study's runs handed to the pool without waiting (a suite
+                                            queues the next study's behind this one's)
     RunContext.of(...)                      one run's fixed inputs, its key and folder computed once
     run_guarded(context, echo)              one run, in whatever process the executor gives it
                                             (a search's trials too: nnlab.search.driver)
@@ -94,26 +96,50 @@ def preflight(studies: list[Study], root: Path, data_dir: str | None) -> None:
                 raise NnlabError(f"{study.path}: variant '{variant.id}': {exc}") from None
 
 
-def run_study(study: Study, root: Path, pool, data_dir: str | None = None, force: bool = False) -> list[RunOutcome]:
+def run_study(study: Study, root: Path, pool, data_dir: str | None = None, force: bool = False,
+              submitted: Submitted | None = None) -> list[RunOutcome]:
     """Every run of the study on the pool (nnlab.executors), then the study's summary. Call
-    `preflight` first."""
-    runs = [(variant, seed) for variant in study.selected for seed in variant.config.seeds]
-    outcomes = run_all(study, runs, root, pool, data_dir, force)
+    `preflight` first. `submitted`: the study's runs, submitted already (`submit_study`)."""
+    outcomes = collect(submitted or submit_study(study, root, pool, data_dir, force), pool)
     write_study_outputs(study, root, lambda text: pool.display({"kind": "warning", "text": text}))
     return outcomes
 
 
+@dataclass(frozen=True)
+class Submitted:
+    """Runs handed to a pool, with their futures in the same order."""
+
+    contexts: list[RunContext]
+    futures: list
+
+
+def submit_study(study: Study, root: Path, pool, data_dir: str | None = None, force: bool = False) -> Submitted:
+    """Every run of the study handed to the pool, without waiting for any: a suite submits the next
+    study's runs so, before it waits for this one's, and no worker idles at the boundary."""
+    runs = [(variant, seed) for variant in study.selected for seed in variant.config.seeds]
+    return submit_runs(study, runs, root, pool, data_dir, force)
+
+
 def run_all(study: Study, runs: list[tuple[Variant, int]], root: Path, pool, data_dir: str | None,
             force: bool) -> list[RunOutcome]:
-    """The given (variant, seed) runs, all submitted at once; their outcomes in the same order. A
-    fault that stops the command (errors.Fatal: the disk is full, say) stops it as soon as any run
-    meets it, not when the runs before it in this order have finished."""
+    """The given (variant, seed) runs, all submitted at once; their outcomes in the same order."""
+    return collect(submit_runs(study, runs, root, pool, data_dir, force), pool)
+
+
+def submit_runs(study: Study, runs: list[tuple[Variant, int]], root: Path, pool, data_dir: str | None,
+                force: bool) -> Submitted:
     contexts = [RunContext.of(study.name, variant, seed, root, data_dir,
                               f"[{k}/{len(runs)}] {study.name}/{variant.id} seed {seed}", force=force)
                 for k, (variant, seed) in enumerate(runs, 1)]
-    futures = [pool.submit(run_guarded, context, pool.echo) for context in contexts]
-    raise_first_fatal(futures)
-    return [outcome_of(future, pool, context) for future, context in zip(futures, contexts)]
+    return Submitted(contexts, [pool.submit(run_guarded, context, pool.echo) for context in contexts])
+
+
+def collect(submitted: Submitted, pool) -> list[RunOutcome]:
+    """The outcomes of submitted runs, in their order. A fault that stops the command (errors.Fatal:
+    the disk is full, say) stops it as soon as any run meets it, not when the runs before it in this
+    order have finished."""
+    raise_first_fatal(submitted.futures)
+    return [outcome_of(future, pool, context) for future, context in zip(submitted.futures, submitted.contexts)]
 
 
 def raise_first_fatal(futures) -> None:
@@ -210,9 +236,8 @@ def _write_run(context: RunContext, output: results.RunOutput, metrics: dict, st
                     "config": resolved, "kind_revision": variant.config.REVISION,
                     "dataset": output.dataset, "environment": _environment(), "started": started, "ended": provenance.now()})}
     contents |= {name: results.json_bytes(content) for name, content in output.files.items()}
-    for name, fig in output.figures.items():
-        contents[name] = results.figure_bytes(fig)
-        plots.plt.close(fig)
+    for name, figure in output.figures.items():
+        contents[name] = _png(figure)
     contents[results.METRICS] = results.json_bytes(metrics)
     for name, data in contents.items():
         if name != results.METRICS:
@@ -221,6 +246,17 @@ def _write_run(context: RunContext, output: results.RunOutput, metrics: dict, st
     with results.storage_faults(folder / results.FAILURE, "removing"):
         (folder / results.FAILURE).unlink(missing_ok=True)
     results.write_bytes(folder / results.METRICS, contents[results.METRICS])  # last: the run is complete
+
+
+def _png(figure) -> bytes:
+    """A run's figure as PNG: drawn already on the drawing thread (a Future: plots.in_background,
+    waited for here, before the record is written), or a figure to render now."""
+    if isinstance(figure, concurrent.futures.Future):
+        return figure.result()
+    try:
+        return results.figure_bytes(figure)
+    finally:
+        plots.plt.close(figure)
 
 
 @functools.lru_cache(maxsize=1)

@@ -40,6 +40,9 @@ def run(study: str, variant_id: str, config: Config, seed: int, data: Dataset, p
     best, retrain_history, test = None, None, {"loss": None, "accuracy": None}
     if diverged is None:
         best = Rule.of(config.selection).best_epoch(search)
+    # The search's curves are final: drawn while the retrain trains, off the run's critical path.
+    figure = plots.in_background(plots.learning_curves, search, best, f"{study} / {variant_id} / seed {seed}")
+    if diverged is None:
         if config.retrain:
             # From the seed's initial weights again, on train + validation, for exactly the chosen epochs.
             retrain_history, _ = trainer.fit(data.x_train, labels(data.y_train), best, phase="retrain",
@@ -69,8 +72,7 @@ def run(study: str, variant_id: str, config: Config, seed: int, data: Dataset, p
     files = {"search_history.json": search}
     if retrain_history:
         files["retrain_history.json"] = retrain_history
-    figures = {"curves.png": plots.learning_curves(search, best, f"{study} / {variant_id} / seed {seed}")}
-    return results.RunOutput(metrics, files, figures, data.source)
+    return results.RunOutput(metrics, files, {"curves.png": figure}, data.source)
 
 
 def run_trial(study: str, variant_id: str, config: Config, seed: int, data: Dataset, progress=None,
@@ -93,8 +95,8 @@ def run_trial(study: str, variant_id: str, config: Config, seed: int, data: Data
         "wall_time_s": round(time.time() - start_time, 2),
         "seconds_per_epoch": round(sum(seconds) / len(seconds), 3),
     }
-    figures = {"curves.png": plots.learning_curves(search, best, f"{study} / {variant_id} / seed {seed}")}
-    return results.RunOutput(metrics, {"search_history.json": search}, figures, data.source)
+    figure = plots.in_background(plots.learning_curves, search, best, f"{study} / {variant_id} / seed {seed}")
+    return results.RunOutput(metrics, {"search_history.json": search}, {"curves.png": figure}, data.source)
 
 
 def _search_phase(config: Config, seed: int, data: Dataset, progress, stop=None):
