@@ -26,6 +26,7 @@ NNLAB_VERBOSE for this process and its workers).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,7 @@ from pathlib import Path
 from . import progress, report
 from .config import DEFAULT_MAX_RUNS, Study, command_line_overrides, load_study
 from .executors import InlinePool, process_pool
-from .runner import NOT_OK, RunOutcome, preflight, run_study
+from .runner import NOT_OK, RunOutcome, Submitted, preflight, run_study, submit_study
 from .search import lipo
 from .search.driver import run_search
 from .suites import SuiteConfig, load_suite
@@ -139,9 +140,24 @@ def run_studies(configs: list[str | Path | Study], results: str | Path = "result
     with display, execution.pool(display) as pool:
         where = f", on Ray ({pool.capacity} at a time)" if execution.executor == "ray" else (
             f", {pool.capacity} at a time" if pool.capacity > 1 else "")
-        for i, study in enumerate(studies, 1):
-            display.line(f"== study {i}/{len(studies)} {study.name}: {study.what_runs()} ({study.path}){where}")
-            outcomes = (run_search if study.search else run_study)(study, root, pool, data_dir, force)
+        ahead: dict[int, Submitted] = {}  # studies whose runs the pool holds already
+
+        def queue(k: int) -> None:  # study k's runs into the pool, once (a search submits its own)
+            if k < len(studies) and not studies[k].search and k not in ahead:
+                ahead[k] = submit_study(studies[k], root, pool, data_dir, force)
+
+        for i, study in enumerate(studies):
+            queue(i)
+            # With workers, the next study's runs are queued behind this one's: a worker that finishes
+            # early takes them at once instead of idling until this study's last run ends. Behind a
+            # search's first trials: a batch of trials then waits for its slowest without an idle core.
+            queue_next = functools.partial(queue, i + 1) if pool.capacity > 1 else lambda: None
+            display.line(f"== study {i + 1}/{len(studies)} {study.name}: {study.what_runs()} ({study.path}){where}")
+            if study.search:
+                outcomes = run_search(study, root, pool, data_dir, force, started=queue_next)
+            else:
+                queue_next()
+                outcomes = run_study(study, root, pool, data_dir, force, submitted=ahead.pop(i))
             pool.settle()
             _print_table(outcomes, display.summary)
             display.summary(f"results: {root / study.name}")

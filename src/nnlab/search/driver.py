@@ -27,6 +27,7 @@ import itertools
 import json
 import math
 import random
+from collections.abc import Callable
 from concurrent.futures import as_completed
 from pathlib import Path
 
@@ -49,12 +50,27 @@ COUNTED = ("ok", "pruned", "diverged", "failed")  # statuses that spend the budg
 BEST = "best"
 
 
-def run_search(study: Study, root: Path, pool, data_dir: str | None = None, force: bool = False) -> list[RunOutcome]:
+def run_search(study: Study, root: Path, pool, data_dir: str | None = None, force: bool = False,
+               started: Callable[[], None] | None = None) -> list[RunOutcome]:
+    """The study's search (or searches, with compare), then its choice against the baseline over the
+    study's seeds. `started()` is called once, when the first trials are in the pool: a suite then
+    queues the next study's runs behind them, to fill the time a batch of trials waits for its last."""
+    started = _once(started)
     if study.search.compare:
         with _storage_faults(Path(root) / study.name / SEARCHES):
-            return _compare(study, root, pool, data_dir, force)
+            return _compare(study, root, pool, data_dir, force, started)
     with _storage_faults(Path(root) / study.name / STORAGE):
-        return _search(study, root, pool, data_dir, force)
+        return _search(study, root, pool, data_dir, force, started)
+
+
+def _once(callback: Callable[[], None] | None) -> Callable[[], None]:
+    called = []
+
+    def call() -> None:
+        if callback is not None and not called:
+            called.append(True)
+            callback()
+    return call
 
 
 # SQLite's words for the storage faults nnlab's own writes meet as an OSError (errors.STORAGE_FAULTS).
@@ -81,11 +97,12 @@ def _storage_faults(path: Path):
         raise StorageError(f"writing {path}: {fault[0]}", fault[1]) from None
 
 
-def _search(study: Study, root: Path, pool, data_dir: str | None, force: bool) -> list[RunOutcome]:
+def _search(study: Study, root: Path, pool, data_dir: str | None, force: bool, started) -> list[RunOutcome]:
     spec, baseline = study.search, study.variants[0]
     folder = Path(root) / study.name
     search, failed = _search_trials(study, spec, folder / STORAGE, study.name, root, pool, data_dir, force,
-                                    lambda search: write_search_files(folder, search, spec, pool.capacity))
+                                    lambda search: write_search_files(folder, search, spec, pool.capacity),
+                                    started=started)
     _require_a_finished_trial(study, search, folder)
     chosen = search_variant(study, BEST, search.best_trial.params)
     pool.settle()
@@ -100,7 +117,7 @@ def _search(study: Study, root: Path, pool, data_dir: str | None, force: bool) -
 
 
 def _search_trials(study: Study, spec: SearchSpec, storage: Path, name: str, root: Path, pool, data_dir: str | None,
-                   force: bool, written, label: str = ""):
+                   force: bool, written, label: str = "", started=lambda: None):
     """One search's trials until its budget is spent, resuming what `storage` holds; `written(search)`
     after each trial is told. Returns the Optuna study and the trials that failed."""
     import optuna
@@ -124,6 +141,7 @@ def _search_trials(study: Study, spec: SearchSpec, storage: Path, name: str, roo
             stop = PruneCheck(spec.pruning, spec.direction, spec.metric, _finished(search)) if spec.pruning else None
             context = RunContext.of(study.name, variant, seed, root, data_dir, tag, trial=True, force=force)
             batch[pool.submit(run_guarded, context, pool.echo, stop)] = (trial, context)
+        started()
         for future in as_completed(batch):
             trial, context = batch[future]
             outcome = outcome_of(future, pool, context)
@@ -143,7 +161,7 @@ def _require_a_finished_trial(study: Study, search, folder: Path) -> None:
 
 # --- a comparison of strategies ------------------------------------------------------------------
 
-def _compare(study: Study, root: Path, pool, data_dir: str | None, force: bool) -> list[RunOutcome]:
+def _compare(study: Study, root: Path, pool, data_dir: str | None, force: bool, started) -> list[RunOutcome]:
     """Each compared strategy's search from each search seed, one after another, over one trials/
     folder: a trial whose settings another search already trained is read back, not retrained. Then
     every search's choice (one variant per distinct choice) and the config as written, over the
@@ -159,7 +177,8 @@ def _compare(study: Study, root: Path, pool, data_dir: str | None, force: bool) 
         search, lost = _search_trials(study, sub, folder / SEARCHES / f"{sub.label}.sqlite3", f"{study.name}-{sub.label}",
                                       root, pool, data_dir, force,
                                       lambda search, sub=sub: write_search_files(folder / SEARCHES, search, sub,
-                                                                                 pool.capacity, stem=sub.label), f"{sub.label} ")
+                                                                                 pool.capacity, stem=sub.label), f"{sub.label} ",
+                                      started)
         _require_a_finished_trial(study, search, folder)
         failed += lost
         done.append((sub, search))
