@@ -1,15 +1,16 @@
 """nnlab against the notebook way, side by side in one invocation on one machine.
 
-    make bench                                           # full studies (about 6 minutes here)
-    make bench-quick                                     # 2,000 examples x 4 epochs (about a minute)
-    python benchmarks/bench.py --data-dir ../shared/datasets --studies reuters_units --jobs 2
+    make bench                                           # full studies, 1 and 3 seeds (about 20 minutes here)
+    make bench-quick                                     # 2,000 examples x 4 epochs (about two minutes)
+    python benchmarks/bench.py --data-dir ../shared/datasets --studies reuters_units --seeds 3 --jobs 2
 
-For each study it runs (a) the notebook reference, `notebook_reference.py`, once per variant in a
-fresh process, as a student runs a notebook per variant, and (b) `nnlab run` on the study's config,
-with the same epochs, seed and data. Measured for each: total wall time, peak resident memory of the
-whole process tree (sampled every 20 ms and checked against the kernel's per-process peak), seconds per
-epoch, and test accuracy per variant. Prints the table with the ratios and writes everything, with the
-machine and versions, to benchmarks/results/. Run it on an otherwise idle machine: it measures time.
+For each study and seed count N it runs (a) the notebook reference, `notebook_reference.py`, once per
+variant and seed in a fresh process, as a student runs a notebook per variant (and again per seed),
+and (b) `nnlab run --seeds N` on the study's config, with the same epochs, seeds and data. Measured
+for each: total wall time, peak resident memory of the whole process tree (sampled every 20 ms and
+checked against the kernel's per-process peak), seconds per epoch, and test accuracy per variant.
+Prints the table with the ratios and writes everything, with the machine and versions, to
+benchmarks/results/. Run it on an otherwise idle machine: it measures time.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def measure(command: list[str]) -> dict:
 
 
 def reference_specs(study, data_dir: str | None, subset: int | None) -> list[tuple[str, dict]]:
-    """What each variant asks of the notebook: the book's code with the study's settings."""
+    """What each variant and seed asks of the notebook: the book's code with the study's settings."""
     from nnlab.data import load_dataset, validation_count
 
     specs = []
@@ -80,7 +81,8 @@ def reference_specs(study, data_dir: str | None, subset: int | None) -> list[tup
             "subset": subset, "units": config.model.widths, "activation": config.model.activation,
             "loss": config.loss, "validation": held_out, "epochs": config.epochs,
             "batch_size": config.batch_size, "seed": 0}))
-    return specs
+    return [(f"{variant_id}/seed-{seed}" if len(study.seeds) > 1 else variant_id, {**spec, "seed": seed})
+            for variant_id, spec in specs for seed in study.seeds]
 
 
 def run_reference(study, data_dir, subset) -> dict:
@@ -99,11 +101,12 @@ def run_reference(study, data_dir, subset) -> dict:
 
 
 def run_nnlab(study, config_path: Path, data_dir, subset, epochs, jobs: int) -> dict:
+    seeds = len(study.seeds)
     from nnlab.results import read_json, run_dir
 
     with tempfile.TemporaryDirectory(prefix="nnlab-bench-") as results:
         command = [str(Path(sys.executable).with_name("nnlab")), "run", str(config_path), "--results", results,
-                   "--seeds", "1", "--jobs", str(jobs)]
+                   "--seeds", str(seeds), "--jobs", str(jobs)]
         command += ["--data-dir", data_dir] if data_dir else []
         command += ["--subset", str(subset), "--epochs", str(epochs)] if subset else []
         run = measure(command)
@@ -111,11 +114,13 @@ def run_nnlab(study, config_path: Path, data_dir, subset, epochs, jobs: int) -> 
             raise SystemExit(f"nnlab run failed on {study.name}:\n{run['stdout'][-2000:]}\n{run['stderr'][-2000:]}")
         variants = {}
         for variant in study.variants:
-            metrics = read_json(run_dir(Path(results), study.name, variant.id, 0) / "metrics.json")
-            variants[variant.id] = {key: metrics[key] for key in
-                                    ("best_epoch", "test_accuracy", "test_loss", "seconds_per_epoch", "wall_time_s")}
-            print(f"  nnlab     {variant.id:<18} {metrics['wall_time_s']:6.1f} s  test acc {metrics['test_accuracy']:.4f}  "
-                  f"best epoch {metrics['best_epoch']}", flush=True)
+            for seed in study.seeds:
+                name = f"{variant.id}/seed-{seed}" if seeds > 1 else variant.id
+                metrics = read_json(run_dir(Path(results), study.name, variant.id, seed) / "metrics.json")
+                variants[name] = {key: metrics[key] for key in
+                                  ("best_epoch", "test_accuracy", "test_loss", "seconds_per_epoch", "wall_time_s")}
+                print(f"  nnlab     {name:<18} {metrics['wall_time_s']:6.1f} s  test acc {metrics['test_accuracy']:.4f}  "
+                      f"best epoch {metrics['best_epoch']}", flush=True)
     return {"wall_s": run["wall_s"], "peak_rss_bytes": run["peak_rss_bytes"], "variants": variants}
 
 
@@ -138,18 +143,18 @@ def mean_epoch(figures: dict) -> float:
 
 def print_table(rows: list[dict]) -> None:
     gb = 2**30
-    print(f"\n{'study':<16} {'way':<16} {'wall s':>7} {'peak RSS':>9} {'s/epoch':>8}  test accuracy per variant")
+    print(f"\n{'study':<16} {'way':<22} {'wall s':>7} {'peak RSS':>9} {'s/epoch':>8}  test accuracy per variant")
 
     def line(study, way, figures):
         accuracies = "  ".join(f"{k} {v['test_accuracy']:.4f}" for k, v in figures["variants"].items())
-        print(f"{study:<16} {way:<16} {figures['wall_s']:>7.1f} {figures['peak_rss_bytes'] / gb:>7.2f}GB "
+        print(f"{study:<16} {way:<22} {figures['wall_s']:>7.1f} {figures['peak_rss_bytes'] / gb:>7.2f}GB "
               f"{mean_epoch(figures):>8.3f}  {accuracies}")
 
     for i, row in enumerate(rows):
-        if i == 0 or rows[i - 1]["study"] != row["study"]:
-            line(row["study"], "notebook", row["notebook"])
+        if i == 0 or (rows[i - 1]["study"], rows[i - 1]["seeds"]) != (row["study"], row["seeds"]):
+            line(row["study"], f"notebook, {row['seeds']} seed{'s' * (row['seeds'] > 1)}", row["notebook"])
         line(row["study"], f"nnlab --jobs {row['jobs']}", row["nnlab"])
-        print(f"{'':<16} {'ratio':<16} {row['speedup']:>6.1f}x {row['memory_ratio']:>8.2f}x {row['epoch_speedup']:>7.1f}x"
+        print(f"{'':<16} {'ratio':<22} {row['speedup']:>6.1f}x {row['memory_ratio']:>8.2f}x {row['epoch_speedup']:>7.1f}x"
               f"  (time: notebook / nnlab; memory: nnlab / notebook)")
 
 
@@ -161,21 +166,24 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help=f"first {QUICK['subset']} examples, {QUICK['epochs']} epochs")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2],
                         help="nnlab's --jobs, one nnlab row per value (the notebook runs one variant at a time)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 3],
+                        help="seed counts, one comparison per value: the notebook trains each seed in a process "
+                             "of its own, nnlab runs --seeds N")
     parser.add_argument("--out", type=Path, help="JSON file (default benchmarks/results/bench-<time>[-quick].json)")
     args = parser.parse_args()
     from nnlab.config import load_study
 
     subset, epochs = (QUICK["subset"], QUICK["epochs"]) if args.quick else (None, None)
     rows = []
-    for name in args.studies:
+    for name, seeds in [(name, seeds) for name in args.studies for seeds in args.seeds]:
         config_path = ROOT / "configs" / f"{name}.yaml"
-        overrides = {"seeds": [0], **({"dataset.subset": subset, "epochs": epochs} if subset else {})}
+        overrides = {"seeds": list(range(seeds)), **({"dataset.subset": subset, "epochs": epochs} if subset else {})}
         study = load_study(config_path, overrides)
-        print(f"{name}: {len(study.variants)} variants", flush=True)
+        print(f"{name}: {len(study.variants)} variants x {seeds} seed{'s' * (seeds > 1)}", flush=True)
         notebook = run_reference(study, args.data_dir, subset)
         for jobs in args.jobs:
             ours = run_nnlab(study, config_path, args.data_dir, subset, epochs, jobs)
-            rows.append({"study": name, "jobs": jobs, "notebook": notebook, "nnlab": ours,
+            rows.append({"study": name, "seeds": seeds, "jobs": jobs, "notebook": notebook, "nnlab": ours,
                          "speedup": notebook["wall_s"] / ours["wall_s"],
                          "memory_ratio": ours["peak_rss_bytes"] / notebook["peak_rss_bytes"],
                          "epoch_speedup": mean_epoch(notebook) / mean_epoch(ours)})
