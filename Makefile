@@ -39,10 +39,10 @@ all-experiments: install  ## every study of every suite on the full data, then t
 	set -e; for suite in $(SUITES); do $(BIN)/nnlab suite $$suite $(DATA_OPT) --results results; done
 	$(BIN)/nnlab report --results results
 
-bench: install  ## nnlab against the notebook way, side by side (full studies; run on an idle machine)
+bench: install  ## nnlab against the notebook way, side by side, with 1 and 3 seeds (full studies, about 30 min; run on an idle machine)
 	$(BIN)/python benchmarks/bench.py $(DATA_OPT)
 
-bench-quick: install  ## the same on 2,000 examples x 4 epochs (about a minute)
+bench-quick: install  ## the same on 2,000 examples x 4 epochs (a few minutes)
 	$(BIN)/python benchmarks/bench.py --quick $(DATA_OPT)
 
 torture: install  ## SIGKILL a tiny suite and its report 200 times at random moments and writes; nothing may be lost (36 min here for 200)

@@ -100,13 +100,13 @@ def run_reference(study, data_dir, subset) -> dict:
     return {"wall_s": wall, "peak_rss_bytes": peak, "variants": variants}
 
 
-def run_nnlab(study, config_path: Path, data_dir, subset, epochs, jobs: int) -> dict:
+def run_nnlab(study, config_path: Path, data_dir, subset, epochs, jobs: int, executor: str = "local") -> dict:
     seeds = len(study.seeds)
     from nnlab.results import read_json, run_dir
 
     with tempfile.TemporaryDirectory(prefix="nnlab-bench-") as results:
         command = [str(Path(sys.executable).with_name("nnlab")), "run", str(config_path), "--results", results,
-                   "--seeds", str(seeds), "--jobs", str(jobs)]
+                   "--seeds", str(seeds), "--jobs", str(jobs), "--executor", executor]
         command += ["--data-dir", data_dir] if data_dir else []
         command += ["--subset", str(subset), "--epochs", str(epochs)] if subset else []
         run = measure(command)
@@ -153,7 +153,8 @@ def print_table(rows: list[dict]) -> None:
     for i, row in enumerate(rows):
         if i == 0 or (rows[i - 1]["study"], rows[i - 1]["seeds"]) != (row["study"], row["seeds"]):
             line(row["study"], f"notebook, {row['seeds']} seed{'s' * (row['seeds'] > 1)}", row["notebook"])
-        line(row["study"], f"nnlab --jobs {row['jobs']}", row["nnlab"])
+        threads = " threads" if row.get("executor") == "threads" else ""
+        line(row["study"], f"nnlab --jobs {row['jobs']}{threads}", row["nnlab"])
         print(f"{'':<16} {'ratio':<22} {row['speedup']:>6.1f}x {row['memory_ratio']:>8.2f}x {row['epoch_speedup']:>7.1f}x"
               f"  (time: notebook / nnlab; memory: nnlab / notebook)")
 
@@ -166,6 +167,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help=f"first {QUICK['subset']} examples, {QUICK['epochs']} epochs")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2],
                         help="nnlab's --jobs, one nnlab row per value (the notebook runs one variant at a time)")
+    parser.add_argument("--threads", type=int, nargs="*", default=[2],
+                        help="nnlab's --executor threads --jobs N, one row per value (runs side by side in one process)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 3],
                         help="seed counts, one comparison per value: the notebook trains each seed in a process "
                              "of its own, nnlab runs --seeds N")
@@ -181,9 +184,9 @@ def main() -> None:
         study = load_study(config_path, overrides)
         print(f"{name}: {len(study.variants)} variants x {seeds} seed{'s' * (seeds > 1)}", flush=True)
         notebook = run_reference(study, args.data_dir, subset)
-        for jobs in args.jobs:
-            ours = run_nnlab(study, config_path, args.data_dir, subset, epochs, jobs)
-            rows.append({"study": name, "seeds": seeds, "jobs": jobs, "notebook": notebook, "nnlab": ours,
+        for jobs, executor in [(j, "local") for j in args.jobs] + [(j, "threads") for j in args.threads]:
+            ours = run_nnlab(study, config_path, args.data_dir, subset, epochs, jobs, executor)
+            rows.append({"study": name, "seeds": seeds, "jobs": jobs, "executor": executor, "notebook": notebook, "nnlab": ours,
                          "speedup": notebook["wall_s"] / ours["wall_s"],
                          "memory_ratio": ours["peak_rss_bytes"] / notebook["peak_rss_bytes"],
                          "epoch_speedup": mean_epoch(notebook) / mean_epoch(ours)})

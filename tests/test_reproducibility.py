@@ -247,10 +247,13 @@ def test_a_second_fit_starts_afresh_as_a_new_model_from_the_seed_would(write_con
 
 
 @pytest.mark.parametrize("extra", ["", "dataset: {name: mnist, sample: true}\nvalidation: {split: first, size: 100}\n"])
-def test_jobs_2_gives_the_same_numbers_as_jobs_1(tmp_path, write_config, extra):
+@pytest.mark.parametrize("executor", ["local", "threads"])
+def test_jobs_2_gives_the_same_numbers_as_jobs_1(tmp_path, write_config, extra, executor):
+    """Two worker processes, or two runs side by side as threads of one process (--executor threads:
+    they take turns at the process's generators and never share a compiled model)."""
     config = write_config(BASE + extra + "seeds: [0, 1]\ngrid:\n  model.units: [8, 16]\n")
     for jobs in (1, 2):
-        result = invoke("run", config, "--results", tmp_path / f"jobs-{jobs}", "--jobs", jobs)
+        result = invoke("run", config, "--results", tmp_path / f"jobs-{jobs}", "--jobs", jobs, "--executor", executor)
         assert result.exit_code == 0, result.output
     runs = sorted((tmp_path / "jobs-1").glob("tiny/*/seed-*"))
     assert len(runs) == 4

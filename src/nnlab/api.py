@@ -33,7 +33,7 @@ from pathlib import Path
 
 from . import progress, report
 from .config import DEFAULT_MAX_RUNS, Study, command_line_overrides, load_study
-from .executors import InlinePool, process_pool
+from .executors import InlinePool, process_pool, thread_pool
 from .runner import NOT_OK, RunOutcome, Submitted, preflight, run_study, submit_study
 from .search import lipo
 from .search.driver import run_search
@@ -46,7 +46,9 @@ class Execution:
 
     Args:
         jobs: runs trained at once in worker processes that share the cores. Defaults to 1.
-        executor: "local" (this machine, with `jobs`) or "ray" (a Ray task per run). Defaults to "local".
+        executor: "local" (this machine: `jobs` worker processes), "threads" (this process: `jobs` runs
+            side by side as threads, one TensorFlow for all, the numbers of jobs=1) or "ray" (a Ray
+            task per run). Defaults to "local".
         ray_address: a running Ray cluster ("auto", "host:6379", "ray://host:10001"); None starts a
             local Ray for the call. Defaults to None.
         cpus_per_run, gpus_per_run: what each Ray task declares. Default to 1 and 0.
@@ -58,7 +60,9 @@ class Execution:
     cpus_per_run: float = 1
     gpus_per_run: float = 0
 
-    def pool(self, display):
+    def pool(self, display, root: Path):
+        if self.executor == "threads":
+            return thread_pool(self.jobs, display, root / "tensorflow.log")
         if self.executor == "ray":
             from .ray_executor import ray_pool  # Ray is an optional extra: loaded only when asked for
 
@@ -137,7 +141,7 @@ def run_studies(configs: list[str | Path | Study], results: str | Path = "result
         lipo.require()  # an extra that is missing: one line now, not after the other studies have trained
     display.expect(sum(study.run_count for study in studies))
     out = []
-    with display, execution.pool(display) as pool:
+    with display, execution.pool(display, root) as pool:
         where = f", on Ray ({pool.capacity} at a time)" if execution.executor == "ray" else (
             f", {pool.capacity} at a time" if pool.capacity > 1 else "")
         ahead: dict[int, Submitted] = {}  # studies whose runs the pool holds already

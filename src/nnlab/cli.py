@@ -50,9 +50,12 @@ EPOCHS = click.option("--epochs", type=click.IntRange(min=1), help="Override the
 FORCE = click.option("--force", is_flag=True, help="Re-run runs that already have complete results.")
 JOBS = click.option("--jobs", type=click.IntRange(min=1), default=None,
                     help="Train N runs at once in N worker processes that share the cores. Default 1 "
-                         "(a suite manifest may set jobs:). Results are the same whatever N.")
-EXECUTOR = click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
-                        help="local: this machine (with --jobs); ray: a Ray task per run, on the cluster at "
+                         "(a suite manifest may set jobs:). Each run gets cores // N threads; on full data the thread "
+                         "count can change the last digits (README: Determinism).")
+EXECUTOR = click.option("--executor", type=click.Choice(["local", "threads", "ray"]), default=None,
+                        help="local: this machine, --jobs worker processes; threads: --jobs runs side by side in "
+                             "this process (one TensorFlow, a process's memory; the numbers of --jobs 1); "
+                             "ray: a Ray task per run, on the cluster at "
                              "--ray-address or on a local Ray started for the command. Default local "
                              "(a suite manifest may set executor:).")
 RAY_ADDRESS = click.option("--ray-address", envvar="RAY_ADDRESS", show_envvar=True, default=None,

@@ -3,6 +3,8 @@ concurrent.futures.Future, so the runner and the search driver are written once 
 
     InlinePool(display)                   in this process, one run after another (the default)
     process_pool(jobs, display)           N spawned worker processes on this machine (--jobs N)
+    thread_pool(jobs, display, log)       N runs side by side as threads of this process (--executor
+                                          threads --jobs N): one TensorFlow for all of them
     ray_pool(address, cpus, gpus, display)   a task per run on a Ray cluster (--executor ray; nnlab.ray_executor)
 
 Each has `echo`, the function a run sends its progress events with (nnlab.progress: they must reach
@@ -19,9 +21,11 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
 
 from . import process
 from .errors import Fatal
@@ -144,3 +148,71 @@ def _show_events(get, display) -> None:
             display(get())
     except (EOFError, OSError, ValueError, pickle.UnpicklingError):  # closed, or a worker cut off mid-event
         return
+
+
+class _ThreadPool:
+    def __init__(self, executor: ThreadPoolExecutor, jobs: int, display):
+        self._executor, self.capacity = executor, jobs
+        self.echo = self.display = display  # the displays take events from any thread (a lock)
+
+    def submit(self, function, *args) -> Future:
+        return self._executor.submit(function, *args)
+
+    @staticmethod
+    def lost(exc: BaseException) -> bool:
+        return False
+
+    def settle(self) -> None:
+        """Nothing to wait for: events are shown as they are sent."""
+
+
+@contextlib.contextmanager
+def thread_pool(jobs: int, display, log: Path):
+    """`jobs` runs side by side as threads of this process. One TensorFlow serves them all (its import
+    once, its memory once: a second process would hold its own ~0.7 GB), with TensorFlow's threads
+    for all the cores, as a run alone in this process has them: the numbers are those of `--jobs 1`.
+    TensorFlow leaves Python's lock while it computes, and the book's nets do not keep two cores busy
+    on one run, so two runs at once nearly double what two cores get through.
+
+    What the threads would otherwise share is taken in turns (seeding and the initial weights:
+    process.SEEDING) or kept per thread (the compiled programs). TensorFlow's stderr goes into `log`
+    for the pool's lifetime, not into each run's tensorflow.log: a file descriptor cannot be pointed
+    at two runs' logs at once. Ctrl-C (or any error) stops the runs in flight at their next epoch,
+    unfinished and unrecorded, as the other pools leave them."""
+    executor = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nnlab-run")
+    process.STOPPING.clear()
+    process.THREADED.set()
+    try:
+        with _stderr_into(log):
+            try:
+                yield _ThreadPool(executor, jobs, display)
+            except BaseException:
+                process.STOPPING.set()
+                executor.shutdown(wait=True, cancel_futures=True)
+                raise
+            else:
+                executor.shutdown(wait=True)
+    finally:
+        process.THREADED.clear()
+        process.STOPPING.clear()
+
+
+@contextlib.contextmanager
+def _stderr_into(log: Path):
+    if os.environ.get("NNLAB_VERBOSE"):
+        yield
+        return
+    sys.stderr.flush()
+    sink = open(log, "ab")
+    saved = os.dup(2)
+    try:
+        os.dup2(sink.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        sink.close()
+        with contextlib.suppress(OSError):
+            if log.stat().st_size == 0:
+                log.unlink()

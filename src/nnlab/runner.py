@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import integrity, kinds, plots, provenance, records, results
+from . import integrity, kinds, plots, process, provenance, records, results
 from ._version import __version__
 from .config import Study, Variant
 from .data import dataset_file
@@ -189,7 +189,10 @@ def run_guarded(context: RunContext, echo: Echo, stop=None) -> RunOutcome:
             echo({"kind": "start", "tag": c.tag})
             started = provenance.now()
             progress = _epoch_printer(c.tag, echo)
-            with native_output_to(c.folder / TENSORFLOW_LOG):
+            # A kind other than train seeds and draws from the process's generators all through its
+            # run: beside runs in other threads (--executor threads), it has them to itself.
+            alone = process.SEEDING if variant.config.kind != "train" else contextlib.nullcontext()
+            with native_output_to(c.folder / TENSORFLOW_LOG), alone:
                 if c.trial:
                     output = run.run_trial(c.study, variant.id, variant.config, c.seed, data, progress, stop)
                 else:
@@ -313,7 +316,7 @@ def native_output_to(log: Path):
     into the run's log instead of the terminal: they write to file descriptor 2 from C++ and Python
     alike, so that descriptor is pointed at the log for the run. `--verbose` (NNLAB_VERBOSE) leaves
     it alone. A TensorFlow error still reaches the user: it raises, and the run's failure says it."""
-    if os.environ.get("NNLAB_VERBOSE"):
+    if os.environ.get("NNLAB_VERBOSE") or process.THREADED.is_set():  # a thread pool points fd 2 at its own log
         yield
         return
     sys.stderr.flush()
@@ -337,5 +340,7 @@ def native_output_to(log: Path):
 
 def _epoch_printer(tag: str, echo: Echo):
     def report(phase: str, epoch: int, epochs: int, logs: dict) -> None:
+        if process.STOPPING.is_set():  # its thread pool is stopping: leave the run unfinished
+            raise process.Stopped()
         echo({"kind": "epoch", "tag": tag, "phase": phase, "epoch": epoch, "epochs": epochs, "logs": logs})
     return report

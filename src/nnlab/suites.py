@@ -21,7 +21,7 @@ class SuiteConfig(Strict):
     seeds: StrictInt | list[StrictInt] = Field(description="a count N (seeds 0..N-1) or a list")
     studies: list[str] = Field(min_length=1, description="config paths, relative to the manifest")
     jobs: StrictInt = Field(1, ge=1, description="runs trained at once in worker processes (--jobs overrides)")
-    executor: Literal["local", "ray"] = Field("local", description="where runs execute (--executor overrides)")
+    executor: Literal["local", "threads", "ray"] = Field("local", description="where runs execute (--executor overrides)")
     ray_address: str | None = Field(None, description="a running Ray cluster; default a local Ray (--ray-address overrides)")
 
     @property

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -32,6 +33,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import process
 from .features import PIXEL_SCALE, Features, MultiHot
 from .kinds.train.schema import Config as RunConfig
 from .models import build_model, build_optimizer
@@ -76,15 +78,22 @@ def epoch_order(seed: int, epoch: int, rows: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(rows).astype(np.int32)
 
 
-# This process's programs by shape (program_key), the most recently used last. Bounded: a worker
-# that lives for a whole suite meets many shapes, and each holds its model's weights twice.
-_PROGRAMS: OrderedDict[str, Program] = OrderedDict()
+# Each thread's programs by shape (program_key), the most recently used last: a thread's runs follow
+# one another, while runs side by side as threads (--executor threads) never share a model. Bounded:
+# a worker that lives for a whole suite meets many shapes, and each holds its model's weights twice.
+_THREAD = threading.local()
 MAX_PROGRAMS = 8
 
 
+def _programs() -> OrderedDict[str, Program]:
+    if not hasattr(_THREAD, "programs"):
+        _THREAD.programs = OrderedDict()
+    return _THREAD.programs
+
+
 def forget_programs() -> None:
-    """Drop every compiled program of this process (the next run traces afresh, as a new process would)."""
-    _PROGRAMS.clear()
+    """Drop this thread's compiled programs (the next run traces afresh, as a new process would)."""
+    _programs().clear()
 
 
 def program_key(config: RunConfig, num_classes: int, x: Features) -> str:
@@ -111,21 +120,23 @@ class Trainer:
     """
 
     def __init__(self, config: RunConfig, seed: int, num_classes: int, x: Features):
-        seed_run(seed)
         self.config, self.seed = config, seed
-        # The model a fresh process would build from the seed: its values are this run's start.
-        fresh = build_model(config.model, x.width, num_classes, multi_hot=isinstance(x, MultiHot), seed=seed)
+        with process.SEEDING:  # the generators are the process's: runs side by side take turns
+            seed_run(seed)
+            # The model a fresh process would build from the seed: its values are this run's start.
+            fresh = build_model(config.model, x.width, num_classes, multi_hot=isinstance(x, MultiHot), seed=seed)
         key = program_key(config, num_classes, x)
-        program = _PROGRAMS.pop(key, None)
+        programs = _programs()
+        program = programs.pop(key, None)
         if program is None:
             program = Program(config, num_classes, x, fresh)
         else:
             # Every variable, the dropout layers' seed states too (a run's masks follow its seed).
             for variable, value in zip(program.model.variables, fresh.variables):
                 variable.assign(value.numpy())
-        _PROGRAMS[key] = program
-        while len(_PROGRAMS) > MAX_PROGRAMS:
-            _PROGRAMS.popitem(last=False)
+        programs[key] = program
+        while len(programs) > MAX_PROGRAMS:
+            programs.popitem(last=False)
         self.program = program
         self.model = program.model
         self._initial_weights = self.model.get_weights()
