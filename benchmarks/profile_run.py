@@ -57,21 +57,22 @@ def main() -> None:
     lap("data: read .npz, Keras transform, multi-hot, split")
 
     trainer = Trainer(config, args.seed, data.num_classes, x_train)
-    inputs, train_labels = trainer._tensors(x_train, labels(y_train))
-    held_out = trainer._tensors(x_val, labels(y_val))
-    trainer._restart(len(x_train))
+    program = trainer.program  # the model, optimizer and graphs of the run's shape
+    inputs, train_labels = program.tensors(x_train, labels(y_train))
+    held_out = program.tensors(x_val, labels(y_val))
+    program.restart(len(x_train), trainer._rate)
     lap("model, optimizer, data to tensors")
 
     order = tf.constant(epoch_order(args.seed, 0, len(x_train)))
-    trainer._epoch_graph(inputs, train_labels, order)
+    program.epoch_graph(inputs, train_labels, order)
     lap("first epoch (tracing + graph optimisation + one epoch)")
-    trainer._evaluate_graph(*held_out)
+    program.evaluate_graph(*held_out)
     lap("first validation (tracing + one pass)")
     steady = 5
     for epoch in range(1, 1 + steady):
-        trainer._epoch_graph(inputs, train_labels, tf.constant(epoch_order(args.seed, epoch, len(x_train))))
+        program.epoch_graph(inputs, train_labels, tf.constant(epoch_order(args.seed, epoch, len(x_train))))
         lap("steady epochs: training steps")
-        trainer._evaluate_graph(*held_out)
+        program.evaluate_graph(*held_out)
         lap("steady epochs: validation")
 
     search, _ = trainer.fit(x_train, labels(y_train), config.epochs, validation=(x_val, labels(y_val)))
@@ -81,18 +82,14 @@ def main() -> None:
     lap("retrain: fit on train + validation")
     trainer.evaluate(data.x_test, labels(data.y_test))
     lap("test evaluation")
-    fig = plots.learning_curves(search, best, "profile")
-    import io
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
-    plots.plt.close(fig)
-    lap("learning-curve figure (render png)")
+    figure = plots.png(plots.learning_curves(search, best, "profile"))
+    lap("learning-curve figure (png; a run draws it in its retrain)")
     import tempfile
     from pathlib import Path
     with tempfile.TemporaryDirectory() as folder:
         for name in ("search_history.json", "metrics.json", "provenance.json", "config.json"):
             results.write_json(Path(folder) / name, search)
-        results.write_bytes(Path(folder) / "curves.png", buffer.getvalue())
+        results.write_bytes(Path(folder) / "curves.png", figure)
     lap("writes (5 files, fsync + rename)")
 
     floor = arithmetic_floor(config, x_train, data.num_classes, np)
