@@ -149,7 +149,9 @@ def test_a_lost_node_costs_only_the_retries_of_its_runs(tmp_path, write_config):
     lines survive, and the command ends normally with its table."""
     from ray.cluster_utils import Cluster
 
-    config = write_config(BASE + "seeds: [0, 1, 2]\ngrid:\n  model.units: [4, 8]\n")
+    # Runs of a few seconds each: the test must act between two of them. A variant's seeds share one
+    # trace, so the tests' two-epoch runs take a fraction of a second once the first has traced.
+    config = write_config(BASE.replace("epochs: 2", "epochs: 150") + "seeds: [0, 1, 2]\ngrid:\n  model.units: [4, 8]\n")
     command = [sys.executable, "-m", "nnlab.cli", "run", str(config), "--results", str(tmp_path / "results"),
                "--executor", "ray"]
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})  # nodes are added in the main thread

@@ -110,7 +110,9 @@ def program_key(config: RunConfig, num_classes: int, x: Features) -> str:
 
 
 class Trainer:
-    """One run: its config and seed, on the program (model, optimizer, graphs) of its shape.
+    """One run: its config and seed, on the program (model, optimizer, graphs) of its shape. A later
+    Trainer of the same shape in the same thread takes the program over (its own initial values
+    assigned), so a thread trains one run at a time, as the runner does.
 
     Args:
         config: the run's config (model, loss, optimizer, batch size, selection rule).
