@@ -41,7 +41,7 @@ def main() -> None:
     phases["python start + import tensorflow, keras"] = time.perf_counter() - STARTED
     clock[0] = time.perf_counter()
 
-    from nnlab import plots, results
+    from nnlab import drawing, plots, results
     from nnlab.config import load_study
     from nnlab.data import encode_labels, load_dataset, split_validation
     from nnlab.selection import Rule
@@ -82,7 +82,7 @@ def main() -> None:
     lap("retrain: fit on train + validation")
     trainer.evaluate(data.x_test, labels(data.y_test))
     lap("test evaluation")
-    figure = plots.png(plots.learning_curves(search, best, "profile"))
+    figure = drawing.png(plots.learning_curves(search, best, "profile"))
     lap("learning-curve figure (png; a run draws it in its retrain)")
     import tempfile
     from pathlib import Path

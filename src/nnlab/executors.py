@@ -21,13 +21,12 @@ import multiprocessing
 import os
 import pickle
 import signal
-import sys
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
-from . import process
+from . import process, results
 from .errors import Fatal
 
 _EVENTS = None  # in a --jobs worker: the queue its events go to the CLI's display by
@@ -183,7 +182,7 @@ def thread_pool(jobs: int, display, log: Path):
     process.STOPPING.clear()
     process.THREADED.set()
     try:
-        with _stderr_into(log):
+        with contextlib.nullcontext() if os.environ.get("NNLAB_VERBOSE") else results.stderr_into(log):
             try:
                 yield _ThreadPool(executor, jobs, display)
             except BaseException:
@@ -195,24 +194,3 @@ def thread_pool(jobs: int, display, log: Path):
     finally:
         process.THREADED.clear()
         process.STOPPING.clear()
-
-
-@contextlib.contextmanager
-def _stderr_into(log: Path):
-    if os.environ.get("NNLAB_VERBOSE"):
-        yield
-        return
-    sys.stderr.flush()
-    sink = open(log, "ab")
-    saved = os.dup(2)
-    try:
-        os.dup2(sink.fileno(), 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        sink.close()
-        with contextlib.suppress(OSError):
-            if log.stat().st_size == 0:
-                log.unlink()

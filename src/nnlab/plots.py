@@ -4,10 +4,6 @@ the activation gallery, the best so far by trial)."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-
 import matplotlib.pyplot as plt  # the backend is the caller's: the CLI picks Agg (files only)
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -25,7 +21,7 @@ def variant_colors(variants: list[str]) -> dict[str, str]:
 def learning_curves(history: dict[str, list[float]], best: int | None, title: str) -> Figure:
     """Loss and accuracy, training vs validation; a third panel with the learning rate when it changes.
 
-    Built on matplotlib's object API (no pyplot: safe on a drawing thread, `in_background`) and laid
+    Built on matplotlib's object API (no pyplot: safe on a drawing thread, nnlab.drawing) and laid
     out by fixed margins, not measured text: a run's figure costs about one steady epoch of the
     book's nets rather than four (benchmarks/README.md)."""
     epochs = range(1, len(history["loss"]) + 1)
@@ -55,26 +51,6 @@ def learning_curves(history: dict[str, list[float]], best: int | None, title: st
         axes[2].grid(alpha=0.3)
     fig.suptitle(title)
     return fig
-
-
-def png(fig: Figure) -> bytes:
-    """A figure laid out by its own margins (learning_curves), as PNG: one draw, no tight bounding box."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120)
-    return buffer.getvalue()
-
-
-_DRAWING: list[ThreadPoolExecutor] = []  # the drawing thread, started by the first in_background
-
-
-def in_background(draw: Callable[..., Figure], *args) -> Future:
-    """The PNG of `draw(*args)`, drawn on a thread of its own while the caller goes on (a run draws
-    its search curves during its retrain; TensorFlow leaves Python's lock while it computes): a
-    Future of the bytes, which the run waits for before it writes its record. `draw` must not use
-    pyplot, whose figure registry is not thread-safe."""
-    if not _DRAWING:
-        _DRAWING.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="nnlab-figure"))
-    return _DRAWING[0].submit(lambda: png(draw(*args)))
 
 
 def validation_overlay(histories: dict[str, dict[str, list[float]]], best: dict[str, int], title: str,

@@ -23,6 +23,7 @@ import io
 import json
 import math
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,3 +268,27 @@ def write_summary(study_dir: Path, rows: list[dict]) -> None:
 def write_flat_summary(study_dir: Path, rows: list[dict]) -> None:
     """summary.json for kinds without a training table: each run's plain fields (no lists or tables)."""
     write_json(study_dir / "summary.json", [{k: v for k, v in r.items() if not isinstance(v, (dict, list))} for r in rows])
+
+
+@contextlib.contextmanager
+def stderr_into(log: Path):
+    """File descriptor 2 (what C++ and Python print to stderr alike) pointed at `log` until the block
+    ends, then given back; an empty log is removed. A run's tensorflow.log (runner.native_output_to),
+    a thread pool's for all its runs (executors.thread_pool)."""
+    sys.stderr.flush()
+    with storage_faults(log):
+        sink = open(log, "ab")  # closed below, after fd 2 is given back
+    saved = os.dup(2)
+    try:
+        with sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+        with contextlib.suppress(OSError):  # an empty log is litter; one we cannot remove is harmless
+            if log.stat().st_size == 0:
+                log.unlink()

@@ -252,7 +252,7 @@ def _write_run(context: RunContext, output: results.RunOutput, metrics: dict, st
 
 
 def _png(figure) -> bytes:
-    """A run's figure as PNG: drawn already on the drawing thread (a Future: plots.in_background,
+    """A run's figure as PNG: drawn already on the drawing thread (a Future: drawing.in_background,
     waited for here, before the record is written), or a figure to render now."""
     if isinstance(figure, concurrent.futures.Future):
         return figure.result()
@@ -319,23 +319,8 @@ def native_output_to(log: Path):
     if os.environ.get("NNLAB_VERBOSE") or process.THREADED.is_set():  # a thread pool points fd 2 at its own log
         yield
         return
-    sys.stderr.flush()
-    with results.storage_faults(log):
-        sink = open(log, "ab")  # closed below, after fd 2 is given back
-    saved = os.dup(2)
-    try:
-        with sink:
-            os.dup2(sink.fileno(), 2)
-            try:
-                yield
-            finally:
-                sys.stderr.flush()
-                os.dup2(saved, 2)
-    finally:
-        os.close(saved)
-        with contextlib.suppress(OSError):  # an empty log is litter; one we cannot remove is harmless
-            if log.stat().st_size == 0:
-                log.unlink()
+    with results.stderr_into(log):
+        yield
 
 
 def _epoch_printer(tag: str, echo: Echo):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ... import plots, results
+from ... import drawing, plots, results
 from ...data import Dataset, encode_labels, load_dataset, split_validation, validation_count
 from ...selection import Rule
 from .record import diverged_epoch
@@ -41,7 +41,7 @@ def run(study: str, variant_id: str, config: Config, seed: int, data: Dataset, p
     if diverged is None:
         best = Rule.of(config.selection).best_epoch(search)
     # The search's curves are final: drawn while the retrain trains, off the run's critical path.
-    figure = plots.in_background(plots.learning_curves, search, best, f"{study} / {variant_id} / seed {seed}")
+    figure = drawing.in_background(plots.learning_curves, search, best, f"{study} / {variant_id} / seed {seed}")
     if diverged is None:
         if config.retrain:
             # From the seed's initial weights again, on train + validation, for exactly the chosen epochs.
@@ -95,7 +95,7 @@ def run_trial(study: str, variant_id: str, config: Config, seed: int, data: Data
         "wall_time_s": round(time.time() - start_time, 2),
         "seconds_per_epoch": round(sum(seconds) / len(seconds), 3),
     }
-    figure = plots.in_background(plots.learning_curves, search, best, f"{study} / {variant_id} / seed {seed}")
+    figure = drawing.in_background(plots.learning_curves, search, best, f"{study} / {variant_id} / seed {seed}")
     return results.RunOutput(metrics, {"search_history.json": search}, {"curves.png": figure}, data.source)
 
 
