@@ -236,7 +236,6 @@ def test_a_reference_changes_no_run_key(write_config):
 
 
 @pytest.mark.parametrize("reference, message", [
-    ("{variant: units-16, source: s, best_epoch: 9}", "references.0.variant: 'units-16' is not a variant"),
     ("{variant: units-32, source: s, best_epoch: soon}", "a figure is a number (15, 0.81), a range [low, high]"),
     ("{variant: units-32, source: s, best_epoch: [12, 8]}", "with low <= high"),
     ("{variant: units-32, source: s, overfitting: higher}", "overfitting"),

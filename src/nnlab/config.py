@@ -20,9 +20,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from . import yaml_strict
 from .errors import ConfigError
 from .kinds import KINDS
-from .same_runs import refuse_duplicate_runs
+from .same_runs import refuse_duplicate_runs, same_run_form
 from .schema_errors import did_you_mean, error_lines
 from .search.spec import SearchSpec
 from .selection import Rule
@@ -47,6 +48,7 @@ class Study:
     variants: list[Variant]
     search: SearchSpec | None = None
     patterns: tuple[str, ...] = ()  # -k: run only the variants these name (nnlab.variant_filter); the summary keeps all
+    notes: tuple[str, ...] = ()  # what loading changed without refusing: grid cells folded, references left out
 
     def selecting(self, patterns) -> Study:
         """The study with `-k` patterns set: `selected` then holds only the variants they match."""
@@ -131,7 +133,7 @@ def load_study(path: str | Path, overrides: dict[str, Any] | None = None, max_ru
     _check_run_count(path, named, grid, "variants" in raw, _config_seeds(base), _override_seeds(overrides), max_runs)
     expanded = _expanded(named, grid, path)
     variants = []
-    for vid, vover in expanded:
+    for vid, vover, _, _ in expanded:
         data = copy.deepcopy(base)
         for key, value in vover.items():
             _set_dotted(data, key, value, path, vid)
@@ -142,16 +144,148 @@ def load_study(path: str | Path, overrides: dict[str, Any] | None = None, max_ru
                 _set_dotted(data, key, value, path, vid)
         config = _validate(data, path, vid)
         variants.append(Variant(vid, vover, config))
+    variants, inert = _fold_inert(path, variants)
+    variants, renamed, notes = _fold_grid_cells(variants, expanded, grid, inert)
     refuse_duplicate_runs(path, variants)
+    _check_file_names(path, variants)
     ids = [v.id for v in variants]
     baseline = variants[0].config.baseline
+    if baseline in renamed:
+        baseline = renamed[baseline]
+        variants = [dataclasses.replace(v, config=v.config.model_copy(update={"baseline": baseline})) for v in variants]
     if baseline is not None and baseline not in ids:
         raise ConfigError(f"{path}: baseline: '{baseline}' is not a variant{did_you_mean(baseline, ids)}; variants: {', '.join(ids)}")
-    for k, reference in enumerate(getattr(variants[0].config, "references", [])):
-        if reference.variant not in ids:
-            raise ConfigError(f"{path}: references.{k}.variant: '{reference.variant}' is not a variant"
-                              f"{did_you_mean(reference.variant, ids)}; variants: {', '.join(ids)}")
-    return Study(name=variants[0].config.name, path=path, variants=variants)
+    variants, left_out = _references_kept(variants, renamed)
+    if left_out:
+        notes.append(f"references: left out {len(left_out)} figure{'s' * (len(left_out) != 1)} about variants this study does "
+                     f"not have ({', '.join(sorted(set(left_out)))}); its variants: {', '.join(ids)}")
+    return Study(name=variants[0].config.name, path=path, variants=variants, notes=tuple(notes))
+
+
+def _fold_inert(path: Path, variants: list[Variant]) -> tuple[list[Variant], dict[str, dict[str, str]]]:
+    """A setting that changes nothing in a variant (dropout with no hidden layer) is reset there to its
+    default, so that the variant is keyed as the run it trains. Where it changes nothing in every
+    variant that sets it, the config is wrong, and refused, naming the key and why. Returns the
+    variants and, by variant id, the settings reset."""
+    inert = {v.id: v.config.inert() for v in variants}
+    keys = {key for found in inert.values() for key in found}
+    for key in sorted(keys):
+        used = [v for v in variants if key not in inert[v.id] and _dotted_value(v.config, key) != _dotted_default(v.config, key)]
+        if not used:
+            why = next(found[key] for found in inert.values() if key in found)
+            where = "" if len(variants) == 1 else f" in any variant ({', '.join(v.id for v in variants if key in inert[v.id])})"
+            raise ConfigError(f"{path}: {key}: does nothing{where}: {why}; leave it out")
+    return [dataclasses.replace(v, config=v.config.without(list(inert[v.id]))) if inert[v.id] else v for v in variants], inert
+
+
+def _fold_grid_cells(variants: list[Variant], expanded: list[tuple[str, dict[str, Any], str, tuple]],
+                     grid: dict[str, list[Any]], inert: dict[str, dict[str, str]]) -> tuple[list[Variant], dict[str, str], list[str]]:
+    """Grid cells of one named variant that train the same runs because the keys they differ in do
+    nothing there (hidden_layers 0 with units 16 and with 64: no layer has units) become one variant,
+    named by the grid keys that still differ: trained once and counted once. Cells that differ in two
+    spellings of one setting are left for same_runs to refuse. Returns the variants, {old id: new id},
+    and a note per fold."""
+    keys = list(grid)
+    labels = grid_labels(keys) if grid else []
+    groups: dict[tuple[str, str, tuple], list[int]] = {}
+    for i, variant in enumerate(variants):
+        form = (expanded[i][2], same_run_form(variant.config), tuple(variant.config.seeds))
+        groups.setdefault(form, []).append(i)
+
+    def differing(members: list[int]) -> set[int]:
+        return {k for k in range(len(keys)) if len({repr(expanded[m][3][k]) for m in members}) > 1}
+
+    def made_inert(members: list[int]) -> bool:
+        reset = {key for m in members for key in inert[variants[m].id]}
+        return all(any(r == keys[k] or r.startswith(keys[k] + ".") or keys[k].startswith(r + ".") for r in reset)
+                   for k in differing(members))
+
+    kept, renamed, notes = [], {}, []
+    folded_into = {i: members for members in groups.values() if len(members) > 1 and made_inert(members) for i in members}
+    taken = {v.id for v in variants}
+    for i, variant in enumerate(variants):
+        members = folded_into.get(i)
+        if members is None:
+            kept.append(variant)
+            continue
+        if i != members[0]:
+            continue
+        changed = differing(members)
+        combo = expanded[i][3]
+        cell = "_".join(f"{labels[k]}-{_slug(combo[k])}" for k in range(len(labels)) if k not in changed)
+        new_id = "_".join(p for p in (expanded[i][2], cell) if p) or "default"
+        if new_id != variant.id and new_id in taken:
+            new_id = variant.id  # another variant holds the shorter name: keep the first cell's
+        ids = [variants[m].id for m in members]
+        for old in ids:
+            renamed[old] = new_id
+        names = ", ".join(keys[k] for k in sorted(changed))
+        notes.append(f"grid: {', '.join(ids)} train the same runs ({names} change{'s' * (len(changed) == 1)} nothing "
+                     f"there), so they are one variant, {new_id}, trained and counted once")
+        kept.append(dataclasses.replace(variant, id=new_id))
+    return kept, renamed, notes
+
+
+def _references_kept(variants: list[Variant], renamed: dict[str, str]) -> tuple[list[Variant], list[str]]:
+    """Figures from elsewhere about variants the study has (a folded cell's under its new name); the
+    others are left out, not refused: a student who trims a copied grid keeps a study that runs."""
+    references = getattr(variants[0].config, "references", None)
+    if not references:
+        return variants, []
+    ids = {v.id for v in variants}
+    kept, left_out = [], []
+    for reference in references:
+        name = renamed.get(reference.variant, reference.variant)
+        if name in ids:
+            kept.append(reference.model_copy(update={"variant": name}))
+        else:
+            left_out.append(reference.variant)
+    if not left_out and all(r.variant in ids for r in references):
+        return variants, []
+    return [dataclasses.replace(v, config=v.config.model_copy(update={"references": kept})) for v in variants], left_out
+
+
+# A results folder is <study>/<variant>/seed-<n>: each name is one file name, which Linux file systems
+# cap at 255 bytes (longer ones fail when the run's folder is made, after the data has loaded).
+MAX_FILE_NAME_BYTES = 255
+
+
+def _check_file_names(path: Path, variants: list[Variant]) -> None:
+    name = variants[0].config.name
+    if len(name.encode()) > MAX_FILE_NAME_BYTES:
+        raise ConfigError(f"{path}: name: {len(name.encode())} bytes, above the {MAX_FILE_NAME_BYTES} a folder name may "
+                          f"have; the study's results folder is named after it: shorten it")
+    for variant in variants:
+        if len(variant.id.encode()) > MAX_FILE_NAME_BYTES:
+            keys = ", ".join(variant.overrides) or "name"
+            raise ConfigError(f"{path}: variant '{variant.id[:60]}...': its id is {len(variant.id.encode())} bytes, above the "
+                              f"{MAX_FILE_NAME_BYTES} a folder name may have (made from {keys}); shorten the variant's name "
+                              f"or its values")
+
+
+def _dotted_value(config: Any, key: str) -> Any:
+    for part in key.split("."):
+        config = getattr(config, part)
+    return config
+
+
+def _dotted_default(config: Any, key: str) -> Any:
+    *parents, last = key.split(".")
+    for part in parents:
+        config = getattr(config, part)
+    return type(config).model_fields[last].default
+
+
+def distinct_names(studies: list[Study]) -> list[Study]:
+    """Studies run together, refused where two share a name: their runs and summary would share one
+    results folder, and the second's summary.csv would overwrite the first's."""
+    first: dict[str, Study] = {}
+    for study in studies:
+        other = first.setdefault(study.name, study)
+        if other is not study and Path(other.path).resolve() != Path(study.path).resolve():
+            raise ConfigError(f"{study.path}: name: '{study.name}' is also the name of {other.path}; a study's name is its "
+                              f"results folder, so the two would overwrite each other's summary: give one another name")
+    return studies
 
 
 def _load_search_study(path: Path, raw: dict[str, Any], base: dict[str, Any], overrides: dict[str, Any] | None,
@@ -164,15 +298,15 @@ def _load_search_study(path: Path, raw: dict[str, Any], base: dict[str, Any], ov
                           f"put the values to try under search.space instead")
     if base.get("kind", "train") != "train":
         raise ConfigError(f"{path}: search: searches training studies; kind '{base.get('kind')}' has nothing to search")
+    data = copy.deepcopy(base)
+    for key, value in (overrides or {}).items():
+        _set_dotted(data, key, value, path, SEARCH_BASELINE)
     try:
-        spec = SearchSpec.model_validate(raw["search"])
+        spec = SearchSpec.model_validate(_real_ranges(raw["search"], data, path))
     except ValidationError as exc:
         raise ConfigError("\n".join(f"{path}: search.{line}" for line in error_lines(exc, SearchSpec))) from None
     seeds = _override_seeds(overrides)
     _check_search_run_count(path, spec, _seed_count(_config_seeds(base) if seeds is None else seeds), max_runs)
-    data = copy.deepcopy(base)
-    for key, value in (overrides or {}).items():
-        _set_dotted(data, key, value, path, SEARCH_BASELINE)
     config = _validate(data, path, SEARCH_BASELINE)
     if config.validation.split == "test" or "validation.split" in spec.space:
         raise ConfigError(f"{path}: validation.split: a search scores its trials on the validation split and never "
@@ -187,6 +321,28 @@ def _load_search_study(path: Path, raw: dict[str, Any], base: dict[str, Any], ov
         raise ConfigError(f"{path}: baseline: a search study compares its choice with the config as written "
                           f"('{SEARCH_BASELINE}'); leave baseline out")
     return Study(name=config.name, path=path, variants=[Variant(SEARCH_BASELINE, {}, config)], search=spec)
+
+
+def _real_ranges(search: Any, data: dict[str, Any], path: Path) -> Any:
+    """A range written with whole-number ends over a parameter that takes fractions ({low: 0, high: 1}
+    over dropout or momentum) is the real range between them: read as whole numbers it would try only
+    0 and 1. A parameter takes fractions when the config validates with one there (the range's middle)."""
+    space = search.get("space") if isinstance(search, dict) else None
+    if not isinstance(space, dict):
+        return search
+    out = dict(space)
+    for key, values in space.items():
+        if not (isinstance(values, dict) and all(type(values.get(end)) is int for end in ("low", "high"))):
+            continue
+        middle = (values["low"] + values["high"]) / 2
+        trial = copy.deepcopy(data)
+        try:
+            _set_dotted(trial, key, middle if middle % 1 else middle + 0.5, path, key)
+            _validate(trial, path, key)
+        except ConfigError:
+            continue  # whole numbers only (units, epochs), or a key the schema refuses: said later
+        out[key] = {**values, "low": float(values["low"]), "high": float(values["high"])}
+    return {**search, "space": out}
 
 
 def _search_metric(path: Path, spec: SearchSpec, config: StudyBase) -> SearchSpec:
@@ -232,6 +388,8 @@ def config_of(resolved: dict[str, Any]) -> StudyBase:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a config file; give a .yaml file (e.g. {path / 'study.yaml'})")
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
     size = path.stat().st_size
@@ -239,7 +397,15 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: {size:,} bytes, above the limit of {MAX_CONFIG_BYTES:,} bytes (1 MiB) for a config "
                           f"file; a study's values fit in a few lines (grid:, variants:, search:)")
     try:
-        raw = yaml.safe_load(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save the file as "
+                          f"UTF-8, as every shipped config is") from None
+    try:
+        raw = yaml_strict.load(text)
+    except yaml_strict.Misread as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -396,16 +562,18 @@ def _grid(grid: Any, path: Path) -> dict[str, list[Any]]:
 
 
 def _expanded(named: list[tuple[str, dict[str, Any]]], grid: dict[str, list[Any]],
-              path: Path) -> list[tuple[str, dict[str, Any]]]:
-    cells: list[tuple[str, dict[str, Any]]] = [("", {})]
+              path: Path) -> list[tuple[str, dict[str, Any], str, tuple]]:
+    """(id, dotted overrides, named variant's name, grid cell's values) of every variant."""
+    cells: list[tuple[str, dict[str, Any], tuple]] = [("", {}, ())]
     if grid:
         labels = grid_labels(list(grid))
         cells = []
         for combo in itertools.product(*grid.values()):
             vid = "_".join(f"{label}-{_slug(v)}" for label, v in zip(labels, combo))
-            cells.append((vid, dict(zip(grid, combo))))
-    out = [("_".join(p for p in (n, c) if p) or "default", {**nov, **cov}) for n, nov in named for c, cov in cells]
-    dupes = sorted(vid for vid, uses in Counter(vid for vid, _ in out).items() if uses > 1)
+            cells.append((vid, dict(zip(grid, combo)), combo))
+    out = [("_".join(p for p in (n, c) if p) or "default", {**nov, **cov}, n, combo)
+           for n, nov in named for c, cov, combo in cells]
+    dupes = sorted(vid for vid, uses in Counter(vid for vid, *_ in out).items() if uses > 1)
     if dupes:
         raise ConfigError(f"{path}: variant ids repeat: {', '.join(dupes)}; give each variant a distinct name")
     return out

@@ -284,6 +284,11 @@ def _vectorized_text(name: str, path: Path, digest: str, num_words: int):
 
 # --- splitting and labels ----------------------------------------------------------------------
 
+# A validation set that a subset shrank below this chooses its best epoch by the luck of a few examples
+# (each one is 10 points of accuracy or more): refused rather than reported.
+MIN_SHRUNK_VALIDATION = 10
+
+
 def validation_count(spec: ValidationSpec, n_train: int, full_train_size: int) -> int:
     """How many examples to hold out. With a subset, an absolute count shrinks by the same ratio,
     so a real config's smoke run keeps its shape."""
@@ -291,6 +296,11 @@ def validation_count(spec: ValidationSpec, n_train: int, full_train_size: int) -
         count = round(spec.size * n_train)
     elif n_train < full_train_size:
         count = max(1, round(spec.size * n_train / full_train_size))
+        if count < MIN_SHRUNK_VALIDATION <= spec.size:
+            raise ConfigError(f"validation.size: {spec.size:,} of {full_train_size:,} examples shrinks with the subset "
+                              f"(--subset or dataset.subset: {n_train:,} training examples) to {count} validation "
+                              f"example{'s' * (count != 1)}, too few to choose a best epoch on (at least "
+                              f"{MIN_SHRUNK_VALIDATION}); use a larger subset, or a fraction as validation.size")
     else:
         count = spec.size
     if not 0 < count < n_train:

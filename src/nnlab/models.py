@@ -145,7 +145,8 @@ def build_schedule(spec: ScheduleSpec, learning_rate: float, steps_per_epoch: in
 
 def build_optimizer(spec: OptimizerSpec, steps_per_epoch: int = 1) -> keras.optimizers.Optimizer:
     optimizer_class = type(keras.optimizers.get(spec.name))
-    params = spec.params
+    # Keras refuses a whole-number rate or momentum (`momentum: 0`); the schema has checked the range.
+    params = {k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in spec.params.items()}
     if spec.schedule:
         start = params.get("learning_rate", optimizer_class().learning_rate)
         params["learning_rate"] = build_schedule(spec.schedule, float(keras.ops.convert_to_numpy(start)), steps_per_epoch)

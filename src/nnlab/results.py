@@ -229,6 +229,49 @@ def check_writable(root: Path) -> None:
         raise NnlabError(f"results folder {root} is not writable ({probe} denies writing)")
 
 
+# results/<study>/source.json: the config file that made the study's folder. A study's name is its
+# folder, so a second config with the same name: (a copy a student forgot to rename) would mix its runs
+# into the first's and overwrite its summary.csv; the file it came from tells the two apart.
+SOURCE = "source.json"
+
+
+def check_study_source(root: Path, study: str, config: Path) -> None:
+    """Refuse a config whose study folder was made by another config file that still names that study.
+    A file that was moved, renamed or given another name: since then gives up its claim."""
+    recorded = _recorded_source(Path(root) / study)
+    if recorded is None or recorded == Path(config).resolve() or not recorded.is_file():
+        return
+    if _study_name(recorded) != study:
+        return
+    raise NnlabError(f"{config}: name: '{study}' is also the name of {recorded}, whose runs are in {Path(root) / study}; "
+                     f"a study's name is its results folder, so the two would overwrite each other's summary: give "
+                     f"this config another name:, or use another --results")
+
+
+def record_study_source(root: Path, study: str, config: Path) -> None:
+    folder = Path(root) / study
+    if _recorded_source(folder) != Path(config).resolve():
+        with storage_faults(folder, "creating"):
+            folder.mkdir(exist_ok=True)
+        write_json(folder / SOURCE, {"config": str(Path(config).resolve())})
+
+
+def _recorded_source(folder: Path) -> Path | None:
+    try:
+        return Path(read_json(folder / SOURCE)["config"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _study_name(config: Path) -> str | None:
+    """The `name:` of a config file, read leniently: a file that no longer reads claims nothing."""
+    try:
+        raw = yaml.safe_load(config.read_text())
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    return raw.get("name") if isinstance(raw, dict) else None
+
+
 def summary_rows(metrics_by_run: list[dict]) -> list[dict]:
     return [{k: m.get(k) for k in SUMMARY_FIELDS} for m in metrics_by_run]
 

@@ -82,8 +82,8 @@ def preflight(studies: list[Study], root: Path, data_dir: str | None) -> None:
     folder we cannot write, a dataset that is missing (every study's, before the first trains), and
     each variant's own checks (a validation split its data cannot hold)."""
     results.check_writable(root)
-    with results.storage_faults(root, "creating"):
-        Path(root).mkdir(parents=True, exist_ok=True)  # once: a run never creates it again (write_bytes)
+    for study in studies:
+        results.check_study_source(root, study.name, study.path)
     for study in studies:
         for spec in {v.config.dataset for v in study.variants if hasattr(v.config, "dataset")}:
             dataset_file(spec.name, data_dir, spec.sample)
@@ -94,6 +94,11 @@ def preflight(studies: list[Study], root: Path, data_dir: str | None) -> None:
                 run.preflight(variant.config, run.dataset(variant.config, data_dir))
             except NnlabError as exc:
                 raise NnlabError(f"{study.path}: variant '{variant.id}': {exc}") from None
+    # Only now, with nothing left to refuse, is anything written under the results folder.
+    with results.storage_faults(root, "creating"):
+        Path(root).mkdir(parents=True, exist_ok=True)  # once: a run never creates it again (write_bytes)
+    for study in studies:
+        results.record_study_source(root, study.name, study.path)
 
 
 def run_study(study: Study, root: Path, pool, data_dir: str | None = None, force: bool = False,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from .schema_errors import did_you_mean
 
+_INF = float("inf")
 DATASETS = ("imdb", "reuters", "mnist")
 TEXT_DATASETS = ("imdb", "reuters")
 NUM_CLASSES = {"imdb": 2, "reuters": 46, "mnist": 10}
@@ -55,11 +56,33 @@ OPTIMIZER_DEFAULTS: dict[str, dict[str, Any]] = {
     "adamax": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07},
     "nadam": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07},
 }
+# What Keras accepts, or trains at all, for each numeric parameter: (low, high, low excluded, high
+# excluded). Keras itself refuses SGD's momentum outside [0, 1] and a clip of more than one kind only
+# when it builds the optimizer, after the data loads; a beta of 1 or an epsilon of 0 it takes, and then
+# divides by zero. Whole numbers are given to Keras as floats (models.build_optimizer): it refuses an
+# int rate or momentum, though `momentum: 0` is what a person writes.
+OPTIMIZER_RANGES: dict[str, tuple[float, float, bool, bool]] = {
+    "learning_rate": (0, _INF, True, False), "momentum": (0, 1, False, False), "rho": (0, 1, False, False),
+    "beta_1": (0, 1, False, True), "beta_2": (0, 1, False, True), "epsilon": (0, _INF, True, False),
+    "weight_decay": (0, _INF, False, False), "clipnorm": (0, _INF, True, False), "clipvalue": (0, _INF, True, False),
+    "global_clipnorm": (0, _INF, True, False), "initial_accumulator_value": (0, _INF, False, False),
+}
 HISTORY_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 INITIALIZERS = (
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
     "random_normal", "random_uniform", "truncated_normal", "orthogonal", "zeros", "ones",
 )
+# The values one unit of each activation can reach (the closure of its range), for the output rule
+# (kinds/train/schema.py): what a loss needs of the output, the output must be able to give. softmax
+# is the exception, a function of all the layer's units: each lies in [0, 1] and they sum to 1, so a
+# single softmax unit is always exactly 1.
+_NEG_INF = float("-inf")
+OUTPUT_RANGES: dict[str, tuple[float, float]] = {
+    "relu": (0.0, _INF), "sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "softmax": (0.0, 1.0), "softplus": (0.0, _INF),
+    "softsign": (-1.0, 1.0), "elu": (-1.0, _INF), "selu": (-1.7581, _INF), "gelu": (-0.17, _INF), "silu": (-0.28, _INF),
+    "swish": (-0.28, _INF), "leaky_relu": (_NEG_INF, _INF), "mish": (-0.31, _INF), "relu6": (0.0, 6.0),
+    "hard_sigmoid": (0.0, 1.0), "exponential": (0.0, _INF), "linear": (_NEG_INF, _INF),
+}
 # Keras' own short names for the same initializers (the course's script writes kernel_initializer='normal':
 # RandomNormal, stddev 0.05). Accepted as written; the duplicate-run check reads them as the long name.
 INITIALIZER_ALIASES = {"normal": "random_normal", "uniform": "random_uniform", "zero": "zeros", "one": "ones"}
@@ -78,6 +101,9 @@ MAX_EPOCHS = 10_000  # the book trains 20 to 100; every epoch keeps a row of his
 MAX_BATCH_SIZE = 1_000_000  # above MNIST's 60,000 training images, the largest set here
 MAX_NUM_WORDS = 1_000_000  # IMDB's whole vocabulary is ~89,000 words, Reuters' ~31,000; the book keeps 10,000
 MAX_SEEDS = 1_000  # seeds run every variant once each; the report uses 3
+# A seed is what numpy and TensorFlow take: 0 .. 2**32 - 1 (numpy refuses a negative one at run time).
+MAX_SEED = 2**32 - 1
+Seed = Annotated[StrictInt, Field(ge=0, le=MAX_SEED)]
 
 Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
 LayerActivation = Literal[LAYER_ACTIVATIONS]  # type: ignore[valid-type]
@@ -129,7 +155,7 @@ class ValidationSpec(Strict):
     split: Literal["first", "random", "stratified", "test"] = Field(
         "first", description="test: validate on the test set, as the course's script does (protocol: course only)")
     size: StrictInt | float | None = Field(None, description="examples held out (int) or fraction in (0, 1)")
-    seed: StrictInt = Field(0, description="shuffle seed for random and stratified splits")
+    seed: Seed = Field(0, description="shuffle seed for random and stratified splits")
 
     @model_validator(mode="after")
     def _size(self) -> ValidationSpec:
@@ -144,6 +170,12 @@ class ValidationSpec(Strict):
         if isinstance(self.size, float) and not 0 < self.size < 1:
             raise ValueError(f"size as a fraction must lie in (0, 1), got {self.size}")
         return self
+
+    def inert(self) -> dict[str, str]:
+        """{key: why} of settings that change nothing: a seed where no split is drawn at random."""
+        if self.seed != 0 and self.split in ("first", "test"):
+            return {"seed": f"split {self.split} draws nothing at random; a seed shuffles only random and stratified splits"}
+        return {}
 
 
 class RegularizerSpec(Strict):
@@ -217,9 +249,26 @@ class ModelSpec(Strict):
             # By value, not by which keys were written: a run's recorded config spells out the default.
             if self.kernel_initializer != ModelSpec.model_fields["kernel_initializer"].default:
                 raise ValueError("kernel_init_range replaces kernel_initializer; give one of them")
-        if self.negative_slope is not None and "leaky_relu" not in self.layer_activations:
-            raise ValueError("negative_slope applies to leaky_relu layers, and no hidden layer uses leaky_relu")
+        if self.hidden_layers and "softmax" in self.layer_activations and 1 in self.widths:
+            raise ValueError("a hidden layer of 1 unit under softmax always outputs 1, so nothing after it can learn: "
+                             "give it more units or another activation")
         return self
+
+    def inert(self) -> dict[str, str]:
+        """The settings written here that change nothing this net computes: per-layer options with no
+        hidden layer, a leaky slope with no leaky layer. {dotted key under model: why}."""
+        out: dict[str, str] = {}
+        if self.negative_slope is not None and "leaky_relu" not in self.layer_activations:
+            out["negative_slope"] = "it applies to leaky_relu layers, and no hidden layer uses leaky_relu"
+        if self.hidden_layers:
+            return out
+        why = "it applies to hidden layers, and hidden_layers is 0"
+        defaults = {k: f.default for k, f in ModelSpec.model_fields.items()}
+        for key in ("units", "activation", "dropout", "batch_norm", "kernel_regularizer", "bias_regularizer"):
+            value = getattr(self, key)
+            if value != defaults[key] and value != []:  # a per-layer list has no entry without layers
+                out[key] = why
+        return out
 
     @model_validator(mode="before")
     @classmethod
@@ -260,6 +309,12 @@ class ModelSpec(Strict):
         return list(self.dropout) if isinstance(self.dropout, list) else [self.dropout] * self.hidden_layers
 
 
+# What each Keras schedule reads (a key it does not read would be keyed, and change nothing).
+SCHEDULE_READS = {"exponential_decay": ("decay_steps", "decay_rate", "staircase"),
+                  "inverse_time_decay": ("decay_steps", "decay_rate", "staircase"),
+                  "cosine_decay": ("decay_steps", "alpha"), "piecewise_constant": ("boundaries", "values")}
+
+
 class ScheduleSpec(Strict):
     """A Keras learning-rate schedule; the optimizer's learning_rate is where it starts.
     Steps are counted in epochs by default (unit: epoch), converted to Keras' batch steps at build."""
@@ -280,6 +335,12 @@ class ScheduleSpec(Strict):
         missing = [k for k in required if getattr(self, k) is None]
         if missing:
             raise ValueError(f"schedule {self.name} needs {', '.join(missing)}")
+        # By value, not by the keys written: a run's recorded config spells out every default.
+        unread = [k for k, field in ScheduleSpec.model_fields.items()
+                  if k not in ("name", "unit", *SCHEDULE_READS[self.name]) and getattr(self, k) != field.default]
+        if unread:
+            raise ValueError(f"schedule {self.name} does not read {', '.join(sorted(unread))}; it reads "
+                             f"{', '.join(SCHEDULE_READS[self.name])}")
         if self.name == "piecewise_constant" and len(self.values) != len(self.boundaries) + 1:
             raise ValueError(f"piecewise_constant needs one more value than boundaries, got "
                              f"{len(self.values)} values and {len(self.boundaries)} boundaries")
@@ -304,8 +365,14 @@ class OptimizerSpec(BaseModel):
                 raise ValueError(f"{key} must be {'true/false' if key in ('nesterov', 'amsgrad', 'centered') else 'a number'}, got {value!r}")
             if not isinstance(value, (int, float)):
                 raise ValueError(f"{key} must be a number, got {value!r}")
-            if key == "learning_rate" and value <= 0:
-                raise ValueError(f"learning_rate must be > 0, got {value}")
+            if key in OPTIMIZER_RANGES:
+                low, high, low_open, high_open = OPTIMIZER_RANGES[key]
+                if value < low or value > high or (low_open and value == low) or (high_open and value == high):
+                    raise ValueError(f"{key} must lie in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}, "
+                                     f"got {value}")
+        clipping = [key for key in ("clipnorm", "clipvalue", "global_clipnorm") if key in self.params]
+        if len(clipping) > 1:
+            raise ValueError(f"give one of clipnorm, clipvalue and global_clipnorm, as Keras takes one; got {', '.join(clipping)}")
         return self
 
     @property
@@ -313,9 +380,32 @@ class OptimizerSpec(BaseModel):
         return dict(self.model_extra or {})
 
 
+# The way each validation figure improves: a loss falls, an accuracy rises.
+METRIC_MODES = {"val_loss": "min", "val_accuracy": "max"}
+
+
 class SelectionSpec(Strict):
+    """The rule that picks a run's best epoch: the epoch of the lowest val_loss (the book's) or the
+    highest val_accuracy. `mode` follows the metric when left out; a mode against it is refused, since
+    it would pick the worst epoch."""
+
     metric: Literal[HISTORY_METRICS[2:]] = "val_loss"  # type: ignore[valid-type]
-    mode: Literal["min", "max"] = "min"
+    mode: Literal["min", "max"] = Field("min", description="min for val_loss, max for val_accuracy (the default follows metric)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mode_follows_metric(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "mode" not in data and data.get("metric") in METRIC_MODES:
+            return {**data, "mode": METRIC_MODES[data["metric"]]}
+        return data
+
+    @model_validator(mode="after")
+    def _mode_fits_metric(self) -> SelectionSpec:
+        if self.mode != METRIC_MODES[self.metric]:
+            raise ValueError(f"mode {self.mode} picks the epoch of the {'lowest' if self.mode == 'min' else 'highest'} "
+                             f"{self.metric}, its worst: {self.metric} is best at its {'highest' if self.mode == 'min' else 'lowest'}; "
+                             f"use mode {METRIC_MODES[self.metric]} (or leave mode out: it follows metric)")
+        return self
 
 
 # What a study says about its runs without deciding their numbers: left out of every run key, so a
@@ -332,7 +422,7 @@ class StudyBase(Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
-    seeds: list[StrictInt] = Field(default=[0], min_length=1, max_length=MAX_SEEDS)
+    seeds: list[Seed] = Field(default=[0], min_length=1, max_length=MAX_SEEDS)
     baseline: str | None = Field(None, description="id of the variant others are compared with")
 
     def fingerprint(self) -> str:
@@ -344,3 +434,20 @@ class StudyBase(Strict):
     def _keyed(self, data: dict) -> dict:
         """What a kind adds to its fingerprint; kinds made after `train` name themselves."""
         return {**data, "kind": self.kind}
+
+    def inert(self) -> dict[str, str]:
+        """{dotted key: why} of the settings written here that change nothing the run computes
+        (config.load_study refuses them, or resets them where other variants use them)."""
+        return {}
+
+    def without(self, keys: list[str]) -> StudyBase:
+        """The config with each dotted key at its default: keyed as the run it trains."""
+        return _reset(self, [key.split(".") for key in keys])
+
+
+def _reset(model: BaseModel, keys: list[list[str]]) -> Any:
+    update: dict[str, Any] = {}
+    for head in {key[0] for key in keys}:
+        rest = [key[1:] for key in keys if key[0] == head and len(key) > 1]
+        update[head] = _reset(getattr(model, head), rest) if rest else type(model).model_fields[head].default
+    return model.model_copy(update=update)

@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictInt, ValidationError
 
-from .config import DEFAULT_MAX_RUNS, Study, _read_yaml, load_study
+from .config import DEFAULT_MAX_RUNS, Study, _read_yaml, distinct_names, load_study
 from .errors import ConfigError
 from .schema_errors import error_lines
-from .specs import MAX_SEEDS, Strict
+from .specs import MAX_SEEDS, Seed, Strict
 
 
 class SuiteConfig(Strict):
@@ -18,7 +18,7 @@ class SuiteConfig(Strict):
 
     name: str
     description: str = ""
-    seeds: StrictInt | list[StrictInt] = Field(description="a count N (seeds 0..N-1) or a list")
+    seeds: StrictInt | list[Seed] = Field(description="a count N (seeds 0..N-1) or a list")
     studies: list[str] = Field(min_length=1, description="config paths, relative to the manifest")
     jobs: StrictInt = Field(1, ge=1, description="runs trained at once in worker processes (--jobs overrides)")
     executor: Literal["local", "threads", "ray"] = Field("local", description="where runs execute (--executor overrides)")
@@ -43,4 +43,4 @@ def load_suite(path: str | Path, overrides: dict[str, Any] | None = None,
     if count > MAX_SEEDS:  # before seed_list spells a count out
         raise ConfigError(f"{path}: seeds: {count:,} seeds, above the limit of {MAX_SEEDS:,}")
     overrides = {"seeds": suite.seed_list, **(overrides or {})}
-    return suite, [load_study(path.parent / study, overrides, max_runs) for study in suite.studies]
+    return suite, distinct_names([load_study(path.parent / study, overrides, max_runs) for study in suite.studies])

@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Field, StrictInt, Tag, field_validator, model_validator
 
-from ..specs import Strict
+from ..specs import Seed, Strict
 
 STRATEGIES = ("grid", "random", "bayesian", "lipo")
 MAX_COMPARED_SEEDS = 20  # search seeds per strategy in a comparison: each is a whole search
@@ -99,7 +99,7 @@ class Compare(Strict):
     """The same space and budget searched by each strategy, from each search seed."""
 
     strategies: list[Literal[STRATEGIES]] = Field(min_length=2)  # type: ignore[valid-type]
-    seeds: list[StrictInt] = Field([0, 1, 2], min_length=1, max_length=MAX_COMPARED_SEEDS,
+    seeds: list[Seed] = Field([0, 1, 2], min_length=1, max_length=MAX_COMPARED_SEEDS,
                                    description="search seeds: each strategy searches once from each")
 
     @field_validator("strategies", "seeds")
@@ -117,7 +117,7 @@ class SearchSpec(Strict):
     trials: StrictInt | None = Field(None, gt=0, description="trials to finish; grid: the grid's size by default")
     metric: str | None = Field(None, description="the validation figure optimised: val_loss or val_accuracy; "
                                                  "by default the study's selection.metric (config.py)")
-    seed: StrictInt = Field(0, description="the sampler's seed: the same seed proposes the same trials")
+    seed: Seed = Field(0, description="the sampler's seed: the same seed proposes the same trials")
     startup_trials: StrictInt = Field(10, ge=1, description="bayesian: random trials before TPE's model takes over")
     pruning: Pruning | None = None
     grid_points: StrictInt | None = Field(None, ge=2, le=100, description="grid: a real range becomes this many "

@@ -10,6 +10,7 @@ from pydantic import Field, StrictInt, ValidationInfo, field_validator, model_va
 from ...specs import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
+    OUTPUT_RANGES,
     TEXT_DATASETS,
     DatasetSpec,
     Loss,
@@ -130,13 +131,10 @@ class Config(StudyBase):
         if not binary and self.loss == "binary_crossentropy":
             raise ValueError(f"loss binary_crossentropy fits 0/1 labels; {self.dataset.name} has many classes: "
                              "use categorical_crossentropy or sparse_categorical_crossentropy")
-        needs = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax",
-                 "sparse_categorical_crossentropy": "softmax"}.get(self.loss)
         course = self.protocol == "course"
-        if needs and out is not None and out != needs and not (course and out == "sigmoid"):
-            raise ValueError(f"output_activation {out} does not give the probabilities {self.loss} expects: use {needs}"
-                             + (" (a sigmoid output, as the course's script has, is allowed with protocol: course)"
-                                if out == "sigmoid" else ""))
+        fault = output_fault(self.loss, out, output_width(self.dataset), self.dataset.name, course)
+        if fault:
+            raise ValueError(fault)
         if self.validation.split == "test":
             if not course:
                 raise ValueError("validation.split test chooses the epoch on the test set, which nnlab's protocol "
@@ -147,12 +145,52 @@ class Config(StudyBase):
             raise ValueError(f"seeds must not repeat, got {self.seeds}")
         return self
 
+    def inert(self) -> dict[str, str]:
+        return {**{f"model.{k}": why for k, why in self.model.inert().items()},
+                **{f"validation.{k}": why for k, why in self.validation.inert().items()}}
+
     def _keyed(self, data: dict) -> dict:
         # Keyed as train runs were before other kinds existed (no "kind"), and with num_words spelled
         # out for the text datasets as when it had no plain default: finished runs stay complete.
         if self.dataset.name in TEXT_DATASETS:
             data.setdefault("dataset", {})["num_words"] = self.dataset.num_words
         return data
+
+
+PROBABILITY_LOSSES = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax",
+                      "sparse_categorical_crossentropy": "softmax"}
+
+
+def output_fault(loss: str, activation: str | None, units: int, dataset: str, course: bool = False) -> str | None:
+    """Why an output layer of `units` units under `activation` cannot give what `loss` needs, or None.
+    One rule for every activation, from the values it can reach (specs.OUTPUT_RANGES): a cross-entropy
+    reads probabilities, one in [0, 1] per unit (binary) or a distribution over the classes (categorical);
+    mse and mae pull each unit towards its label, 0 or 1, which the output must be able to reach.
+
+        >>> output_fault("mse", "softmax", 1, "imdb")
+        "output_activation softmax on imdb's one output unit always gives 1 (a unit over its layer's sum), so mse cannot learn: use sigmoid"
+        >>> output_fault("mse", "tanh", 1, "imdb") is None
+        True
+    """
+    binary = units == 1
+    activation = activation or ("sigmoid" if binary else "softmax")
+    if activation == "softmax" and binary:
+        return (f"output_activation softmax on {dataset}'s one output unit always gives 1 (a unit over its layer's sum), "
+                f"so {loss} cannot learn: use sigmoid")
+    low, high = OUTPUT_RANGES[activation]
+    needs = PROBABILITY_LOSSES.get(loss)
+    if needs == "sigmoid" and (low, high) != (0.0, 1.0):
+        return (f"output_activation {activation} does not give the probabilities {loss} expects: its values run from "
+                f"{low:g} to {high:g}, a probability from 0 to 1: use sigmoid")
+    if needs == "softmax" and activation != "softmax" and not (course and activation == "sigmoid"):
+        return (f"output_activation {activation} does not give the probabilities {loss} expects: a distribution over "
+                f"the {units} classes, which softmax gives: use softmax"
+                + (" (a sigmoid output, as the course's script has, is allowed with protocol: course)"
+                   if activation == "sigmoid" else ""))
+    if needs is None and not (low <= 0.0 and high >= 1.0):
+        return (f"output_activation {activation} cannot reach the labels {loss} pulls it towards: its values run from "
+                f"{low:g} to {high:g}, and every label is 0 or 1: use sigmoid{' or softmax' * (not binary)}")
+    return None
 
 
 def parameter_count(inputs: int, widths: list[int], outputs: int) -> int:
