@@ -263,3 +263,8 @@ def test_every_refused_case_answers_in_under_two_seconds_with_exit_1_and_no_trac
             assert time.monotonic() - started < 2
             assert result.exit_code == 1 and "Traceback" not in result.output and str(path) in result.output, result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_an_output_activation_written_out_at_its_default_is_the_same_run_as_one_left_out(write_config):
+    refused(write_config, BASE + "variants:\n  - name: plain\n  - name: spelled\n    model.output_activation: softmax\n",
+            "'plain' and 'spelled' train the same runs")

@@ -24,6 +24,9 @@ def same_run_form(config: StudyBase) -> str:
         for key in [k for k, v in optimizer.items() if k in defaults and _number(v) == _number(defaults[k])]:
             del optimizer[key]
     model = data.get("model")
+    dataset = getattr(config, "dataset", None)
+    if isinstance(model, dict) and model.get("output_activation") is None and dataset is not None:
+        model["output_activation"] = "sigmoid" if dataset.binary else "softmax"  # what models.output_layer builds
     if isinstance(model, dict):
         for key in ("kernel_initializer", "bias_initializer"):  # Keras' short names build the same initializer
             model[key] = INITIALIZER_ALIASES.get(model.get(key), model.get(key))
