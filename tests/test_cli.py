@@ -124,13 +124,3 @@ def test_a_validation_split_larger_than_the_training_set_fails_before_training(t
     assert "tiny/default seed 0" not in result.output  # the run's tag: a plain-output line per phase, had it trained
     assert not (tmp_path / "out" / "tiny").exists()
 
-
-@pytest.mark.slow
-def test_a_run_in_progress_elsewhere_is_reported_not_trampled(tmp_path, write_config):
-    from nnlab import results
-
-    with results.run_lock(results.run_dir(tmp_path, "tiny", "default", 0)):
-        result = CliRunner().invoke(main, ["run", str(write_config(BASE)), "--results", str(tmp_path)])
-    assert result.exit_code != 0
-    assert "being run by another nnlab process right now" in result.output
-    assert not (tmp_path / "tiny" / "default" / "seed-0" / "metrics.json").exists()

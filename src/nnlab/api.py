@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import progress, report
-from .config import DEFAULT_MAX_RUNS, Study, command_line_overrides, load_study
+from . import results as run_files
+from .config import DEFAULT_MAX_RUNS, Study, command_line_overrides, distinct_names, load_study
 from .executors import InlinePool, process_pool, thread_pool
-from .runner import NOT_OK, RunOutcome, Submitted, preflight, run_study, submit_study
+from .runner import NOT_OK, RunContext, RunOutcome, Submitted, outcome_of, preflight, run_guarded, run_study, submit_study, write_study_outputs
 from .search import lipo
 from .search.driver import run_search
 from .suites import SuiteConfig, load_suite
@@ -123,7 +124,8 @@ def run_studies(configs: list[str | Path | Study], results: str | Path = "result
     Returns:
         One StudyOutcomes per study, in order.
     """
-    studies = [c if isinstance(c, Study) else load_study(c, command_line_overrides(subset, epochs, seeds), max_runs) for c in configs]
+    studies = distinct_names([c if isinstance(c, Study) else load_study(c, command_line_overrides(subset, epochs, seeds), max_runs)
+                              for c in configs])
     studies = [study.selecting(only) for study in studies] if only else studies
     if execution is not None and jobs is not None:
         raise ValueError("give jobs inside execution (Execution(jobs=...)), or jobs alone, not both")
@@ -162,10 +164,33 @@ def run_studies(configs: list[str | Path | Study], results: str | Path = "result
             else:
                 queue_next()
                 outcomes = run_study(study, root, pool, data_dir, force, submitted=ahead.pop(i))
+                outcomes = _after_others(study, outcomes, root, pool, data_dir)
             pool.settle()
             _print_table(outcomes, display.summary)
             display.summary(f"results: {root / study.name}")
             out.append(StudyOutcomes(study, outcomes, root / study.name))
+    return out
+
+
+def _after_others(study: Study, outcomes: list[RunOutcome], root: Path, pool, data_dir: str | None) -> list[RunOutcome]:
+    """A run another nnlab process was running when this one came to it ("locked": two commands over
+    one results folder) is waited for, then taken again: found finished, it counts as done (skipped,
+    as a run finished earlier would); left unfinished (the other process was stopped), it is trained
+    here. Then the study's summary is written again, with those runs. Waiting holds no lock, so two
+    commands waiting for each other's runs cannot be stuck. A search's runs are left as they ended."""
+    variants = {variant.id: variant for variant in study.selected}
+    if study.search or not any(o.status == "locked" and o.variant in variants for o in outcomes):
+        return outcomes
+    out = []
+    for outcome in outcomes:
+        while outcome.status == "locked" and outcome.variant in variants:
+            context = RunContext.of(study.name, variants[outcome.variant], outcome.seed, root, data_dir)
+            pool.display({"kind": "note", "text": f"{context.tag}: waiting for the other nnlab process running it to finish"})
+            with run_files.writing_in(context.folder):
+                pass  # its lock is free: the other process finished the run, or stopped
+            outcome = outcome_of(pool.submit(run_guarded, context, pool.echo), pool, context)
+        out.append(outcome)
+    write_study_outputs(study, root, lambda text: pool.display({"kind": "warning", "text": text}))
     return out
 
 

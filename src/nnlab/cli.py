@@ -13,7 +13,7 @@ import click
 
 from . import process, variant_filter
 from ._version import __version__
-from .config import DEFAULT_MAX_RUNS, command_line_overrides, load_study
+from .config import DEFAULT_MAX_RUNS, command_line_overrides, distinct_names, load_study
 from .errors import MissingExtra, NnlabError, StorageError, write_error_log
 from .specs import MAX_SEEDS
 from .suites import load_suite
@@ -31,8 +31,10 @@ class Shipped(click.ParamType):
         from .shipped import names, resolve
 
         path = resolve(value, self.folder)
+        what = "study" if self.folder == "configs" else "suite"
+        if path.is_dir():
+            self.fail(f"{value}: is a folder, not a {what} config file; give a .yaml file in it", param, ctx)
         if not path.is_file():
-            what = "study" if self.folder == "configs" else "suite"
             self.fail(f"{value}: no such file, nor a {what} shipped with nnlab (shipped: {', '.join(names(self.folder))})",
                       param, ctx)
         return path
@@ -86,11 +88,47 @@ class NotInstalled(click.ClickException):
     exit_code = 2
 
 
-def _load_all(configs, max_runs=DEFAULT_MAX_RUNS, **overrides):
+def _load_all(configs, max_runs=DEFAULT_MAX_RUNS, **options):
+    studies = [_loaded(lambda overrides, path=path: load_study(path, overrides, max_runs), **options) for path in configs]
     try:
-        return [load_study(path, command_line_overrides(**overrides), max_runs) for path in configs]
+        studies = distinct_names(studies)
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
+    _say_notes(studies)
+    return studies
+
+
+def _loaded(load, **options):
+    """load(overrides) with the overrides the command line's --subset, --epochs and --seeds give. A
+    fault that only an option's value causes (--epochs 99999 where a kind allows 10,000; --seeds N past
+    --max-runs) is blamed on that option, not on the config, which loads without it."""
+    given = {name: value for name, value in options.items() if value is not None}
+    try:
+        return load(command_line_overrides(**given))
+    except NnlabError as exc:
+        fault = str(exc)
+    if given and _loads(load, {}):
+        culprit = next((name for name, value in given.items() if not _loads(load, command_line_overrides(**{name: value}))),
+                       None)
+        named = [culprit] if culprit else list(given)
+        raise click.BadParameter(f"{' '.join(str(given[n]) for n in named)} does not fit {fault}",
+                                 param_hint=" ".join(f"'--{n}'" for n in named))
+    raise click.ClickException(fault)
+
+
+def _loads(load, overrides) -> bool:
+    try:
+        load(overrides)
+    except NnlabError:
+        return False
+    return True
+
+
+def _say_notes(studies) -> None:
+    """What loading changed without refusing (grid cells folded, references left out), once per study."""
+    for study in studies:
+        for note in study.notes:
+            click.echo(f"note: {study.path}: {note}", err=True)
 
 
 
@@ -234,10 +272,9 @@ def suite(manifest, results_dir, data_dir, subset, epochs, seeds, force, max_run
     Like `run`, it skips finished runs, so re-running after an interruption resumes."""
     from .api import suite_execution
 
-    try:
-        spec, studies = load_suite(manifest, command_line_overrides(subset, epochs, seeds), max_runs)
-    except NnlabError as exc:
-        raise click.ClickException(str(exc)) from None
+    spec, studies = _loaded(lambda overrides: load_suite(manifest, overrides, max_runs), subset=subset, epochs=epochs,
+                            seeds=seeds)
+    _say_notes(studies)
     studies = _selected(studies, patterns)
     click.echo(f"suite {spec.name}: {len(studies)} studies, seeds {studies[0].seeds if studies else spec.seed_list}, "
                f"{sum(s.run_count for s in studies)} runs")
@@ -361,7 +398,7 @@ def _yaml_keys(path: Path) -> set:
 
     try:
         data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, yaml.YAMLError):  # ValueError: not UTF-8
         return set()  # load_study says what is wrong with it
     return set(data) if isinstance(data, dict) else set()
 
@@ -389,7 +426,9 @@ def export():
 @export.command(name="mlflow")
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--tracking-uri", default=None, envvar="MLFLOW_TRACKING_URI", show_envvar=True,
-              help="Where the runs go: sqlite:///mlflow.db, a folder, or a tracking server. Default: MLflow's own.")
+              help="Where the runs go: a SQLite file (sqlite:///mlflow.db here, sqlite:////abs/path/mlflow.db) or a "
+                   "tracking server (http://host:5000). Default: MLflow's own. Not a folder: recent MLflow keeps its file store in "
+                   "maintenance mode and refuses it unless MLFLOW_ALLOW_FILE_STORE=true.")
 @click.option("--experiment", default=None, help="One experiment for every run. Default: one per study, nnlab/<study>.")
 def export_mlflow(results_dir, tracking_uri, experiment):
     """Every finished run under RESULTS_DIR as an MLflow run: settings as params, per-epoch curves as

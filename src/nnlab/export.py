@@ -20,12 +20,14 @@ own writers: their readers (`mlflow ui`, TensorBoard) then see exactly what they
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 from . import results
-from .errors import MissingExtra
+from .errors import MissingExtra, NnlabError
 from .report_data import Run, collect, collect_trials
 
 INSTALL = "nnlab export {what} needs {package}, an optional extra: pip install -e '.[export]'"
@@ -85,13 +87,20 @@ def _finite(value) -> bool:
 def to_mlflow(root: Path, tracking_uri: str | None = None, experiment: str | None = None, warn=None,
               progress: Callable[[int, int], None] | None = None) -> Exported:
     """Every finished run under `root` into MLflow at `tracking_uri` (MLflow's default where None):
-    one experiment per study, named nnlab/<study>, unless `experiment` names one for all."""
+    one experiment per study, named nnlab/<study>, unless `experiment` names one for all.
+
+    A local store is checked before MLflow is asked (NnlabError, one line): MLflow retries a SQLite
+    file it cannot create for minutes, and refuses a folder (its file store) once it has loaded."""
+    if tracking_uri is not None:
+        check_tracking_uri(tracking_uri)
     try:
         import mlflow
         from mlflow.entities import Metric, Param
         from mlflow.tracking import MlflowClient
     except ImportError:
         raise MissingExtra(INSTALL.format(what="mlflow", package="MLflow")) from None
+    if tracking_uri is None:
+        check_tracking_uri(mlflow.get_tracking_uri(), given="MLflow's default tracking URI")
     client = MlflowClient(tracking_uri=tracking_uri)
     runs = finished_runs(root, warn)
     experiments: dict[str, tuple[str, set[str]]] = {}
@@ -149,6 +158,51 @@ def _artifacts_beside(tracking_uri: str | None, experiment: str) -> str | None:
     return (database.parent / "mlartifacts" / experiment.replace("/", "-")).as_uri()
 
 
+FILE_STORE = "MLFLOW_ALLOW_FILE_STORE"
+
+
+def check_tracking_uri(uri: str, given: str = "--tracking-uri") -> None:
+    """Refuse, in one line, a local store MLflow could not write: a SQLite file whose folder cannot
+    be created or written (below a regular file, say; MLflow would retry it for minutes), and a folder
+    or file: URI, MLflow's file store, which recent MLflow (3.18) keeps in maintenance mode and refuses unless
+    MLFLOW_ALLOW_FILE_STORE is set (then the folder is checked likewise). A server's URI is MLflow's."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "sqlite":
+        path = uri.removeprefix("sqlite:///").split("?", 1)[0] if uri.startswith("sqlite:///") else ""
+        if path in ("", ":memory:"):
+            return  # an in-memory database: nothing on disk
+        database = Path(path).absolute()
+        if database.is_dir():
+            raise NnlabError(f"{given} {uri}: {database} is a folder, not a SQLite file; name a file in it, "
+                             f"e.g. sqlite:///{database / 'mlflow.db'}")
+        _check_folder(database.parent, f"{given} {uri}: the SQLite file's folder")
+        if database.exists() and not os.access(database, os.R_OK | os.W_OK):
+            raise NnlabError(f"{given} {uri}: {database} is not writable")
+    elif parsed.scheme in ("", "file"):  # a path or file:///path
+        folder = Path(parsed.path if parsed.scheme == "file" else uri).absolute()
+        if os.environ.get(FILE_STORE, "").lower() not in ("true", "1"):
+            raise NnlabError(f"{given} {uri}: a folder is MLflow's file store, which recent MLflow refuses by default; "
+                             f"use a SQLite file: sqlite:///{folder / 'mlflow.db'} (or set {FILE_STORE}=true to keep the folder)")
+        _check_folder(folder, f"{given} {uri}: the folder")
+
+
+def _check_folder(folder: Path, what: str) -> None:
+    """`folder` exists or can be created, and can be written into; else NnlabError naming `what`."""
+    probe = folder
+    while not probe.exists() and not probe.is_symlink() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise NnlabError(f"{what} {folder} cannot be created: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise NnlabError(f"{what} {folder} is not writable ({probe} denies writing)")
+
+
+def check_log_dir(folder: Path) -> None:
+    """A TensorBoard LOGDIR that can be created and written into (TensorFlow's own refusal comes
+    as a traceback, after it has loaded)."""
+    _check_folder(Path(folder).absolute(), "LOGDIR")
+
+
 def _all_runs(client, experiment_id: str) -> list:
     out, token = [], None
     while True:
@@ -161,6 +215,7 @@ def _all_runs(client, experiment_id: str) -> list:
 
 def to_tensorboard(root: Path, folder: Path, warn=None, progress: Callable[[int, int], None] | None = None) -> Exported:
     """Every finished run under `root` as TensorBoard event files under `folder`."""
+    check_log_dir(folder)
     try:
         from tensorboard.plugins.hparams import api as hparams_api  # noqa: F401  (its presence: the extra)
     except ImportError:

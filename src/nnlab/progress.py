@@ -26,6 +26,12 @@ import threading
 FIGURES = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
+def waited_for(event: dict) -> bool:
+    """An end of a run another nnlab process holds: the command waits for it and takes it again, so
+    it ends a second time; only that end is counted."""
+    return event.get("status") == "locked"
+
+
 def figures(logs: dict) -> str:
     return "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in FIGURES and v is not None)
 
@@ -39,7 +45,7 @@ class Display:
 
     def __call__(self, event: dict) -> None:
         with self._lock:
-            if event["kind"] == "end":
+            if event["kind"] == "end" and not waited_for(event):
                 if event.get("skipped"):
                     self.skipped += 1
                 else:
@@ -154,7 +160,7 @@ class Live(Display):
             style = "" if event.get("status") in ("ok", "pruned") else "bold red"
             self.console.print(f"{tag}: {event['text']}", style=style, markup=False, highlight=False)
             skipped = f"({self.skipped} already complete)" if self.skipped else ""
-            self._bar.update(self._task, advance=1, skipped=skipped)
+            self._bar.update(self._task, advance=0 if waited_for(event) else 1, skipped=skipped)
         if self._live is not None:
             self._live.update(self._render())
 
@@ -188,30 +194,61 @@ def _write_line(line: str) -> None:
 class Notebook(Display):
     """A Jupyter cell: one bar of runs done / total that updates in place (tqdm's notebook widget
     where ipywidgets is installed, else a text bar redrawn on one line), the run in flight and its
-    epoch beside it; warnings printed; no line per epoch or per run."""
+    epoch beside it; warnings printed; no line per epoch or per run. The bar appears with the first
+    run that trains: a call that finds every run finished shows one sentence instead, not an empty bar."""
 
     def __init__(self):
-        from tqdm.auto import tqdm
-
         super().__init__()
-        self._bar = tqdm(total=0, desc="runs", unit="run", leave=True)
+        self._bar = None
+        self._total = 0  # the runs expected, for the bar's total
+        self._locked = 0  # runs another process held: neither trained nor found complete
 
     def summary(self, text: str) -> None:
         pass  # the notebook shows the returned tables instead
 
     def expect(self, runs: int) -> None:
-        self._bar.total = (self._bar.total or 0) + runs
-        self._bar.refresh()
+        self._total += runs
+        if self._bar is not None:
+            self._bar.total = self._total
+            self._bar.refresh()
 
     def __exit__(self, *exc) -> None:
-        self._bar.set_postfix_str(f"{self.finished} trained, {self.skipped} already complete", refresh=False)
-        self._bar.close()
+        if self._bar is not None:
+            self._bar.set_postfix_str(f"{self.finished} trained, {self.skipped} already complete", refresh=False)
+            self._bar.close()
+            return
+        if exc[0] is not None:
+            return  # stopped before any run trained: the error says why
+        if self._locked:
+            complete = f"{self.skipped} already complete, " if self.skipped else ""
+            _write_line(f"nothing trained: {complete}{self._locked} held by another process")
+        elif self.skipped:
+            every = f"{self.skipped} runs were" if self.skipped != self._total else (
+                "the run was" if self.skipped == 1 else f"all {self.skipped} runs were")
+            _write_line(f"nothing trained: {every} already complete (force=True trains again)")
+
+    def _started(self):
+        """The bar, made when the first run starts: the runs that ended before it (found complete) count as done."""
+        if self._bar is None:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=self._total or None, initial=self.finished + self.skipped, desc="runs", unit="run",
+                             leave=True)
+        return self._bar
 
     def show(self, event: dict) -> None:
         kind = event["kind"]
         if kind == "warning":
-            self._bar.write(f"warning: {event['text']}")
+            if self._bar is not None:
+                self._bar.write(f"warning: {event['text']}")
+            else:
+                _write_line(f"warning: {event['text']}")
+        elif kind == "start":
+            self._started()
         elif kind == "epoch":
-            self._bar.set_postfix_str(f"{event['tag']} {event['phase']} epoch {event['epoch']}/{event['epochs']}")
+            self._started().set_postfix_str(f"{event['tag']} {event['phase']} epoch {event['epoch']}/{event['epochs']}")
         elif kind == "end":
-            self._bar.update(1)
+            if self._bar is not None:
+                self._bar.update(1)
+            elif not event.get("skipped") and event.get("status") == "locked":
+                self._locked += 1

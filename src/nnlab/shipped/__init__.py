@@ -10,6 +10,8 @@ pipx, no clone) can run them by name and copy them out to edit.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 from pathlib import Path
 
@@ -35,13 +37,45 @@ def resolve(given: str | Path, folder: str) -> Path:
 
 def copy_out(folder: Path) -> list[Path]:
     """The shipped configs and suites into `folder`/configs and `folder`/experiments (the suites'
-    ../configs/ paths then hold there too). Nothing is written if any of the files is there already."""
+    ../configs/ paths then hold there too). All or nothing: every target is checked first (none may
+    exist, each folder must be creatable and writable), and a write that fails all the same (a full
+    disk) takes back what was written, so a second try never meets files of the first."""
     targets = [(source, Path(folder) / name / source.name) for name in FOLDERS for source in sorted((HERE / name).glob("*.yaml"))]
-    present = [target for _, target in targets if target.exists()]
+    present = [target for _, target in targets if target.exists() or target.is_symlink()]
     if present:
         raise NnlabError(f"{len(present)} of the files nnlab init would write exist already, e.g. {present[0]}; "
                          "nothing was written (init never overwrites: give another folder, or move them aside)")
-    for source, target in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+    for parent in dict.fromkeys(target.parent for _, target in targets):
+        _check_folder(parent)
+    made: list[Path] = []  # folders and files this call created, in order
+    try:
+        for source, target in targets:
+            for missing in reversed([target.parent, *target.parent.parents]):
+                if not missing.exists():
+                    missing.mkdir()
+                    made.append(missing)
+            made.append(target)  # before the copy: a copy that fails halfway leaves a file too
+            shutil.copyfile(source, target)
+    except OSError as exc:
+        for path in reversed(made):
+            with contextlib.suppress(OSError):
+                if path.is_dir():
+                    path.rmdir()
+                else:
+                    path.unlink()
+        raise NnlabError(f"writing {exc.filename or folder}: {exc.strerror or exc}; nothing was kept (init writes all "
+                         "the files or none)") from None
     return [target for _, target in targets]
+
+
+def _check_folder(folder: Path) -> None:
+    """`folder` exists or can be made, and takes files: else NnlabError, before anything is written."""
+    probe = folder.absolute()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        where = "" if probe == folder.absolute() else f" cannot be made: {probe}"
+        raise NnlabError(f"{folder}{where} is a file, not a folder; nothing was written (give another folder, or "
+                         "move the file aside)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise NnlabError(f"{folder} cannot be written: {probe} denies writing; nothing was written")
