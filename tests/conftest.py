@@ -74,6 +74,17 @@ batch_size: 64
 """
 
 
+SHIPPED_CONFIGS = 34  # configs/*.yaml as shipped: a test over them checks at least these
+
+
+def shipped_configs() -> list[Path]:
+    """configs/*.yaml, sorted, for tests that check every shipped config: never an empty list (a wrong
+    folder would make such a loop pass having checked nothing)."""
+    paths = sorted(CONFIGS.glob("*.yaml"))
+    assert len(paths) >= SHIPPED_CONFIGS and CONFIGS / "reuters_units.yaml" in paths, f"{CONFIGS}: {len(paths)} configs"
+    return paths
+
+
 def record_metrics(run: Path, **changes) -> None:
     """Change a finished run's metrics.json as if the run had recorded those figures (its checksum
     too): for tests that need a run in some state. A plain hand edit is damage (tests/test_faults.py)."""

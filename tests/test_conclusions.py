@@ -130,7 +130,9 @@ def test_a_section_that_fails_is_a_notice_naming_the_study_and_its_log_the_rest_
     write_runs(tmp_path, "units-64", [0.85] * 3, [0.797, 0.801, 0.799], 64)
     write_runs(tmp_path, "units-32", [0.86] * 3, [0.790, 0.794, 0.792], 32)
     shutil.copytree(tmp_path / "synth", tmp_path / "broken")
-    for path in (tmp_path / "broken").rglob("*.*"):
+    copied = sorted((tmp_path / "broken").rglob("*.*"))
+    assert {p.name for p in copied} >= {"metrics.json", "config.yaml"}  # the copy is renamed, not a loop over none
+    for path in copied:
         path.write_text(path.read_text().replace("synth", "broken"))
     whole = train.section
 

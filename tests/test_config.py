@@ -7,7 +7,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from conftest import BASE, CONFIGS, ROOT
+from conftest import BASE, CONFIGS, ROOT, shipped_configs
 from nnlab.cli import main
 from nnlab.config import load_study
 from nnlab.errors import ConfigError
@@ -133,9 +133,11 @@ def test_empty_grid_and_missing_file_are_refused(write_config, tmp_path):
 
 
 def test_every_shipped_config_and_suite_is_valid():
-    for path in sorted(CONFIGS.glob("*.yaml")):
+    for path in shipped_configs():
         assert load_study(path).variants, path
-    for path in sorted((CONFIGS.parent / "experiments").glob("*.yaml")):
+    suites = sorted((CONFIGS.parent / "experiments").glob("*.yaml"))
+    assert CONFIGS.parent / "experiments" / "course.yaml" in suites and len(suites) >= 4, suites
+    for path in suites:
         suite, studies = load_suite(path)
         assert len(studies) == len(suite.studies) and all(s.seeds == suite.seed_list for s in studies)
 

@@ -98,7 +98,7 @@ def test_diff_reads_summaries_on_both_sides_and_says_when_b_reproduces_a(tmp_pat
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[1] == f"B: {b} (committed summaries: summary.csv per study)"
-    assert all(line.endswith("identical, seed for seed") for line in lines[4:7])
+    assert len(lines) > 7 and all(line.endswith("identical, seed for seed") for line in lines[4:7])
     assert lines[-1] == ("B reproduces A exactly on all 7 shared runs (same seed, same test accuracy to every digit "
                          "stored: summary.csv keeps the full number, as metrics.json does).")
 

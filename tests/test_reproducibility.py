@@ -130,7 +130,9 @@ variants:
     def refuse(constant):
         raise ValueError(f"{constant} is not JSON")
 
-    for path in tmp_path.rglob("*.json"):  # strict JSON, as jq or a browser reads it
+    written = sorted(tmp_path.rglob("*.json"))
+    assert {p.name for p in written} >= {"metrics.json", "search_history.json", "summary.json"}  # not a loop over none
+    for path in written:  # strict JSON, as jq or a browser reads it
         json.loads(path.read_text(), parse_constant=refuse)
     history = json.loads((tmp_path / "tiny" / "exploding" / "seed-0" / "search_history.json").read_text())
     assert None in history["loss"]  # the non-finite loss, written as null

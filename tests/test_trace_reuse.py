@@ -75,7 +75,8 @@ def test_variants_that_differ_only_in_the_rate_or_initialiser_share_a_trace(writ
     training.forget_programs()
     shared = [train(config, 0) for config in (base, faster, uniform)]
     assert [run[:3] for run in shared] == alone
-    assert alone[0] != alone[1] != alone[2]  # the rate and the initialiser did change the numbers
+    # the rate and the initialiser did change the numbers: every pair differs (a != b != c never compares a with c)
+    assert alone[0] != alone[1] and alone[1] != alone[2] and alone[0] != alone[2]
     assert len({id(run[3]) for run in shared}) == 1
     assert train(wider, 0)[3] is not shared[0][3]  # another shape: a program of its own
 
@@ -97,4 +98,5 @@ def test_a_trainer_draws_the_initial_weights_keras_set_random_seed_would():
         seeding(7)
         model = build_model(spec, 30, 5, seed=7)
         weights.append([v.numpy() for v in model.variables])
+    assert len(weights[0]) == len(weights[1]) > 0  # zip over none, or over the shorter, would compare nothing
     assert all(np.array_equal(a, b) for a, b in zip(*weights))

@@ -201,7 +201,6 @@ class Notebook(Display):
         super().__init__()
         self._bar = None
         self._total = 0  # the runs expected, for the bar's total
-        self._locked = 0  # runs another process held: neither trained nor found complete
 
     def summary(self, text: str) -> None:
         pass  # the notebook shows the returned tables instead
@@ -219,10 +218,7 @@ class Notebook(Display):
             return
         if exc[0] is not None:
             return  # stopped before any run trained: the error says why
-        if self._locked:
-            complete = f"{self.skipped} already complete, " if self.skipped else ""
-            _write_line(f"nothing trained: {complete}{self._locked} held by another process")
-        elif self.skipped:
+        if self.skipped:
             every = f"{self.skipped} runs were" if self.skipped != self._total else (
                 "the run was" if self.skipped == 1 else f"all {self.skipped} runs were")
             _write_line(f"nothing trained: {every} already complete (force=True trains again)")
@@ -247,8 +243,5 @@ class Notebook(Display):
             self._started()
         elif kind == "epoch":
             self._started().set_postfix_str(f"{event['tag']} {event['phase']} epoch {event['epoch']}/{event['epochs']}")
-        elif kind == "end":
-            if self._bar is not None:
-                self._bar.update(1)
-            elif not event.get("skipped") and event.get("status") == "locked":
-                self._locked += 1
+        elif kind == "end" and self._bar is not None and not waited_for(event):  # a waited-for run ends again later
+            self._bar.update(1)
