@@ -214,7 +214,7 @@ def test_a_non_utf8_file_and_a_folder_are_named_as_what_they_are(tmp_path):
 # --- 5. two configs, one name --------------------------------------------------------------------------
 
 def test_two_configs_with_one_name_in_one_command_are_refused(write_config, tmp_path):
-    a, b = write_config(BASE, "a.yaml"), write_config(BASE + "epochs: 3\n".replace("epochs: 3", "seeds: [1]"), "b.yaml")
+    a, b = write_config(BASE, "a.yaml"), write_config(BASE + "seeds: [1]\n", "b.yaml")
     result = CliRunner().invoke(main, ["run", str(a), str(b), "--results", str(tmp_path / "r")])
     assert result.exit_code == 1 and "'tiny' is also the name of" in result.output
     assert not (tmp_path / "r").exists()
@@ -223,13 +223,16 @@ def test_two_configs_with_one_name_in_one_command_are_refused(write_config, tmp_
 def test_a_second_config_with_the_name_of_a_study_already_in_the_results_is_refused(write_config, tmp_path):
     from nnlab import results
 
-    a, b = write_config(BASE, "a.yaml"), write_config(BASE, "b.yaml")
+    a, b = write_config(BASE, "a.yaml"), write_config(BASE.replace("units: 8", "units: 16"), "b.yaml")
     root = tmp_path / "r"
     root.mkdir()
     results.record_study_source(root, "tiny", a)
     with pytest.raises(Exception, match=r"'tiny' is also the name of .*a\.yaml"):
         results.check_study_source(root, "tiny", b)
     results.check_study_source(root, "tiny", a)  # the same file: its own folder
+    c = write_config(BASE, "copy.yaml")
+    c.write_bytes(a.read_bytes())
+    results.check_study_source(root, "tiny", c)  # a copy of the same config, with the results copied beside it
     a.write_text(BASE.replace("name: tiny", "name: renamed"))
     results.check_study_source(root, "tiny", b)  # the other file gave up the name
 

@@ -69,7 +69,7 @@ def fail_writes_under(root: Path, monkeypatch, after: int, error: OSError) -> No
 def test_a_storage_fault_mid_suite_stops_it_with_one_line_and_the_finished_run_stays_whole(
         tmp_path, write_config, monkeypatch, error, said):
     root = tmp_path / "results"
-    fail_writes_under(root, monkeypatch, after=7, error=error)  # the first run's 7 files, then nothing
+    fail_writes_under(root, monkeypatch, after=8, error=error)  # the study's source.json and the first run's 7 files, then nothing
     result = invoke("run", write_config(TWO_VARIANTS), "--results", root)
     line = one_error_line(result.output)
     assert result.exit_code == 1
@@ -148,7 +148,9 @@ def finished(trained, tmp_path, write_config):
     """A results folder with a finished study of two variants (a copy of `trained`), and its config."""
     root = tmp_path / "results"
     shutil.copytree(trained, root)
-    return root, write_config(TWO_VARIANTS)
+    config = write_config(TWO_VARIANTS)
+    results.record_study_source(root, "tiny", config)  # made by this file: edited, it is the same study
+    return root, config
 
 
 @pytest.mark.parametrize(("damage", "file"), [

@@ -241,8 +241,8 @@ def check_study_source(root: Path, study: str, config: Path) -> None:
     recorded = _recorded_source(Path(root) / study)
     if recorded is None or recorded == Path(config).resolve() or not recorded.is_file():
         return
-    if _study_name(recorded) != study:
-        return
+    if _study_name(recorded) != study or _same_text(recorded, Path(config)):
+        return  # gave up the name, or a copy of the very same config (a results folder copied with it)
     raise NnlabError(f"{config}: name: '{study}' is also the name of {recorded}, whose runs are in {Path(root) / study}; "
                      f"a study's name is its results folder, so the two would overwrite each other's summary: give "
                      f"this config another name:, or use another --results")
@@ -261,6 +261,13 @@ def _recorded_source(folder: Path) -> Path | None:
         return Path(read_json(folder / SOURCE)["config"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _same_text(a: Path, b: Path) -> bool:
+    try:
+        return a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
 
 
 def _study_name(config: Path) -> str | None:

@@ -97,8 +97,6 @@ def preflight(studies: list[Study], root: Path, data_dir: str | None) -> None:
     # Only now, with nothing left to refuse, is anything written under the results folder.
     with results.storage_faults(root, "creating"):
         Path(root).mkdir(parents=True, exist_ok=True)  # once: a run never creates it again (write_bytes)
-    for study in studies:
-        results.record_study_source(root, study.name, study.path)
 
 
 def run_study(study: Study, root: Path, pool, data_dir: str | None = None, force: bool = False,
@@ -133,6 +131,7 @@ def run_all(study: Study, runs: list[tuple[Variant, int]], root: Path, pool, dat
 
 def submit_runs(study: Study, runs: list[tuple[Variant, int]], root: Path, pool, data_dir: str | None,
                 force: bool) -> Submitted:
+    results.record_study_source(root, study.name, study.path)  # with its first runs: which file made the folder
     contexts = [RunContext.of(study.name, variant, seed, root, data_dir,
                               f"[{k}/{len(runs)}] {study.name}/{variant.id} seed {seed}", force=force)
                 for k, (variant, seed) in enumerate(runs, 1)]
