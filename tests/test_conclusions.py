@@ -43,7 +43,9 @@ def test_the_front_page_names_the_validation_choice_even_where_another_variant_t
     assert chosen == "**units-128** (validation loss)" and tied == "—"
     assert accuracy.startswith("0.780 ± 0.001") and rank == "3 of 3"  # the test ranking, only as a column
     found = next(line for line in text.splitlines() if line.startswith("**What it found:**"))
-    assert "**units-128** comes first" in found and "units-32" not in found
+    lead, choice = found.split(" Then, ")  # every result beyond seed noise first (issue 32), then the validation choice
+    assert "beyond seed noise" in lead and "**units-32** 1.3 points higher" in lead and "**units-128** 1.9 points lower" in lead
+    assert "**units-128** comes first" in choice and "units-32" not in choice
     assert "best variant" not in text
 
 
@@ -64,7 +66,9 @@ def test_verdicts_use_adjusted_p_values_and_null_verdicts_say_what_the_seeds_cou
     raw = float(sentence.split(", p = ")[1].split(",")[0])
     adjusted = float(sentence.split("adjusted ")[1].split(")")[0])
     assert raw < 0.05 <= adjusted and adjusted == pytest.approx(2 * raw, abs=2e-3)  # the smaller of two p-values
-    assert "not distinguishable from seed noise: with 3 seeds, differences below" in sentence
+    assert "not distinguishable from seed noise; its own 95% interval, -0.95 to -0.05 points, excludes zero, but not after " \
+           "the Holm correction for the study's 2 comparisons" in sentence
+    assert "cannot be told" not in text  # one detectable difference per study, said once, never a threshold for a verdict
     assert "adjusted over the study's 2 comparisons with the baseline (Holm's step-down correction" in text
     assert "With 3 seeds per variant, a Welch's t-test at α = 0.05 finds a true difference" in text
 

@@ -120,7 +120,7 @@ def test_a_variant_that_overfits_sooner_on_every_seed_is_said_to_overfit_sooner(
                    [0.80, 0.80, 0.79, 0.81, 0.80], units=128)
     text = sentence(study_of(base, wide), "wide")
     assert "its validation loss is lowest 4.0 epochs earlier (epoch 4.0 against 8.0" in text
-    assert "climbs 3.0× as fast" in text and "Read together: it overfits sooner and faster after its best epoch" in text
+    assert "climbs 3× as fast" in text and "Read together: it overfits sooner and faster after its best epoch" in text
     assert "parameters" in text  # the capacity it was given, as context: units 128 against 64
     assert text.endswith("does not reach the test figure beyond seed noise.")
 
@@ -129,7 +129,7 @@ def test_where_no_curve_measure_is_beyond_noise_the_sentence_says_the_curves_do_
     base = variant("base", [overfitting_at(low, 0.02) for low in (6, 8, 7)], [0.80, 0.79, 0.81])
     other = variant("other", [overfitting_at(low, 0.02) for low in (7, 6, 8)], [0.80, 0.81, 0.79])
     text = sentence(study_of(base, other), "other")
-    assert "the curves do not single out a reason: no measured difference is beyond seed noise" in text
+    assert "curves do not single out a reason: no measured difference is beyond seed noise" in text
     assert "Read together" not in text and "overfits" not in text.split("closest")[0]
 
 

@@ -248,12 +248,17 @@ def test_a_second_fit_starts_afresh_as_a_new_model_from_the_seed_would(write_con
     assert again == fresh
 
 
-@pytest.mark.parametrize("extra", ["", "dataset: {name: mnist, sample: true}\nvalidation: {split: first, size: 100}\n"])
+MNIST_SAMPLE = (BASE.replace("dataset: {name: reuters, num_words: 1000, sample: true}", "dataset: {name: mnist, sample: true}")
+                .replace("validation: {split: first, size: 50}", "validation: {split: first, size: 100}"))
+
+
+@pytest.mark.parametrize("base", [BASE, MNIST_SAMPLE], ids=["reuters", "mnist"])
 @pytest.mark.parametrize("executor", ["local", "threads"])
-def test_jobs_2_gives_the_same_numbers_as_jobs_1(tmp_path, write_config, extra, executor):
+def test_jobs_2_gives_the_same_numbers_as_jobs_1(tmp_path, write_config, base, executor):
     """Two worker processes, or two runs side by side as threads of one process (--executor threads:
     they take turns at the process's generators and never share a compiled model)."""
-    config = write_config(BASE + extra + "seeds: [0, 1]\ngrid:\n  model.units: [8, 16]\n")
+    assert "mnist" in MNIST_SAMPLE and "size: 100" in MNIST_SAMPLE  # (a key written twice is refused now: replaced, not appended)
+    config = write_config(base + "seeds: [0, 1]\ngrid:\n  model.units: [8, 16]\n")
     for jobs in (1, 2):
         result = invoke("run", config, "--results", tmp_path / f"jobs-{jobs}", "--jobs", jobs, "--executor", executor)
         assert result.exit_code == 0, result.output

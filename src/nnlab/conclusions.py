@@ -250,7 +250,7 @@ def detectable_sentence(analysis: Analysis) -> str:
     design = "paired t-test" if analysis.paired else "Welch's t-test"
     return (f"With {analysis.seeds} seeds per variant, a {design} at α = 0.05 finds a true difference in test "
             f"accuracy of {points(analysis.detectable)} with 80% power (at the study's median seed-to-seed spread); "
-            f"smaller differences cannot be told from seed noise, so a 'not distinguishable' verdict below "
+            f"a smaller true difference is more often missed than found, so a 'not distinguishable' verdict below "
             f"does not mean 'equal'.")
 
 
@@ -267,7 +267,8 @@ def finding(study: StudyResults, analysis: Analysis | None = None) -> str:
         return f"test accuracy {fmt(*base.mean_sd('test_accuracy'))} over {base.n} seed(s)."
     value = chosen.mean_sd(f"best_{choice.metric}")[0]
     label = choice.metric.replace("val_", "validation ")
-    head = (f"by the validation split ({label} at the best epoch, mean over seeds{choice.why}) "
+    found = beyond_noise_lead(study, analysis)
+    head = (f"{found}by the validation split ({label} at the best epoch, mean over seeds{choice.why}) "
             f"**{chosen.name}** comes first ({value:.4f})")
     if choice.tied:
         head += (f", but the seeds cannot tell it from {_names(choice.tied)} on validation, so the split does "
@@ -275,10 +276,31 @@ def finding(study: StudyResults, analysis: Analysis | None = None) -> str:
     if chosen.name == base.name or not base.values("test_accuracy"):
         return f"{head}; its test accuracy is {fmt(*chosen.mean_sd('test_accuracy'))}."
     verdict = analysis.verdicts.get(chosen.name)
-    baseline = "the baseline's" if base.name == "baseline" else f"the baseline {base.name}'s"
+    baseline = baselines(base.name)
     return (f"{head}; on the test set {fmt(*chosen.mean_sd('test_accuracy'))} against {baseline} "
             f"{fmt(*base.mean_sd('test_accuracy'))}, a difference of {verdict.comparison.difference:+.4f}, "
             f"{_noise(verdict, analysis)}.")
+
+
+def beyond_noise_lead(study: StudyResults, analysis: Analysis) -> str:
+    """Every result beyond seed noise on the test set, said before anything else a section finds
+    ("" where there is none): what a reader most needs from a study is what it showed."""
+    beyond = [(name, v) for name, v in analysis.verdicts.items() if v.beyond_noise]
+    if not beyond:
+        return ""
+    words = [f"**{name}** {points(abs(v.comparison.difference))} {'higher' if v.comparison.difference > 0 else 'lower'} "
+             f"(adjusted p = {p_text(v.adjusted_p)})" for name, v in beyond]
+    return (f"beyond seed noise, on the test set against {baselines(study.baseline)} accuracy: {_names(words)}. "
+            f"Then, ")
+
+
+def baselines(name: str) -> str:
+    """"the baseline's", naming the variant unless its name is already that word.
+
+        >>> baselines("units-64"), baselines("baseline")
+        ("the baseline units-64's", "the baseline's")
+    """
+    return "the baseline's" if name == "baseline" else f"the baseline {name}'s"
 
 
 def _names(names: list[str]) -> str:
@@ -294,10 +316,28 @@ def _noise(verdict: Verdict, analysis: Analysis) -> str:
     p = f"adjusted p = {p_text(verdict.adjusted_p)}, {analysis.method}"
     if verdict.beyond_noise:
         return f"beyond seed noise ({p})"
-    if verdict.detectable is None:
-        return f"within seed noise ({p}" + (f"; {verdict.undetectable})" if verdict.undetectable else ")")
-    return (f"within seed noise ({p}): differences below {points(verdict.detectable)} cannot be told from noise "
-            f"with {analysis.seeds} seeds")
+    return f"not distinguishable from seed noise ({p}{corrected_away(verdict, analysis)})"
+
+
+def corrected_away(verdict: Verdict, analysis: Analysis) -> str:
+    """Where the raw interval excludes zero but the adjusted p does not: that the correction for the
+    study's several comparisons made the difference, so an interval beside the verdict is not misread."""
+    c = verdict.comparison
+    if c.low is None or verdict.beyond_noise or not (c.low > 0 or c.high < 0):
+        return ""
+    return (f"; its own 95% interval, {c.low * 100:+.2f} to {c.high * 100:+.2f} points, excludes zero, but "
+            f"not after the {analysis.method} correction for the study's {analysis.comparisons} comparisons")
+
+
+def still_improving(variant: VariantStats) -> str:
+    """A note where most of a variant's seeds chose their last epoch: still improving when training
+    stopped, so its verdict is about a net that had not finished learning ("" otherwise)."""
+    last = [r for r in variant.runs if r.ok and r.metrics.get("best_epoch") is not None
+            and r.metrics.get("best_epoch") == (r.metrics.get("epochs_run") or r.config.get("epochs"))]
+    if not variant.n or 2 * len(last) <= variant.n:
+        return ""
+    return (f" It chose its last epoch on {len(last)} of {variant.n} seeds: still improving when training stopped, so this "
+            f"is a verdict on a net that had not finished learning (more epochs could change it).")
 
 
 def comparison_sentence(study: StudyResults, variant: VariantStats, analysis: Analysis) -> str:
@@ -317,15 +357,24 @@ def comparison_sentence(study: StudyResults, variant: VariantStats, analysis: An
     where = "better" if c.difference > 0 else "worse"
     if c.p_value is None:
         verdict_text = f"every seed gave the same figure, so it is {where} by exactly that" if c.difference else "identical on every seed"
-        return f"{head}{epochs}: {verdict_text}."
+        return f"{head}{epochs}: {verdict_text}.{still_improving(variant)}"
     if verdict.beyond_noise:
         verdict_text = f"{where} than the baseline beyond seed noise"
     else:
-        verdict_text = "not distinguishable from seed noise" + (
-            f": with {min(len(a), len(b))} seeds, differences below {points(verdict.detectable)} cannot be told "
-            f"from noise" if verdict.detectable else f" ({verdict.undetectable})" if verdict.undetectable else "")
+        verdict_text = "not distinguishable from seed noise" + corrected_away(verdict, analysis) + _own_power(verdict, analysis)
     return (f"{head} (95% CI {c.low:+.4f} to {c.high:+.4f}; {TEST_NAMES[c.paired]}, p = {p_text(c.p_value)}, "
-            f"adjusted {p_text(verdict.adjusted_p)}){epochs}: {verdict_text}.")
+            f"adjusted {p_text(verdict.adjusted_p)}){epochs}: {verdict_text}.{still_improving(variant)}")
+
+
+def _own_power(verdict: Verdict, analysis: Analysis) -> str:
+    """The study states one detectable difference (detectable_sentence); a comparison says its own only
+    where its seeds are noticeably noisier or quieter than the study's, and why there is none."""
+    if verdict.detectable is None:
+        return f" ({verdict.undetectable})" if verdict.undetectable else ""
+    if analysis.detectable is None or not 2 / 3 <= verdict.detectable / analysis.detectable <= 1.5:
+        return (f"; this pair's seeds spread {'more' if analysis.detectable is None or verdict.detectable > analysis.detectable else 'less'} "
+                f"than the study's, so it would find a true difference of {points(verdict.detectable)} with 80% power")
+    return ""
 
 
 def method_sentence(study: StudyResults, analysis: Analysis) -> str:
@@ -337,8 +386,9 @@ def method_sentence(study: StudyResults, analysis: Analysis) -> str:
                      "initializers (the seed then gives both the same initial weights, data order and "
                      "validation split, so run i of one is paired with run i of the other)")
     if False in kinds:
-        tests.append("Welch's t-test over seeds where they do not (the seeds then share no initial weights, "
-                     "so the runs are two independent samples)")
+        tests.append(("Welch's t-test over seeds where they do not" if True in kinds else
+                      "Welch's t-test over seeds, as the variants' layer shapes or initializers differ")
+                     + " (the seeds then share no initial weights, so the runs are two independent samples)")
     if not tests or not analysis.comparisons:
         return ""
     corrected = (f"The p-values are adjusted over the study's {analysis.comparisons} comparisons with the "

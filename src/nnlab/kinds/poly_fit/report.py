@@ -66,13 +66,29 @@ def _raw_twin(study: StudyResults, v: VariantStats) -> VariantStats | None:
 def _found(study: StudyResults, scored: list[VariantStats], base: VariantStats) -> str:
     if not scored:
         return "no run finished."
-    best = min(scored, key=lambda v: v.mean_sd("min_val_mse")[0])
+    parts = [_lowest(scored, "min_val_mse", "the lowest validation MSE", 3)]
     fastest = [v for v in scored if len(v.values("epochs_to_fit")) == v.n]  # every seed got there
-    quick = min(fastest, key=lambda v: v.mean_sd("epochs_to_fit")[0], default=None)
-    text = f"the lowest validation MSE is **{best.name}**'s ({fmt(*best.mean_sd('min_val_mse'), digits=3)})"
-    if quick:
-        text += f"; **{quick.name}** fits the training sample fastest ({fmt(*quick.mean_sd('epochs_to_fit'), digits=0)} epochs)"
-    return text + "."
+    if fastest:
+        parts.append(_lowest(fastest, "epochs_to_fit", "the fewest epochs to fit the training sample", 0))
+    return "; ".join(parts) + "."
+
+
+def _lowest(scored: list[VariantStats], key: str, what: str, digits: int) -> str:
+    """The variant lowest on `key`, named as such only where it is lower than the next beyond seed noise
+    (paired by seed, as a seed draws the same sample for every variant); else that none stands out."""
+    ranked = sorted(scored, key=lambda v: v.mean_sd(key)[0])
+    first = ranked[0]
+    figure = f"{fmt(*first.mean_sd(key), digits=digits)}"
+    if len(ranked) == 1:
+        return f"{what}: **{first.name}** ({figure})"
+    second = ranked[1]
+    ours, theirs = _paired(first, second, key)
+    c = compare(ours, theirs, paired=True) if len(ours) >= 2 else None
+    if c is not None and c.distinguishable:
+        return f"{what}: **{first.name}** ({figure}; beyond seed noise against the next, {second.name})"
+    why = "too few seeds to tell" if c is None or c.low is None else "within seed noise"
+    return (f"no variant has {what} beyond seed noise ({first.name} {figure} and {second.name} "
+            f"{fmt(*second.mean_sd(key), digits=digits)}: {why})")
 
 
 def _sentence(v: VariantStats, base: VariantStats) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ...conclusions import Analysis, paired, points
+from ...conclusions import Analysis, corrected_away, paired
 from ...report_data import StudyResults, VariantStats
 from ...stats import compare, mean_interval, mean_sd, prediction_interval
 from .schema import DIRECTIONS, FIGURES
@@ -130,9 +130,8 @@ def _direction(study: StudyResults, analysis: Analysis, variant: VariantStats, f
         beyond = verdict.beyond_noise or (c.p_value is None and c.difference != 0)
         interval = f"{c.low:+.4f} to {c.high:+.4f} (difference, 95%)"
         detail = (f"the report's verdict: {'beyond' if beyond else 'within'} seed noise, difference {c.difference:+.4f}"
-                  + (f", adjusted p = {verdict.adjusted_p:.3g}" if verdict.adjusted_p is not None else ""))
-        if not beyond and verdict.detectable:
-            detail += f"; differences below {points(verdict.detectable)} cannot be told from noise"
+                  + (f", adjusted p = {verdict.adjusted_p:.3g}" if verdict.adjusted_p is not None else "")
+                  + (corrected_away(verdict, analysis) if not beyond else ""))
         return Check(**row, stated=stated, interval=interval, verdict=_direction_verdict(value, beyond, c.difference), why=detail)
     theirs = _values(base, figure)
     common = sorted(set(values) & set(theirs))

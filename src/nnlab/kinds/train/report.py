@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ... import plots
-from ...conclusions import analyse, book_verdict, comparison_sentence, detectable_sentence, finding, method_sentence
+from ...conclusions import analyse, baselines, book_verdict, comparison_sentence, detectable_sentence, finding, method_sentence
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import fmt, image, markdown_table
 from ...specs import IMAGE_PIXELS, NUM_CLASSES, TEXT_DATASETS, is_binary
@@ -65,7 +65,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
                                                 root, f"{study.name}-gradient-norms.png", f"{study.name} gradient norms"), ""]
     figure, where, verdict = book_verdict(study)
     if where and verdict != "not the book's net":
-        lines += [f"The book's figure for this net ({where}): {figure}. The baseline {study.baseline}'s mean test "
+        lines += [f"The book's figure for this net ({where}): {figure}. {baselines(study.baseline).capitalize()} mean test "
                   f"accuracy is {verdict}" + (": its 95% interval overlaps the published figure." if
                                                verdict.startswith("consistent") else "."), ""]
     base = study.variant(study.baseline)

@@ -145,13 +145,17 @@ def _measured(d: Difference, with_p: bool = False) -> str:
         text, detail = (f"its validation loss is lowest {abs(diff):.1f} epochs {'later' if diff > 0 else 'earlier'}",
                         f"epoch {a:.1f} against {b:.1f}")
     elif key == "rise_per_epoch":
-        pace = f"{a / b:.1f}× as fast" if a > 0 and b > 0 else ("faster" if diff > 0 else "more slowly")
-        text, detail = f"after it, its validation loss climbs {pace}", f"{a:.3g} against {b:.3g} per epoch"
+        if a > 0 and b > 0:
+            pace = f"{a / b:.2g}× as fast" if a >= b else f"{b / a:.2g}× more slowly"
+        else:
+            pace = "faster" if diff > 0 else "more slowly"
+        text, detail = f"after its lowest point, its validation loss climbs {pace}", f"{a:.3g} against {b:.3g} per epoch"
     elif key == "accuracy_gap_at_best":
-        text, detail = (f"at its best epoch its training accuracy is {points(a)} above its validation accuracy",
-                        f"against {points(b)}")
+        text, detail = (f"at its best epoch its training accuracy is {_above(a)} its validation accuracy",
+                        f"against {_above(b)}")
     elif key == "accuracy_gap_at_last":
-        text, detail = f"by the last epoch that gap is {points(a)}", f"against {points(b)}"
+        text, detail = (f"at the last epoch its training accuracy is {_above(a)} its validation accuracy",
+                        f"against {_above(b)}")
     elif key == "epochs_to_95":
         text, detail = f"it takes {a:.1f} epochs to reach 95% of its best validation accuracy", f"against {b:.1f}"
     else:  # gradient_ratio, as log10
@@ -161,25 +165,84 @@ def _measured(d: Difference, with_p: bool = False) -> str:
     return f"{text} ({detail}; {_interval(d)}{p})"
 
 
+def _above(gap: float) -> str:
+    """A training-minus-validation gap in words, its sign read: -0.013 is 1.3 points below."""
+    return f"{points(abs(gap))} {'above' if gap >= 0 else 'below'}"
+
+
+def gap_direction(d: Difference) -> int:
+    """+1 a wider gap than the baseline's, -1 a narrower one, 0 where the two gaps have opposite signs
+    (training accuracy above validation on one side, below on the other: neither is wider)."""
+    if d.variant * d.baseline < 0:
+        return 0
+    return (abs(d.variant) > abs(d.baseline)) - (abs(d.variant) < abs(d.baseline))
+
+
+# Gradient regimes (first hidden layer's norm over the output layer's, epoch 1): a ratio of this or more
+# is a gradient that grows on its way back (exploding); one of this or less has all but vanished by the
+# first layer. "Shrinks more / less" compares only two nets between them.
+EXPLODING_RATIO = 10.0
+VANISHED_RATIO = 1e-4
+
+
+def gradient_regime(ratio: float) -> str:
+    """The regime of a first-layer / output gradient ratio.
+
+        >>> [gradient_regime(r) for r in (7.7e3, 0.3, 1e-6)]
+        ['exploding', 'ordinary', 'vanished']
+    """
+    return "exploding" if ratio >= EXPLODING_RATIO else "vanished" if ratio <= VANISHED_RATIO else "ordinary"
+
+
+def _visible(d: Difference) -> bool:
+    """Whether the two means differ at the digits the sentence shows ("epoch 4.7 against 4.7" is no difference)."""
+    key, a, b = d.measure.key, d.variant, d.baseline
+    if key.startswith("accuracy_gap"):
+        return f"{a * 100:.1f}" != f"{b * 100:.1f}"
+    if key == "rise_per_epoch":
+        return f"{a:.3g}" != f"{b:.3g}"
+    if d.measure.log:
+        return f"{10 ** a:.3g}" != f"{10 ** b:.3g}"
+    return f"{a:.1f}" != f"{b:.1f}"
+
+
 def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: int) -> list[str]:
-    """What the differences beyond noise read as, in plain words: only from those."""
-    by = {d.measure.key: d.sign for d in found if d.beyond_noise}
+    """What the differences beyond noise read as, in plain words: only from those. Where one side
+    barely learns or diverges, only that is said: its curves have no overfitting to read."""
+    stuck = [(state, whose) for state, whose in states if state in ("flat", "diverged")]
+    beyond = {d.measure.key: d for d in found if d.beyond_noise and _visible(d)} if not stuck else {}
+    by = {key: d.sign for key, d in beyond.items()}
     out = []
     onset, pace = by.get("lowest_epoch"), by.get("rise_per_epoch")
     if onset == -1 or pace == 1:
         out.append("it overfits " + " and ".join(w for w, s in (("sooner", onset == -1), ("faster after its best epoch", pace == 1)) if s))
     if onset == 1 or pace == -1:
         out.append("it overfits " + " and ".join(w for w, s in (("later", onset == 1), ("more slowly after its best epoch", pace == -1)) if s))
-    gaps = {by.get("accuracy_gap_at_best"), by.get("accuracy_gap_at_last")} - {None}
+    # The gap at the best epoch follows from where that epoch is: with the lowest epoch moved, it is the
+    # same reason again, so only the gap at the last epoch is read beside it.
+    gap_keys = ("accuracy_gap_at_last",) if onset else ("accuracy_gap_at_best", "accuracy_gap_at_last")
+    gaps = {gap_direction(beyond[k]) for k in gap_keys if k in beyond}
     if gaps == {1}:
         out.append("it fits its training examples more closely than examples it has not seen (a wider generalisation gap)")
     elif gaps == {-1}:
         out.append("its training and validation accuracy stay closer (a narrower generalisation gap)")
+    elif 0 in gaps:
+        out.append("its training accuracy and its validation accuracy change places against the baseline's")
     if by.get("epochs_to_95"):
         out.append("it learns " + ("more slowly" if by["epochs_to_95"] == 1 else "faster"))
-    if by.get("gradient_ratio"):
-        out.append("its gradient " + ("shrinks more" if by["gradient_ratio"] == -1 else "shrinks less")
-                   + " on its way back to the input")
+    if "gradient_ratio" in beyond:
+        d = beyond["gradient_ratio"]
+        ours, theirs = gradient_regime(10 ** d.variant), gradient_regime(10 ** d.baseline)
+        if ours == theirs == "ordinary":
+            out.append("its gradient " + ("shrinks more" if d.sign == -1 else "shrinks less") + " on its way back to the input")
+        elif ours == theirs:
+            out.append(f"its gradient and the baseline's are both {'exploding' if ours == 'exploding' else 'vanished'} "
+                       "by the first layer, so the ratio between them says nothing about how either learns")
+        else:
+            words = {"exploding": "grows on its way back to the input (exploding gradients)",
+                     "vanished": "has all but vanished by the first layer (vanishing gradients)",
+                     "ordinary": "shrinks on its way back to the input as in a net that learns"}
+            out.append(f"its gradient {words[ours]}, the baseline's {words[theirs].split(' (')[0]}")
     for state, whose in states:
         who = "it" if whose == "variant" else "the baseline"
         if state == "still improving":
@@ -191,6 +254,58 @@ def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: in
     return out
 
 
+# What a run's recorded config holds that decides nothing it computes: names, seeds, figures from
+# elsewhere, what is recorded beside the curves.
+NOT_SETTINGS = ("name", "description", "seeds", "baseline", "references", "variant", "seed", "overrides", "record")
+
+
+def settings_changed(config: dict, base: dict) -> list[tuple[str, object, object]]:
+    """(dotted key, variant's value, baseline's value) of every setting the two run configs differ in,
+    from the configs themselves. A block one side lacks (a schedule) is one setting, not its parts.
+
+        >>> settings_changed({"loss": "mse", "optimizer": {"name": "adam"}}, {"loss": "mse", "optimizer": {"name": "sgd"}})
+        [('optimizer.name', 'adam', 'sgd')]
+    """
+    out: list[tuple[str, object, object]] = []
+
+    def walk(a: object, b: object, prefix: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b)):
+                if not prefix and key in NOT_SETTINGS:
+                    continue
+                walk(a.get(key), b.get(key), f"{prefix}{key}.")
+        elif a != b:
+            out.append((prefix.rstrip("."), a, b))
+
+    walk(config, base, "")
+    return out
+
+
+def _value_text(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_value_text(v)}" for k, v in value.items() if v not in (None, False, 0.0)) + "}"
+    return str(value)
+
+
+def changed_sentence(variant: VariantStats, base: VariantStats) -> str:
+    """What differs between the variant and the baseline, read from their configs, and whether the
+    curves can attribute a change to it: not when several settings differ."""
+    changed = settings_changed(variant.runs[0].config, base.runs[0].config)
+    if not changed:
+        return "It trains with the baseline's settings."
+    listed = _and([f"{key} ({_value_text(a)}, against {_value_text(b)})" for key, a, b in changed])
+    if len(changed) == 1:
+        return f"It differs from the baseline in one setting: {listed}."
+    return (f"It differs from the baseline in {len(changed)} settings, {listed}, so what follows cannot be "
+            f"attributed to one of them.")
+
+
+def _and(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else items[0]
+
+
 def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats, verdict: Verdict | None,
                  parameters: tuple[int, int] | None = None) -> str:
     """The curves' account of a comparison with the baseline. `parameters`: (variant's, baseline's)."""
@@ -198,11 +313,13 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
     states = telling_states(variant, base)
     epochs = max((d.epochs for d in diagnoses(variant).values()), default=0)
     if not found and not states:
-        return "*Why, from the curves:* too few seeds with curves on one side to compare them."
-    beyond = [d for d in found if d.beyond_noise]
+        return f"*Why, from the curves:* {changed_sentence(variant, base)} Too few seeds with curves on one side to compare them."
+    stuck = any(state in ("flat", "diverged") for state, _ in states)
+    beyond = [d for d in found if d.beyond_noise and _visible(d)] if not stuck else []
     design = "paired over seeds" if any(d.comparison.paired for d in found) else "Welch's, over seeds"
     head = (f"*Why, from the curves* ({len(found)} measures, {design}, Holm-adjusted together):" if found
             else "*Why, from the curves:*")
+    head += " " + changed_sentence(variant, base)
     parts = []
     if parameters and not 0.95 <= parameters[0] / parameters[1] <= 1.05:  # a few PReLU slopes are not capacity
         parts.append(f"it has {parameters[0] / parameters[1]:.2g}× the baseline's parameters ({parameters[0]:,} against "
@@ -214,11 +331,11 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
         reading = "Read together: " + "; ".join(readings) + "." if readings else "These differences point no one way."
         text = " ".join([head, *(["; ".join(parts) + "."] if parts else []), reading])
     else:
-        closest = sorted((d for d in found if d.comparison.low is not None),
+        closest = sorted((d for d in found if d.comparison.low is not None and _visible(d)),
                          key=lambda d: (d.adjusted_p if d.adjusted_p is not None else 1.0))[:2]
         within = (" (closest: " + "; ".join(_measured(d, with_p=True) for d in closest) + ")") if closest else ""
         lead = "; ".join(parts) + ", but " if parts else ""
-        text = f"{head} {lead}the curves do not single out a reason: no measured difference is beyond seed noise{within}."
+        text = f"{head} {lead[:1].upper() + lead[1:] if lead else 'The '}curves do not single out a reason: no measured difference is beyond seed noise{within}."
     return text + " " + _test_side(verdict, bool(readings))
 
 

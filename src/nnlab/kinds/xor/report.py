@@ -40,13 +40,14 @@ def section(root: Path, study: StudyResults) -> list[str]:
     c = study.config
     scored = [v for v in study.variants if v.n]
     shares = {v.name: rates(v) for v in scored}
-    best = max(scored, key=lambda v: shares[v.name]["solved_rate"], default=None)
-    found = (f"**{best.name}** solves XOR most often ({shares[best.name]['solved']}/{shares[best.name]['runs']} runs); "
-             + "; ".join(f"{v.name} {shares[v.name]['solved']}/{shares[v.name]['runs']}" for v in scored if v is not best) + "."
-             if best else "no run finished.")
+    found = most_often(scored, shares)
+    trainings = {v.name: training_words(v.runs[0].config) for v in scored} or {"": training_words(c)}
+    training = (next(iter(trainings.values())) if len(set(trainings.values())) == 1 else
+                "steps of each variant's own optimizer, rate and loss (" + "; ".join(f"{n}: {w}" for n, w in trainings.items()) + ")")
+    losses = {v.runs[0].config.get("loss", "mse") for v in scored} or {c.get("loss", "mse")}
     lines = study.heading(found) + [
         f"A 2-H-1 net (H hidden units, see the variant) on the four XOR points, {c['steps']} full-batch "
-        f"{training_words(c)}, {c['repeats']} initialisations per variant and seed. Solved: every "
+        f"{training}, {c['repeats']} initialisations per variant and seed. Solved: every "
         "output within 0.5 of its target. Dead unit: a hidden unit whose pre-activation is ≤ 0 on all four "
         "points (for ReLU it then never learns again). Identical units: all hidden units end with the same "
         "weights (symmetry never broken).", ""]
@@ -60,7 +61,8 @@ def section(root: Path, study: StudyResults) -> list[str]:
         rows.append([study.label(v), x["runs"], x["solved"], f"{x['solved_rate']:.2f} ({low:.2f}–{high:.2f})",
                      f"{x['dead_unit_rate']:.2f}", f"{x['identical_rate']:.2f}", f"{x['final_loss_median']:.3g}"])
     lines += markdown_table(["variant", "runs", "solved", "solved rate (95% Wilson CI)", "runs with a dead unit",
-                             "units identical", f"median final {LOSS_WORDS[c.get('loss', 'mse')]}"], rows)
+                             "units identical", f"median final {LOSS_WORDS[next(iter(losses))] if len(losses) == 1 else 'loss'}"],
+                            rows)
     lines.append("")
     base = study.variant(study.baseline)
     if base.name in shares:
@@ -80,6 +82,24 @@ def section(root: Path, study: StudyResults) -> list[str]:
             lines += ["", copied_image(root, v.runs[0].folder / "curves.png", f"{study.name}-{v.name}-curves.png",
                                        f"{study.name} {v.name} loss curves")]
     return lines + [""]
+
+
+def most_often(scored: list[VariantStats], shares: dict[str, dict]) -> str:
+    """The variant that solves XOR most often, named only where it does so beyond chance against the
+    next one (Fisher's exact test); otherwise that no variant stands out, and the counts."""
+    if not scored:
+        return "no run finished."
+    ranked = sorted(scored, key=lambda v: -shares[v.name]["solved_rate"])
+    counts = "; ".join(f"{v.name} {shares[v.name]['solved']}/{shares[v.name]['runs']}" for v in ranked)
+    if len(ranked) == 1:
+        return f"{counts} runs solved."
+    (a, n), (b, m) = ((shares[v.name]["solved"], shares[v.name]["runs"]) for v in ranked[:2])
+    p = scipy_stats.fisher_exact([[a, n - a], [b, m - b]]).pvalue
+    if p < 0.05:
+        return (f"**{ranked[0].name}** solves XOR most often, beyond chance against the next, {ranked[1].name} (Fisher's "
+                f"exact test p = {p:.3g}): {counts} runs.")
+    return (f"no variant solves XOR more often than the others beyond chance: the first two, {ranked[0].name} {a}/{n} "
+            f"and {ranked[1].name} {b}/{m}, differ by no more than chance allows (Fisher's exact test p = {p:.2g}); {counts} runs.")
 
 
 def proportion_interval(successes: int, total: int) -> tuple[float, float]:

@@ -1,0 +1,210 @@
+"""Issue 32: every sentence the report prints is true. Each class of false sentence the committed
+report held is a rule of the generator, tested here on made-up studies that exhibit it (curves and
+figures written by hand; nothing trains)."""
+
+import copy
+from pathlib import Path
+
+from conftest import train_metrics
+from nnlab.conclusions import analyse, method_sentence
+from nnlab.kinds.train import why
+from nnlab.report_data import Run, StudyResults, VariantStats
+from nnlab.stats import Comparison
+from test_diagnostics import CONFIG, curves, overfitting_at
+
+
+def variant(name: str, histories: list[dict], tests: list[float], **settings) -> VariantStats:
+    """A variant of made-up runs; `settings` change its config (dotted keys: optimizer__name)."""
+    runs = []
+    for seed, (history, test) in enumerate(zip(histories, tests)):
+        config = copy.deepcopy({**CONFIG, "variant": name, "seed": seed,
+                                "model": {"hidden_layers": 2, "units": 64, "activation": "relu"}})
+        for key, value in settings.items():
+            *parents, last = key.split("__")
+            node = config
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[last] = value
+        best = history["val_loss"].index(min(history["val_loss"])) + 1
+        metrics = train_metrics(study="synth", variant=name, seed=seed, status="ok", run_key=f"{name}-{seed}", best_epoch=best,
+                                best_val_loss=min(history["val_loss"]), best_val_accuracy=0.8, test_accuracy=test)
+        runs.append(Run(Path(f"/nowhere/{name}/seed-{seed}"), metrics, config, None, history))
+    return VariantStats(name, runs)
+
+
+def said(*variants: VariantStats, name: str) -> str:
+    study = StudyResults("synth", Path("/nowhere"), list(variants))
+    return why.why_sentence(study, study.variant(name), study.variant("base"), analyse(study).verdicts.get(name))
+
+
+def read_together(text: str) -> str:
+    return text.split("Read together:")[1] if "Read together:" in text else ""
+
+
+TESTS = [0.80, 0.81, 0.79, 0.80]
+
+
+def with_gap(history: dict, gap: float) -> dict:
+    """The curves with training accuracy `gap` above validation accuracy (below, for a negative gap)."""
+    return {**history, "accuracy": [v + gap for v in history["val_accuracy"]]}
+
+
+# --- 1. a sign read backwards ----------------------------------------------------------------------
+
+def test_a_gap_below_zero_is_said_below_and_a_larger_one_is_wider_whatever_its_sign():
+    base = variant("base", [with_gap(overfitting_at(6, 0.02), -0.006 + n) for n in (0, 0.001, -0.001, 0.0005)], TESTS)
+    soft = variant("soft", [with_gap(overfitting_at(6, 0.02), -0.017 + n) for n in (0, 0.0012, -0.001, 0.0004)], TESTS,
+                   model__activation="softplus")
+    text = said(base, soft, name="soft")
+    assert "1.7 points below its validation accuracy (against 0.6 points below" in text
+    assert "-1.7 points" not in text and "points above" not in text
+    assert "a wider generalisation gap" in read_together(text) and "narrower" not in text
+
+
+def test_gaps_of_opposite_signs_are_neither_wider_nor_narrower():
+    d = why.Difference(why.MEASURES[2], -0.01, 0.02, Comparison(-0.03, -0.04, -0.02, 0.001, True), 0.001)
+    assert why.gap_direction(d) == 0
+    assert why.gap_direction(why.Difference(why.MEASURES[2], -0.02, -0.01, Comparison(-0.01, -0.02, 0.0, 0.01, True), 0.01)) == 1
+
+
+# --- 2. a state that contradicts another -------------------------------------------------------------
+
+def test_a_variant_that_barely_learns_gets_the_sentence_of_its_state_not_the_overfitting_words():
+    base = variant("base", [overfitting_at(6, 0.02, wobble=w) for w in (0, 0.01, -0.01, 0.005)], TESTS)
+    flat = variant("flat", [curves([0.0900, 0.0899, 0.0898, 0.0897, 0.0896, 0.0895, 0.0894, 0.0893, 0.0892, 0.0891, 0.0890, 0.0889 - w])
+                            for w in (0, 0.0001, 0.0002, 0.00005)], [0.11, 0.1, 0.11, 0.1], optimizer__name="sgd")
+    text = said(base, flat, name="flat")
+    reading = read_together(text)
+    assert "it barely learns" in reading
+    assert "overfit" not in reading and "generalisation gap" not in reading and "learns faster" not in reading
+
+
+# --- 3. a variant that changed several things ----------------------------------------------------------
+
+def test_every_comparison_names_what_differs_and_several_differences_are_not_attributed_to_one():
+    base = variant("base", [overfitting_at(8, 0.02, wobble=w) for w in (0, 0.01, -0.01, 0.005)], TESTS)
+    both = variant("both", [overfitting_at(4, 0.06, wobble=w) for w in (0, 0.01, -0.01, 0.005)], TESTS,
+                   loss="mse", optimizer__name="adam")
+    one = variant("one", [overfitting_at(4, 0.06, wobble=w) for w in (0, 0.01, -0.01, 0.005)], TESTS, model__units=128)
+    text = said(base, both, one, name="both")
+    assert "It differs from the baseline in 2 settings, loss (mse, against categorical_crossentropy) and optimizer.name " \
+           "(adam, against rmsprop), so what follows cannot be attributed to one of them." in text
+    assert "It differs from the baseline in one setting: model.units (128, against 64)." in said(base, both, one, name="one")
+
+
+def test_settings_changed_reads_the_configs_not_the_names():
+    a = {**CONFIG, "variant": "x", "seed": 1, "optimizer": {"name": "sgd", "schedule": {"name": "exponential_decay"}}}
+    b = {**CONFIG, "variant": "y", "seed": 2, "optimizer": {"name": "sgd", "schedule": None}}
+    assert why.settings_changed(a, b) == [("optimizer.schedule", {"name": "exponential_decay"}, None)]
+
+
+# --- 4. a measure read in the wrong regime ------------------------------------------------------------
+
+def with_gradients(history: dict, first: float, output: float) -> dict:
+    return {**history, "gradient_norm_1": [first] * len(history["val_loss"]), "gradient_norm_2": [output] * len(history["val_loss"])}
+
+
+def test_ratios_of_exploding_gradients_are_not_read_as_a_gradient_that_shrinks_less():
+    base = variant("base", [with_gradients(overfitting_at(6, 0.02), 7.3e5 * k, 1.0) for k in (1, 1.1, 0.9, 1.05)], TESTS)
+    hot = variant("hot", [with_gradients(overfitting_at(6, 0.02), 7.7e3 * k, 1.0) for k in (1, 1.2, 0.8, 1.1)], TESTS,
+                  model__kernel_init_range=[0.0, 1.0])
+    reading = read_together(said(base, hot, name="hot"))
+    assert "both exploding" in reading and "shrinks" not in reading
+
+
+def test_a_vanished_gradient_against_an_ordinary_one_is_called_so():
+    base = variant("base", [with_gradients(overfitting_at(6, 0.02), 0.3 * k, 1.0) for k in (1, 1.1, 0.9, 1.05)], TESTS)
+    dead = variant("dead", [with_gradients(overfitting_at(6, 0.02), 1e-7 * k, 1.0) for k in (1, 1.2, 0.8, 1.1)], TESTS,
+                   model__activation="sigmoid")
+    reading = read_together(said(base, dead, name="dead"))
+    assert "has all but vanished by the first layer (vanishing gradients)" in reading and "shrinks more" not in reading
+
+
+# --- 7. one reason counted twice ---------------------------------------------------------------------
+
+def test_a_narrower_gap_at_an_earlier_best_epoch_is_not_a_second_reason():
+    """The default curves' gap grows by half a point an epoch, so an earlier lowest epoch has a smaller
+    gap there by construction; at the last epoch the gaps are the same."""
+    base = variant("base", [overfitting_at(8, 0.02, wobble=w) for w in (0, 0.01, -0.01, 0.005)], TESTS)
+    early = variant("early", [overfitting_at(low, 0.02, wobble=w) for low, w in zip((4, 4, 5, 4), (0, 0.01, -0.01, 0.005))], TESTS,
+                    model__units=128)
+    text = said(base, early, name="early")
+    assert "overfits sooner" in read_together(text)
+    assert "generalisation gap" not in read_together(text)
+
+
+# --- 8. text that does not parse ----------------------------------------------------------------------
+
+def difference(key: str, ours: float, theirs: float) -> why.Difference:
+    measure = next(m for m in why.MEASURES if m.key == key)
+    return why.Difference(measure, ours, theirs, Comparison(ours - theirs, ours - theirs - 1, ours - theirs + 1, 0.001, True), 0.001)
+
+
+def test_a_pace_far_below_the_baselines_is_said_as_a_factor_not_as_zero_times():
+    text = why._measured(difference("rise_per_epoch", 0.0003, 0.01))
+    assert "0.0×" not in text and "33× more slowly" in text and "after its lowest point" in text
+
+
+def test_a_difference_that_vanishes_at_the_digits_shown_is_no_difference():
+    assert not why._visible(difference("lowest_epoch", 4.67, 4.70))
+    assert why._visible(difference("lowest_epoch", 4.6, 4.75))
+
+
+def test_the_method_sentence_names_welchs_test_with_its_own_reason_when_no_comparison_is_paired():
+    base = variant("base", [overfitting_at(6, 0.02)] * 3, [0.80, 0.81, 0.79])
+    other = variant("other", [overfitting_at(6, 0.02)] * 3, [0.78, 0.80, 0.79], model__units=128)
+    study = StudyResults("synth", Path("/nowhere"), [base, other])
+    text = method_sentence(study, analyse(study))
+    assert "Welch's t-test" in text and "where they do not" not in text
+
+
+def test_the_baseline_is_never_called_the_baseline_baseline():
+    from nnlab.conclusions import baselines
+
+    assert baselines("baseline") == "the baseline's" and baselines("units-64") == "the baseline units-64's"
+    assert "baseline baseline" not in baselines("baseline").capitalize()
+
+
+# --- 5. a winner inside chance ---------------------------------------------------------------------
+
+def test_xor_names_a_variant_that_solves_most_often_only_beyond_chance():
+    from nnlab.kinds.xor.report import most_often
+
+    close = {"xent-adam": {"solved": 78, "runs": 300, "solved_rate": 78 / 300}, "sgd": {"solved": 73, "runs": 300, "solved_rate": 73 / 300}}
+    scored = [VariantStats(name, []) for name in close]
+    text = most_often(scored, close)
+    assert text.startswith("no variant solves XOR more often than the others beyond chance") and "**" not in text
+    apart = {**close, "sgd": {"solved": 20, "runs": 300, "solved_rate": 20 / 300}}
+    assert most_often(scored, apart).startswith("**xent-adam** solves XOR most often, beyond chance against the next")
+
+
+def poly_variant(name: str, epochs: list[float]) -> VariantStats:
+    runs = [Run(Path(f"/nowhere/{name}/seed-{seed}"), {"status": "ok", "seed": seed, "epochs_to_fit": e, "min_val_mse": 0.1},
+                {"variant": name}, None, None) for seed, e in enumerate(epochs)]
+    return VariantStats(name, runs)
+
+
+def test_poly_fit_names_the_fastest_fit_only_beyond_seed_noise():
+    from nnlab.kinds.poly_fit.report import _lowest
+
+    noisy = [poly_variant("a", [651, 1200, 180]), poly_variant("b", [700, 300, 1500])]
+    text = _lowest(noisy, "epochs_to_fit", "the fewest epochs to fit the training sample", 0)
+    assert text.startswith("no variant has the fewest epochs to fit the training sample beyond seed noise") and "**" not in text
+    clear = [poly_variant("a", [100, 110, 105]), poly_variant("b", [700, 720, 690])]
+    assert "**a**" in _lowest(clear, "epochs_to_fit", "the fewest epochs to fit the training sample", 0)
+
+
+# --- 9. a verdict that does not contradict its own numbers ---------------------------------------------
+
+def test_a_variant_still_improving_at_its_last_epoch_has_a_verdict_that_says_so():
+    from nnlab.conclusions import comparison_sentence
+
+    base = variant("base", [overfitting_at(6, 0.02, wobble=w) for w in (0, 0.01, -0.01)], [0.80, 0.81, 0.79])
+    slow = variant("slow", [curves([1.0 - 0.03 * e - w for e in range(12)]) for w in (0, 0.01, 0.02)], [0.70, 0.72, 0.69],
+                   optimizer__name="sgd")
+    for run in slow.runs:
+        run.metrics["epochs_run"] = 12
+    study = StudyResults("synth", Path("/nowhere"), [base, slow])
+    text = comparison_sentence(study, slow, analyse(study))
+    assert "worse than the baseline beyond seed noise" in text
+    assert "chose its last epoch on 3 of 3 seeds: still improving when training stopped" in text
