@@ -334,8 +334,9 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
         closest = sorted((d for d in found if d.comparison.low is not None and _visible(d)),
                          key=lambda d: (d.adjusted_p if d.adjusted_p is not None else 1.0))[:2]
         within = (" (closest: " + "; ".join(_measured(d, with_p=True) for d in closest) + ")") if closest else ""
-        lead = "; ".join(parts) + ", but " if parts else ""
-        text = f"{head} {lead[:1].upper() + lead[1:] if lead else 'The '}curves do not single out a reason: no measured difference is beyond seed noise{within}."
+        lead = ("; ".join(parts) + ", but the ") if parts else "the "
+        text = (f"{head} {lead[:1].upper() + lead[1:]}curves do not single out a reason: no measured difference is beyond "
+                f"seed noise{within}.")
     return text + " " + _test_side(verdict, bool(readings))
 
 
