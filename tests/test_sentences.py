@@ -105,19 +105,29 @@ def with_gradients(history: dict, first: float, output: float) -> dict:
 
 
 def test_ratios_of_exploding_gradients_are_not_read_as_a_gradient_that_shrinks_less():
-    base = variant("base", [with_gradients(overfitting_at(6, 0.02), 7.3e5 * k, 1.0) for k in (1, 1.1, 0.9, 1.05)], TESTS)
-    hot = variant("hot", [with_gradients(overfitting_at(6, 0.02), 7.7e3 * k, 1.0) for k in (1, 1.2, 0.8, 1.1)], TESTS,
-                  model__kernel_init_range=[0.0, 1.0])
+    """mnist_gradients' numbers: ReLU with weights in [0, 1] (norms 7.7e3 and 7.3e5: a ratio of 0.01)
+    against the sigmoid net (0.00028 and 0.25: a ratio of 0.001)."""
+    base = variant("base", [with_gradients(overfitting_at(6, 0.02), 0.00028 * k, 0.247) for k in (1, 1.1, 0.9, 1.05)], TESTS)
+    hot = variant("hot", [with_gradients(overfitting_at(6, 0.02), 7.74e3 * k, 7.33e5) for k in (1, 1.2, 0.8, 1.1)], TESTS,
+                  model__kernel_init_range=[0.0, 1.0], model__activation="relu")
     reading = read_together(said(base, hot, name="hot"))
+    assert "its gradients explode" in reading and "shrinks less" not in reading
+
+
+def test_two_nets_whose_gradients_both_explode_are_not_ranked_by_their_ratio():
+    base = variant("base", [with_gradients(overfitting_at(6, 0.02), 7.74e3 * k, 7.33e5) for k in (1, 1.1, 0.9, 1.05)], TESTS)
+    clipped = variant("clipped", [with_gradients(overfitting_at(6, 0.02), 8.9e4 * k, 2.3e7) for k in (1, 1.2, 0.8, 1.1)], TESTS,
+                      optimizer__clipnorm=1.0)
+    reading = read_together(said(base, clipped, name="clipped"))
     assert "both exploding" in reading and "shrinks" not in reading
 
 
 def test_a_vanished_gradient_against_an_ordinary_one_is_called_so():
     base = variant("base", [with_gradients(overfitting_at(6, 0.02), 0.3 * k, 1.0) for k in (1, 1.1, 0.9, 1.05)], TESTS)
-    dead = variant("dead", [with_gradients(overfitting_at(6, 0.02), 1e-7 * k, 1.0) for k in (1, 1.2, 0.8, 1.1)], TESTS,
+    dead = variant("dead", [with_gradients(overfitting_at(6, 0.02), 1e-8 * k, 1.0) for k in (1, 1.2, 0.8, 1.1)], TESTS,
                    model__activation="sigmoid")
     reading = read_together(said(base, dead, name="dead"))
-    assert "has all but vanished by the first layer (vanishing gradients)" in reading and "shrinks more" not in reading
+    assert "has vanished by the first hidden layer (vanishing gradients)" in reading and "shrinks more" not in reading
 
 
 # --- 7. one reason counted twice ---------------------------------------------------------------------
@@ -208,3 +218,12 @@ def test_a_variant_still_improving_at_its_last_epoch_has_a_verdict_that_says_so(
     text = comparison_sentence(study, slow, analyse(study))
     assert "worse than the baseline beyond seed noise" in text
     assert "chose its last epoch on 3 of 3 seeds: still improving when training stopped" in text
+
+
+def test_variants_whose_gradient_rows_are_identical_to_the_digits_shown_are_said_to_be():
+    from nnlab.kinds.train.report import _norms_line
+
+    line = _norms_line({"sigmoid": [0.00028, 0.1, 0.247], "sigmoid-weights-0-1": [0.0, 0.0, 0.519],
+                        "sigmoid-weights-1-2": [0.0, 0.0, 0.519]})
+    assert "sigmoid-weights-0-1 and sigmoid-weights-1-2 give the same norms in every layer to the digits shown: no gradient " \
+           "reaches their first hidden layer at all" in line

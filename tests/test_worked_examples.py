@@ -103,6 +103,7 @@ def test_the_worked_example_studies_run_agree_with_keras_and_are_reported(tmp_pa
     assert invoke("report", "--results", tmp_path).exit_code == 0
     report = (tmp_path / "report.md").read_text()
     assert "E_total = 0.298371109 and dE/dw5 = 0.082167041" in report and "printed 0.75136079" in report
+    assert "The course's own next line, E_o1, uses out_o1 = 0.75136507, which is the computed value" in report  # issue 32
     assert "5×5×3 → 3×3×2 with 56 parameters" in report and invoke("verify", tmp_path).exit_code == 0
 
 

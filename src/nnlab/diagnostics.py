@@ -55,6 +55,8 @@ class Diagnosis:
     accuracy_gap_at_last: float | None
     epochs_to_95: int | None  # the first epoch whose validation accuracy reaches 95% of the run's best
     gradient_ratio: float | None  # first hidden layer's gradient norm over the output layer's, first epoch
+    gradient_first: float | None = None  # the first hidden layer's gradient norm, first epoch
+    gradient_output: float | None = None  # the output layer's, first epoch
 
 
 def diagnose(history: dict[str, list[float]], best_epoch: int | None = None) -> Diagnosis:
@@ -64,8 +66,9 @@ def diagnose(history: dict[str, list[float]], best_epoch: int | None = None) -> 
     val_loss, loss = list(history.get("val_loss") or []), list(history.get("loss") or [])
     epochs = len(val_loss)
     ratio = _gradient_ratio(history)
+    first, output = _gradient_ends(history)
     if not epochs or not all(map(math.isfinite, val_loss + loss)):
-        return Diagnosis("diverged", epochs, None, None, None, None, None, None, None, None, ratio)
+        return Diagnosis("diverged", epochs, None, None, None, None, None, None, None, None, ratio, first, output)
     lowest = min(val_loss)
     lowest_epoch = val_loss.index(lowest) + 1
     best = best_epoch if best_epoch and 1 <= best_epoch <= epochs else lowest_epoch
@@ -81,7 +84,7 @@ def diagnose(history: dict[str, list[float]], best_epoch: int | None = None) -> 
         accuracy_gap_at_best=accuracy[best - 1] - val_accuracy[best - 1] if has_accuracy else None,
         accuracy_gap_at_last=accuracy[-1] - val_accuracy[-1] if has_accuracy else None,
         epochs_to_95=epochs_to_reach(val_accuracy, LEARNED_SHARE) if has_accuracy else None,
-        gradient_ratio=ratio)
+        gradient_ratio=ratio, gradient_first=first, gradient_output=output)
 
 
 def _state(val_loss: list[float], lowest_epoch: int, climb: float) -> str:
@@ -108,6 +111,16 @@ def epochs_to_reach(curve: list[float], share: float) -> int | None:
         return None
     target = share * max(curve)
     return next(epoch for epoch, value in enumerate(curve, 1) if value >= target)
+
+
+def _gradient_ends(history: dict[str, list[float]]) -> tuple[float | None, float | None]:
+    """The first hidden layer's and the output layer's gradient norms in the first epoch, where recorded."""
+    layers = sorted(int(key.rsplit("_", 1)[1]) for key in history if key.startswith("gradient_norm_"))
+    if len(layers) < 2:
+        return None, None
+    first, last = history[f"gradient_norm_{layers[0]}"], history[f"gradient_norm_{layers[-1]}"]
+    ends = [values[0] if values and math.isfinite(values[0]) else None for values in (first, last)]
+    return ends[0], ends[1]
 
 
 def _gradient_ratio(history: dict[str, list[float]]) -> float | None:

@@ -5,7 +5,8 @@
                                           checksums.sha256 (every file's sha256, `sha256sum -c` reads it),
                                           metrics.json (written last: a run is complete when it exists)
     results/<study>/                      summary.csv, summary.json, val_curves.png, references.json
-                                          (the config's reference figures, where it has any)
+                                          (the config's reference figures, where it has any),
+                                          source.json (the config file that made it, relative to results/)
 
 Every write goes to a temporary file that is fsynced and renamed over the target, and the folder is
 fsynced after the rename, so after a crash or a power cut a file is whole or absent. A write the
@@ -229,7 +230,7 @@ def check_writable(root: Path) -> None:
         raise NnlabError(f"results folder {root} is not writable ({probe} denies writing)")
 
 
-# results/<study>/source.json: the config file that made the study's folder. A study's name is its
+# results/<study>/source.json: the config file that made the study's folder (relative to the results folder). A study's name is its
 # folder, so a second config with the same name: (a copy a student forgot to rename) would mix its runs
 # into the first's and overwrite its summary.csv; the file it came from tells the two apart.
 SOURCE = "source.json"
@@ -238,7 +239,7 @@ SOURCE = "source.json"
 def check_study_source(root: Path, study: str, config: Path) -> None:
     """Refuse a config whose study folder was made by another config file that still names that study.
     A file that was moved, renamed or given another name: since then gives up its claim."""
-    recorded = _recorded_source(Path(root) / study)
+    recorded = _recorded_source(Path(root), study)
     if recorded is None or recorded == Path(config).resolve() or not recorded.is_file():
         return
     if _study_name(recorded) != study or _same_text(recorded, Path(config)):
@@ -249,16 +250,18 @@ def check_study_source(root: Path, study: str, config: Path) -> None:
 
 
 def record_study_source(root: Path, study: str, config: Path) -> None:
+    """The config file, relative to the results folder: a repository cloned or copied elsewhere, its
+    configs and results together, keeps its claim (and the file is the same bytes in every copy)."""
     folder = Path(root) / study
-    if _recorded_source(folder) != Path(config).resolve():
+    if _recorded_source(Path(root), study) != Path(config).resolve():
         with storage_faults(folder, "creating"):
             folder.mkdir(exist_ok=True)
-        write_json(folder / SOURCE, {"config": str(Path(config).resolve())})
+        write_json(folder / SOURCE, {"config": os.path.relpath(Path(config).resolve(), Path(root).resolve())})
 
 
-def _recorded_source(folder: Path) -> Path | None:
+def _recorded_source(root: Path, study: str) -> Path | None:
     try:
-        return Path(read_json(folder / SOURCE)["config"])
+        return (Path(root).resolve() / read_json(root / study / SOURCE)["config"]).resolve()
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

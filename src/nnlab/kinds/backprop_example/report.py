@@ -16,6 +16,11 @@ COURSE = {"net_h1": "0.3775", "out_h1": "0.593269992", "out_h2": "0.596884378", 
           "E_total": "0.298371109"}
 
 
+# Where the course's own later line uses a figure other than the one it printed: (that line, the figure
+# it uses). E_o1 = ½(0.01 − 0.75136507)² = 0.274811083: the course computed with 0.75136507.
+COURSE_LATER = {"out_o1": ("E_o1", "0.75136507")}
+
+
 def matched_keys(forward: dict) -> list[str]:
     return [k for k in COURSE if k in forward]
 
@@ -50,6 +55,14 @@ def section(root: Path, study: StudyResults) -> list[str]:
         lines += ["", "Where a printed figure disagrees, it is not what the course's own previous figures give: " + "; ".join(
             f"{k} = σ({f['net_' + k[4:]]:.9f}) = {f[k]:.9f}, printed {COURSE[k]}" if k.startswith("out_") else
             f"{k} computes to {f[k]:.9f}, printed {COURSE[k]}" for k in wrong) + "."]
+        for k in wrong:
+            if k in COURSE_LATER:
+                line, used = COURSE_LATER[k]
+                lines += ["", f"The course's own next line, {line}, uses {k} = {used}, {agreed} the computed value to the "
+                          f"{len(used.split('.')[1])} digits it shows: the course computed with the right value and printed "
+                          f"{COURSE[k]} for it, a slip of the digits, not another computation."
+                          if agrees(f[k], used) else
+                          f"The course's own next line, {line}, uses {k} = {used}, which is not the computed value either."]
     lines += ["", f"Each gradient three ways (the chain rule as the course writes it out; TensorFlow's GradientTape; "
               f"central differences with h = {c['finite_difference_step']}), and the weight after one step at "
               f"lr {m['learning_rate']}:", ""]

@@ -125,7 +125,24 @@ def _norms_line(norms: dict[str, list[float]]) -> str:
     return ("The first epoch's weight-gradient norm (mean over its batches and seeds) of the first hidden layer against "
             "the output layer's: " + "; ".join(parts) + ". A ratio far below 1× is a gradient that shrinks on its "
             "way back to the input (vanishing); norms far above 1 in every layer are a gradient blown up by the "
-            "weights' scale (exploding). The figure shows every layer.")
+            "weights' scale (exploding), whatever their ratio." + _same_rows(norms) + " The figure shows every layer.")
+
+
+def _same_rows(norms: dict[str, list[float]]) -> str:
+    """Variants whose every layer's norm is the same to the digits shown, said so, with what makes them
+    so where it is visible (a first layer with no gradient at all: its units saturated)."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name, values in norms.items():
+        groups.setdefault(tuple(f"{v:.3g}" for v in values), []).append(name)
+    out = []
+    for shown, names in groups.items():
+        if len(names) < 2:
+            continue
+        why = (": no gradient reaches their first hidden layer at all, so its units are saturated and it does not learn"
+               if shown[0] == "0" else "")
+        out.append(f" {' and '.join([', '.join(names[:-1]), names[-1]] if len(names) > 2 else names)} give the same norms in "
+                   f"every layer to the digits shown{why}.")
+    return "".join(out)
 
 
 def _curve_lines(study: StudyResults) -> list[str]:

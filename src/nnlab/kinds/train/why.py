@@ -178,20 +178,32 @@ def gap_direction(d: Difference) -> int:
     return (abs(d.variant) > abs(d.baseline)) - (abs(d.variant) < abs(d.baseline))
 
 
-# Gradient regimes (first hidden layer's norm over the output layer's, epoch 1): a ratio of this or more
-# is a gradient that grows on its way back (exploding); one of this or less has all but vanished by the
-# first layer. "Shrinks more / less" compares only two nets between them.
-EXPLODING_RATIO = 10.0
-VANISHED_RATIO = 1e-4
+# Gradient regimes, from a net's first-epoch gradient norms (mean over seeds): exploding where even the
+# smaller of its first hidden layer's and its output layer's is this large (an ordinary net's are near
+# 1 or below; MNIST's ReLU net with weights in [0, 1] has 10^3 to 10^7); vanished where the first
+# layer's is this share of the output's or less (0 in a saturated sigmoid net). "Shrinks more / less"
+# compares only two nets that are neither.
+EXPLODING_NORM = 10.0
+VANISHED_RATIO = 1e-6
 
 
-def gradient_regime(ratio: float) -> str:
-    """The regime of a first-layer / output gradient ratio.
+def gradient_regime(first: float, output: float) -> str:
+    """The regime of a net's first-epoch gradient norms: the first hidden layer's and the output's.
 
-        >>> [gradient_regime(r) for r in (7.7e3, 0.3, 1e-6)]
+        >>> [gradient_regime(*norms) for norms in ((7.74e3, 7.33e5), (0.00028, 0.247), (0.0, 0.519))]
         ['exploding', 'ordinary', 'vanished']
     """
-    return "exploding" if ratio >= EXPLODING_RATIO else "vanished" if ratio <= VANISHED_RATIO else "ordinary"
+    if min(first, output) >= EXPLODING_NORM:
+        return "exploding"
+    return "vanished" if first <= VANISHED_RATIO * output else "ordinary"
+
+
+def _regime(variant: VariantStats) -> str | None:
+    ends = [(d.gradient_first, d.gradient_output) for d in diagnoses(variant).values()]
+    ends = [(a, b) for a, b in ends if a is not None and b is not None]
+    if not ends:
+        return None
+    return gradient_regime(*(mean_sd([e[k] for e in ends])[0] for k in (0, 1)))
 
 
 def _visible(d: Difference) -> bool:
@@ -206,7 +218,8 @@ def _visible(d: Difference) -> bool:
     return f"{a:.1f}" != f"{b:.1f}"
 
 
-def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: int) -> list[str]:
+def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: int,
+              regimes: tuple[str | None, str | None] = (None, None)) -> list[str]:
     """What the differences beyond noise read as, in plain words: only from those. Where one side
     barely learns or diverges, only that is said: its curves have no overfitting to read."""
     stuck = [(state, whose) for state, whose in states if state in ("flat", "diverged")]
@@ -230,19 +243,19 @@ def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: in
         out.append("its training accuracy and its validation accuracy change places against the baseline's")
     if by.get("epochs_to_95"):
         out.append("it learns " + ("more slowly" if by["epochs_to_95"] == 1 else "faster"))
-    if "gradient_ratio" in beyond:
-        d = beyond["gradient_ratio"]
-        ours, theirs = gradient_regime(10 ** d.variant), gradient_regime(10 ** d.baseline)
-        if ours == theirs == "ordinary":
-            out.append("its gradient " + ("shrinks more" if d.sign == -1 else "shrinks less") + " on its way back to the input")
-        elif ours == theirs:
-            out.append(f"its gradient and the baseline's are both {'exploding' if ours == 'exploding' else 'vanished'} "
-                       "by the first layer, so the ratio between them says nothing about how either learns")
-        else:
-            words = {"exploding": "grows on its way back to the input (exploding gradients)",
-                     "vanished": "has all but vanished by the first layer (vanishing gradients)",
-                     "ordinary": "shrinks on its way back to the input as in a net that learns"}
-            out.append(f"its gradient {words[ours]}, the baseline's {words[theirs].split(' (')[0]}")
+    ours, theirs = regimes
+    if "gradient_ratio" in beyond and ours == theirs == "ordinary":
+        out.append("its gradient " + ("shrinks more" if by["gradient_ratio"] == -1 else "shrinks less") + " on its way back to the input")
+    elif ours and theirs and ours == theirs != "ordinary":
+        out.append(f"its gradients and the baseline's are both {ours}, so the ratio between its layers says nothing "
+                   "about how either learns")
+    elif ours and theirs and ours != theirs:
+        mine = {"exploding": "its gradients explode (norms far above 1 in every layer, from the weights' scale)",
+                "vanished": "its gradient has vanished by the first hidden layer (vanishing gradients)",
+                "ordinary": "its gradient shrinks on its way back to the input as a learning net's does"}[ours]
+        yours = {"exploding": "the baseline's explode", "vanished": "the baseline's has vanished by its first hidden layer",
+                 "ordinary": "the baseline's shrinks as a learning net's does"}[theirs]
+        out.append(f"{mine}, while {yours}")
     for state, whose in states:
         who = "it" if whose == "variant" else "the baseline"
         if state == "still improving":
@@ -326,7 +339,7 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
                      f"{parameters[1]:,})")
     if beyond:
         parts.append("; ".join(_measured(d) for d in beyond))
-    readings = _readings(found, states, epochs)
+    readings = _readings(found, states, epochs, (_regime(variant), _regime(base)))
     if beyond or states:
         reading = "Read together: " + "; ".join(readings) + "." if readings else "These differences point no one way."
         text = " ".join([head, *(["; ".join(parts) + "."] if parts else []), reading])
