@@ -58,7 +58,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
         for k in wrong:
             if k in COURSE_LATER:
                 line, used = COURSE_LATER[k]
-                lines += ["", f"The course's own next line, {line}, uses {k} = {used}, {agreed} the computed value to the "
+                lines += ["", f"The course's own next line, {line}, uses {k} = {used}, which is the computed value to the "
                           f"{len(used.split('.')[1])} digits it shows: the course computed with the right value and printed "
                           f"{COURSE[k]} for it, a slip of the digits, not another computation."
                           if agrees(f[k], used) else
