@@ -6,7 +6,6 @@ counted once, and said so. Nothing here trains."""
 
 import math
 import shutil
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -254,16 +253,19 @@ def test_references_to_variants_a_study_no_longer_has_are_left_out_with_one_note
 
 # --- every refusal: fast, exit 1, no traceback -----------------------------------------------------
 
-def test_every_refused_case_answers_in_under_two_seconds_with_exit_1_and_no_traceback(write_config, tmp_path):
+def test_every_refused_case_answers_before_anything_loads_with_exit_1_and_no_traceback(write_config, tmp_path, monkeypatch):
+    """(How fast is measured, not asserted: a timed test fails on a loaded machine. Refused before the data
+    loads, proven by a data loader that fails the test if it is called.)"""
+    from nnlab.kinds.train import run as train_run
+
+    monkeypatch.setattr(train_run, "load_dataset", lambda *a, **k: pytest.fail("the data was loaded for a refused config"))
     cases = [BASE + "selection: {metric: val_accuracy, mode: min}\n",
              BASE.replace("{hidden_layers: 1, units: 8}", "{hidden_layers: 0, batch_norm: true}"),
              BASE + "seeds: [-1]\n", BASE + "epochs: 3\n", BASE + "optimizer: {name: sgd, momentum: 2}\n"]
     for i, text in enumerate(cases):
         path = write_config(text, f"case{i}.yaml")
         for command in (["validate", str(path)], ["run", str(path), "--results", str(tmp_path / "r")]):
-            started = time.monotonic()
             result = CliRunner().invoke(main, command)
-            assert time.monotonic() - started < 2
             assert result.exit_code == 1 and "Traceback" not in result.output and str(path) in result.output, result.output
     assert not (tmp_path / "r").exists()
 

@@ -19,9 +19,10 @@ from nnlab.provenance import RUN_FORMAT
 # the poly_fit kind. 5ab13c84481e636c: issue 21's kinds (backprop_example, functions_gallery, conv_shapes) and
 # XOR's optimizer, loss and torch_default initializer, each at what XOR did before. 9a63d58d6fd2ce3d: record
 # (gradient norms off) and model.kernel_init_range (unset). 744b07b6e9f2b26e: issue 22's references (none;
-# in no run key at all, like description).
+# in no run key at all, like description). 9ef53d147cfb1ccb: issue 32's lr_decay_demo precision (float32, the
+# course's; it computed float64 before, so the kind's REVISION went to 2 and only its runs are redone).
 DEFAULTS_DIGESTS = {2: {"719c710afb431fe7", "f9dee178770aeba2", "0263f69e12df0e26", "5ab13c84481e636c", "9a63d58d6fd2ce3d",
-                        "744b07b6e9f2b26e"}}
+                        "744b07b6e9f2b26e", "9ef53d147cfb1ccb"}}
 
 
 def defaults(model: type[BaseModel]) -> dict:

@@ -100,6 +100,9 @@ def test_the_worked_example_studies_run_agree_with_keras_and_are_reported(tmp_pa
     assert slow["cross_entropy"]["output"][-1] < slow["quadratic"]["output"][-1]
     table = (tmp_path / "lr_decay_demo" / "summary.csv").read_text().splitlines()
     assert table[0] == "variant,seed,epoch,w,loss,lr" and len(table) == 1 + 2 * 40  # the whole table, both variants
+    decay = json.loads((tmp_path / "lr_decay_demo" / "decay" / "seed-0" / "metrics.json").read_text())["rows"]
+    assert all(float(np.float32(row["w"])) == row["w"] for row in decay)  # float32, as the course's TensorFlow code (issue 32)
+    assert f"{decay[0]['w']:f}" == "2.600000"  # the course's first printed row
     assert invoke("report", "--results", tmp_path).exit_code == 0
     report = (tmp_path / "report.md").read_text()
     assert "E_total = 0.298371109 and dE/dw5 = 0.082167041" in report and "printed 0.75136079" in report

@@ -16,7 +16,8 @@ def section(root: Path, study: StudyResults) -> list[str]:
                                                   for name, r in runs.items()) + "." if runs else "no run finished.")
     lines = study.heading(found) + [
         f"Gradient descent on (w − {c['target']})² from w = {c['w0']}, lr = {c['learning_rate']} · decay_rate^epoch, "
-        f"{c['epochs']} epochs (TensorFlow GradientTape).", "",
+        f"{c['epochs']} epochs (TensorFlow GradientTape, in {c.get('precision', 'float64')}"
+        + (", as the course's TensorFlow code computes)." if c.get("precision") == "float32" else ").") , "",
     ]
     lines += markdown_table(["variant", "decay rate", "lr at the last epoch", "final w", "final loss"],
                             [[name, r.config.get("decay_rate"), f"{r.metrics['rows'][-1]['lr']:.6f}",

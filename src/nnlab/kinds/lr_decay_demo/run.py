@@ -23,14 +23,17 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
     import tensorflow as tf  # loaded only in the process that trains
 
     start_time = time.time()
-    w = tf.Variable(config.w0, dtype=tf.float64)
+    dtype = tf.float32 if config.precision == "float32" else tf.float64
+    w = tf.Variable(config.w0, dtype=dtype)
     rows = []
     for epoch in range(config.epochs):
-        rate = config.learning_rate * config.decay_rate ** epoch
+        # As Keras' and TensorFlow's ExponentialDecay compute it: rate * decay_rate ** step, in the
+        # variable's precision.
+        rate = tf.constant(config.learning_rate, dtype) * tf.pow(tf.constant(config.decay_rate, dtype), tf.constant(epoch, dtype))
         with tf.GradientTape() as tape:
-            loss = (w - config.target) ** 2
+            loss = (w - tf.constant(config.target, dtype)) ** 2
         w.assign_sub(rate * tape.gradient(loss, w))
-        rows.append({"epoch": epoch, "w": float(w.numpy()), "loss": float(loss.numpy()), "lr": rate})
+        rows.append({"epoch": epoch, "w": float(w.numpy()), "loss": float(loss.numpy()), "lr": float(rate.numpy())})
     metrics = {"study": study, "variant": variant_id, "seed": seed, "status": "ok",
                "final_w": rows[-1]["w"], "final_loss": float((rows[-1]["w"] - config.target) ** 2),
                "epochs": config.epochs, "rows": rows, "wall_time_s": round(time.time() - start_time, 2)}
