@@ -31,6 +31,7 @@ from .stats import (
     detectable_difference,
     mean_interval,
     mean_sd,
+    p_is,
     p_text,
     undetectable_reason,
 )
@@ -285,11 +286,12 @@ def finding(study: StudyResults, analysis: Analysis | None = None) -> str:
 def beyond_noise_lead(study: StudyResults, analysis: Analysis) -> str:
     """Every result beyond seed noise on the test set, said before anything else a section finds
     ("" where there is none): what a reader most needs from a study is what it showed."""
-    beyond = [(name, v) for name, v in analysis.verdicts.items() if v.beyond_noise]
+    chosen = analysis.choice.variant.name if analysis.choice else None  # its verdict follows, in the choice's clause
+    beyond = [(name, v) for name, v in analysis.verdicts.items() if v.beyond_noise and name != chosen]
     if not beyond:
         return ""
     words = [f"**{name}** {points(abs(v.comparison.difference))} {'higher' if v.comparison.difference > 0 else 'lower'} "
-             f"(adjusted p = {p_text(v.adjusted_p)})" for name, v in beyond]
+             f"(adjusted p {p_is(v.adjusted_p)})" for name, v in beyond]
     return (f"beyond seed noise, on the test set against {baselines(study.baseline)} accuracy: {_names(words)}. "
             f"Then, ")
 
@@ -313,7 +315,7 @@ def _noise(verdict: Verdict, analysis: Analysis) -> str:
         return "one seed a side gives no estimate of seed noise"
     if c.p_value is None:
         return "identical on every seed" if not c.difference else "the same on every seed, so exactly that"
-    p = f"adjusted p = {p_text(verdict.adjusted_p)}, {analysis.method}"
+    p = f"adjusted p {p_is(verdict.adjusted_p)}, {analysis.method}"
     if verdict.beyond_noise:
         return f"beyond seed noise ({p})"
     return f"not distinguishable from seed noise ({p}{corrected_away(verdict, analysis)})"
@@ -362,7 +364,7 @@ def comparison_sentence(study: StudyResults, variant: VariantStats, analysis: An
         verdict_text = f"{where} than the baseline beyond seed noise"
     else:
         verdict_text = "not distinguishable from seed noise" + corrected_away(verdict, analysis) + _own_power(verdict, analysis)
-    return (f"{head} (95% CI {c.low:+.4f} to {c.high:+.4f}; {TEST_NAMES[c.paired]}, p = {p_text(c.p_value)}, "
+    return (f"{head} (95% CI {c.low:+.4f} to {c.high:+.4f}; {TEST_NAMES[c.paired]}, p {p_is(c.p_value)}, "
             f"adjusted {p_text(verdict.adjusted_p)}){epochs}: {verdict_text}.{still_improving(variant)}")
 
 

@@ -185,6 +185,15 @@ def p_text(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def p_is(p: float) -> str:
+    """A p-value after its "p": "p = 0.044" reads, "p = < 0.001" does not.
+
+        >>> f"p {p_is(0.0441)}", f"p {p_is(1e-9)}"
+        ('p = 0.044', 'p < 0.001')
+    """
+    return p_text(p) if p < 0.001 else f"= {p_text(p)}"
+
+
 def mean_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float] | None:
     """The mean's t confidence interval over seeds (None below two values; the mean itself when they agree)."""
     if len(values) < 2:

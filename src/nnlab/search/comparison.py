@@ -19,7 +19,7 @@ from ..config import grid_labels
 from ..report_data import StudyResults
 from ..report_parts import fmt, image, markdown_table
 from ..selection import Rule
-from ..stats import ALPHA, adjust, compare, mean_sd, p_text
+from ..stats import ALPHA, adjust, compare, mean_sd, p_is
 from .driver import COMPARISON_FILE
 
 WITHIN = 0.01  # "came within 1% of the best any search found": the figure a strategy is timed to
@@ -137,7 +137,7 @@ def _difference(c, p, digits: int) -> str:
         return "—"
     if c.low is None:
         return f"{c.difference:+.{digits}f} (one search a side: no interval)"
-    return f"{c.difference:+.{digits}f} ({c.low:+.{digits}f} to {c.high:+.{digits}f}" + (f"; p = {p_text(p)}" if p is not None else "") + ")"
+    return f"{c.difference:+.{digits}f} ({c.low:+.{digits}f} to {c.high:+.{digits}f}" + (f"; p {p_is(p)}" if p is not None else "") + ")"
 
 
 def _verdict(c, p, better_low: bool) -> str:

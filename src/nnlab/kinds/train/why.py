@@ -315,6 +315,10 @@ def changed_sentence(variant: VariantStats, base: VariantStats) -> str:
             f"attributed to one of them.")
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
 def _and(items: list[str]) -> str:
     return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else items[0]
 
@@ -342,7 +346,7 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
     readings = _readings(found, states, epochs, (_regime(variant), _regime(base)))
     if beyond or states:
         reading = "Read together: " + "; ".join(readings) + "." if readings else "These differences point no one way."
-        text = " ".join([head, *(["; ".join(parts) + "."] if parts else []), reading])
+        text = " ".join([head, *([_sentence("; ".join(parts))] if parts else []), reading])
     else:
         closest = sorted((d for d in found if d.comparison.low is not None and _visible(d)),
                          key=lambda d: (d.adjusted_p if d.adjusted_p is not None else 1.0))[:2]
