@@ -6,7 +6,7 @@ import copy
 from pathlib import Path
 
 from conftest import train_metrics
-from nnlab.conclusions import analyse, method_sentence
+from nnlab.conclusions import analyse, method_sentence, settings_changed
 from nnlab.kinds.train import why
 from nnlab.report_data import Run, StudyResults, VariantStats
 from nnlab.stats import Comparison
@@ -95,7 +95,7 @@ def test_every_comparison_names_what_differs_and_several_differences_are_not_att
 def test_settings_changed_reads_the_configs_not_the_names():
     a = {**CONFIG, "variant": "x", "seed": 1, "optimizer": {"name": "sgd", "schedule": {"name": "exponential_decay"}}}
     b = {**CONFIG, "variant": "y", "seed": 2, "optimizer": {"name": "sgd", "schedule": None}}
-    assert why.settings_changed(a, b) == [("optimizer.schedule", {"name": "exponential_decay"}, None)]
+    assert settings_changed(a, b) == [("optimizer.schedule", {"name": "exponential_decay"}, None)]
 
 
 # --- 4. a measure read in the wrong regime ------------------------------------------------------------
@@ -227,3 +227,13 @@ def test_variants_whose_gradient_rows_are_identical_to_the_digits_shown_are_said
                         "sigmoid-weights-1-2": [0.0, 0.0, 0.519]})
     assert "sigmoid-weights-0-1 and sigmoid-weights-1-2 give the same norms in every layer to the digits shown: no gradient " \
            "reaches their first hidden layer at all" in line
+
+
+def test_xor_and_poly_fit_comparisons_name_what_differs_too():
+    from nnlab.kinds.poly_fit.report import _sentence
+
+    base, twin = poly_variant("sgd_raw", [900, 950, 1000]), poly_variant("sgd_normalized", [100, 120, 110])
+    for run in twin.runs:
+        run.config["normalize"] = True
+    text = _sentence(twin, base)
+    assert text.endswith("It differs from sgd_raw in one setting: normalize (True, against none).")

@@ -399,3 +399,49 @@ def method_sentence(study: StudyResults, analysis: Analysis) -> str:
     return f"Each variant is compared with the baseline by {' and '.join(tests)}. {corrected}"
 
 
+# What a run's recorded config holds that decides nothing it computes: names, seeds, figures from
+# elsewhere, what is recorded beside the curves.
+NOT_SETTINGS = ("name", "description", "seeds", "baseline", "references", "variant", "seed", "overrides", "record")
+
+
+def settings_changed(config: dict, base: dict) -> list[tuple[str, object, object]]:
+    """(dotted key, variant's value, baseline's value) of every setting the two run configs differ in,
+    from the configs themselves. A block one side lacks (a schedule) is one setting, not its parts.
+
+        >>> settings_changed({"loss": "mse", "optimizer": {"name": "adam"}}, {"loss": "mse", "optimizer": {"name": "sgd"}})
+        [('optimizer.name', 'adam', 'sgd')]
+    """
+    out: list[tuple[str, object, object]] = []
+
+    def walk(a: object, b: object, prefix: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b)):
+                if not prefix and key in NOT_SETTINGS:
+                    continue
+                walk(a.get(key), b.get(key), f"{prefix}{key}.")
+        elif a != b:
+            out.append((prefix.rstrip("."), a, b))
+
+    walk(config, base, "")
+    return out
+
+
+def _value_text(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_value_text(v)}" for k, v in value.items() if v not in (None, False, 0.0)) + "}"
+    return str(value)
+
+
+def changed_sentence(variant: VariantStats, base: VariantStats, what: str = "what follows", against: str = "the baseline") -> str:
+    """What differs between the variant and the baseline, read from their configs, and whether the
+    curves can attribute a change to it: not when several settings differ."""
+    changed = settings_changed(variant.runs[0].config, base.runs[0].config)
+    if not changed:
+        return f"It trains with {against}'s settings."
+    listed = _names([f"{key} ({_value_text(a)}, against {_value_text(b)})" for key, a, b in changed])
+    if len(changed) == 1:
+        return f"It differs from {against} in one setting: {listed}."
+    return (f"It differs from {against} in {len(changed)} settings, {listed}, so {what} cannot be "
+            f"attributed to one of them.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ... import plots, results
+from ...conclusions import changed_sentence
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import copied_image, fmt, image, markdown_table
 from ...stats import compare
@@ -107,7 +108,7 @@ def _sentence(v: VariantStats, base: VariantStats) -> str:
         interval = f"95% CI {c.low:+.3g} to {c.high:+.3g}" if c.low is not None else "no interval"
         verdict = ("beyond seed noise" if c.distinguishable else "within seed noise") if c.low is not None else ""
         parts.append(f"{what} {c.difference:+.3g} ({interval}, {verdict})".replace(", )", ")"))
-    return f"**{v.name}** against {base.name}, paired by seed: " + "; ".join(parts) + "."
+    return f"**{v.name}** against {base.name}, paired by seed: " + "; ".join(parts) + ". " + changed_sentence(v, base, "the difference", base.name)
 
 
 def _paired(v: VariantStats, base: VariantStats, key: str) -> tuple[list[float], list[float]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from scipy import stats as scipy_stats
 
 from ... import plots
+from ...conclusions import changed_sentence
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import copied_image, image, markdown_table
 from .record import describe_solution
@@ -114,7 +115,8 @@ def xor_sentence(v: VariantStats, base: VariantStats) -> str:
     verdict = (f"{'more' if a / n > b / m else 'less'} often than the baseline beyond chance" if p < 0.05
                else "not distinguishable from chance")
     text = (f"**{v.name}** solves XOR in {a}/{n} runs vs {b}/{m} for {base.name} (difference "
-            f"{a / n - b / m:+.2f}; Fisher's exact test p = {p:.3g}): {verdict}.")
+            f"{a / n - b / m:+.2f}; Fisher's exact test p = {p:.3g}): {verdict}. "
+            f"{changed_sentence(v, base, 'the difference')}")
     (c, d) = (ours["dead"], theirs["dead"])
     if c or d:  # the dying-ReLU question (exercise 4-3), where any unit died
         low, high = proportion_interval(c, n)
