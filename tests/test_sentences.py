@@ -237,3 +237,16 @@ def test_xor_and_poly_fit_comparisons_name_what_differs_too():
         run.config["normalize"] = True
     text = _sentence(twin, base)
     assert text.endswith("It differs from sgd_raw in one setting: normalize (True, against none).")
+
+
+def test_two_nets_that_both_barely_learn_are_said_to_and_nothing_more_is_read_from_their_curves():
+    """mnist_gradients: sigmoid at lr 0.1 and at lr 1, both at chance, their gradient ratios 0.0011× and 0.0013×."""
+    flat = [0.0900, 0.0899, 0.0898, 0.0897, 0.0896, 0.0895]
+    base = variant("base", [with_gradients(curves(flat), 0.00028 * k, 0.247) for k in (1, 1.02, 0.98)], [0.1058] * 3)
+    fast = variant("fast", [with_gradients(curves([v - 0.00001 * k for v in flat]), 0.00033 * k, 0.247) for k in (1, 1.02, 0.98)],
+                   [0.1058] * 3, optimizer__learning_rate=1.0)
+    text = said(base, fast, name="fast")
+    reading = read_together(text)
+    assert "it and the baseline both barely learn on every seed" in reading
+    assert "shrinks" not in reading and "gap" not in reading
+    assert text.endswith("Its test accuracy is the baseline's on every seed.")

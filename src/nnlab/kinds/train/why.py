@@ -120,6 +120,8 @@ def telling_states(variant: VariantStats, base: VariantStats) -> list[tuple[str,
             found.append((state, "variant"))
         elif len(theirs) >= 2 and b == len(theirs) and a == 0:
             found.append((state, "baseline"))
+        elif state in ("flat", "diverged") and len(ours) >= 2 and len(theirs) >= 2 and a == len(ours) and b == len(theirs):
+            found.append((state, "both"))  # neither learns: nothing in their curves tells them apart
     return found
 
 
@@ -256,7 +258,13 @@ def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: in
         yours = {"exploding": "the baseline's explode", "vanished": "the baseline's has vanished by its first hidden layer",
                  "ordinary": "the baseline's shrinks as a learning net's does"}[theirs]
         out.append(f"{mine}, while {yours}")
+    if any(whose == "both" for _, whose in stuck):
+        out = []  # two nets that do not learn: the measures of their curves are noise about nothing
     for state, whose in states:
+        if whose == "both":
+            out.append(f"it and the baseline both {'barely learn' if state == 'flat' else 'diverge'} on every seed "
+                       f"({STATES[state].replace('its ', 'the ', 1)}), so their curves cannot say why they differ")
+            continue
         who = "it" if whose == "variant" else "the baseline"
         if state == "still improving":
             out.append(f"{who} has not finished learning: its validation loss is still falling at the last epoch ({epochs}) on every seed")
@@ -308,6 +316,8 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
 def _test_side(verdict: Verdict | None, explained: bool) -> str:
     if verdict is None or verdict.comparison.low is None:
         return ""
+    if verdict.comparison.p_value is None and not verdict.comparison.difference:
+        return "Its test accuracy is the baseline's on every seed."
     if verdict.beyond_noise:
         return f"Its test accuracy is {'higher' if verdict.comparison.difference > 0 else 'lower'} beyond seed noise."
     if verdict.comparison.p_value is None and verdict.comparison.difference:
