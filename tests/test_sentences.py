@@ -127,7 +127,7 @@ def test_a_vanished_gradient_against_an_ordinary_one_is_called_so():
     dead = variant("dead", [with_gradients(overfitting_at(6, 0.02), 1e-8 * k, 1.0) for k in (1, 1.2, 0.8, 1.1)], TESTS,
                    model__activation="sigmoid")
     reading = read_together(said(base, dead, name="dead"))
-    assert "has vanished by the first hidden layer (vanishing gradients)" in reading and "shrinks more" not in reading
+    assert "its gradient all but vanishes before the first hidden layer" in reading and "shrinks more" not in reading
 
 
 # --- 7. one reason counted twice ---------------------------------------------------------------------
@@ -250,3 +250,59 @@ def test_two_nets_that_both_barely_learn_are_said_to_and_nothing_more_is_read_fr
     assert "it and the baseline both barely learn on every seed" in reading
     assert "shrinks" not in reading and "gap" not in reading
     assert text.endswith("Its test accuracy is the baseline's on every seed.")
+
+
+def test_a_variant_whose_curves_level_off_is_not_said_to_overfit():
+    """reuters_layers' 1-layer net: its validation loss climbs more slowly than the baseline's, but by
+    under 5% of its lowest (levelled off on every seed): "it overfits more slowly" would say what it does not."""
+    base = variant("base", [overfitting_at(6, 0.03, wobble=w) for w in (0, 0.01, -0.01, 0.005)], TESTS)
+    calm = variant("calm", [overfitting_at(6, 0.002 + w / 10, wobble=w) for w in (0, 0.01, -0.01, 0.005)], TESTS, model__hidden_layers=1)
+    reading = read_together(said(base, calm, name="calm"))
+    assert "overfits more slowly" not in reading
+    assert "its validation loss is lowest" in reading and "its curve overfits on 0 of 4 seeds" in reading
+
+
+def test_the_closest_differences_within_noise_say_their_intervals_are_unadjusted():
+    base = variant("base", [overfitting_at(low, 0.02) for low in (6, 8, 7)], [0.80, 0.79, 0.81])
+    other = variant("other", [overfitting_at(low, 0.02) for low in (8, 7, 8)], [0.80, 0.81, 0.79])
+    text = said(base, other, name="other")
+    assert "closest" in text and "95% CI unadjusted" in text
+
+
+# --- figures from elsewhere, checked as the sentences read them ------------------------------------------
+
+def test_a_claim_of_no_difference_within_noise_is_not_contradicted_but_never_holds():
+    from nnlab.kinds.train import claims
+    from test_diagnostics import checked
+
+    base = variant("base", [overfitting_at(8, 0.02)] * 3, [0.80, 0.81, 0.79])
+    other = variant("other", [overfitting_at(8, 0.02)] * 3, [0.79, 0.81, 0.80], model__units=32)
+    study = StudyResults("synth", Path("/nowhere"), [base, other])
+    check = checked(study, variant="other", source="a student", test_accuracy="same")
+    assert check.verdict == claims.CONSISTENT and check.verdict != claims.HOLDS and "does not show them equal" in check.verdict
+
+
+def test_an_overfitting_claim_is_judged_by_the_comparison_the_why_sentence_makes():
+    from nnlab.kinds.train import claims
+    from test_diagnostics import checked
+
+    base = variant("base", [overfitting_at(6, 0.02, wobble=w) for w in (0, 0.01, -0.01)], TESTS[:3])
+    steep = variant("steep", [overfitting_at(6, r) for r in (0.021, 0.035, 0.05)], TESTS[:3], model__hidden_layers=3)
+    study = StudyResults("synth", Path("/nowhere"), [base, steep])
+    check = checked(study, variant="steep", source="a student", overfitting="more")
+    text = said(base, steep, name="steep")
+    within = "no measured difference is beyond seed noise" in text
+    assert (check.verdict == claims.UNSUPPORTED) == within and "Holm-adjusted" in check.why
+
+
+def test_identical_seeds_give_no_prediction_interval_and_epochs_stay_within_the_run():
+    from nnlab.kinds.train import claims
+    from test_diagnostics import checked
+
+    base = variant("base", [overfitting_at(6, 0.02)] * 3, [0.80, 0.81, 0.79])
+    same = variant("same", [overfitting_at(6, 0.02)] * 3, [0.80, 0.81, 0.79], model__units=32)
+    study = StudyResults("synth", Path("/nowhere"), [base, same])
+    assert checked(study, variant="same", source="s", best_epoch=6).verdict == claims.UNCHECKED
+    early = variant("early", [overfitting_at(low, 0.02) for low in (1, 2, 4)], TESTS[:3], model__units=16)
+    check = checked(StudyResults("synth", Path("/nowhere"), [base, early]), variant="early", source="s", best_epoch=1)
+    assert not check.interval.startswith("-") and float(check.interval.split(" to ")[0]) >= 1

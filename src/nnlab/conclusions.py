@@ -16,6 +16,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
+from .diagnostics import diagnose
 from .report_data import StudyResults, VariantStats
 from .report_parts import fmt
 from .selection import Rule
@@ -95,14 +96,14 @@ CURVES_CAN_AND_CANNOT = (
     "Keras' running means over an epoch's batches with dropout on and any weight penalty in the loss, so a "
     "regularised net's gap is not a pure measure of memorising; the climb's slope is in the loss's units and "
     "is compared only between variants trained on the same loss. Few seeds hide real differences: with 3 "
-    "seeds a curve measure is rarely told from noise, which is why the chapter-3 studies run 10."
+    "seeds a curve measure is rarely told from noise (`experiments/chapter3.yaml` runs the homework with 10)."
 )
 
 
 # What makes two variants' runs of one seed start alike: with these equal, the seed gives both the
 # same initial weights and the same data order and validation split, so the seeds pair the runs.
 PAIRING_KEYS = (("dataset",), ("validation",), ("model", "hidden_layers"), ("model", "units"),
-                ("model", "kernel_initializer"), ("model", "bias_initializer"))
+                ("model", "kernel_initializer"), ("model", "bias_initializer"), ("model", "kernel_init_range"))
 
 
 @dataclass(frozen=True)
@@ -315,7 +316,7 @@ def _noise(verdict: Verdict, analysis: Analysis) -> str:
         return "one seed a side gives no estimate of seed noise"
     if c.p_value is None:
         return "identical on every seed" if not c.difference else "the same on every seed, so exactly that"
-    p = f"adjusted p {p_is(verdict.adjusted_p)}, {analysis.method}"
+    p = f"adjusted p {p_is(verdict.adjusted_p)}, {analysis.method}" if analysis.comparisons > 1 else f"p {p_is(verdict.adjusted_p)}"
     if verdict.beyond_noise:
         return f"beyond seed noise ({p})"
     return f"not distinguishable from seed noise ({p}{corrected_away(verdict, analysis)})"
@@ -335,7 +336,8 @@ def still_improving(variant: VariantStats) -> str:
     """A note where most of a variant's seeds chose their last epoch: still improving when training
     stopped, so its verdict is about a net that had not finished learning ("" otherwise)."""
     last = [r for r in variant.runs if r.ok and r.metrics.get("best_epoch") is not None
-            and r.metrics.get("best_epoch") == (r.metrics.get("epochs_run") or r.config.get("epochs"))]
+            and r.metrics.get("best_epoch") == (r.metrics.get("epochs_run") or r.config.get("epochs"))
+            and not (r.history and diagnose(r.history).state in ("flat", "diverged"))]  # a dead net's last epoch is noise
     if not variant.n or 2 * len(last) <= variant.n:
         return ""
     return (f" It chose its last epoch on {len(last)} of {variant.n} seeds: still improving when training stopped, so this "
@@ -351,21 +353,23 @@ def comparison_sentence(study: StudyResults, variant: VariantStats, analysis: An
     c = verdict.comparison
     (ea, _), (eb, _) = variant.mean_sd("best_epoch"), base.mean_sd("best_epoch")
     head = (f"**{variant.name}** vs {base.name}: test accuracy {fmt(sum(a) / len(a))} (n={len(a)}) vs "
-            f"{fmt(sum(b) / len(b))} (n={len(b)}), difference {c.difference:+.4f}")
-    epochs = f"; best epoch {ea:.1f} vs {eb:.1f}"
+            f"{fmt(sum(b) / len(b))} (n={len(b)}), " + (f"difference {c.difference:+.4f}" if round(c.difference, 4) else
+                                                       "no difference" if not c.difference else "a difference below 0.0001"))
+    epochs = f" (best epoch {ea:.1f} vs {eb:.1f})"
     if c.low is None:
-        return (f"{head}{epochs}. With one seed on a side there is no estimate of seed noise: "
-                f"run with `--seeds 3` or more before reading anything into this difference.")
+        return (f"{head}. With one seed on a side there is no estimate of seed noise: "
+                f"run with `--seeds 3` or more before reading anything into this difference{epochs}.")
     where = "better" if c.difference > 0 else "worse"
     if c.p_value is None:
         verdict_text = f"every seed gave the same figure, so it is {where} by exactly that" if c.difference else "identical on every seed"
-        return f"{head}{epochs}: {verdict_text}.{still_improving(variant)}"
+        return f"{head}: {verdict_text}{epochs}.{still_improving(variant)}"
     if verdict.beyond_noise:
         verdict_text = f"{where} than the baseline beyond seed noise"
     else:
         verdict_text = "not distinguishable from seed noise" + corrected_away(verdict, analysis) + _own_power(verdict, analysis)
-    return (f"{head} (95% CI {c.low:+.4f} to {c.high:+.4f}; {TEST_NAMES[c.paired]}, p {p_is(c.p_value)}, "
-            f"adjusted {p_text(verdict.adjusted_p)}){epochs}: {verdict_text}.{still_improving(variant)}")
+    adjusted = f", adjusted {p_text(verdict.adjusted_p)}" if analysis.comparisons > 1 else ""
+    return (f"{head} (95% CI {c.low:+.4f} to {c.high:+.4f}; {TEST_NAMES[c.paired]}, p {p_is(c.p_value)}{adjusted}): "
+            f"{verdict_text}{epochs}.{still_improving(variant)}")
 
 
 def _own_power(verdict: Verdict, analysis: Analysis) -> str:
@@ -393,8 +397,11 @@ def method_sentence(study: StudyResults, analysis: Analysis) -> str:
                      + " (the seeds then share no initial weights, so the runs are two independent samples)")
     if not tests or not analysis.comparisons:
         return ""
+    untested = len(analysis.verdicts) - analysis.comparisons
     corrected = (f"The p-values are adjusted over the study's {analysis.comparisons} comparisons with the "
-                 f"baseline ({CORRECTION_WHY[analysis.method]}); every verdict uses the adjusted one."
+                 f"baseline" + (f" that have one ({untested} gave the same difference on every seed, so no p-value)"
+                                if untested else "") +
+                 f" ({CORRECTION_WHY[analysis.method]}); every verdict uses the adjusted one."
                  if analysis.comparisons > 1 else "One comparison: no correction is needed.")
     return f"Each variant is compared with the baseline by {' and '.join(tests)}. {corrected}"
 

@@ -20,12 +20,13 @@ from ...conclusions import Analysis, corrected_away, paired
 from ...report_data import StudyResults, VariantStats
 from ...stats import compare, mean_interval, mean_sd, prediction_interval
 from .schema import DIRECTIONS, FIGURES
-from .why import diagnoses
+from .why import diagnoses, differences
 
 NAMES = {"best_epoch": "best epoch", "lowest_epoch": "lowest validation loss at epoch",
          "best_val_accuracy": "validation accuracy", "test_accuracy": "test accuracy",
-         "overfitting": "overfitting (validation loss climb after its lowest)"}
+         "overfitting": "overfitting (validation loss rise per epoch after its lowest)"}
 HOLDS, FAILS, UNSUPPORTED, CONTRADICTED, UNCHECKED = "holds", "does not hold", "not supported", "contradicted", "not checked"
+CONSISTENT = "not contradicted (no difference beyond seed noise, which does not show them equal)"
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,9 @@ def checks(study: StudyResults, analysis: Analysis) -> list[Check]:
 def _values(variant: VariantStats, figure: str) -> dict[int, float]:
     if figure == "lowest_epoch":
         return {s: float(d.lowest_epoch) for s, d in diagnoses(variant).items() if d.lowest_epoch is not None}
-    if figure == "overfitting":
-        return {s: d.climb for s, d in diagnoses(variant).items() if d.climb is not None and math.isfinite(d.climb)}
+    if figure == "overfitting":  # the why sentences' measure, so the two never disagree
+        return {s: d.rise_per_epoch for s, d in diagnoses(variant).items()
+                if d.rise_per_epoch is not None and math.isfinite(d.rise_per_epoch)}
     return {r.metrics["seed"]: float(r.metrics[figure]) for r in variant.runs if r.ok and r.metrics.get(figure) is not None}
 
 
@@ -89,6 +91,12 @@ def _check(study: StudyResults, analysis: Analysis, variant: VariantStats, figur
     if interval is None:
         return Check(**row, stated=stated, interval="—", verdict=UNCHECKED,
                      why="fewer than two seeds: no interval to set the figure against")
+    if interval[0] == interval[1]:
+        return Check(**row, stated=stated, interval="—", verdict=UNCHECKED,
+                     why=f"every seed gave {interval[0]:.{digits}f}: identical seeds give no estimate of where another run lands")
+    if figure in ("best_epoch", "lowest_epoch"):  # no run chooses an epoch before the first or after the last
+        last = max(r.config.get("epochs") or 0 for r in variant.runs) or interval[1]
+        interval = (max(interval[0], 1.0), min(interval[1], float(last)))
     what = "one more run lands" if one_run else "the mean lies"
     span = f"{interval[0]:.{digits}f} to {interval[1]:.{digits}f}"
     overlaps = low <= interval[1] and high >= interval[0]
@@ -133,6 +141,16 @@ def _direction(study: StudyResults, analysis: Analysis, variant: VariantStats, f
                   + (f", adjusted p = {verdict.adjusted_p:.3g}" if verdict.adjusted_p is not None else "")
                   + (corrected_away(verdict, analysis) if not beyond else ""))
         return Check(**row, stated=stated, interval=interval, verdict=_direction_verdict(value, beyond, c.difference), why=detail)
+    if figure == "overfitting":  # the very comparison the why sentence makes: Holm-adjusted over its measures
+        d = next((d for d in differences(study, variant, base) if d.measure.key == "rise_per_epoch"), None)
+        if d is None or d.comparison.low is None:
+            return Check(**row, stated=stated, interval="—", verdict=UNCHECKED, why="too few seeds to compare")
+        c, beyond = d.comparison, d.beyond_noise
+        detail = (f"against the baseline's {d.baseline:.4f} per epoch: difference {c.difference:+.4f}, "
+                  f"{'beyond' if beyond else 'within'} seed noise (as the why sentence reads it: Holm-adjusted over its measures"
+                  + (f", adjusted p = {d.adjusted_p:.2g})" if d.adjusted_p is not None else ")"))
+        return Check(**row, stated=stated, interval=f"{c.low:+.4f} to {c.high:+.4f} (difference, 95%, unadjusted)",
+                     verdict=_direction_verdict(value, beyond, c.difference), why=detail)
     theirs = _values(base, figure)
     common = sorted(set(values) & set(theirs))
     if len(values) < 2 or len(theirs) < 2:
@@ -151,8 +169,8 @@ def _direction(study: StudyResults, analysis: Analysis, variant: VariantStats, f
 
 def _direction_verdict(value: str, beyond: bool, difference: float) -> str:
     up = difference > 0
-    if value == "same":
-        return HOLDS if not beyond else CONTRADICTED
+    if value == "same":  # within noise is not "equal": the seeds may miss a real difference
+        return CONSISTENT if not beyond else CONTRADICTED
     wanted_up = value in ("higher", "more")
     if not beyond:
         return UNSUPPORTED

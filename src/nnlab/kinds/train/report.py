@@ -37,8 +37,8 @@ def section(root: Path, study: StudyResults) -> list[str]:
                              "wall time (s)", "s / epoch", "parameters", "multiply-adds / example"], rows)
     lines += ["", "Means ± sample standard deviation over seeds; n counts finished runs. Parameters: every weight and "
               "bias (Σw + Σb, with batch norm's scales and shifts and PReLU's slopes where used); multiply-adds: one "
-              "forward pass of one example through the dense layers, as if its inputs were dense (a multi-hot review "
-              "costs far fewer, one row per word it holds).", ""]
+              "forward pass of one example through the dense layers, as if its inputs were dense" +
+              (" (a multi-hot text costs far fewer, one row per word it holds)." if c["dataset"]["name"] in TEXT_DATASETS else "."), ""]
     course = [v for v in study.variants if v.validated_on_test]
     if course:
         lines += _course_lines(study, course)
@@ -123,7 +123,8 @@ def _norms_line(norms: dict[str, list[float]]) -> str:
     parts = [f"{name} {values[0]:.3g} against {values[-1]:.3g} ({values[0] / values[-1]:.3g}×)" if values[-1] else
              f"{name} {values[0]:.3g} against 0" for name, values in norms.items()]
     return ("The first epoch's weight-gradient norm (mean over its batches and seeds) of the first hidden layer against "
-            "the output layer's: " + "; ".join(parts) + ". A ratio far below 1× is a gradient that shrinks on its "
+            "the output layer's, and the ratio of those means (the table above gives each seed's ratio, averaged on a "
+            "log scale, so the two can differ in the last digit): " + "; ".join(parts) + ". A ratio far below 1× is a gradient that shrinks on its "
             "way back to the input (vanishing); norms far above 1 in every layer are a gradient blown up by the "
             "weights' scale (exploding), whatever their ratio." + _same_rows(norms) + " The figure shows every layer.")
 

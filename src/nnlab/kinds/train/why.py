@@ -164,7 +164,8 @@ def _measured(d: Difference, with_p: bool = False) -> str:
         text, detail = (f"in the first epoch its first hidden layer's gradient is {10 ** a:.3g}× the output layer's",
                         f"against {10 ** b:.3g}×")
     p = f", adjusted p = {d.adjusted_p:.2g}" if with_p and d.adjusted_p is not None else ""
-    return f"{text} ({detail}; {_interval(d)}{p})"
+    unadjusted = " unadjusted" if with_p and d.comparison.p_value is not None else ""  # beside a verdict that is adjusted
+    return f"{text} ({detail}; {_interval(d).replace('95% CI', f'95% CI{unadjusted}', 1)}{p})"
 
 
 def _above(gap: float) -> str:
@@ -182,22 +183,22 @@ def gap_direction(d: Difference) -> int:
 
 # Gradient regimes, from a net's first-epoch gradient norms (mean over seeds): exploding where even the
 # smaller of its first hidden layer's and its output layer's is this large (an ordinary net's are near
-# 1 or below; MNIST's ReLU net with weights in [0, 1] has 10^3 to 10^7); vanished where the first
-# layer's is this share of the output's or less (0 in a saturated sigmoid net). "Shrinks more / less"
-# compares only two nets that are neither.
+# 1 or below; MNIST's ReLU net with weights in [0, 1] has 10^3 to 10^7); vanishing where the first
+# layer's is this share of the output's or less (MNIST's 6-layer sigmoid net: 0.001; 0 where its units
+# saturate; its ReLU net: 2). "Shrinks more / less" compares only two nets that are neither.
 EXPLODING_NORM = 10.0
-VANISHED_RATIO = 1e-6
+VANISHED_RATIO = 0.01
 
 
 def gradient_regime(first: float, output: float) -> str:
     """The regime of a net's first-epoch gradient norms: the first hidden layer's and the output's.
 
-        >>> [gradient_regime(*norms) for norms in ((7.74e3, 7.33e5), (0.00028, 0.247), (0.0, 0.519))]
-        ['exploding', 'ordinary', 'vanished']
+        >>> [gradient_regime(*norms) for norms in ((7.74e3, 7.33e5), (1.21, 0.582), (0.00028, 0.247), (0.0, 0.519))]
+        ['exploding', 'ordinary', 'vanishing', 'vanishing']
     """
     if min(first, output) >= EXPLODING_NORM:
         return "exploding"
-    return "vanished" if first <= VANISHED_RATIO * output else "ordinary"
+    return "vanishing" if first <= VANISHED_RATIO * output else "ordinary"
 
 
 def _regime(variant: VariantStats) -> str | None:
@@ -221,18 +222,25 @@ def _visible(d: Difference) -> bool:
 
 
 def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: int,
-              regimes: tuple[str | None, str | None] = (None, None)) -> list[str]:
+              regimes: tuple[str | None, str | None] = (None, None), overfitting: tuple[int, int] = (1, 1)) -> list[str]:
     """What the differences beyond noise read as, in plain words: only from those. Where one side
     barely learns or diverges, only that is said: its curves have no overfitting to read."""
     stuck = [(state, whose) for state, whose in states if state in ("flat", "diverged")]
     beyond = {d.measure.key: d for d in found if d.beyond_noise and _visible(d)} if not stuck else {}
     by = {key: d.sign for key, d in beyond.items()}
+    overfits = 2 * overfitting[0] > overfitting[1]  # (seeds whose curve overfits, seeds)
+    overfits_text = f"its curve overfits on {overfitting[0]} of {overfitting[1]} seeds"
     out = []
     onset, pace = by.get("lowest_epoch"), by.get("rise_per_epoch")
-    if onset == -1 or pace == 1:
-        out.append("it overfits " + " and ".join(w for w, s in (("sooner", onset == -1), ("faster after its best epoch", pace == 1)) if s))
-    if onset == 1 or pace == -1:
-        out.append("it overfits " + " and ".join(w for w, s in (("later", onset == 1), ("more slowly after its best epoch", pace == -1)) if s))
+    if overfits:
+        if onset == -1 or pace == 1:
+            out.append("it overfits " + " and ".join(w for w, s in (("sooner", onset == -1), ("faster after its best epoch", pace == 1)) if s))
+        if onset == 1 or pace == -1:
+            out.append("it overfits " + " and ".join(w for w, s in (("later", onset == 1), ("more slowly after its best epoch", pace == -1)) if s))
+    elif onset or pace:  # its curves mostly level off or still improve: "overfits" would say what they do not
+        out.append("its validation loss is lowest " + " and ".join(w for w, s in (
+            ("sooner" if onset == -1 else "later", onset), ("then climbs " + ("faster" if pace == 1 else "less"), pace)) if s)
+            + f" ({overfits_text})")
     # The gap at the best epoch follows from where that epoch is: with the lowest epoch moved, it is the
     # same reason again, so only the gap at the last epoch is read beside it.
     gap_keys = ("accuracy_gap_at_last",) if onset else ("accuracy_gap_at_best", "accuracy_gap_at_last")
@@ -249,14 +257,15 @@ def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: in
     if "gradient_ratio" in beyond and ours == theirs == "ordinary":
         out.append("its gradient " + ("shrinks more" if by["gradient_ratio"] == -1 else "shrinks less") + " on its way back to the input")
     elif ours and theirs and ours == theirs != "ordinary":
-        out.append(f"its gradients and the baseline's are both {ours}, so the ratio between its layers says nothing "
-                   "about how either learns")
+        out.append(f"its gradients and the baseline's are both {ours}, so the ratio between their layers does not "
+                   "rank them")
     elif ours and theirs and ours != theirs:
         mine = {"exploding": "its gradients explode (norms far above 1 in every layer, from the weights' scale)",
-                "vanished": "its gradient has vanished by the first hidden layer (vanishing gradients)",
-                "ordinary": "its gradient shrinks on its way back to the input as a learning net's does"}[ours]
-        yours = {"exploding": "the baseline's explode", "vanished": "the baseline's has vanished by its first hidden layer",
-                 "ordinary": "the baseline's shrinks as a learning net's does"}[theirs]
+                "vanishing": "its gradient all but vanishes before the first hidden layer (a hundredth of the output's "
+                             "or less: vanishing gradients)",
+                "ordinary": "its gradient reaches the first hidden layer at more than a hundredth of the output's"}[ours]
+        yours = {"exploding": "the baseline's explode", "vanishing": "the baseline's all but vanishes",
+                 "ordinary": "the baseline's reaches it at more than a hundredth"}[theirs]
         out.append(f"{mine}, while {yours}")
     if any(whose == "both" for _, whose in stuck):
         out = []  # two nets that do not learn: the measures of their curves are noise about nothing
@@ -265,7 +274,7 @@ def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: in
             out.append(f"it and the baseline both {'barely learn' if state == 'flat' else 'diverge'} on every seed "
                        f"({STATES[state].replace('its ', 'the ', 1)}), so their curves cannot say why they differ")
             continue
-        who = "it" if whose == "variant" else "the baseline"
+        who = ("this variant" if any(w == "baseline" for _, w in states) else "it") if whose == "variant" else "the baseline"
         if state == "still improving":
             out.append(f"{who} has not finished learning: its validation loss is still falling at the last epoch ({epochs}) on every seed")
         elif state == "flat":
@@ -299,7 +308,9 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
                      f"{parameters[1]:,})")
     if beyond:
         parts.append("; ".join(_measured(d) for d in beyond))
-    readings = _readings(found, states, epochs, (_regime(variant), _regime(base)))
+    ours = diagnoses(variant)
+    overfitting = (sum(d.state == "overfits" for d in ours.values()), len(ours))
+    readings = _readings(found, states, epochs, (_regime(variant), _regime(base)), overfitting)
     if beyond or states:
         reading = "Read together: " + "; ".join(readings) + "." if readings else "These differences point no one way."
         text = " ".join([head, *([_sentence("; ".join(parts))] if parts else []), reading])
@@ -310,7 +321,7 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
         lead = ("; ".join(parts) + ", but the ") if parts else "the "
         text = (f"{head} {lead[:1].upper() + lead[1:]}curves do not single out a reason: no measured difference is beyond "
                 f"seed noise{within}.")
-    return text + " " + _test_side(verdict, bool(readings))
+    return text + " " + _test_side(verdict, bool(readings) and bool(beyond or states))
 
 
 def _test_side(verdict: Verdict | None, explained: bool) -> str:

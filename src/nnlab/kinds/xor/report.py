@@ -47,7 +47,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
                 "steps of each variant's own optimizer, rate and loss (" + "; ".join(f"{n}: {w}" for n, w in trainings.items()) + ")")
     losses = {v.runs[0].config.get("loss", "mse") for v in scored} or {c.get("loss", "mse")}
     lines = study.heading(found) + [
-        f"A 2-H-1 net (H hidden units, see the variant) on the four XOR points, {c['steps']} full-batch "
+        f"A {_net(study)} on the four XOR points, {c['steps']} full-batch "
         f"{training}, {c['repeats']} initialisations per variant and seed. Solved: every "
         "output within 0.5 of its target. Dead unit: a hidden unit whose pre-activation is ≤ 0 on all four "
         "points (for ReLU it then never learns again). Identical units: all hidden units end with the same "
@@ -85,22 +85,27 @@ def section(root: Path, study: StudyResults) -> list[str]:
     return lines + [""]
 
 
+def _net(study: StudyResults) -> str:
+    units = sorted({(r.config.get("model") or {}).get("units", 2) for r in study.runs})
+    return f"2-{units[0]}-1 net" if len(units) == 1 else f"2-H-1 net (H = {', '.join(map(str, units))} hidden units, by variant)"
+
+
 def most_often(scored: list[VariantStats], shares: dict[str, dict]) -> str:
     """The variant that solves XOR most often, named only where it does so beyond chance against the
     next one (Fisher's exact test); otherwise that no variant stands out, and the counts."""
     if not scored:
         return "no run finished."
     ranked = sorted(scored, key=lambda v: -shares[v.name]["solved_rate"])
-    counts = "; ".join(f"{v.name} {shares[v.name]['solved']}/{shares[v.name]['runs']}" for v in ranked)
+    counts = ", ".join(f"{v.name} {shares[v.name]['solved']}/{shares[v.name]['runs']}" for v in ranked)
     if len(ranked) == 1:
-        return f"{counts} runs solved."
+        return f"runs solved: {counts}."
     (a, n), (b, m) = ((shares[v.name]["solved"], shares[v.name]["runs"]) for v in ranked[:2])
     p = scipy_stats.fisher_exact([[a, n - a], [b, m - b]]).pvalue
     if p < 0.05:
         return (f"**{ranked[0].name}** solves XOR most often, beyond chance against the next, {ranked[1].name} (Fisher's "
-                f"exact test p = {p:.3g}): {counts} runs.")
-    return (f"no variant solves XOR more often than the others beyond chance: the first two, {ranked[0].name} {a}/{n} "
-            f"and {ranked[1].name} {b}/{m}, differ by no more than chance allows (Fisher's exact test p = {p:.2g}); {counts} runs.")
+                f"exact test p = {p:.3g}). Runs solved: {counts}.")
+    return (f"no variant solves XOR more often than the others beyond chance: the first two, {ranked[0].name} and "
+            f"{ranked[1].name}, differ by no more than chance allows (Fisher's exact test p = {p:.2g}). Runs solved: {counts}.")
 
 
 def proportion_interval(successes: int, total: int) -> tuple[float, float]:
