@@ -355,7 +355,7 @@ def comparison_sentence(study: StudyResults, variant: VariantStats, analysis: An
     head = (f"**{variant.name}** vs {base.name}: test accuracy {fmt(sum(a) / len(a))} (n={len(a)}) vs "
             f"{fmt(sum(b) / len(b))} (n={len(b)}), " + (f"difference {c.difference:+.4f}" if round(c.difference, 4) else
                                                        "no difference" if not c.difference else "a difference below 0.0001"))
-    epochs = f" (best epoch {ea:.1f} vs {eb:.1f})"
+    epochs = f". Best epoch {ea:.1f} vs {eb:.1f}"  # after the verdict, which is about test accuracy
     if c.low is None:
         return (f"{head}. With one seed on a side there is no estimate of seed noise: "
                 f"run with `--seeds 3` or more before reading anything into this difference{epochs}.")

@@ -238,9 +238,12 @@ def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: in
         if onset == 1 or pace == -1:
             out.append("it overfits " + " and ".join(w for w, s in (("later", onset == 1), ("more slowly after its best epoch", pace == -1)) if s))
     elif onset or pace:  # its curves mostly level off or still improve: "overfits" would say what they do not
-        out.append("its validation loss is lowest " + " and ".join(w for w, s in (
-            ("sooner" if onset == -1 else "later", onset), ("then climbs " + ("faster" if pace == 1 else "less"), pace)) if s)
-            + f" ({overfits_text})")
+        climbs = "faster" if pace == 1 else "less"
+        if onset:
+            text = f"its validation loss is lowest {'sooner' if onset == -1 else 'later'}" + (f" and then climbs {climbs}" if pace else "")
+        else:
+            text = f"after its lowest point its validation loss climbs {climbs}"
+        out.append(f"{text} ({overfits_text})")
     # The gap at the best epoch follows from where that epoch is: with the lowest epoch moved, it is the
     # same reason again, so only the gap at the last epoch is read beside it.
     gap_keys = ("accuracy_gap_at_last",) if onset else ("accuracy_gap_at_best", "accuracy_gap_at_last")
