@@ -32,15 +32,74 @@ def build(root: Path, warn=None, patterns: tuple[str, ...] = ()) -> tuple[Path, 
         studies = [s for s in (variant_filter.keep(s, patterns) for s in studies) if s]
         if not studies:
             raise NnlabError(f"{root}: no variant matches -k {' -k '.join(patterns)}")
+    ordered = parts(studies)
+    studies = [s for _, _, members in ordered for s in members]
     with results.writing_in(root), results.writing_in(root / ASSETS):
-        lines = _front_page(root, studies, warn, patterns)
-        for study in studies:
-            lines += _guarded(study.name, "section", warn, functools.partial(section_of, root, study), _failed_section)
+        lines = _front_page(root, studies, warn, patterns, ordered)
+        for k, (name, description, members) in enumerate(ordered, 1):
+            if len(ordered) > 1 or name:
+                lines += [f"# Part {k}: {description}", ""]
+                lines += _answer_table(members, warn)
+            for study in members:
+                lines += _guarded(study.name, "section", warn, functools.partial(section_of, root, study), _failed_section)
+        lines += _appendix(studies)
         text = "\n".join(lines) + "\n"
         md_path, html_path = root / "report.md", root / "report.html"
         results.write_bytes(md_path, text.encode())
         results.write_bytes(html_path, to_html(text, root).encode())
     return md_path, html_path
+
+
+# The course's order: its parts are the suites shipped with nnlab, in the order the course teaches them
+# (the chapter-3 homework, the course's MNIST script and its comparisons, the exercises and worked
+# examples, the search methods); studies in no suite come last.
+COURSE_PARTS = ("chapter3", "course_script", "course", "search_methods")
+
+
+def parts(studies: list[StudyResults]) -> list[tuple[str, str, list[StudyResults]]]:
+    """(suite name, its description, its studies among these, in the suite's order) for each part of
+    the course these results hold, then ("", "other studies", the rest, by name)."""
+    by_name = {s.name: s for s in studies}
+    out, placed = [], set()
+    for suite in COURSE_PARTS:
+        name, description, members = _suite_studies(suite)
+        found = [by_name[m] for m in members if m in by_name and m not in placed]
+        if found:
+            out.append((name, description, found))
+            placed |= {s.name for s in found}
+    rest = [s for s in studies if s.name not in placed]
+    if rest:
+        out.append(("", "other studies" if out else "the studies", rest))
+    return out
+
+
+def _suite_studies(suite: str) -> tuple[str, str, list[str]]:
+    """A shipped suite's name, description and its studies' names, read from the manifest and configs."""
+    from . import yaml_strict
+    from .shipped import resolve
+
+    path = resolve(suite, "experiments")
+    try:
+        manifest = yaml_strict.load(path.read_text())
+        names = [yaml_strict.load((path.parent / study).read_text()).get("name") for study in manifest.get("studies", [])]
+    except (OSError, ValueError, AttributeError, yaml_strict.Misread):
+        return suite, suite, []
+    return suite, f"{manifest.get('description', suite)} (suite `{suite}`)", [n for n in names if n]
+
+
+def _answer_table(members: list[StudyResults], warn) -> list[str]:
+    """The part's answer, first: every training variant against its baseline, in the suite's order."""
+    from .kinds.train.report import ANSWER_HEADER, answer_rows
+
+    rows = []
+    for study in members:
+        if study.kind == "train" and not search_section.holds_search(study) and not comparison_section.holds_comparison(study):
+            rows += _guarded(study.name, "answer table", warn, lambda s=study: answer_rows(s),
+                             lambda name, notice: [[name, f"— (this row {notice})", *["—"] * (len(ANSWER_HEADER) - 2)]])
+    if not rows:
+        return []
+    return ["**The answer:** did test accuracy get better or worse than the baseline, and why? One row per variant; "
+            "each study's section below gives the measures and the figures.", "", *markdown_table(ANSWER_HEADER, rows), ""]
 
 
 def section_of(root: Path, study: StudyResults) -> list[str]:
@@ -71,7 +130,8 @@ def _failed_section(study: str, notice: str) -> list[str]:
     return [f"## {study}", "", f"> **This section {notice}.** Every other section is complete.", ""]
 
 
-def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tuple[str, ...] = ()) -> list[str]:
+def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tuple[str, ...] = (),
+                ordered: list | None = None) -> list[str]:
     runs = [r for s in studies for r in s.runs]
     seeds = sorted({r.metrics["seed"] for r in runs})
     seconds = sum(r.metrics.get("wall_time_s") or 0 for r in runs)
@@ -89,8 +149,10 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tu
         *([f"- Selected with `-k {' -k '.join(patterns)}`: only these variants are in this report: "
            + "; ".join(f"{s.name}: {', '.join(v.name for v in s.variants)}" for s in studies)] if patterns else []), "",
         "## Contents", "",
-        *[f"- [{s.name}](#{s.name.lower()})" + (f": {s.config['description']}" if s.config.get("description") else "")
-          for s in studies],
+        *[line for k, (_, description, members) in enumerate(ordered or [("", "", studies)], 1)
+          for line in ([f"- Part {k}: {description}"] if ordered and (len(ordered) > 1 or ordered[0][0]) else []) + [
+              f"  - [{s.name}](#{s.name.lower()})" + (f": {s.config['description']}" if s.config.get("description") else "")
+              for s in members]],
         "", "## Headline: the variant validation chooses, per study", "",
         "Each study's variant is chosen by its own selection rule on the validation figures (mean over seeds), "
         "never on the test set; its test accuracy is then reported once. Where the seeds cannot tell other "
@@ -109,10 +171,15 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tu
         lines += ["", f"Not in this table: {', '.join(course)}, which follow{'s' * (len(course) == 1)} the course's own script "
                   "in part (validation on the test set). The section says beside each such figure that it is "
                   "optimistic; its variants under nnlab's protocol are compared there, and only they can be chosen."]
+    return lines + [""]
+
+
+def _appendix(studies: list[StudyResults]) -> list[str]:
+    """After the parts: how to read the why sentences, and what made the runs (the answers come first)."""
+    lines = ["# Appendix", ""]
     if any(s.kind == "train" for s in studies):
-        lines += ["", "## What the curve measures can and cannot say", "", conclusions.CURVES_CAN_AND_CANNOT]
-    lines += ["", "## Environment", ""] + _environment(runs) + [""]
-    return lines
+        lines += ["## What the curve measures can and cannot say", "", conclusions.CURVES_CAN_AND_CANNOT, ""]
+    return lines + ["## Environment", ""] + _environment([r for s in studies for r in s.runs]) + [""]
 
 
 def _headline_row(s: StudyResults) -> list[str]:

@@ -10,7 +10,7 @@ from ...conclusions import analyse, baselines, book_verdict, comparison_sentence
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import fmt, image, markdown_table
 from ...specs import IMAGE_PIXELS, NUM_CLASSES, TEXT_DATASETS, is_binary
-from ...stats import compare, mean_sd
+from ...stats import compare, mean_sd, p_is
 from . import claims, why
 from .schema import parameter_count
 
@@ -282,3 +282,67 @@ def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list
                                             f"{study.name}: accuracy curves", metric="accuracy")
             out.append(image(fig, root, f"{study.name}-accuracy-curves.png", f"{study.name} accuracy curves"))
     return out
+
+
+# --- the answer table: the homework's question, one row per variant ------------------------------
+
+ANSWER_HEADER = ["study", "variant", "what changed", "best epoch (mean ± sd; each seed)",
+                 "test accuracy (retrained from scratch on train + validation for the best epoch count)",
+                 "difference from the baseline (95% CI)", "better / worse?", "why, from the curves",
+                 "figures from elsewhere"]
+
+
+def answer_rows(study: StudyResults) -> list[list[str]]:
+    """"Did test accuracy get better or worse than the baseline, and why?" for each variant of a
+    training study, in the config's order: what changed, the best epoch with every seed's, the retrained
+    model's test accuracy and on how many examples, the adjusted verdict, the curves' reason in one
+    clause, and the verdicts on figures from elsewhere (the student's, the book's)."""
+    analysis = analyse(study)
+    base = study.variant(study.baseline)
+    checked = claims.checks(study, analysis) if study.references else []
+    rows = []
+    for v in study.variants:
+        epochs = sorted((r.metrics["seed"], r.metrics["best_epoch"]) for r in v.runs if r.ok and r.metrics.get("best_epoch"))
+        seeds = ", ".join(str(e) for _, e in epochs)
+        examples = {(r.metrics.get("train_examples") or 0) + (r.metrics.get("validation_examples") or 0)
+                    if r.config.get("retrain", True) else r.metrics.get("train_examples") or 0 for r in v.runs if r.ok}
+        on = f" (on {next(iter(examples)):,})" if len(examples) == 1 and next(iter(examples)) else ""
+        figures = "; ".join(f"{_whose(c.source)} {c.figure.replace('_', ' ')} {c.stated}: {c.verdict.split(' (')[0]}"
+                            for c in checked if c.variant == v.name) or "—"
+        head = [study.name, study.label(v), "—" if v.name == base.name else _changed(v, base),
+                f"{fmt(*v.mean_sd('best_epoch'), digits=1)} ({seeds})" if epochs else "—",
+                fmt(*v.mean_sd("test_accuracy")) + on]
+        if v.name == base.name:
+            rows.append(head + ["—", "the baseline", "—", figures])
+            continue
+        verdict = analysis.verdicts.get(v.name)
+        rows.append(head + [*_answer(verdict, analysis), why.reason(study, v, base) if verdict else "—", figures])
+    return rows
+
+
+def _whose(source: str) -> str:
+    """A reference's source in a word or two, for a table cell (the section names it in full)."""
+    for mark, word in (("DLwP", "the book:"), ("student", "a student:"), ("course", "the course:")):
+        if mark in source:
+            return word
+    return f"{source.split(' (')[0][:40]}:"
+
+
+def _changed(v: VariantStats, base: VariantStats) -> str:
+    from ...conclusions import settings_changed  # a plain function of two configs
+
+    changed = settings_changed(v.runs[0].config, base.runs[0].config)
+    return "; ".join(f"{key} {a} (baseline {b})" for key, a, b in changed) or "nothing"
+
+
+def _answer(verdict, analysis) -> tuple[str, str]:
+    """(difference with its interval, the verdict in a word) — the same verdict as the section's sentence."""
+    if verdict is None or verdict.comparison.low is None:
+        return "—", "cannot tell (one seed a side)"
+    c = verdict.comparison
+    difference = f"{c.difference * 100:+.1f} pts ({c.low * 100:+.1f} to {c.high * 100:+.1f})"
+    if c.p_value is None:
+        return difference, "same on every seed" if not c.difference else ("better" if c.difference > 0 else "worse") + " on every seed"
+    if verdict.beyond_noise:
+        return difference, f"**{'better' if c.difference > 0 else 'worse'}** (adjusted p {p_is(verdict.adjusted_p)})"
+    return difference, f"cannot tell (adjusted p {p_is(verdict.adjusted_p)})"

@@ -291,6 +291,23 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
+def reason(study: StudyResults, variant: VariantStats, base: VariantStats) -> str:
+    """The curves' account in one clause, for an answer table: what the readings say, or that the curves
+    single out no reason (the why sentence beside the comparison gives the measures)."""
+    found = differences(study, variant, base)
+    states = telling_states(variant, base)
+    if not found and not states:
+        return "too few seeds with curves to say"
+    stuck = any(state in ("flat", "diverged") for state, _ in states)
+    beyond = [d for d in found if d.beyond_noise and _visible(d)] if not stuck else []
+    if not beyond and not states:
+        return "the curves single out no reason (no measure beyond seed noise)"
+    ours = diagnoses(variant)
+    readings = _readings(found, states, max((d.epochs for d in ours.values()), default=0), (_regime(variant), _regime(base)),
+                         (sum(d.state == "overfits" for d in ours.values()), len(ours)))
+    return "; ".join(readings) if readings else "its curves differ, but point no one way"
+
+
 def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats, verdict: Verdict | None,
                  parameters: tuple[int, int] | None = None) -> str:
     """The curves' account of a comparison with the baseline. `parameters`: (variant's, baseline's)."""
