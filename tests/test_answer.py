@@ -32,8 +32,8 @@ def test_the_answer_table_gives_each_variant_the_homeworks_answer():
     rows = {row[1]: dict(zip(ANSWER_HEADER, row)) for row in answer_rows(StudyResults("synth", Path("/nowhere"), [base, wide]))}
     w = rows["wide"]
     assert w["what changed"] == "model.units 128 (baseline 64)"
-    assert w["best epoch (mean ± sd; each seed)"].endswith("(4, 4, 4, 4)")
-    assert w["test accuracy (retrained from scratch on train + validation for the best epoch count)"].endswith("(on 8,982)")
-    assert w["better / worse?"].startswith("**worse**") and w["difference from the baseline (95% CI)"].startswith("-10.0 pts")
+    assert w["best epoch (each seed)"].endswith("(4, 4, 4, 4)")
+    assert w["test accuracy, retrained (examples)"].endswith("(on 8,982)")
+    assert w["better / worse?"].startswith("**worse**") and w["against the baseline (95% CI)"].startswith("-10.0 pts")
     assert "overfits sooner" in w["why, from the curves"]
     assert rows["**base** (baseline)"]["better / worse?"] == "the baseline"

@@ -99,7 +99,10 @@ def _answer_table(members: list[StudyResults], warn) -> list[str]:
     if not rows:
         return []
     return ["**The answer:** did test accuracy get better or worse than the baseline, and why? One row per variant; "
-            "each study's section below gives the measures and the figures.", "", *markdown_table(ANSWER_HEADER, rows), ""]
+            "each study's section below gives the measures and the figures. The test accuracy is that of a model "
+            "retrained from scratch on the training and validation examples together (their count in brackets) "
+            "for each seed's best epoch count, chosen on the validation curves, and tested once.", "",
+            *markdown_table(ANSWER_HEADER, rows), ""]
 
 
 def section_of(root: Path, study: StudyResults) -> list[str]:
@@ -149,10 +152,7 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tu
         *([f"- Selected with `-k {' -k '.join(patterns)}`: only these variants are in this report: "
            + "; ".join(f"{s.name}: {', '.join(v.name for v in s.variants)}" for s in studies)] if patterns else []), "",
         "## Contents", "",
-        *[line for k, (_, description, members) in enumerate(ordered or [("", "", studies)], 1)
-          for line in ([f"- Part {k}: {description}"] if ordered and (len(ordered) > 1 or ordered[0][0]) else []) + [
-              f"  - [{s.name}](#{s.name.lower()})" + (f": {s.config['description']}" if s.config.get("description") else "")
-              for s in members]],
+        *_contents(ordered or [("", "", studies)]),
         "", "## Headline: the variant validation chooses, per study", "",
         "Each study's variant is chosen by its own selection rule on the validation figures (mean over seeds), "
         "never on the test set; its test accuracy is then reported once. Where the seeds cannot tell other "
@@ -180,6 +180,17 @@ def _appendix(studies: list[StudyResults]) -> list[str]:
     if any(s.kind == "train" for s in studies):
         lines += ["## What the curve measures can and cannot say", "", conclusions.CURVES_CAN_AND_CANNOT, ""]
     return lines + ["## Environment", ""] + _environment([r for s in studies for r in s.runs]) + [""]
+
+
+def _contents(ordered: list[tuple[str, str, list[StudyResults]]]) -> list[str]:
+    """The parts, each with its studies nested below it (no part line where the results hold no suite's)."""
+    with_parts = len(ordered) > 1 or bool(ordered[0][0])
+    lines = []
+    for k, (_, description, members) in enumerate(ordered, 1):
+        lines += [f"- Part {k}: {description}"] if with_parts else []
+        lines += [("    " if with_parts else "") + f"- [{s.name}](#{s.name.lower()})"
+                  + (f": {s.config['description']}" if s.config.get("description") else "") for s in members]
+    return lines
 
 
 def _headline_row(s: StudyResults) -> list[str]:

@@ -286,10 +286,8 @@ def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list
 
 # --- the answer table: the homework's question, one row per variant ------------------------------
 
-ANSWER_HEADER = ["study", "variant", "what changed", "best epoch (mean ± sd; each seed)",
-                 "test accuracy (retrained from scratch on train + validation for the best epoch count)",
-                 "difference from the baseline (95% CI)", "better / worse?", "why, from the curves",
-                 "figures from elsewhere"]
+ANSWER_HEADER = ["study", "variant", "what changed", "best epoch (each seed)", "test accuracy, retrained (examples)",
+                 "against the baseline (95% CI)", "better / worse?", "why, from the curves", "figures from elsewhere"]
 
 
 def answer_rows(study: StudyResults) -> list[list[str]]:
@@ -307,8 +305,10 @@ def answer_rows(study: StudyResults) -> list[list[str]]:
         examples = {(r.metrics.get("train_examples") or 0) + (r.metrics.get("validation_examples") or 0)
                     if r.config.get("retrain", True) else r.metrics.get("train_examples") or 0 for r in v.runs if r.ok}
         on = f" (on {next(iter(examples)):,})" if len(examples) == 1 and next(iter(examples)) else ""
-        figures = "; ".join(f"{_whose(c.source)} {c.figure.replace('_', ' ')} {c.stated}: {c.verdict.split(' (')[0]}"
-                            for c in checked if c.variant == v.name) or "—"
+        mine = [c for c in checked if c.variant == v.name]
+        figures = "; ".join(_whose(source) + " " + ", ".join(
+            f"{c.figure.replace('_', ' ')} {c.stated.replace(' than the baseline', '')} {c.verdict.split(' (')[0]}"
+            for c in mine if c.source == source) for source in dict.fromkeys(c.source for c in mine)) or "—"
         head = [study.name, study.label(v), "—" if v.name == base.name else _changed(v, base),
                 f"{fmt(*v.mean_sd('best_epoch'), digits=1)} ({seeds})" if epochs else "—",
                 fmt(*v.mean_sd("test_accuracy")) + on]
