@@ -35,9 +35,14 @@ smoke-report: install  ## every suite on 300 examples, 2 epochs and 2 seeds, the
 	set -e; for suite in $(SUITES); do $(BIN)/nnlab suite $$suite $(DATA_OPT) --results results-smoke --subset 300 --epochs 2 --seeds 2; done
 	$(BIN)/nnlab report --results results-smoke
 
-all-experiments: install  ## every study of every suite on the full data, then the report; resumes
-	set -e; for suite in $(SUITES); do $(BIN)/nnlab suite $$suite $(DATA_OPT) --results results; done
-	$(BIN)/nnlab report --results results
+# The committed report comes from committed code only: ALLOW_DIRTY=1 runs from uncommitted changes, into
+# another RESULTS folder (an experiment), never into results/.
+RESULTS ?= results
+all-experiments: install  ## every study of every suite on the full data, then the report; resumes. Refuses uncommitted code (ALLOW_DIRTY=1 RESULTS=elsewhere for an experiment)
+	@if [ -n "$(ALLOW_DIRTY)" ] && [ "$(abspath $(RESULTS))" = "$(abspath results)" ]; then \
+	  echo "ALLOW_DIRTY is for experiments: give RESULTS=another-folder (results/ holds the committed report, made from committed code only)" >&2; exit 2; fi
+	set -e; for suite in $(SUITES); do $(BIN)/nnlab suite $$suite $(DATA_OPT) --results $(RESULTS) $(if $(ALLOW_DIRTY),,--require-clean); done
+	$(BIN)/nnlab report --results $(RESULTS)
 
 bench: install  ## nnlab against the notebook way, side by side, with 1 and 3 seeds (full studies, about 30 min; run on an idle machine)
 	$(BIN)/python benchmarks/bench.py $(DATA_OPT)

@@ -121,3 +121,6 @@ def wait_for(path: Path, seconds: float = 120) -> None:
 def _private_dataset_cache(tmp_path_factory, monkeypatch):
     """Each test session vectorizes into its own cache, never the user's ~/.cache/nnlab."""
     monkeypatch.setenv("NNLAB_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "nnlab-cache"))
+    # The command line trains on every core by default (worker processes); tests patch this process
+    # and expect its runs here, so they ask for workers where they test them (--jobs 2).
+    monkeypatch.setenv("NNLAB_JOBS", "1")

@@ -40,7 +40,7 @@ class Recording(Execution):
         object.__setattr__(self, "capacity", capacity)
         object.__setattr__(self, "log", log)
 
-    def pool(self, display, root):
+    def pool(self, display, root, runs=None, threads=None):
         return contextlib.nullcontext(RecordingPool(self.capacity, self.log))
 
 

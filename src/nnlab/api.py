@@ -46,9 +46,11 @@ class Execution:
     """Where and how runs execute. Defaults: one run after another in this process.
 
     Args:
-        jobs: runs trained at once in worker processes that share the cores. Defaults to 1.
+        jobs: runs trained at once in worker processes that share the cores (no more than there are
+            runs). The numbers do not depend on it: each run computes with its config's `threads`.
+            Defaults to 1 (the command line's default is the cores).
         executor: "local" (this machine: `jobs` worker processes), "threads" (this process: `jobs` runs
-            side by side as threads, one TensorFlow for all, the numbers of jobs=1) or "ray" (a Ray
+            side by side as threads, one TensorFlow for all) or "ray" (a Ray
             task per run). Defaults to "local".
         ray_address: a running Ray cluster ("auto", "host:6379", "ray://host:10001"); None starts a
             local Ray for the call. Defaults to None.
@@ -61,15 +63,23 @@ class Execution:
     cpus_per_run: float = 1
     gpus_per_run: float = 0
 
-    def pool(self, display, root: Path):
+    def pool(self, display, root: Path, runs: int | None = None, threads: int | None = None):
+        """The executor for `runs` runs (None: as many as there may be): no more workers than runs.
+        Runs at another thread count than this process was pinned to by earlier runs (a notebook's
+        second call) train in a worker process of their own (process.use_threads)."""
+        from . import process
+
+        jobs = min(self.jobs, max(1, runs)) if runs is not None else self.jobs
+        if self.executor == "local" and jobs == 1 and process.pinned_threads() not in (None, threads):
+            return process_pool(1, display)
         if self.executor == "threads":
-            return thread_pool(self.jobs, display, root / "tensorflow.log")
+            return thread_pool(jobs, display, root / "tensorflow.log")
         if self.executor == "ray":
             from .ray_executor import ray_pool  # Ray is an optional extra: loaded only when asked for
 
             return ray_pool(self.ray_address, self.cpus_per_run, self.gpus_per_run, display)
-        if self.jobs > 1:
-            return process_pool(self.jobs, display)
+        if jobs > 1:
+            return process_pool(jobs, display)
         return contextlib.nullcontext(InlinePool(display))
 
 
@@ -141,9 +151,11 @@ def run_studies(configs: list[str | Path | Study], results: str | Path = "result
     preflight(studies, root, data_dir)  # a fault of the last study must not wait for the first to train
     if any(study.search and "lipo" in [s.strategy for s in study.search.searches()] for study in studies):
         lipo.require()  # an extra that is missing: one line now, not after the other studies have trained
-    display.expect(sum(study.run_count for study in studies))
+    runs = sum(study.run_count for study in studies)
+    display.expect(runs)
     out = []
-    with display, execution.pool(display, root) as pool:
+    threads = next((v.config.threads for study in studies for v in study.variants), None)  # one (preflight)
+    with display, execution.pool(display, root, runs, threads) as pool:
         where = f", on Ray ({pool.capacity} at a time)" if execution.executor == "ray" else (
             f", {pool.capacity} at a time" if pool.capacity > 1 else "")
         ahead: dict[int, Submitted] = {}  # studies whose runs the pool holds already
@@ -208,8 +220,53 @@ def run_suite(manifest: str | Path, results: str | Path = "results", data_dir: s
 
 def suite_execution(suite: SuiteConfig, **given) -> Execution:
     """The manifest's execution settings, each replaced by one given (not None)."""
-    settings = {"jobs": suite.jobs, "executor": suite.executor, "ray_address": suite.ray_address}
+    settings = {"jobs": suite.jobs or 1, "executor": suite.executor, "ray_address": suite.ray_address}
     return Execution(**{**settings, **{k: v for k, v in given.items() if v is not None}})
+
+
+def reproduce_runs(results: str | Path = "results", sample: int | None = None, sample_seed: int = 0,
+                   scratch: str | Path | None = None, data_dir: str | None = None, execution: Execution | None = None,
+                   quiet: bool = False, display: progress.Display | None = None):
+    """Train recorded runs again from their own config and seed (`sample` of them, drawn with
+    `sample_seed`; all by default) into `scratch` (a temporary folder, removed after, by default), and
+    judge each against what `results` recorded (nnlab.reproduce). Returns (findings, skipped lines)."""
+    import tempfile
+
+    from . import reproduce
+
+    reproduce.check_sample(sample)
+    recorded, skipped = reproduce.plan(Path(results), sample, sample_seed)
+    if not recorded:
+        raise reproduce.NnlabError(f"{results} holds no finished, tested run to repeat"
+                                   + (f" ({'; '.join(skipped)})" if skipped else ""))
+    data_dir = data_dir if data_dir is not None else os.environ.get("NNLAB_DATA_DIR") or None
+    data_dir = str(Path(data_dir).absolute()) if data_dir else None
+    execution = execution or Execution()
+    display = display or progress.choose(quiet, False)
+    with contextlib.ExitStack() as stack:
+        root = Path(scratch).absolute() if scratch else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nnlab-reproduce-")))
+        run_files.check_writable(root)
+        root.mkdir(parents=True, exist_ok=True)
+        contexts = [RunContext.of(r.study, r.variant, r.seed, root, data_dir, f"[{k}/{len(recorded)}] {r.name}")
+                    for k, r in enumerate(recorded, 1)]
+        display.expect(len(contexts))
+        threads = recorded[0].variant.config.threads
+        with display, execution.pool(display, root, len(contexts), threads) as pool:
+            futures = [pool.submit(run_guarded, c, pool.echo) for c in contexts]
+            outcomes = [outcome_of(f, pool, c) for f, c in zip(futures, contexts)]
+            pool.settle()
+        findings = [reproduce.judge(r, o.metrics or {"status": o.status}, c.folder, _environment_of(c.folder))
+                    for r, o, c in zip(recorded, outcomes, contexts)]
+    return findings, skipped
+
+
+def _environment_of(folder: Path) -> dict | None:
+    import json
+
+    try:
+        return json.loads((folder / "provenance.json").read_text()).get("environment")
+    except (OSError, ValueError):
+        return None
 
 
 def write_report(results: str | Path = "results", warn=None, patterns: list[str] | tuple[str, ...] = ()) -> tuple[Path, Path]:

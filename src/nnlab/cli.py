@@ -50,10 +50,12 @@ SUBSET = click.option("--subset", type=click.IntRange(min=1),
                       help="Keep only the first N train and N test examples (smoke runs).")
 EPOCHS = click.option("--epochs", type=click.IntRange(min=1), help="Override the epochs of every variant.")
 FORCE = click.option("--force", is_flag=True, help="Re-run runs that already have complete results.")
-JOBS = click.option("--jobs", type=click.IntRange(min=1), default=None,
-                    help="Train N runs at once in N worker processes that share the cores. Default 1 "
-                         "(a suite manifest may set jobs:). Each run gets cores // N threads; on full data the thread "
-                         "count can change the last digits (README: Determinism).")
+JOBS = click.option("--jobs", type=click.IntRange(min=1), default=None, envvar="NNLAB_JOBS", show_envvar=True,
+                    help="Train N runs at once in N worker processes. Default: the cores (a suite manifest may set "
+                         "jobs:). The numbers do not depend on it: each run computes with its own --threads.")
+THREADS = click.option("--threads", type=click.IntRange(min=1, max=1024), default=None,
+                       help="TensorFlow threads each run computes with, instead of the configs' threads: (default 1). "
+                            "It changes the last digits, so it is part of each run's key (README: Determinism).")
 EXECUTOR = click.option("--executor", type=click.Choice(["local", "threads", "ray"]), default=None,
                         help="local: this machine, --jobs worker processes; threads: --jobs runs side by side in "
                              "this process (one TensorFlow, a process's memory; the numbers of --jobs 1); "
@@ -63,7 +65,7 @@ EXECUTOR = click.option("--executor", type=click.Choice(["local", "threads", "ra
 RAY_ADDRESS = click.option("--ray-address", envvar="RAY_ADDRESS", show_envvar=True, default=None,
                            help="A running Ray cluster (auto, host:6379 or ray://host:10001). Default: a local Ray.")
 CPUS = click.option("--cpus-per-run", type=click.FloatRange(min=0, min_open=True), default=1, show_default=True,
-                    help="Ray: CPUs each run declares (and the TensorFlow threads it uses).")
+                    help="Ray: CPUs each run declares (its TensorFlow threads are --threads).")
 QUIET = click.option("--quiet", "-q", is_flag=True, help="Print only each study's summary table, nothing while runs train.")
 VERBOSE = click.option("--verbose", "-v", is_flag=True,
                        help="Let TensorFlow print to the terminal (by default it goes to each run's tensorflow.log).")
@@ -75,9 +77,23 @@ MAX_RUNS = click.option("--max-runs", type=click.IntRange(min=1), default=DEFAUL
                              "runs), counted before anything is expanded: a slip in a grid can ask for millions.")
 
 
+def cores() -> int:
+    """The cores this process may use (a container's or taskset's share, not the machine's): --jobs'
+    default. Runs side by side, one thread each, use them without changing a number."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+REQUIRE_CLEAN = click.option("--require-clean", is_flag=True,
+                              help="Refuse to start unless nnlab runs from a git checkout with no uncommitted changes, "
+                                   "so that every run repeats from its commit (`make all-experiments` uses it).")
+
+
 def execution_options(command):
     """Where and how runs execute, and what the console shows: the same for `run` and `suite`."""
-    for option in reversed((JOBS, EXECUTOR, RAY_ADDRESS, CPUS, GPUS, QUIET, VERBOSE)):
+    for option in reversed((JOBS, THREADS, EXECUTOR, RAY_ADDRESS, CPUS, GPUS, REQUIRE_CLEAN, QUIET, VERBOSE)):
         command = option(command)
     return command
 
@@ -183,6 +199,19 @@ class Main(click.Group):
                              f"  {where}; `nnlab --debug ...` prints it here. Finished runs are intact.") from None
 
 
+def _require_clean() -> None:
+    """--require-clean: a run made from uncommitted code cannot be repeated from any commit."""
+    from .provenance import git_state
+
+    state = git_state()
+    if state["commit"] is None:
+        raise click.ClickException("--require-clean: nnlab is not running from a git checkout, so no commit would "
+                                   "repeat these runs; install it editable from a clone (make install)")
+    if state["dirty"]:
+        raise click.ClickException(f"--require-clean: the checkout at {state['commit'][:12]} has uncommitted changes "
+                                   "(git status): commit them first, so that every run repeats from its commit")
+
+
 def _error_log(exc: BaseException, command_line: list[str]) -> Path | None:
     return write_error_log(exc, f"command: {' '.join(command_line)}")
 
@@ -208,8 +237,8 @@ def main(debug):
 @MAX_RUNS
 @KEYWORD
 @execution_options
-def run(configs, results_dir, data_dir, subset, epochs, seeds, force, max_runs, patterns, jobs, executor, ray_address,
-        cpus_per_run, gpus_per_run, quiet, verbose):
+def run(configs, results_dir, data_dir, subset, epochs, seeds, force, max_runs, patterns, jobs, threads, executor, ray_address,
+        cpus_per_run, gpus_per_run, require_clean, quiet, verbose):
     """Run every variant of each study CONFIG (a path, or a shipped study's name: reuters_units;
     `nnlab init` copies them out to edit): train with validation, pick the best epoch,
     retrain on the full training set, test, and write results. A study with a search: block
@@ -217,18 +246,22 @@ def run(configs, results_dir, data_dir, subset, epochs, seeds, force, max_runs, 
 
     Finished runs are skipped, so running the same command again after a crash or Ctrl-C
     resumes where it stopped. Exits non-zero if any run failed or diverged."""
-    studies = _selected(_load_all(configs, max_runs, subset=subset, epochs=epochs, seeds=seeds), patterns)  # all checked before any trains
+    studies = _selected(_load_all(configs, max_runs, subset=subset, epochs=epochs, seeds=seeds, threads=threads),
+                        patterns)  # all checked before any trains
     from .api import Execution  # the runner and its kinds load only in the commands that run (module docstring)
 
-    _run(studies, results_dir, data_dir, force, Execution(jobs or 1, executor or "local", ray_address, cpus_per_run,
-                                                           gpus_per_run), quiet, verbose)
+    _run(studies, results_dir, data_dir, force, Execution(jobs or cores(), executor or "local", ray_address, cpus_per_run,
+                                                           gpus_per_run), quiet, verbose, require_clean)
 
 
-def _run(studies, results_dir: Path, data_dir, force: bool, execution, quiet: bool, verbose: bool) -> None:
+def _run(studies, results_dir: Path, data_dir, force: bool, execution, quiet: bool, verbose: bool,
+         require_clean: bool = False) -> None:
     """nnlab.api.run_studies, its faults as one line and an exit status each."""
     from . import progress
     from .api import run_studies
 
+    if require_clean:
+        _require_clean()
     display = progress.choose(quiet, verbose)
     try:
         done = run_studies(studies, results_dir, data_dir, force=force, execution=execution, verbose=verbose,
@@ -264,8 +297,8 @@ def _run(studies, results_dir: Path, data_dir, force: bool, execution, quiet: bo
 @MAX_RUNS
 @KEYWORD
 @execution_options
-def suite(manifest, results_dir, data_dir, subset, epochs, seeds, force, max_runs, patterns, jobs, executor, ray_address,
-          cpus_per_run, gpus_per_run, quiet, verbose):
+def suite(manifest, results_dir, data_dir, subset, epochs, seeds, force, max_runs, patterns, jobs, threads, executor,
+          ray_address, cpus_per_run, gpus_per_run, require_clean, quiet, verbose):
     """Run every study of a suite MANIFEST (experiments/*.yaml, or a shipped suite's name: chapter3)
     with the suite's seeds.
 
@@ -273,14 +306,48 @@ def suite(manifest, results_dir, data_dir, subset, epochs, seeds, force, max_run
     from .api import suite_execution
 
     spec, studies = _loaded(lambda overrides: load_suite(manifest, overrides, max_runs), subset=subset, epochs=epochs,
-                            seeds=seeds)
+                            seeds=seeds, threads=threads)
     _say_notes(studies)
     studies = _selected(studies, patterns)
     click.echo(f"suite {spec.name}: {len(studies)} studies, seeds {studies[0].seeds if studies else spec.seed_list}, "
                f"{sum(s.run_count for s in studies)} runs")
-    execution = suite_execution(spec, jobs=jobs, executor=executor, ray_address=ray_address, cpus_per_run=cpus_per_run,
+    execution = suite_execution(spec, jobs=jobs or spec.jobs or cores(), executor=executor, ray_address=ray_address, cpus_per_run=cpus_per_run,
                                 gpus_per_run=gpus_per_run)
-    _run(studies, results_dir, data_dir, force, execution, quiet, verbose)
+    _run(studies, results_dir, data_dir, force, execution, quiet, verbose, require_clean)
+
+
+@main.command()
+@click.argument("results_dir", metavar="RESULTS", default="results",
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--sample", type=click.IntRange(min=1), default=None,
+              help="Repeat K runs drawn at random (with --sample-seed), not all of them.")
+@click.option("--sample-seed", type=int, default=0, show_default=True, help="Draws the sample: the same K runs each time.")
+@click.option("--scratch", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep the repeated runs in this folder (resumes there). Default: a temporary folder, removed after.")
+@DATA_DIR
+@JOBS
+@QUIET
+def reproduce(results_dir, sample, sample_seed, scratch, data_dir, jobs, quiet):
+    """Train the runs recorded under RESULTS again, each from its own config and seed, and say per run:
+    identical to the last bit; differs in the last digits (the largest difference, and the provenance
+    field that differs: CPU, oneDNN, versions, threads); or DIFFERS BEYOND SEED NOISE. Where only
+    summary.csv is kept (the committed report), its runs are repeated from the shipped config of the
+    same name. Exits 1 only if a run differs beyond seed noise or fails to finish."""
+    from . import reproduce as judging
+    from .api import Execution, reproduce_runs
+
+    try:
+        findings, skipped = reproduce_runs(results_dir, sample, sample_seed, scratch, data_dir,
+                                           Execution(jobs or cores()), quiet)
+    except NnlabError as exc:
+        raise click.ClickException(str(exc)) from None
+    for finding in findings:
+        click.echo(finding.text)
+    for line in skipped:
+        click.echo(f"not repeated: {line}")
+    click.echo(judging.summary_line(findings))
+    if any(f.state in ("beyond noise", "failed") for f in findings):
+        sys.exit(1)
 
 
 @main.command()

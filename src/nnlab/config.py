@@ -105,10 +105,13 @@ MAX_CONFIG_VALUES = 1_000_000
 MAX_CONFIG_DEPTH = 16
 
 
-def command_line_overrides(subset: int | None = None, epochs: int | None = None, seeds: int | None = None) -> dict[str, Any]:
-    """--subset N, --epochs N and --seeds N as the dotted keys they set in every variant (of the kinds
-    that have them): the first N examples, N epochs, seeds 0..N-1."""
+def command_line_overrides(subset: int | None = None, epochs: int | None = None, seeds: int | None = None,
+                           threads: int | None = None) -> dict[str, Any]:
+    """--subset N, --epochs N, --seeds N and --threads N as the dotted keys they set in every variant
+    (of the kinds that have them): the first N examples, N epochs, seeds 0..N-1, N TensorFlow threads."""
     out: dict[str, Any] = {}
+    if threads is not None:
+        out["threads"] = threads
     if seeds is not None:
         out["seeds"] = list(range(seeds))
     if subset is not None:

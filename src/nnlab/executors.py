@@ -36,9 +36,11 @@ def _send_event(event: dict) -> None:
     _EVENTS.put(event)
 
 
-def worker_environment(threads: int) -> dict[str, str]:
-    """TensorFlow's thread counts for a worker, read when TensorFlow initialises (after this is set)."""
-    return {"TF_NUM_INTRAOP_THREADS": str(threads), "OMP_NUM_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1"}
+def worker_environment() -> dict[str, str]:
+    """What a worker sets before TensorFlow initialises: one inter-op thread (its one run at a time
+    needs no more). The intra-op threads, which decide the numbers, each run pins itself
+    (process.use_threads), as a run in this process does."""
+    return {"TF_NUM_INTEROP_THREADS": "1"}
 
 
 def _worker_set_up(environment: dict[str, str], events=None, parent: int | None = None) -> None:
@@ -111,18 +113,17 @@ class _ProcessPool:
 
 @contextlib.contextmanager
 def process_pool(jobs: int, display):
-    """`jobs` worker processes that share the cores: each gets cores // jobs TensorFlow threads, so N
-    workers do not oversubscribe the machine. Spawned, not forked: TensorFlow is not fork-safe.
+    """`jobs` worker processes, each training one run at a time with the run's own thread count (one by
+    default: the numbers of a run in this process). Spawned, not forked: TensorFlow is not fork-safe.
 
     Ctrl-C (or any error) stops everything at once, as it does without workers: the runs in flight
     stay unfinished, their locks go with their processes, and the next `nnlab run` redoes them."""
-    threads = max(1, (os.cpu_count() or 1) // jobs)
     context = multiprocessing.get_context("spawn")
     events = context.SimpleQueue()  # no feeder thread: an event is in the pipe when put() returns
     reader = threading.Thread(target=_show_events, args=(events.get, display), daemon=True)
     reader.start()
     executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                   initializer=_worker_set_up, initargs=(worker_environment(threads), events, os.getpid()))
+                                   initializer=_worker_set_up, initargs=(worker_environment(), events, os.getpid()))
     try:
         yield _ProcessPool(executor, jobs, events, display)
     except BaseException:
@@ -168,10 +169,10 @@ class _ThreadPool:
 @contextlib.contextmanager
 def thread_pool(jobs: int, display, log: Path):
     """`jobs` runs side by side as threads of this process. One TensorFlow serves them all (its import
-    once, its memory once: a second process would hold its own ~0.7 GB), with TensorFlow's threads
-    for all the cores, as a run alone in this process has them: the numbers are those of `--jobs 1`.
-    TensorFlow leaves Python's lock while it computes, and the book's nets do not keep two cores busy
-    on one run, so two runs at once nearly double what two cores get through.
+    once, its memory once: a second process would hold its own ~0.7 GB), its intra-op pool pinned to
+    the runs' thread count (process.use_threads), so the numbers are those of any other executor.
+    TensorFlow leaves Python's lock while it computes, so two runs at once nearly double what two
+    cores get through.
 
     What the threads would otherwise share is taken in turns (seeding and the initial weights:
     process.SEEDING) or kept per thread (the compiled programs). TensorFlow's stderr goes into `log`

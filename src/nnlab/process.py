@@ -8,6 +8,8 @@ import os
 import sys
 import threading
 
+from .errors import Fatal
+
 
 def set_up() -> None:
     """TensorFlow's C++ start-up chatter off the progress lines, and matplotlib writing files, never
@@ -18,6 +20,48 @@ def set_up() -> None:
     os.environ["MPLBACKEND"] = "Agg"
     if "matplotlib" in sys.modules:  # loaded already (a worker unpickling its run first): switch now
         sys.modules["matplotlib"].use("Agg")
+
+
+# --- the thread count every run computes with ----------------------------------------------------
+
+_THREADS_LOCK = threading.Lock()
+_threads: int | None = None  # the TensorFlow thread count this process is pinned to, once a run set it
+
+
+def use_threads(threads: int) -> None:
+    """Pin TensorFlow's intra-op thread pool (the threads one operation's sums are split across) to
+    `threads`, once per process, before TensorFlow starts: a layer's sums split across a different
+    number of threads add in another order, and the last digits of a run follow (TensorFlow's own
+    determinism holds for a fixed pool size only). So every run computes with the thread count its
+    config says (`threads:`, 1 by default) whatever --jobs or the executor, and parallelism comes
+    from runs side by side. The inter-op pool (which operations run at once) changes no number.
+
+    A process whose TensorFlow already started with another count cannot change it: errors.Fatal
+    says so (a notebook that ran TensorFlow first; two thread counts in one command)."""
+    global _threads
+    with _THREADS_LOCK:
+        if _threads == threads:
+            return
+        if _threads is not None:
+            raise Fatal(f"this process computes with {_threads} TensorFlow thread(s) already and cannot switch to "
+                        f"{threads}: run studies with another `threads:` in a command of their own")
+        if "tensorflow" not in sys.modules:  # read when TensorFlow starts, in this process and any it spawns
+            os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(threads)
+        else:
+            import tensorflow as tf
+
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(threads)
+            except RuntimeError:
+                raise Fatal(f"TensorFlow started in this process before nnlab could set its thread count to "
+                            f"{threads} (a notebook that ran TensorFlow first): restart it and run nnlab first, or "
+                            "run with jobs=2 or more (worker processes of their own)") from None
+        _threads = threads
+
+
+def pinned_threads() -> int | None:
+    """The thread count use_threads pinned this process to (None before any run)."""
+    return _threads
 
 
 # --- runs side by side as threads (--executor threads) ---------------------------------------------

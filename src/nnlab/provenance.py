@@ -34,14 +34,20 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def git_state() -> dict:
-    """Commit and dirtiness of the nnlab checkout, when nnlab runs from one (editable install)."""
-    source = Path(__file__).resolve().parent
+# What the runs write into the checkout (the committed report's tables and figures): a change there is
+# a result, not code, and must not mark the next suite's runs dirty (make all-experiments runs four).
+NOT_CODE = ":(top,exclude)results"
+
+
+def git_state(source: Path | None = None) -> dict:
+    """Commit and dirtiness of the nnlab checkout (or the checkout holding `source`), when nnlab runs
+    from one (editable install): a tracked file changed anywhere but results/ makes it dirty."""
+    source = source or Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True,
                                 check=True, timeout=10).stdout.strip()
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source,
-                                capture_output=True, text=True, check=True, timeout=10).stdout
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":/", NOT_CODE],
+                                cwd=source, capture_output=True, text=True, check=True, timeout=10).stdout
         return {"commit": commit, "dirty": bool(status.strip())}
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
@@ -56,3 +62,107 @@ def cpu_name() -> str:
         pass
     return platform.processor() or platform.machine()
 
+
+
+# --- what decides the kernels: the CPU's instruction sets and oneDNN's dispatch -------------------
+
+# The flags that change which kernels run (and so, on full data, the last digits).
+ISA_FLAGS = ("sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c", "avx_vnni", "avx512f", "avx512dq", "avx512bw",
+             "avx512vl", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_int8", "amx_bf16", "amx_fp16")
+
+# oneDNN's instruction-set levels, lowest first, each with the CPU flags it needs (its own and those
+# of the levels below it on the same line: oneDNN's cpu_isa_t). ONEDNN_MAX_CPU_ISA caps the choice.
+ONEDNN_LEVELS = (
+    ("sse41", {"sse4_1"}),
+    ("avx", {"avx"}),
+    ("avx2", {"avx2", "fma"}),
+    ("avx2_vnni", {"avx2", "fma", "avx_vnni"}),
+    ("avx512_core", {"avx512f", "avx512dq", "avx512bw", "avx512vl"}),
+    ("avx512_core_vnni", {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni"}),
+    ("avx512_core_bf16", {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16"}),
+    ("avx512_core_fp16", {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
+                          "avx512_fp16"}),
+    ("avx512_core_amx", {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
+                         "amx_tile", "amx_int8", "amx_bf16"}),
+    ("avx512_core_amx_fp16", {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
+                              "amx_tile", "amx_int8", "amx_bf16", "amx_fp16", "avx512_fp16"}),
+)
+
+
+def parse_cpuinfo(text: str) -> dict:
+    """The first processor's vendor, family, model, stepping, name and kernel-deciding flags.
+
+    >>> facts = parse_cpuinfo("vendor_id\\t: AuthenticAMD\\ncpu family\\t: 25\\nmodel\\t\\t: 17\\n"
+    ...                       "model name\\t: AMD EPYC\\nflags\\t\\t: fpu sse4_1 avx avx2 fma avx512f\\n\\nvendor_id\\t: X\\n")
+    >>> facts["vendor"], facts["family"], facts["model"], facts["flags"]
+    ('AuthenticAMD', '25', '17', ['sse4_1', 'avx', 'avx2', 'fma', 'avx512f'])
+    """
+    fields: dict[str, str] = {}
+    for line in text.split("\n\n", 1)[0].splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    flags = set(fields.get("flags", "").split())
+    return {"vendor": fields.get("vendor_id"), "family": fields.get("cpu family"), "model": fields.get("model"),
+            "stepping": fields.get("stepping"), "name": fields.get("model name"),
+            "flags": [flag for flag in ISA_FLAGS if flag in flags]}
+
+
+def onednn_isa(flags: list[str] | set[str], cap: str | None = None) -> str | None:
+    """The instruction-set level oneDNN dispatches to on a CPU with these flags, under its
+    ONEDNN_MAX_CPU_ISA cap (None or ALL/DEFAULT: no cap).
+
+    >>> onednn_isa({"sse4_1", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512bw", "avx512vl",
+    ...             "avx512_vnni", "avx512_bf16"})
+    'avx512_core_bf16'
+    >>> onednn_isa({"sse4_1", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512bw", "avx512vl"}, cap="AVX2")
+    'avx2'
+    >>> onednn_isa(set()) is None
+    True
+    """
+    names = [name for name, _ in ONEDNN_LEVELS]
+    ceiling = names.index(cap.lower()) if cap and cap.lower() in names else len(names) - 1
+    chosen = None
+    for name, needs in ONEDNN_LEVELS[:ceiling + 1]:
+        if needs <= set(flags):
+            chosen = name
+    return chosen
+
+
+def cache_sizes(root: Path = Path("/sys/devices/system/cpu/cpu0/cache")) -> dict[str, str]:
+    """{"L1d": "32K", "L2": "1024K", ...} of the first core, as the kernel reports them ({} elsewhere)."""
+    out = {}
+    for index in sorted(root.glob("index*")):
+        try:
+            level, kind, size = ((index / name).read_text().strip() for name in ("level", "type", "size"))
+        except OSError:
+            continue
+        out[f"L{level}" + {"Data": "d", "Instruction": "i"}.get(kind, "")] = size
+    return out
+
+
+def cpu_facts() -> dict:
+    """This machine's CPU as parse_cpuinfo reads it, with its caches (platform's names elsewhere)."""
+    try:
+        facts = parse_cpuinfo(Path("/proc/cpuinfo").read_text())
+    except OSError:
+        facts = {"vendor": None, "family": None, "model": None, "stepping": None, "name": cpu_name(), "flags": []}
+    return {**facts, "caches": cache_sizes()}
+
+
+def onednn(environ: dict | None = None, flags: list[str] | None = None) -> dict:
+    """Whether TensorFlow's oneDNN kernels are on (TF_ENABLE_ONEDNN_OPTS; on by default on x86 Linux),
+    its ISA cap (ONEDNN_MAX_CPU_ISA) and the level it dispatches to on this CPU (onednn_isa; checked
+    against oneDNN's own verbose line in tests/test_provenance_cpu.py).
+
+    >>> onednn({"TF_ENABLE_ONEDNN_OPTS": "0"}, ["avx", "avx2", "fma"])
+    {'enabled': False, 'max_cpu_isa': None, 'isa': None}
+    >>> onednn({"ONEDNN_MAX_CPU_ISA": "AVX2"}, ["sse4_1", "avx", "avx2", "fma", "avx512f"])
+    {'enabled': True, 'max_cpu_isa': 'AVX2', 'isa': 'avx2'}
+    """
+    import os
+
+    environ = os.environ if environ is None else environ
+    flags = cpu_facts()["flags"] if flags is None else flags
+    enabled = environ.get("TF_ENABLE_ONEDNN_OPTS", "1").strip().lower() not in ("0", "false")
+    cap = environ.get("ONEDNN_MAX_CPU_ISA") or environ.get("DNNL_MAX_CPU_ISA")
+    return {"enabled": enabled, "max_cpu_isa": cap, "isa": onednn_isa(flags, cap) if enabled else None}

@@ -98,7 +98,7 @@ class _RayPool:
         # A worker that dies (killed, out of memory, its node lost) is retried once; an exception in
         # nnlab's own code is not (the run records it as failed and the suite goes on).
         self._task = ray.remote(_ray_task).options(num_cpus=cpus, num_gpus=gpus, max_retries=1, retry_exceptions=False)
-        self._environment = worker_environment(max(1, int(cpus)))
+        self._environment = worker_environment()
 
     def submit(self, function, *args) -> Future:
         ref = self._task.remote(self._environment, function, *args)

@@ -149,6 +149,7 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tu
         f"- Variants: {sum(len(s.variants) for s in studies)}; seeds: {', '.join(map(str, seeds))}",
         f"- Runs: {len(runs)} (" + ", ".join(f"{v} {k}" for k, v in statuses.items() if v) + ")",
         f"- Training time, all runs: {dt.timedelta(seconds=round(seconds))}",
+        *_code_lines(runs),
         *([f"- Selected with `-k {' -k '.join(patterns)}`: only these variants are in this report: "
            + "; ".join(f"{s.name}: {', '.join(v.name for v in s.variants)}" for s in studies)] if patterns else []), "",
         "## Contents", "",
@@ -208,6 +209,31 @@ def _headline_row(s: StudyResults) -> list[str]:
             s.baseline, fmt(*base.mean_sd("test_accuracy"), digits=3), book]
 
 
+def _code_lines(runs: list[Run]) -> list[str]:
+    """The commits the runs came from, each with its run count, and those from uncommitted code: a
+    run repeats from its commit only where the code was committed.
+
+    >>> from types import SimpleNamespace as R
+    >>> runs = [R(provenance={"environment": {"commit": "a" * 40, "dirty": False}})] * 2
+    >>> _code_lines(runs + [R(provenance={"environment": {"commit": "b" * 40, "dirty": True}})])
+    ['- Code: commit `aaaaaaaaaaaa` (2 runs); commit `bbbbbbbbbbbb` with uncommitted changes (1 run: it cannot be repeated from any commit)']
+    """
+    counts: dict[tuple, int] = {}
+    for run in runs:
+        environment = (run.provenance or {}).get("environment") or {}
+        key = (environment.get("commit"), bool(environment.get("dirty")))
+        counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return []
+    parts = []
+    for (commit, dirty), n in sorted(counts.items(), key=lambda item: (item[0][1], -item[1], str(item[0][0]))):
+        name = f"commit `{commit[:12]}`" if commit else "no git checkout"
+        runs_said = f"{n} run{'s' * (n != 1)}"
+        parts.append(f"{name} with uncommitted changes ({runs_said}: it cannot be repeated from any commit)"
+                     if dirty else f"{name} ({runs_said})")
+    return ["- Code: " + "; ".join(parts)]
+
+
 def _environment(runs: list[Run]) -> list[str]:
     envs = [r.provenance["environment"] for r in runs if r.provenance]
     if not envs:
@@ -218,8 +244,13 @@ def _environment(runs: list[Run]) -> list[str]:
                        ("platform", "platform"), ("cpu", "CPU"), ("gpus", "GPUs")):
         values = sorted({", ".join(e[key]) if isinstance(e.get(key), list) else str(e.get(key)) for e in envs})
         rows.append(f"- {label}: {'; '.join(v or 'none' for v in values)}")
+    threads = sorted({str(e.get("threads") or "not fixed (the cores, before nnlab pinned it)") for e in envs})
+    rows.append(f"- TensorFlow threads per run: {'; '.join(threads)}")
+    kernels = sorted({f"{(e.get('onednn') or {}).get('isa') or 'off'}" for e in envs if "onednn" in e})
+    if kernels:
+        rows.append(f"- oneDNN's instruction set: {'; '.join(kernels)}")
     if any(e.get("dirty") for e in envs):
-        rows.append("- Some runs were made from a checkout with uncommitted changes.")
+        rows.append("- Some runs were made from a checkout with uncommitted changes (the front page counts them).")
     datasets = sorted({(r.provenance["dataset"]["file"], r.provenance["dataset"]["sha256"])
                        for r in runs if r.provenance and r.provenance.get("dataset")})
     rows += [f"- data: `{Path(f).name}` sha256 `{h[:16]}…`" for f, h in datasets]

@@ -82,6 +82,11 @@ def preflight(studies: list[Study], root: Path, data_dir: str | None) -> None:
     folder we cannot write, a dataset that is missing (every study's, before the first trains), and
     each variant's own checks (a validation split its data cannot hold)."""
     results.check_writable(root)
+    threads = {(variant.config.threads, study.path) for study in studies for variant in study.variants}
+    if len({count for count, _ in threads}) > 1:
+        asked = "; ".join(f"{path}: {count}" for count, path in sorted(threads, key=lambda t: (t[0], str(t[1]))))
+        raise NnlabError(f"threads: one command computes at one thread count, and these studies ask for several "
+                         f"({asked}): run each count in a command of its own, or give --threads")
     for study in studies:
         results.check_study_source(root, study.name, study.path)
     for study in studies:
@@ -179,6 +184,7 @@ def run_guarded(context: RunContext, echo: Echo, stop=None) -> RunOutcome:
     A search's trial (context.trial) may be ended early by `stop(history)`."""
     c = context
     variant, run = c.variant, kinds.of(c.variant.config).run
+    process.use_threads(variant.config.threads)  # before anything starts TensorFlow in this process
     data = run.dataset(variant.config, c.data_dir)
     where = c.tag.split("] ", 1)[-1]
     try:
@@ -279,6 +285,8 @@ def _environment() -> dict:
         "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
         "numpy": numpy.__version__, "platform": platform.platform(), "cpu": provenance.cpu_name(),
         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")], "argv": sys.argv,
+        # What decides the kernels, and so the last digits (README: Determinism).
+        "threads": process.pinned_threads(), "cpu_facts": provenance.cpu_facts(), "onednn": provenance.onednn(),
     }
 
 

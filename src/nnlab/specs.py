@@ -424,6 +424,11 @@ class StudyBase(Strict):
     description: str = ""
     seeds: list[Seed] = Field(default=[0], min_length=1, max_length=MAX_SEEDS)
     baseline: str | None = Field(None, description="id of the variant others are compared with")
+    # Keyed (it changes the last digits), but left out of the key at its default, so the runs made one
+    # thread each before it was a setting keep their keys.
+    threads: int = Field(1, ge=1, le=1024, description="TensorFlow threads each run computes with: the last digits "
+                         "depend on it, so it is fixed whatever --jobs or the executor (process.use_threads). "
+                         "Defaults to 1: parallelism comes from runs side by side")
 
     def fingerprint(self) -> str:
         """Hash of what decides a run's numbers (UNKEYED excluded). Values left at their defaults are

@@ -20,7 +20,8 @@ class SuiteConfig(Strict):
     description: str = ""
     seeds: StrictInt | list[Seed] = Field(description="a count N (seeds 0..N-1) or a list")
     studies: list[str] = Field(min_length=1, description="config paths, relative to the manifest")
-    jobs: StrictInt = Field(1, ge=1, description="runs trained at once in worker processes (--jobs overrides)")
+    jobs: StrictInt | None = Field(None, ge=1, description="runs trained at once in worker processes (--jobs "
+                                   "overrides). Defaults to the cores on the command line, 1 from Python")
     executor: Literal["local", "threads", "ray"] = Field("local", description="where runs execute (--executor overrides)")
     ray_address: str | None = Field(None, description="a running Ray cluster; default a local Ray (--ray-address overrides)")
 
