@@ -101,7 +101,9 @@ def _answer_table(members: list[StudyResults], warn) -> list[str]:
     return ["**The answer:** did test accuracy get better or worse than the baseline, and why? One row per variant; "
             "each study's section below gives the measures and the figures. The test accuracy is that of a model "
             "retrained from scratch on the training and validation examples together (their count in brackets) "
-            "for each seed's best epoch count, chosen on the validation curves, and tested once.", "",
+            "for each seed's best epoch count, chosen on the validation curves, and tested once. The same retrain, "
+            "trained on to all the study's epochs and tested there too, is shown beside it: never used to choose "
+            "anything, it says what stopping at the best epoch changed (paired seed for seed).", "",
             *markdown_table(ANSWER_HEADER, rows), ""]
 
 

@@ -149,13 +149,16 @@ class Trainer:
 
     def fit(self, x: Features, y: np.ndarray, epochs: int, validation: tuple[Features, np.ndarray] | None = None,
             phase: str = "train", report: EpochReporter | None = None,
-            keep_best: bool = False, stop: Callable[[dict], bool] | None = None) -> tuple[dict[str, list[float]], list[float]]:
+            keep_best: bool = False, stop: Callable[[dict], bool] | None = None,
+            after_epoch: Callable[[int], None] | None = None) -> tuple[dict[str, list[float]], list[float]]:
         """Train from the seed's initial weights with a fresh optimizer; return the per-epoch history
         and the seconds of each epoch (kept apart: timings differ between reruns, histories must not).
 
         Stops after an epoch whose training loss is not finite (as Keras' TerminateOnNaN does), or
         when `stop(history)` says so (a search pruning a hopeless trial). With keep_best, the model
-        ends with the weights of its best epoch by `config.selection`."""
+        ends with the weights of its best epoch by `config.selection`. `after_epoch(epoch)` sees the
+        model as each epoch (from 1) leaves it: evaluating there draws nothing from any generator, so
+        the epochs after it are those of a fit that did not look."""
         program = self.program
         inputs, labels = program.tensors(x, y)
         held_out = program.tensors(*validation) if validation is not None else None
@@ -186,6 +189,8 @@ class Trainer:
                 report(phase, epoch + 1, epochs, logs)
             if not math.isfinite(logs["loss"]):
                 break
+            if after_epoch is not None:
+                after_epoch(epoch + 1)
             if keep_best and Rule.of(self.config.selection).is_best_so_far(history):
                 best_weights = self.model.get_weights()
             if stop is not None and epoch + 1 < epochs and stop(history):

@@ -78,6 +78,11 @@ def _tested_problems(metrics: dict, retrain_history) -> list[tuple[str, str]]:
         epochs = len(retrain_history.get("loss", [])) if isinstance(retrain_history, dict) else None
         if epochs is None:
             problems.append(("retrain_history.json", "is missing: the run was retrained"))
+        elif "full_epochs" in metrics:  # trained on to the full epochs (or until its loss stopped being finite)
+            full_epochs = metrics["full_epochs"] if metrics.get("full_epochs_test_accuracy") is not None else epochs
+            if not (epochs == full_epochs and (metrics.get("best_epoch") or 0) <= epochs):
+                problems.append(("retrain_history.json", f"holds {epochs} epochs; the run retrains on to "
+                                                         f"{metrics['full_epochs']}"))
         elif epochs != metrics.get("best_epoch"):
             problems.append(("retrain_history.json", f"holds {epochs} epochs; the run retrains for its best epoch "
                                                      f"count, {metrics.get('best_epoch')}"))

@@ -1,7 +1,8 @@
 """A `train` run: the book's protocol for one variant and seed. Train with a validation split, pick
 the best epoch from the curves, retrain from the seed on train + validation for exactly that many
-epochs, test once. A search's trial is the search phase alone (`run_trial`). After a study's runs,
-`summarize` writes its tables.
+epochs, test once (and, by default, train that retrain on to the full epochs and test it again, for
+the report's "what did stopping early change": never used to choose anything). A search's trial is
+the search phase alone (`run_trial`). After a study's runs, `summarize` writes its tables.
 """
 
 from __future__ import annotations
@@ -42,12 +43,26 @@ def run(study: str, variant_id: str, config: Config, seed: int, data: Dataset, p
         best = Rule.of(config.selection).best_epoch(search)
     # The search's curves are final: drawn while the retrain trains, off the run's critical path.
     figure = drawing.in_background(plots.learning_curves, search, best, f"{study} / {variant_id} / seed {seed}")
+    full = None  # the retrained model after all the epochs: shown beside the test figure, never chosen on
     if diverged is None:
         if config.retrain:
-            # From the seed's initial weights again, on train + validation, for exactly the chosen epochs.
-            retrain_history, _ = trainer.fit(data.x_train, labels(data.y_train), best, phase="retrain",
-                                             report=progress)
-        test = trainer.evaluate(data.x_test, labels(data.y_test))
+            # From the seed's initial weights again, on train + validation: tested at exactly the chosen
+            # epochs. Trained on to the full epochs where the study asks, to show what stopping saved.
+            x_test, y_test = data.x_test, labels(data.y_test)
+            at_best = {}
+
+            def test_at(epoch: int) -> None:
+                if epoch == best:
+                    at_best.update(trainer.evaluate(x_test, y_test))
+
+            epochs = config.epochs if config.record.full_epochs_test else best
+            retrain_history, _ = trainer.fit(data.x_train, labels(data.y_train), epochs, phase="retrain",
+                                             report=progress, after_epoch=test_at)
+            test = at_best or trainer.evaluate(x_test, y_test)  # the retrain diverged before its best epoch
+            if config.record.full_epochs_test:
+                full = trainer.evaluate(x_test, y_test) if len(retrain_history["loss"]) == epochs else None
+        else:
+            test = trainer.evaluate(data.x_test, labels(data.y_test))
 
     metrics = {
         "study": study, "variant": variant_id, "seed": seed, "status": "ok" if diverged is None else "diverged",
@@ -56,7 +71,7 @@ def run(study: str, variant_id: str, config: Config, seed: int, data: Dataset, p
         "best_val_loss": search["val_loss"][best - 1] if best else None,
         "best_val_accuracy": search["val_accuracy"][best - 1] if best else None,
         "test_loss": test["loss"], "test_accuracy": test["accuracy"],
-        "epochs_run": len(search["loss"]), "retrain_epochs": len(retrain_history["loss"]) if retrain_history else 0,
+        "epochs_run": len(search["loss"]), "retrain_epochs": min(best, len(retrain_history["loss"])) if retrain_history else 0,
         "diverged_epoch": diverged,
         "train_examples": len(x_train), "validation_examples": len(x_val), "test_examples": len(data.x_test),
         # Label counts let the report state the trivial baselines (majority class, random guessing).
@@ -65,6 +80,10 @@ def run(study: str, variant_id: str, config: Config, seed: int, data: Dataset, p
         "wall_time_s": round(time.time() - start_time, 2),
         "seconds_per_epoch": round(sum(seconds) / len(seconds), 3),
     }
+    if config.retrain and config.record.full_epochs_test and diverged is None:
+        # None where the retrain's loss stopped being finite before the last epoch.
+        metrics.update(full_epochs=config.epochs, full_epochs_test_loss=full and full["loss"],
+                       full_epochs_test_accuracy=full and full["accuracy"])
     if config.validation.split == "test":  # the course's script: what it printed is the last epoch's test figure
         metrics["protocol"] = "course: validation on the test set (the best epoch chosen on it), best-epoch weights"
         metrics["last_epoch_test_loss"] = search["val_loss"][-1]

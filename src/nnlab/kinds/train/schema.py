@@ -37,6 +37,10 @@ class RecordSpec(Strict):
 
     gradient_norms: bool = Field(False, description="each layer's weight-gradient norm per epoch (mean over its batches), "
                                                     "first hidden layer first: vanishing and exploding gradients")
+    full_epochs_test: bool = Field(True, description="train the retrain on past its best epoch to all the epochs and "
+                                                     "test it there too (full_epochs_test_accuracy): what stopping early "
+                                                     "changed, never used to choose anything. Costs the epochs after "
+                                                     "the best one. Defaults to true")
 
 
 DIRECTIONS = ("higher", "lower", "same")  # a figure stated against the baseline's
@@ -146,8 +150,11 @@ class Config(StudyBase):
         return self
 
     def inert(self) -> dict[str, str]:
-        return {**{f"model.{k}": why for k, why in self.model.inert().items()},
-                **{f"validation.{k}": why for k, why in self.validation.inert().items()}}
+        out = {**{f"model.{k}": why for k, why in self.model.inert().items()},
+               **{f"validation.{k}": why for k, why in self.validation.inert().items()}}
+        if not self.retrain and not self.record.full_epochs_test:
+            out["record.full_epochs_test"] = "it applies to the retrain, and retrain is false"
+        return out
 
     def _keyed(self, data: dict) -> dict:
         # Keyed as train runs were before other kinds existed (no "kind"), and with num_words spelled
