@@ -3,6 +3,7 @@ kernel (nbclient + ipykernel), its outputs hold the tables and figures, and its 
 trains nothing; nnlab.load reads a finished study without training."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -104,7 +105,8 @@ def test_the_notebook_bar_counts_runs_found_complete_as_done_once_a_run_trains(c
         display({"kind": "start", "tag": "c"})  # taken again once the other process let it go
         display({"kind": "end", "tag": "c", "status": "ok", "text": "done"})
     shown = capsys.readouterr()
-    assert "0run" not in shown.out + shown.err and "nothing trained" not in shown.out
+    # No bar of "0run" (a rate such as 2.50run/s is tqdm's, and fine: the events here come in microseconds).
+    assert not re.search(r"(?<![\d.])0run", shown.out + shown.err) and "nothing trained" not in shown.out
     assert "3/3" in shown.err and "2 trained, 1 already complete" in shown.err
 
 
