@@ -69,7 +69,7 @@ def fail_writes_under(root: Path, monkeypatch, after: int, error: OSError) -> No
 def test_a_storage_fault_mid_suite_stops_it_with_one_line_and_the_finished_run_stays_whole(
         tmp_path, write_config, monkeypatch, error, said):
     root = tmp_path / "results"
-    fail_writes_under(root, monkeypatch, after=8, error=error)  # the study's source.json and the first run's 7 files, then nothing
+    fail_writes_under(root, monkeypatch, after=9, error=error)  # source.json, the first run's 7 files and its run store entry
     result = invoke("run", write_config(TWO_VARIANTS), "--results", root)
     line = one_error_line(result.output)
     assert result.exit_code == 1

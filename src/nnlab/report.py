@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 from pathlib import Path
 
-from . import conclusions, results, variant_filter
+from . import conclusions, results, run_store, variant_filter
 from .errors import NnlabError, write_error_log
 from .kinds import KINDS
 from .report_data import Run, StudyResults, collect
@@ -139,7 +139,8 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tu
                 ordered: list | None = None) -> list[str]:
     runs = [r for s in studies for r in s.runs]
     seeds = sorted({r.metrics["seed"] for r in runs})
-    seconds = sum(r.metrics.get("wall_time_s") or 0 for r in runs)
+    seconds = sum(r.metrics.get("wall_time_s") or 0 for r in runs if not r.metrics.get("same_run_as"))
+    shared = run_store.shared_count([r.metrics for r in runs])
     statuses = {s: sum(r.metrics["status"] == s for r in runs) for s in ("ok", "diverged", "failed")}
     lines = [
         "# nnlab report", "",
@@ -149,7 +150,9 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tu
         "## What was run", "",
         f"- Studies: {len(studies)} ({', '.join(s.name for s in studies)})",
         f"- Variants: {sum(len(s.variants) for s in studies)}; seeds: {', '.join(map(str, seeds))}",
-        f"- Runs: {len(runs)} (" + ", ".join(f"{v} {k}" for k, v in statuses.items() if v) + ")",
+        f"- Runs: {len(runs)} (" + ", ".join(f"{v} {k}" for k, v in statuses.items() if v) + ")"
+        + (f"; {shared} of them the same run as one in another study (same config, seed and data), trained "
+           "once and copied" if shared else ""),
         f"- Training time, all runs: {dt.timedelta(seconds=round(seconds))}",
         *_code_lines(runs),
         *([f"- Selected with `-k {' -k '.join(patterns)}`: only these variants are in this report: "

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import integrity, kinds, plots, process, provenance, records, results
+from . import integrity, kinds, plots, process, provenance, records, results, run_store
 from ._version import __version__
 from .config import Study, Variant
 from .data import dataset_file
@@ -140,6 +140,8 @@ def submit_runs(study: Study, runs: list[tuple[Variant, int]], root: Path, pool,
     contexts = [RunContext.of(study.name, variant, seed, root, data_dir,
                               f"[{k}/{len(runs)}] {study.name}/{variant.id} seed {seed}", force=force)
                 for k, (variant, seed) in enumerate(runs, 1)]
+    # Runs finished before the store knew them (an older nnlab, another command's) are shared too.
+    run_store.index_finished(root, {c.key for c in contexts if not (c.folder / results.METRICS).is_file()})
     return Submitted(contexts, [pool.submit(run_guarded, context, pool.echo) for context in contexts])
 
 
@@ -193,24 +195,38 @@ def run_guarded(context: RunContext, echo: Echo, stop=None) -> RunOutcome:
             warn = lambda text: echo({"kind": "warning", "text": f"{c.tag}: {text}"})
             done = None if c.force else integrity.completed_metrics(c.folder, c.key, warn)
             if done:
+                if not c.trial and run_store.holder(c.root, c.key) is None:  # killed before its entry was written
+                    with run_store.claim(c.root, c.key):  # which also clears what a killed write left there
+                        run_store.point(c.root, c.key, c.folder)
                 echo({"kind": "end", "tag": c.tag, "status": done["status"], "skipped": True,
                       "text": f"already complete ({done['status']}), skipped (--force re-runs it)"})
                 return RunOutcome(variant.id, c.seed, done["status"], done, skipped=True)
-            echo({"kind": "start", "tag": c.tag})
-            started = provenance.now()
-            progress = _epoch_printer(c.tag, echo)
-            # A kind other than train seeds and draws from the process's generators all through its
-            # run: beside runs in other threads (--executor threads), it has them to itself.
-            alone = process.SEEDING if variant.config.kind != "train" else contextlib.nullcontext()
-            with native_output_to(c.folder / TENSORFLOW_LOG), alone:
-                if c.trial:
-                    output = run.run_trial(c.study, variant.id, variant.config, c.seed, data, progress, stop)
-                else:
-                    output = run.run(c.study, variant.id, variant.config, c.seed, data, progress)
-            # What every run records whatever its kind, beside what the kind measured.
-            metrics = {**output.metrics, "kind": variant.config.kind, "trial": c.trial, "run_key": c.key,
-                       "config_fingerprint": variant.config.fingerprint()}
-            _write_run(c, output, metrics, started)
+            # The same run in another study of this results folder is trained once (nnlab.run_store):
+            # under its key's lock, a second study waits for the first and copies its record.
+            with contextlib.nullcontext() if c.trial else run_store.claim(c.root, c.key):
+                twin = None if c.trial or c.force else _finished_twin(c)
+                if twin is not None:
+                    metrics = run_store.copy_run(twin, c.folder, c.root, c.study, _resolved(c))
+                    echo({"kind": "end", "tag": c.tag, "status": metrics["status"],
+                          "text": f"the same run as {metrics['same_run_as']}: copied, not trained again"})
+                    return RunOutcome(variant.id, c.seed, metrics["status"], metrics)
+                echo({"kind": "start", "tag": c.tag})
+                started = provenance.now()
+                progress = _epoch_printer(c.tag, echo)
+                # A kind other than train seeds and draws from the process's generators all through its
+                # run: beside runs in other threads (--executor threads), it has them to itself.
+                alone = process.SEEDING if variant.config.kind != "train" else contextlib.nullcontext()
+                with native_output_to(c.folder / TENSORFLOW_LOG), alone:
+                    if c.trial:
+                        output = run.run_trial(c.study, variant.id, variant.config, c.seed, data, progress, stop)
+                    else:
+                        output = run.run(c.study, variant.id, variant.config, c.seed, data, progress)
+                # What every run records whatever its kind, beside what the kind measured.
+                metrics = {**output.metrics, "kind": variant.config.kind, "trial": c.trial, "run_key": c.key,
+                           "config_fingerprint": variant.config.fingerprint()}
+                _write_run(c, output, metrics, started)
+                if not c.trial:
+                    run_store.point(c.root, c.key, c.folder)
     except results.RunLocked as exc:
         echo({"kind": "end", "tag": c.tag, "status": "locked", "text": f"skipped: {exc}"})
         return RunOutcome(variant.id, c.seed, "locked", None)
@@ -230,6 +246,18 @@ def run_guarded(context: RunContext, echo: Echo, stop=None) -> RunOutcome:
     return RunOutcome(variant.id, c.seed, metrics["status"], metrics)
 
 
+def _finished_twin(context: RunContext) -> Path | None:
+    """Another folder of this results folder that holds this very run, finished and whole (checked as
+    `nnlab verify` checks it), or None."""
+    twin = run_store.holder(context.root, context.key)
+    if twin is None or twin.resolve() == context.folder.resolve() or not (twin / results.METRICS).is_file():
+        return None
+    metrics, problems = integrity.check_run(twin)
+    if problems or not metrics or metrics.get("run_key") != context.key or metrics.get("status") not in ("ok", "diverged"):
+        return None
+    return twin
+
+
 def record_failure(context: RunContext, exc: BaseException, details: str) -> None:
     results.write_json(context.folder / results.FAILURE, {
         "study": context.study, "variant": context.variant.id, "seed": context.seed, "kind": context.variant.config.kind,
@@ -241,8 +269,7 @@ def _write_run(context: RunContext, output: results.RunOutput, metrics: dict, st
     """Config and provenance, the kind's files and figures, their checksums, then metrics.json last
     (its presence marks the run complete; the checksums cover it too)."""
     folder, variant, seed = context.folder, context.variant, context.seed
-    resolved = {"variant": variant.id, "seed": seed, "overrides": variant.overrides,
-                **variant.config.model_dump(mode="json")}
+    resolved = _resolved(context)
     contents = {"config.yaml": results.yaml_bytes(resolved),
                 "provenance.json": results.json_bytes({
                     "run_key": context.key, "config_fingerprint": variant.config.fingerprint(), "seed": seed,
@@ -259,6 +286,13 @@ def _write_run(context: RunContext, output: results.RunOutput, metrics: dict, st
     with results.storage_faults(folder / results.FAILURE, "removing"):
         (folder / results.FAILURE).unlink(missing_ok=True)
     results.write_bytes(folder / results.METRICS, contents[results.METRICS])  # last: the run is complete
+
+
+def _resolved(context: RunContext) -> dict:
+    """The run's config as its folder records it (config.yaml, provenance.json's config)."""
+    variant = context.variant
+    return {"variant": variant.id, "seed": context.seed, "overrides": variant.overrides,
+            **variant.config.model_dump(mode="json")}
 
 
 def _png(figure) -> bytes:

@@ -65,6 +65,8 @@ def _provenance(p: dict) -> list[tuple[str, str]]:
     dataset = p.get("dataset")
     return [("run", f"{config['name']} / {config['variant']} / seed {p['seed']}"),
             ("run key", f"{p['run_key']}   config fingerprint {p['config_fingerprint']}"),
+            *([("trained in", f"{p['same_run_as']} (the same run: copied here, not trained again)")]
+              if p.get("same_run_as") else []),
             ("time", f"{p['started']} -> {p['ended']}"),
             ("code", f"nnlab {env['nnlab']} (run format {env['run_format']}), git {env.get('commit') or 'unknown'}{dirty}"),
             ("versions", f"python {env['python']}, tensorflow {env['tensorflow']}, keras {env['keras']}, numpy {env['numpy']}"),
