@@ -151,19 +151,22 @@ def cpu_facts() -> dict:
 
 
 def onednn(environ: dict | None = None, flags: list[str] | None = None) -> dict:
-    """Whether TensorFlow's oneDNN kernels are on (TF_ENABLE_ONEDNN_OPTS; on by default on x86 Linux),
-    its ISA cap (ONEDNN_MAX_CPU_ISA) and the level it dispatches to on this CPU (onednn_isa; checked
-    against oneDNN's own verbose line in tests/test_provenance_cpu.py).
+    """Whether TensorFlow's oneDNN custom operations are on (TF_ENABLE_ONEDNN_OPTS; on by default on
+    x86 Linux), oneDNN's ISA cap (ONEDNN_MAX_CPU_ISA) and the level it dispatches to on this CPU
+    (onednn_isa; checked against oneDNN's own verbose line in tests/test_threads_and_provenance.py).
+    The level is dispatched with the custom operations off too: TensorFlow's matrix products go
+    through oneDNN's sgemm either way (Eigen's contraction kernel; measured, benchmarks/README.md),
+    so TF_ENABLE_ONEDNN_OPTS=0 does not take oneDNN's kernels out of a run.
 
     >>> onednn({"TF_ENABLE_ONEDNN_OPTS": "0"}, ["avx", "avx2", "fma"])
-    {'enabled': False, 'max_cpu_isa': None, 'isa': None}
+    {'custom_ops': False, 'max_cpu_isa': None, 'isa': 'avx2'}
     >>> onednn({"ONEDNN_MAX_CPU_ISA": "AVX2"}, ["sse4_1", "avx", "avx2", "fma", "avx512f"])
-    {'enabled': True, 'max_cpu_isa': 'AVX2', 'isa': 'avx2'}
+    {'custom_ops': True, 'max_cpu_isa': 'AVX2', 'isa': 'avx2'}
     """
     import os
 
     environ = os.environ if environ is None else environ
     flags = cpu_facts()["flags"] if flags is None else flags
-    enabled = environ.get("TF_ENABLE_ONEDNN_OPTS", "1").strip().lower() not in ("0", "false")
+    custom_ops = environ.get("TF_ENABLE_ONEDNN_OPTS", "1").strip().lower() not in ("0", "false")
     cap = environ.get("ONEDNN_MAX_CPU_ISA") or environ.get("DNNL_MAX_CPU_ISA")
-    return {"enabled": enabled, "max_cpu_isa": cap, "isa": onednn_isa(flags, cap) if enabled else None}
+    return {"custom_ops": custom_ops, "max_cpu_isa": cap, "isa": onednn_isa(flags, cap)}
