@@ -3,9 +3,11 @@ studies; nothing trains."""
 
 from pathlib import Path
 
+import pytest
+
 from nnlab.report import parts
 from nnlab.report_data import StudyResults
-from test_diagnostics import overfitting_at
+from test_diagnostics import overfitting_at, units_study  # noqa: F401  (a fixture)
 from test_sentences import TESTS, variant
 
 
@@ -37,3 +39,45 @@ def test_the_answer_table_gives_each_variant_the_homeworks_answer():
     assert w["better / worse?"].startswith("**worse**") and w["against the baseline (95% CI)"].startswith("-10.0 pts")
     assert "overfits sooner" in w["why, from the curves"]
     assert rows["**base** (baseline)"]["better / worse?"] == "the baseline"
+
+
+# --- the method once, the details folded (issue 33.3) --------------------------------------------
+
+def test_the_method_is_said_once_in_how_to_read_and_every_section_links_to_it(tmp_path, units_study):  # noqa: F811
+    import shutil
+
+    from nnlab import report
+    from nnlab.report_parts import HOW_TO_READ
+    from test_diagnostics import write_study
+
+    write_study(tmp_path, units_study, [{"variant": "wide", "source": "a student's notebook", "test_accuracy": "higher"}])
+    shutil.copytree(tmp_path / "synth", tmp_path / "synth_again")  # a second study: its sections must not repeat the method
+    markdown, page = report.build(tmp_path)
+    text = markdown.read_text()
+    for paragraph in ("Mean ± sample standard deviation over seeds", "A seed's curve *overfits* when",
+                      "by a paired t-test where the seeds pair the runs", "*Welch's t-test*:", "*Holm*:",
+                      "*prediction interval*:", "- *levelled off*,", "*multiply-adds*:", "Beside each comparison with the baseline"):
+        assert text.count(paragraph) == 1, paragraph
+    assert text.count(HOW_TO_READ) >= 2 * 3  # each section's tables, curves and tests link to it
+    assert text.index("## How to read this report") > text.index("## synth_again")  # the answers come first
+
+    # Each section's tables are one click away, and the HTML renders the Markdown inside the fold.
+    assert text.count('<details markdown="1">') >= 2 * 3
+    html = page.read_text()
+    folded = html.split("<details", 1)[1].split("</details>", 1)[0]
+    assert "<summary>Each variant's figures" in folded and "<table>" in folded and "| variant |" not in folded
+
+
+def test_the_validation_overlay_draws_every_seed_not_the_first_only():
+    from nnlab import plots
+
+    curve = lambda shift: {"val_loss": [1.0 - 0.1 * e + shift for e in range(5)], "val_accuracy": [0.5 + 0.05 * e for e in range(5)]}
+    fig = plots.validation_overlay_seeds({"a": [(curve(0.0), 5), (curve(0.2), 4)], "b": [(curve(0.1), 3)]}, "t")
+    loss = fig.axes[0]
+    mean_a = next(line for line in loss.get_lines() if line.get_label().startswith("a ("))
+    assert list(mean_a.get_ydata()) == pytest.approx([1.1 - 0.1 * e for e in range(5)])  # the mean of the two seeds
+    assert mean_a.get_label() == "a (2 seeds)"
+    assert len(loss.collections) == 1  # a band for a, none for b's one seed
+    dots = [line for line in loss.get_lines() if line.get_marker() == "o"]
+    assert sorted(len(d.get_xdata()) for d in dots) == [1, 2]  # each seed's best epoch
+    plots.plt.close(fig)

@@ -14,7 +14,7 @@ import yaml
 
 from conftest import train_metrics
 from nnlab import report
-from nnlab.conclusions import analyse
+from nnlab.conclusions import CURVES_CAN_AND_CANNOT, analyse
 from nnlab.diagnostics import diagnose, epochs_to_reach, slope
 from nnlab.kinds.train import claims, why
 from nnlab.kinds.train.report import size_of
@@ -207,9 +207,9 @@ def test_the_report_section_holds_the_measures_the_why_the_gap_figure_and_the_ch
     assert "  - *Why, from the curves*" in text and "it overfits sooner" in text
     assert "![synth generalisation gap](report_assets/synth-generalisation-gap.png)" in text
     assert (tmp_path / "report_assets" / "synth-generalisation-gap.png").stat().st_size > 0
-    assert "**Figures from elsewhere, checked** (1 of 2 checked figures hold)" in text
+    assert "<summary>Figures from elsewhere, checked: 1 of 2 checked figures hold</summary>" in text
     assert "“a bit better”" in text and "**contradicted**" in text
-    assert "What the curve measures can and cannot say" in text
+    assert "## How to read this report" in text and CURVES_CAN_AND_CANNOT in text
 
 
 # --- references in a config ----------------------------------------------------------------------

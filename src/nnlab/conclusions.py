@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .diagnostics import diagnose
 from .report_data import StudyResults, VariantStats
-from .report_parts import fmt
+from .report_parts import HOW_TO_READ, fmt
 from .selection import Rule
 from .specs import TEXT_DATASETS
 from .stats import (
@@ -389,12 +389,10 @@ def method_sentence(study: StudyResults, analysis: Analysis) -> str:
     tests = []
     if True in kinds:
         tests.append("a paired t-test over seeds where the two variants have the same layer shapes and "
-                     "initializers (the seed then gives both the same initial weights, data order and "
-                     "validation split, so run i of one is paired with run i of the other)")
+                     "initializers (the seeds pair the runs)")
     if False in kinds:
-        tests.append(("Welch's t-test over seeds where they do not" if True in kinds else
-                      "Welch's t-test over seeds, as the variants' layer shapes or initializers differ")
-                     + " (the seeds then share no initial weights, so the runs are two independent samples)")
+        tests.append("Welch's t-test over seeds where they do not" if True in kinds else
+                     "Welch's t-test over seeds, as the variants' layer shapes or initializers differ")
     if not tests or not analysis.comparisons:
         return ""
     untested = len(analysis.verdicts) - analysis.comparisons
@@ -403,7 +401,7 @@ def method_sentence(study: StudyResults, analysis: Analysis) -> str:
                                 if untested else "") +
                  f" ({CORRECTION_WHY[analysis.method]}); every verdict uses the adjusted one."
                  if analysis.comparisons > 1 else "One comparison: no correction is needed.")
-    return f"Each variant is compared with the baseline by {' and '.join(tests)}. {corrected}"
+    return f"Each variant is compared with the baseline by {' and '.join(tests)}. {corrected} ({HOW_TO_READ}.)"
 
 
 # What a run's recorded config holds that decides nothing it computes: names, seeds, figures from

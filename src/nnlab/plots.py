@@ -4,6 +4,8 @@ the activation gallery, the best so far by trial)."""
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt  # the backend is the caller's: the CLI picks Agg (files only)
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -67,6 +69,36 @@ def validation_overlay(histories: dict[str, dict[str, list[float]]], best: dict[
         ax.set(xlabel="epoch", ylabel=metric.replace("val_", "validation "),
                title=metric.replace("val_", "Validation ").replace("_", " "))
     return _epoch_panels(fig, axes, title, "variant (● best epoch)")
+
+
+def validation_overlay_seeds(runs: dict[str, list[tuple[dict[str, list[float]], int | None]]], title: str,
+                             colors: dict[str, str] | None = None):
+    """Validation loss and accuracy of every variant over all its seeds on shared axes: the mean over
+    the seeds that reached each epoch as a line, the lowest to the highest seed as a band, and each
+    seed's best epoch as a dot on its own curve (so one lucky seed cannot pass for the variant)."""
+    colors = colors or variant_colors(list(runs))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, metric in zip(axes, ("val_loss", "val_accuracy")):
+        for variant, seeds in runs.items():
+            curves = [h.get(metric, []) for h, _ in seeds]
+            length = max((len(c) for c in curves), default=0)
+            at = [[c[e] for c in curves if e < len(c) and isinstance(c[e], (int, float)) and math.isfinite(c[e])]
+                  for e in range(length)]
+            epochs = [e + 1 for e in range(length) if at[e]]
+            if not epochs:
+                continue
+            color = colors[variant]
+            ax.plot(epochs, [sum(at[e - 1]) / len(at[e - 1]) for e in epochs], "-", color=color,
+                    label=f"{variant} ({len(seeds)} seed{'s' * (len(seeds) != 1)})")
+            if len(seeds) > 1:
+                ax.fill_between(epochs, [min(at[e - 1]) for e in epochs], [max(at[e - 1]) for e in epochs],
+                                color=color, alpha=0.15, linewidth=0)
+            best = [(b, c[b - 1]) for (_, b), c in zip(seeds, curves) if b and b <= len(c)]
+            if best:
+                ax.plot(*zip(*best), "o", color=color, ms=4, alpha=0.8)
+        ax.set(xlabel="epoch", ylabel=metric.replace("val_", "validation "),
+               title=metric.replace("val_", "Validation ").replace("_", " "))
+    return _epoch_panels(fig, axes, title, "variant: mean over seeds\nband: lowest to highest seed\n● each seed's best epoch")
 
 
 def _epoch_panels(fig, axes, title: str, legend: str):

@@ -16,7 +16,7 @@ from .errors import NnlabError, write_error_log
 from .kinds import KINDS
 from .report_data import Run, StudyResults, collect
 from .report_html import to_html
-from .report_parts import ASSETS, fmt, markdown_table
+from .report_parts import ASSETS, HOW_TO_READ, fmt, markdown_table
 from .search import comparison as comparison_section
 from .search import section as search_section
 
@@ -103,7 +103,8 @@ def _answer_table(members: list[StudyResults], warn) -> list[str]:
             "retrained from scratch on the training and validation examples together (their count in brackets) "
             "for each seed's best epoch count, chosen on the validation curves, and tested once. The same retrain, "
             "trained on to all the study's epochs and tested there too, is shown beside it: never used to choose "
-            "anything, it says what stopping at the best epoch changed (paired seed for seed).", "",
+            "anything, it says what stopping at the best epoch changed (paired seed for seed). The tests, the verdict's "
+            f"words and the curves' reasons: {HOW_TO_READ}.", "",
             *markdown_table(ANSWER_HEADER, rows), ""]
 
 
@@ -181,11 +182,70 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tu
 
 
 def _appendix(studies: list[StudyResults]) -> list[str]:
-    """After the parts: how to read the why sentences, and what made the runs (the answers come first)."""
+    """After the parts: how to read them (said once; every section links here), and what made the runs
+    (the answers come first)."""
     lines = ["# Appendix", ""]
     if any(s.kind == "train" for s in studies):
-        lines += ["## What the curve measures can and cannot say", "", conclusions.CURVES_CAN_AND_CANNOT, ""]
+        lines += HOW_TO_READ_PAGE
     return lines + ["## Environment", ""] + _environment([r for s in studies for r in s.runs]) + [""]
+
+
+# The method and the words, once: each section's tables and sentences link here instead of saying it again.
+HOW_TO_READ_PAGE = [
+    "## How to read this report", "",
+    "**Where a test accuracy comes from.** For each variant and seed, the net trains on the training examples "
+    "without a validation split and records its training and validation curves. The study's selection rule picks "
+    "the best epoch on the validation curve (the lowest validation loss unless the study says otherwise), never on "
+    "the test set. The same net is then trained again from the same initial weights on all the training examples, "
+    "the validation split included, for that many epochs, and tested once: that is the test accuracy of every table. "
+    "The same retrain, trained on to all the study's epochs and tested there too, is shown beside it; it is never "
+    "used to choose anything. Figures of the course's own script, which validates on the test set, are marked † "
+    "and are optimistic.", "",
+    "**The tables.** Mean ± sample standard deviation over seeds; n counts the finished runs. *Parameters*: every "
+    "weight and bias (Σw + Σb, with batch norm's scales and shifts and PReLU's slopes where used). *Multiply-adds*: "
+    "one forward pass of one example through the dense layers, as if its inputs were dense (a multi-hot text "
+    "costs far fewer: one row per word it holds).", "",
+    "**Better, worse, cannot tell.** Each variant is set against its study's baseline on test accuracy over seeds: "
+    "by a paired t-test where the seeds pair the runs, by Welch's t-test where they do not. The p-values of one "
+    "study's comparisons are adjusted together (Holm's method for up to five comparisons, Benjamini–Hochberg's "
+    "above), and the verdict uses the adjusted p: better or worse when it is below 0.05, cannot tell otherwise. "
+    "The 95% interval beside a verdict is that of the difference itself, before the adjustment; where it excludes "
+    "zero and the verdict is still cannot tell, the sentence says that the adjustment made the difference. Each "
+    "study states once the smallest true difference its seeds find 80% of the time: a smaller one is more often "
+    "missed than found, so *cannot tell* never means *equal*.", "",
+    "**Why, from the curves.** Each variant's validation-phase curves are measured per seed: the epoch of the "
+    "lowest validation loss and how fast it climbs after (the least-squares slope from the lowest epoch to the "
+    "last), the training-minus-validation accuracy gap at the best and the last epoch, the epochs to reach 95% of "
+    "the best validation accuracy, and where recorded each layer's gradient norm in the first epoch. A seed's "
+    "curve *overfits* when its validation loss climbs 5% or more above its lowest by the last epoch, has "
+    "*levelled off* when it climbs less than that, is *still improving* when it is lowest at the last epoch, and "
+    "is *flat* when it moves less than 2% over the run. Gradients *explode* when every layer's norm is 10 or more "
+    "and *vanish* when the first layer gets a hundredth of the output layer's or less.", "",
+    conclusions.CURVES_CAN_AND_CANNOT, "",
+    "**Words.**", "",
+    "- *seed*: the number that fixes a run's initial weights, the order it sees the examples in and its "
+    "validation split. *Seed noise*: how much a figure moves from seed to seed with nothing else changed; a "
+    "difference no larger than it may be chance alone.",
+    "- *best epoch*: the epoch the study's selection rule prefers on the validation curve.",
+    "- *paired t-test*: compares two variants seed by seed (run i of one with run i of the other). Fair where the "
+    "seed gives both the same initial weights, data order and validation split: the same layer shapes and "
+    "initializers.",
+    "- *Welch's t-test*: compares two variants as two independent samples, their spreads allowed to differ; used "
+    "where the seeds share nothing between them (other layer shapes or initializers).",
+    "- *p-value*: how often seed noise alone would give a difference at least this large. *Adjusted p*: the "
+    "p-value raised for the number of comparisons made in the study, so that chance alone rarely gives a "
+    "verdict.",
+    "- *Holm*: the adjustment for up to five comparisons: the chance of even one false verdict in the study stays "
+    "at 5%. *Benjamini–Hochberg*: the one above five: the expected share of false verdicts stays at 5%.",
+    "- *95% confidence interval*: a range built so that, were the study repeated with new seeds many times, 95% "
+    "of such ranges would hold the true mean difference.",
+    "- *power*, *detectable difference*: the chance that the test finds a true difference of a given size; the "
+    "detectable difference is the one found 80% of the time.",
+    "- *prediction interval*: where one more run would land 95% of the time, from the seeds' mean and spread; a "
+    "single run's figure (a student's, the book's) is checked against it.",
+    "- *levelled off*, *overfits*, *still improving*, *flat*: the curve's shape, as defined above.",
+    "- *multiply-adds*: the multiplications (each with its addition) of one forward pass of one example.", "",
+]
 
 
 def _contents(ordered: list[tuple[str, str, list[StudyResults]]]) -> list[str]:

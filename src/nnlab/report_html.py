@@ -12,7 +12,8 @@ import markdown
 
 def to_html(text: str, root: Path) -> str:
     """One self-contained page: the images are embedded, so the file can be mailed or zipped alone."""
-    body = markdown.markdown(text, extensions=["tables", "toc"])  # toc: headings get ids, as on GitHub
+    body = markdown.markdown(text, extensions=["tables", "toc", "md_in_html"])  # toc: headings get ids, as on GitHub;
+    # md_in_html: the Markdown inside <details markdown="1"> (report_parts.folded) is rendered
 
     def embed(match: re.Match) -> str:
         data = base64.b64encode((root / match.group(1)).read_bytes()).decode()
@@ -22,12 +23,13 @@ def to_html(text: str, root: Path) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>nnlab report</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }}
-table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }}
+body {{ font-family: system-ui, sans-serif; max-width: 1400px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.85em; }}
 th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }}
 th {{ background: #f3f3f3; }}
 img {{ max-width: 100%; display: block; margin: 1em 0; }}
 code {{ background: #f5f5f5; padding: 0 0.2em; }}
+summary {{ cursor: pointer; color: #245; margin: 0.5em 0; }}
 </style></head><body>
 {body}
 </body></html>

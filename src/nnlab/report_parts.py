@@ -7,6 +7,7 @@ from pathlib import Path
 from . import plots, results
 
 ASSETS = "report_assets"  # the report's figures, beside report.md
+HOW_TO_READ = "[How to read this report](#how-to-read-this-report)"  # the method and the words, said once
 
 
 def fmt(mean: float | None, sd: float | None = None, digits: int = 4) -> str:
@@ -34,3 +35,11 @@ def copied_image(root: Path, source: Path, name: str, alt: str) -> str:
     folders (the repository commits the report and its assets, not the runs)."""
     results.write_bytes(Path(root) / ASSETS / name, Path(source).read_bytes())
     return f"![{alt}]({ASSETS}/{name})"
+
+
+def folded(summary: str, lines: list[str]) -> list[str]:
+    """Details one click away: `lines` (Markdown) inside an HTML <details> whose <summary> is shown.
+    GitHub renders the Markdown inside; nnlab's HTML too (python-markdown's md_in_html)."""
+    if not lines:
+        return []
+    return ['<details markdown="1">', f"<summary>{summary}</summary>", "", *lines, "", "</details>", ""]

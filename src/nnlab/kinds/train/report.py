@@ -8,7 +8,7 @@ from pathlib import Path
 from ... import plots
 from ...conclusions import analyse, baselines, book_verdict, comparison_sentence, detectable_sentence, finding, method_sentence
 from ...report_data import StudyResults, VariantStats
-from ...report_parts import fmt, image, markdown_table
+from ...report_parts import HOW_TO_READ, fmt, folded, image, markdown_table
 from ...specs import IMAGE_PIXELS, NUM_CLASSES, TEXT_DATASETS, is_binary
 from ...stats import compare, mean_sd, p_is
 from . import claims, why
@@ -33,12 +33,13 @@ def section(root: Path, study: StudyResults) -> list[str]:
                      fmt(v.mean_sd("best_val_accuracy")[0]), fmt(*v.mean_sd("test_loss")),
                      fmt(*v.mean_sd("test_accuracy")), f"{v.n}/{len(v.runs)}", fmt(wall, digits=1),
                      fmt(per_epoch, digits=2), *(f"{count:,}" for count in size_of(v.runs[0].config))])
-    lines += markdown_table(["variant", "best epoch", "val loss", "val accuracy", "test loss", "test accuracy", "n",
-                             "wall time (s)", "s / epoch", "parameters", "multiply-adds / example"], rows)
-    lines += ["", "Means ± sample standard deviation over seeds; n counts finished runs. Parameters: every weight and "
-              "bias (Σw + Σb, with batch norm's scales and shifts and PReLU's slopes where used); multiply-adds: one "
-              "forward pass of one example through the dense layers, as if its inputs were dense" +
-              (" (a multi-hot text costs far fewer, one row per word it holds)." if c["dataset"]["name"] in TEXT_DATASETS else "."), ""]
+    lines += folded("Each variant's figures: best epoch, validation and test, time, parameters and multiply-adds "
+                    "(mean ± sd over seeds)",
+                    [*markdown_table(["variant", "best epoch", "val loss", "val accuracy", "test loss", "test accuracy",
+                                      "n", "wall time (s)", "s / epoch", "parameters", "multiply-adds / example"], rows),
+                     "", f"n counts finished runs; the columns are defined in {HOW_TO_READ}" +
+                     (" (a multi-hot text costs far fewer multiply-adds than shown: one row per word it holds)."
+                      if c["dataset"]["name"] in TEXT_DATASETS else ".")])
     course = [v for v in study.variants if v.validated_on_test]
     if course:
         lines += _course_lines(study, course)
@@ -57,12 +58,11 @@ def section(root: Path, study: StudyResults) -> list[str]:
         lines += ["Runs that did not finish: " + "; ".join(problems) + ".", ""]
     if analysis.verdicts:
         lines += [method_sentence(study, analysis) + " " + detectable_sentence(analysis), ""]
-    lines += _curve_lines(study)
     norms = _first_epoch_norms(study)
-    if norms:
-        lines += [_norms_line(norms), "", image(plots.gradient_norms(norms, f"{study.name}: each layer's gradient norm, "
-                                                                            "first epoch (mean over seeds)"),
-                                                root, f"{study.name}-gradient-norms.png", f"{study.name} gradient norms"), ""]
+    lines += folded("How each variant learned: the curves' measures" + (" and the gradient norms" if norms else ""),
+                    _curve_lines(study) + ([_norms_line(norms), "", image(plots.gradient_norms(
+                        norms, f"{study.name}: each layer's gradient norm, first epoch (mean over seeds)"),
+                        root, f"{study.name}-gradient-norms.png", f"{study.name} gradient norms"), ""] if norms else []))
     figure, where, verdict = book_verdict(study)
     if where and verdict != "not the book's net":
         lines += [f"The book's figure for this net ({where}): {figure}. {baselines(study.baseline).capitalize()} mean test "
@@ -151,12 +151,8 @@ def _curve_lines(study: StudyResults) -> list[str]:
     header, rows = why.table(study)
     if not rows:
         return []
-    return ["**How each variant learned** (its validation-phase curves, mean ± sd over seeds): where validation loss "
-            "is lowest and how fast it climbs after (least-squares slope from the lowest epoch to the last), the "
-            "training-minus-validation accuracy gap, and how many epochs it takes to reach 95% of its best validation "
-            "accuracy. A seed's curve *overfits* when its validation loss climbs 5% or more above its lowest by the "
-            "last epoch, has *levelled off* below that, is *still improving* when it is lowest at the last epoch, "
-            "and is *flat* when it moves less than 2% over the run.", "", *markdown_table(header, rows), ""]
+    return [f"**How each variant learned** (its validation-phase curves, mean ± sd over seeds; the measures and the "
+            f"words overfits, levelled off, still improving and flat: {HOW_TO_READ}).", "", *markdown_table(header, rows), ""]
 
 
 def _gap_figure(root: Path, study: StudyResults) -> str | None:
@@ -188,13 +184,12 @@ def _claim_lines(study: StudyResults, analysis) -> list[str]:
                      c.measured, c.interval, f"**{c.verdict}**: {c.why}"])
     held = sum(c.verdict == claims.HOLDS for c in found)
     checked = sum(c.verdict != claims.UNCHECKED for c in found)
-    return ["", f"**Figures from elsewhere, checked** ({held} of {checked} checked figures hold). A single run's figure is "
-            "set against where one more run lands 95% of the time (the prediction interval over these seeds), a "
-            "mean's against the measured mean's 95% interval; a claim against the baseline holds only if the seeds "
-            "show that direction beyond noise (test accuracy by this section's adjusted verdict).", "",
-            *markdown_table(["variant", "source", "in their words", "figure", "stated", "measured (mean ± sd)",
-                             "95% interval", "verdict"], rows),
-            "", "Sources: " + "; ".join(f"[{k}] {source}" for k, source in enumerate(sources, 1)) + "."]
+    return ["", *folded(f"Figures from elsewhere, checked: {held} of {checked} checked figures hold", [
+        f"A single run's figure is set against the prediction interval over these seeds, a mean's against the "
+        f"measured mean's 95% interval ({HOW_TO_READ}).", "",
+        *markdown_table(["variant", "source", "in their words", "figure", "stated", "measured (mean ± sd)",
+                         "95% interval", "verdict"], rows),
+        "", "Sources: " + "; ".join(f"[{k}] {source}" for k, source in enumerate(sources, 1)) + "."])]
 
 def _course_lines(study: StudyResults, course: list[VariantStats]) -> list[str]:
     """What the course's script reports, what of it is optimistic, and the same net under nnlab's
@@ -266,9 +261,10 @@ def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list
         out.append(image(fig, root, f"{study.name}-test-accuracy.png", f"{study.name} test accuracy"))
     first = {shown[v.name]: v.runs[0] for v in study.variants if v.runs[0].history}
     if first:
-        fig = plots.validation_overlay({n: r.history for n, r in first.items()},
-                                       {n: r.metrics.get("best_epoch") for n, r in first.items()},
-                                       f"{study.name}: validation curves (first seed)", colors)
+        every = {shown[v.name]: [(r.history, r.metrics.get("best_epoch")) for r in v.runs if r.history]
+                 for v in study.variants}
+        fig = plots.validation_overlay_seeds({k: h for k, h in every.items() if h},
+                                             f"{study.name}: validation curves over all seeds", colors)
         out.append(image(fig, root, f"{study.name}-validation.png", f"{study.name} validation curves"))
         rates = {n: r.history.get("learning_rate", []) for n, r in first.items()}
         if any(len(set(r)) > 1 for r in rates.values()):
