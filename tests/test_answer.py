@@ -1,13 +1,14 @@
 """Issue 33, part: the report in the course's order, each part led by its answer table. Made-up
 studies; nothing trains."""
 
+import re
 from pathlib import Path
 
 import pytest
 
 from nnlab.report import parts
 from nnlab.report_data import StudyResults
-from test_diagnostics import overfitting_at, units_study  # noqa: F401  (a fixture)
+from test_diagnostics import overfitting_at, units_study, write_study  # noqa: F401  (a fixture)
 from test_sentences import TESTS, variant
 
 
@@ -48,7 +49,6 @@ def test_the_method_is_said_once_in_how_to_read_and_every_section_links_to_it(tm
 
     from nnlab import report
     from nnlab.report_parts import HOW_TO_READ
-    from test_diagnostics import write_study
 
     write_study(tmp_path, units_study, [{"variant": "wide", "source": "a student's notebook", "test_accuracy": "higher"}])
     shutil.copytree(tmp_path / "synth", tmp_path / "synth_again")  # a second study: its sections must not repeat the method
@@ -81,3 +81,30 @@ def test_the_validation_overlay_draws_every_seed_not_the_first_only():
     dots = [line for line in loss.get_lines() if line.get_marker() == "o"]
     assert sorted(len(d.get_xdata()) for d in dots) == [1, 2]  # each seed's best epoch
     plots.plt.close(fig)
+
+
+# --- a site that opens at once (issue 33.5) ------------------------------------------------------
+
+def test_the_site_has_an_index_with_the_answers_and_a_page_per_study_that_embeds_no_image(tmp_path, units_study):  # noqa: F811
+    import shutil
+
+    from nnlab import report
+
+    write_study(tmp_path, units_study, [])
+    shutil.copytree(tmp_path / "synth", tmp_path / "synth_again")
+    report.build(tmp_path)
+    site = tmp_path / "site"
+    assert sorted(p.name for p in site.iterdir()) == ["appendix.html", "index.html", "synth.html", "synth_again.html"]
+    index, page = (site / "index.html").read_text(), (site / "synth.html").read_text()
+    assert "<h2 id=\"headline-the-variant-validation-chooses-per-study\">" in index
+    assert 'href="synth.html#synth"' in index and "<h2 id=\"synth\">" not in index  # the section is on its own page
+    assert 'href="appendix.html#how-to-read-this-report"' in page and 'href="index.html"' in page
+    for html in [index, page]:
+        assert "data:image" not in html
+    images = re.findall(r"<img [^>]*>", page)
+    assert images and all('loading="lazy"' in i and 'src="../report_assets/' in i for i in images)
+    assert all((site / src).resolve().is_file() for src in re.findall(r'src="([^"]+)"', page))
+
+    shutil.rmtree(tmp_path / "synth_again")  # a study gone from the results: its page goes too
+    report.build(tmp_path)
+    assert not (site / "synth_again.html").exists()

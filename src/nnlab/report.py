@@ -15,7 +15,7 @@ from . import conclusions, results, run_store, variant_filter
 from .errors import NnlabError, write_error_log
 from .kinds import KINDS
 from .report_data import Run, StudyResults, collect
-from .report_html import to_html
+from .report_html import SITE, site_pages, to_html
 from .report_parts import ASSETS, HOW_TO_READ, fmt, markdown_table
 from .search import comparison as comparison_section
 from .search import section as search_section
@@ -36,18 +36,44 @@ def build(root: Path, warn=None, patterns: tuple[str, ...] = ()) -> tuple[Path, 
     studies = [s for _, _, members in ordered for s in members]
     with results.writing_in(root), results.writing_in(root / ASSETS):
         lines = _front_page(root, studies, warn, patterns, ordered)
+        index, pages = list(lines), []  # the site: the front page with every part's answer, a page per study
         for k, (name, description, members) in enumerate(ordered, 1):
             if len(ordered) > 1 or name:
-                lines += [f"# Part {k}: {description}", ""]
-                lines += _answer_table(members, warn)
+                head = [f"# Part {k}: {description}", "", *_answer_table(members, warn)]
+                lines += head
+                index += head + ["Its studies, a page each: " + ", ".join(f"[{s.name}](#{s.name.lower()})" for s in members), ""]
             for study in members:
-                lines += _guarded(study.name, "section", warn, functools.partial(section_of, root, study), _failed_section)
-        lines += _appendix(studies)
+                section = _guarded(study.name, "section", warn, functools.partial(section_of, root, study), _failed_section)
+                lines += section
+                pages.append((_page_name(study.name), study.name, "\n".join(section)))
+        appendix = _appendix(studies)
+        lines += appendix
         text = "\n".join(lines) + "\n"
         md_path, html_path = root / "report.md", root / "report.html"
         results.write_bytes(md_path, text.encode())
         results.write_bytes(html_path, to_html(text, root).encode())
+        _write_site(root, [("index", "front page", "\n".join(index)), *pages, ("appendix", "appendix", "\n".join(appendix))])
     return md_path, html_path
+
+
+def _page_name(study: str) -> str:
+    """A study's page in the site, clear of the index and the appendix."""
+    return f"{study}-study" if study in ("index", "appendix") else study
+
+
+def _write_site(root: Path, pages: list[tuple[str, str, str]]) -> None:
+    """The site's pages (report_html.site_pages) into results/site/; pages of studies these results no
+    longer hold are removed."""
+    folder = root / SITE
+    with results.storage_faults(folder, "creating"):
+        folder.mkdir(exist_ok=True)
+    written = site_pages(pages, root)
+    for name, page in written.items():
+        results.write_bytes(folder / name, page.encode())
+    for stale in folder.glob("*.html"):
+        if stale.name not in written:
+            with results.storage_faults(stale, "removing"):
+                stale.unlink(missing_ok=True)
 
 
 # The course's order: its parts are the suites shipped with nnlab, in the order the course teaches them
@@ -99,7 +125,7 @@ def _answer_table(members: list[StudyResults], warn) -> list[str]:
     if not rows:
         return []
     return ["**The answer:** did test accuracy get better or worse than the baseline, and why? One row per variant; "
-            "each study's section below gives the measures and the figures. The test accuracy is that of a model "
+            "each study's section gives the measures and the figures. The test accuracy is that of a model "
             "retrained from scratch on the training and validation examples together (their count in brackets) "
             "for each seed's best epoch count, chosen on the validation curves, and tested once. The same retrain, "
             "trained on to all the study's epochs and tested there too, is shown beside it: never used to choose "

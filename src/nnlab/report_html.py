@@ -1,4 +1,6 @@
-"""report.md as one self-contained HTML page: the images are embedded, so it can be mailed alone."""
+"""report.md as HTML: one self-contained page (the images embedded, so it can be mailed alone), and a
+small static site (an index and a page per study, the figures as files loaded as they scroll into
+view) that opens at once and can be browsed from the repository."""
 
 from __future__ import annotations
 
@@ -10,18 +12,52 @@ from pathlib import Path
 import markdown
 
 
+def _body(text: str) -> str:
+    # toc: headings get ids, as on GitHub; md_in_html: the Markdown inside <details markdown="1">
+    # (report_parts.folded) is rendered.
+    return markdown.markdown(text, extensions=["tables", "toc", "md_in_html"])
+
+
 def to_html(text: str, root: Path) -> str:
     """One self-contained page: the images are embedded, so the file can be mailed or zipped alone."""
-    body = markdown.markdown(text, extensions=["tables", "toc", "md_in_html"])  # toc: headings get ids, as on GitHub;
-    # md_in_html: the Markdown inside <details markdown="1"> (report_parts.folded) is rendered
 
     def embed(match: re.Match) -> str:
         data = base64.b64encode((root / match.group(1)).read_bytes()).decode()
         return f'src="data:image/png;base64,{data}"'
 
-    body = re.sub(r'src="([^"]+\.png)"', embed, body)
+    return _page(re.sub(r'src="([^"]+\.png)"', embed, _body(text)), "nnlab report", root)
+
+
+SITE = "site"  # the site's folder, beside report.md: its pages reach the figures at ../report_assets/
+
+
+def site_pages(pages: list[tuple[str, str, str]], root: Path) -> dict[str, str]:
+    """{file name: HTML} of the site: `pages` are (file stem, title, Markdown), the first the index.
+    A link to a heading of another page (a study's section, How to read this report) goes to that
+    page; the figures are files, loaded lazily, so no page embeds one."""
+    where = {}  # a heading's id -> the page that holds it
+    bodies = []
+    for stem, title, text in pages:
+        body = _body(text)
+        where.update({anchor: stem for anchor in re.findall(r'<h[1-6] id="([^"]+)"', body)})
+        bodies.append((stem, title, body))
+    out = {}
+    for stem, title, body in bodies:
+        def link(match: re.Match, stem=stem) -> str:
+            anchor = match.group(1)
+            page = where.get(anchor)
+            return f'href="#{anchor}"' if page in (None, stem) else f'href="{page}.html#{anchor}"'
+
+        body = re.sub(r'href="#([^"]+)"', link, body)
+        body = re.sub(r'<img ([^>]*?)src="([^"]+\.png)"', r'<img \1loading="lazy" src="../\2"', body)
+        nav = "" if stem == pages[0][0] else f'<p><a href="{pages[0][0]}.html">← the report\'s front page</a></p>\n'
+        out[f"{stem}.html"] = _page(nav + body, f"nnlab report: {title}", root)
+    return out
+
+
+def _page(body: str, title: str, root: Path) -> str:
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>nnlab report</title>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 1400px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }}
 table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.85em; }}
