@@ -131,6 +131,19 @@ def make_run_folder(root: Path, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
 
 
+def write_record(folder: Path, contents: dict[str, bytes]) -> None:
+    """A run's files (`contents`, metrics.json among them) into its folder: every other file, then
+    their checksums (metrics.json's too), then an earlier failure.json removed, then metrics.json
+    last: its presence marks the run complete."""
+    for name, data in contents.items():
+        if name != METRICS:
+            write_bytes(folder / name, data)
+    write_bytes(folder / CHECKSUMS, checksums_bytes(contents))
+    with storage_faults(folder / FAILURE, "removing"):
+        (folder / FAILURE).unlink(missing_ok=True)
+    write_bytes(folder / METRICS, contents[METRICS])
+
+
 def yaml_bytes(obj: Any) -> bytes:
     return yaml.safe_dump(obj, sort_keys=False).encode()
 

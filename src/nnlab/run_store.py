@@ -110,13 +110,7 @@ def copy_run(source: Path, folder: Path, root: Path, study: str, resolved: dict)
         provenance["config"] = resolved
         provenance["same_run_as"] = trained_in
         contents["provenance.json"] = results.json_bytes(provenance)
-    for name, data in contents.items():
-        if name != results.METRICS:
-            results.write_bytes(folder / name, data)
-    results.write_bytes(folder / results.CHECKSUMS, results.checksums_bytes(contents))
-    with results.storage_faults(folder / results.FAILURE, "removing"):
-        (folder / results.FAILURE).unlink(missing_ok=True)
-    results.write_bytes(folder / results.METRICS, contents[results.METRICS])  # last: the run is complete
+    results.write_record(folder, contents)
     return metrics
 
 

@@ -279,13 +279,7 @@ def _write_run(context: RunContext, output: results.RunOutput, metrics: dict, st
     for name, figure in output.figures.items():
         contents[name] = _png(figure)
     contents[results.METRICS] = results.json_bytes(metrics)
-    for name, data in contents.items():
-        if name != results.METRICS:
-            results.write_bytes(folder / name, data)
-    results.write_bytes(folder / results.CHECKSUMS, results.checksums_bytes(contents))
-    with results.storage_faults(folder / results.FAILURE, "removing"):
-        (folder / results.FAILURE).unlink(missing_ok=True)
-    results.write_bytes(folder / results.METRICS, contents[results.METRICS])  # last: the run is complete
+    results.write_record(folder, contents)
 
 
 def _resolved(context: RunContext) -> dict:
