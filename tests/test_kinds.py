@@ -102,6 +102,20 @@ def test_the_gallery_differentiates_each_activation_automatically():
     assert "gallery.png" in figures
 
 
+@pytest.mark.slow  # needs TensorFlow
+def test_the_gallery_draws_leaky_relu_at_the_courses_slope_unless_told_otherwise():
+    """The course's Leaky ReLU has slope 0.01 below zero; Keras' default is 0.2 (issue 35)."""
+    course = GalleryConfig(name="g", kind="activation_gallery", activations=["leaky_relu"], x_min=-2.0, x_max=2.0)
+    keras_own = GalleryConfig(name="g", kind="activation_gallery", activations=["leaky_relu"], x_min=-2.0, x_max=2.0,
+                              leaky_slope=0.2)
+    for config, slope in ((course, 0.01), (keras_own, 0.2)):
+        (row,) = activation_gallery.run("g", "default", config, 0).metrics["activations"]
+        assert row["activation"] == f"leaky_relu (slope {slope:g})"
+        assert (row["min"], row["derivative_min"]) == (pytest.approx(-2 * slope), pytest.approx(slope))
+    with pytest.raises(ValueError, match="no leaky_relu"):
+        GalleryConfig(name="g", kind="activation_gallery", activations=["relu"], leaky_slope=0.1)
+
+
 @pytest.mark.slow  # needs TensorFlow: its import alone takes seconds
 def test_per_layer_activations_and_initialisers_come_from_yaml(write_config):
     from nnlab.models import build_model

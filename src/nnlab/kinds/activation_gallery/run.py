@@ -30,11 +30,13 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
     for name in config.activations:
         with tf.GradientTape() as tape:
             tape.watch(x)
-            y = keras.activations.get(name)(x)
+            y = (keras.ops.leaky_relu(x, negative_slope=config.leaky_slope) if name == "leaky_relu"
+                 else keras.activations.get(name)(x))
         dy = tape.gradient(y, x)
         y, dy = y.numpy(), dy.numpy()
-        curves[name] = (y, dy)
-        table.append({"activation": name, "min": float(y.min()), "max": float(y.max()),
+        label = f"leaky_relu (slope {config.leaky_slope:g})" if name == "leaky_relu" else name
+        curves[label] = (y, dy)
+        table.append({"activation": label, "min": float(y.min()), "max": float(y.max()),
                       "derivative_min": float(dy.min()), "derivative_max": float(dy.max()),
                       "derivative_at_0": float(dy[np.argmin(np.abs(x.numpy()))])})
     metrics = {"study": study, "variant": variant_id, "seed": seed, "status": "ok",

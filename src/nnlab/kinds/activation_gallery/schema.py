@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, StrictInt, model_validator
 
@@ -16,14 +16,21 @@ MAX_POINTS = 1_000_000  # ~1,000x the default 1,001; each activation's curve and
 class Config(StudyBase):
     """Each activation and its derivative (by automatic differentiation) over an interval."""
 
+    # 2: leaky_relu drawn at leaky_slope (the course's 0.01), no longer at Keras' default 0.2.
+    REVISION: ClassVar[int] = 2
+
     kind: Literal["activation_gallery"]
     activations: list[Activation] = Field(min_length=1)
     x_min: float = -5.0
     x_max: float = 5.0
     points: StrictInt = Field(1001, ge=3, le=MAX_POINTS)
+    # leaky_relu's slope for x < 0. Defaults to 0.01, the course's (Keras' own default is 0.2).
+    leaky_slope: float = Field(0.01, gt=0, lt=1)
 
     @model_validator(mode="after")
     def _interval(self) -> Config:
         if self.x_min >= self.x_max:
             raise ValueError(f"x_min must be below x_max, got {self.x_min} >= {self.x_max}")
+        if "leaky_slope" in self.model_fields_set and "leaky_relu" not in self.activations:
+            raise ValueError("leaky_slope is set but activations has no leaky_relu for it to shape")
         return self
