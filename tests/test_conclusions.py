@@ -70,7 +70,7 @@ def test_verdicts_use_adjusted_p_values_and_null_verdicts_say_what_the_seeds_cou
     assert "not distinguishable from seed noise; its own 95% interval, -0.95 to -0.05 points, excludes zero, but not after " \
            "the Holm correction for the study's 2 comparisons" in sentence
     assert "cannot be told" not in text  # one detectable difference per study, said once, never a threshold for a verdict
-    assert "adjusted over the study's 2 comparisons with the baseline (Holm's step-down correction" in text
+    assert "The p-values of the study's 2 comparisons with the baseline are adjusted with Holm's method" in text
     assert "With 3 seeds per variant, a Welch's t-test at α = 0.05 finds a true difference" in text
 
 

@@ -23,7 +23,6 @@ from .selection import Rule
 from .specs import TEXT_DATASETS
 from .stats import (
     ALPHA,
-    CORRECTION_WHY,
     TEST_NAMES,
     Comparison,
     adjust,
@@ -396,10 +395,10 @@ def method_sentence(study: StudyResults, analysis: Analysis) -> str:
     if not tests or not analysis.comparisons:
         return ""
     untested = len(analysis.verdicts) - analysis.comparisons
-    corrected = (f"The p-values are adjusted over the study's {analysis.comparisons} comparisons with the "
-                 f"baseline" + (f" that have one ({untested} gave the same difference on every seed, so no p-value)"
-                                if untested else "") +
-                 f" ({CORRECTION_WHY[analysis.method]}); every verdict uses the adjusted one."
+    corrected = (f"The p-values of the study's {analysis.comparisons} comparisons with the baseline"
+                 + (f" that have one ({untested} gave the same difference on every seed, so no p-value)"
+                    if untested else "") +
+                 f" are adjusted with {analysis.method}'s method; every verdict uses the adjusted one."
                  if analysis.comparisons > 1 else "One comparison: no correction is needed.")
     return f"Each variant is compared with the baseline by {' and '.join(tests)}. {corrected} ({HOW_TO_READ}.)"
 

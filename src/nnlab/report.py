@@ -127,10 +127,9 @@ def _answer_table(members: list[StudyResults], warn) -> list[str]:
     return ["**The answer:** did test accuracy get better or worse than the baseline, and why? One row per variant; "
             "each study's section gives the measures and the figures. The test accuracy is that of a model "
             "retrained from scratch on the training and validation examples together (their count in brackets) "
-            "for each seed's best epoch count, chosen on the validation curves, and tested once. The same retrain, "
-            "trained on to all the study's epochs and tested there too, is shown beside it: never used to choose "
-            "anything, it says what stopping at the best epoch changed (paired seed for seed). The tests, the verdict's "
-            f"words and the curves' reasons: {HOW_TO_READ}.", "",
+            "for each seed's best epoch count, chosen on the validation curves, and tested once; beside it, the same "
+            "retrain after all the study's epochs (never used to choose anything). The tests, the verdicts' words and "
+            f"the curves' reasons: {HOW_TO_READ}.", "",
             *markdown_table(ANSWER_HEADER, rows), ""]
 
 
@@ -220,13 +219,14 @@ def _appendix(studies: list[StudyResults]) -> list[str]:
 HOW_TO_READ_PAGE = [
     "## How to read this report", "",
     "**Where a test accuracy comes from.** For each variant and seed, the net trains on the training examples "
-    "without a validation split and records its training and validation curves. The study's selection rule picks "
+    "less a held-out validation split (the book's nets hold out the first examples: 1,000 Reuters wires, 10,000 "
+    "IMDB reviews) and records its training and validation curves. The study's selection rule picks "
     "the best epoch on the validation curve (the lowest validation loss unless the study says otherwise), never on "
     "the test set. The same net is then trained again from the same initial weights on all the training examples, "
     "the validation split included, for that many epochs, and tested once: that is the test accuracy of every table. "
     "The same retrain, trained on to all the study's epochs and tested there too, is shown beside it; it is never "
-    "used to choose anything. Figures of the course's own script, which validates on the test set, are marked † "
-    "and are optimistic.", "",
+    "used to choose anything. Where a study follows the course's own script, which validates on the test set, "
+    "those figures are marked † and are optimistic.", "",
     "**The tables.** Mean ± sample standard deviation over seeds; n counts the finished runs. *Parameters*: every "
     "weight and bias (Σw + Σb, with batch norm's scales and shifts and PReLU's slopes where used). *Multiply-adds*: "
     "one forward pass of one example through the dense layers, as if its inputs were dense (a multi-hot text "
@@ -239,30 +239,30 @@ HOW_TO_READ_PAGE = [
     "zero and the verdict is still cannot tell, the sentence says that the adjustment made the difference. Each "
     "study states once the smallest true difference its seeds find 80% of the time: a smaller one is more often "
     "missed than found, so *cannot tell* never means *equal*.", "",
-    "**Why, from the curves.** Each variant's validation-phase curves are measured per seed: the epoch of the "
-    "lowest validation loss and how fast it climbs after (the least-squares slope from the lowest epoch to the "
-    "last), the training-minus-validation accuracy gap at the best and the last epoch, the epochs to reach 95% of "
-    "the best validation accuracy, and where recorded each layer's gradient norm in the first epoch. A seed's "
-    "curve *overfits* when its validation loss climbs 5% or more above its lowest by the last epoch, has "
+    "**Why, from the curves.** The climb after the lowest validation loss is the least-squares slope from the "
+    "lowest epoch to the last. A seed's curve *overfits* when its validation loss climbs 5% or more above its lowest by the last epoch, has "
     "*levelled off* when it climbs less than that, is *still improving* when it is lowest at the last epoch, and "
-    "is *flat* when it moves less than 2% over the run. Gradients *explode* when every layer's norm is 10 or more "
-    "and *vanish* when the first layer gets a hundredth of the output layer's or less.", "",
+    "is *flat* when it moves less than 2% over the run. Where a study records gradient norms, gradients "
+    "*explode* when every layer's norm is 10 or more and *vanish* when the first layer gets a hundredth of the "
+    "output layer's or less.", "",
     conclusions.CURVES_CAN_AND_CANNOT, "",
     "**Words.**", "",
-    "- *seed*: the number that fixes a run's initial weights, the order it sees the examples in and its "
-    "validation split. *Seed noise*: how much a figure moves from seed to seed with nothing else changed; a "
+    "- *seed*: the number that fixes a run's initial weights and the order it sees the examples in (the "
+    "validation split is the study's: the book's nets hold out the same first examples for every seed). "
+    "*Seed noise*: how much a figure moves from seed to seed with nothing else changed; a "
     "difference no larger than it may be chance alone.",
     "- *best epoch*: the epoch the study's selection rule prefers on the validation curve.",
     "- *paired t-test*: compares two variants seed by seed (run i of one with run i of the other). Fair where the "
-    "seed gives both the same initial weights, data order and validation split: the same layer shapes and "
-    "initializers.",
+    "seed gives both the same initial weights: the same layer shapes and initializers (the data order and the "
+    "validation split are the same for both in any case).",
     "- *Welch's t-test*: compares two variants as two independent samples, their spreads allowed to differ; used "
-    "where the seeds share nothing between them (other layer shapes or initializers).",
+    "where the seed cannot give both the same initial weights (other layer shapes or initializers).",
     "- *p-value*: how often seed noise alone would give a difference at least this large. *Adjusted p*: the "
     "p-value raised for the number of comparisons made in the study, so that chance alone rarely gives a "
     "verdict.",
     "- *Holm*: the adjustment for up to five comparisons: the chance of even one false verdict in the study stays "
-    "at 5%. *Benjamini–Hochberg*: the one above five: the expected share of false verdicts stays at 5%.",
+    "at 5% or below. *Benjamini–Hochberg*: the one above five, where Holm's guarantee would hide most real "
+    "effects: the expected share of false verdicts stays at 5% or below.",
     "- *95% confidence interval*: a range built so that, were the study repeated with new seeds many times, 95% "
     "of such ranges would hold the true mean difference.",
     "- *power*, *detectable difference*: the chance that the test finds a true difference of a given size; the "
@@ -270,7 +270,14 @@ HOW_TO_READ_PAGE = [
     "- *prediction interval*: where one more run would land 95% of the time, from the seeds' mean and spread; a "
     "single run's figure (a student's, the book's) is checked against it.",
     "- *levelled off*, *overfits*, *still improving*, *flat*: the curve's shape, as defined above.",
-    "- *multiply-adds*: the multiplications (each with its addition) of one forward pass of one example.", "",
+    "- *multiply-adds*: the multiplications (each with its addition) of one forward pass of one example.",
+    "- *holds*, *does not hold*: a figure from elsewhere (a student's, the book's) against these seeds. A number "
+    "is read as the interval of numbers that round to it (≈ 9 is 8.5 to 9.5; an accuracy of 0.80 is 0.795 to "
+    "0.805), and holds where that interval overlaps the measured one. *Contradicted*: a stated direction "
+    "(higher, lower) that the seeds show the other way beyond noise; *not supported*: one they cannot tell "
+    "from noise.",
+    "- *trivial baselines*: the majority class (always answering the commonest training label) and guessing "
+    "labels at their training-set frequencies; a net must beat both to have learned anything.", "",
 ]
 
 

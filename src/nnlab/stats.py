@@ -78,19 +78,10 @@ def compare(variant: list[float], baseline: list[float], paired: bool = False, c
 
 
 def correction(comparisons: int) -> str:
-    """Which correction a study of this many comparisons gets, and why."""
+    """Which correction a study of this many comparisons gets (the report's How to read this report says why)."""
     if comparisons <= HOLM_UP_TO:
         return "Holm"
     return "Benjamini-Hochberg"
-
-
-CORRECTION_WHY = {
-    "Holm": "Holm's step-down correction keeps the chance of even one false 'beyond noise' verdict in the "
-            "study at 5%",
-    "Benjamini-Hochberg": "with this many comparisons, Holm's guarantee against even one false verdict would "
-                          "hide most real effects; Benjamini-Hochberg keeps the expected share of false 'beyond "
-                          "noise' verdicts at 5% instead",
-}
 
 
 def adjust(p_values: list[float | None], method: str | None = None) -> list[float | None]:

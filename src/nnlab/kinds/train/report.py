@@ -244,7 +244,7 @@ def trivial_baselines(study: StudyResults) -> dict[str, float]:
     n_train, n_test = sum(train), sum(test)
     majority = max(range(len(train)), key=train.__getitem__)
     return {"majority class": test[majority] / n_test,
-            "random guessing": sum(a / n_train * b / n_test for a, b in zip(train, test))}
+            "guessing at the training-set frequencies": sum(a / n_train * b / n_test for a, b in zip(train, test))}
 
 
 def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list[str]:
