@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ... import plots
-from ...conclusions import analyse, baselines, book_verdict, comparison_sentence, detectable_sentence, finding, method_sentence
+from ...conclusions import analyse, baselines, book_verdict, comparison_sentence, detectable_sentence, finding, method_sentence, paired
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import HOW_TO_READ, fmt, folded, image, markdown_table
 from ...specs import IMAGE_PIXELS, NUM_CLASSES, TEXT_DATASETS, is_binary
@@ -284,7 +284,8 @@ def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list
 
 ANSWER_HEADER = ["study", "variant", "what changed", "best epoch (each seed)", "test accuracy, retrained (examples)",
                  "against the baseline (95% CI)", "better / worse?", "why, from the curves",
-                 "trained all the epochs instead: test accuracy; stopping at the best epoch (95% CI)", "figures from elsewhere"]
+                 "after all the epochs instead: test accuracy; gain from stopping at the best epoch, pts (95% CI); "
+                 "against the baseline then", "figures from elsewhere"]
 
 
 def answer_rows(study: StudyResults) -> list[list[str]]:
@@ -314,19 +315,21 @@ def answer_rows(study: StudyResults) -> list[list[str]]:
             continue
         verdict = analysis.verdicts.get(v.name)
         rows.append(head + [*_answer(verdict, analysis), why.reason(study, v, base) if verdict else "—",
-                            full_epochs_cell(v), figures])
+                            full_epochs_cell(v, base, paired(study, v, base)), figures])
     return rows
 
 
-def full_epochs_cell(v: VariantStats) -> str:
+def full_epochs_cell(v: VariantStats, base: VariantStats | None = None, pair: bool = False) -> str:
     """The same retrain trained on to all the epochs, tested there (never used to choose anything),
     and what stopping at the best epoch changed: paired per seed (one retrain gives both figures).
+    With `base` (another variant than the baseline), also its difference from the baseline's figure
+    after all the epochs (`pair`: seed by seed), since a verdict can depend on where training stops.
 
     >>> from types import SimpleNamespace as R
     >>> runs = [R(ok=True, metrics={"seed": k, "test_accuracy": a, "full_epochs_test_accuracy": f, "full_epochs": 20})
     ...         for k, (a, f) in enumerate([(0.80, 0.78), (0.79, 0.78), (0.81, 0.785)])]
     >>> full_epochs_cell(R(runs=runs))
-    '0.7817 ± 0.0029 (20 epochs); stopping: +1.8 pts (-0.1 to +3.7), better on 3 of 3 seeds'
+    '0.7817 ± 0.0029 (20 epochs); stopping: +1.8 pts (-0.1 to +3.7), better on 3, worse on 0 of 3 seeds'
     >>> full_epochs_cell(R(runs=runs[:1]))
     '0.7800 (20 epochs); stopping: +2.0 pts on its one seed'
     >>> full_epochs_cell(R(runs=[R(ok=True, metrics={"seed": 0, "test_accuracy": 0.8})]))
@@ -342,9 +345,31 @@ def full_epochs_cell(v: VariantStats) -> str:
     c = compare(stopped, full, paired=True)
     if c.low is None:
         return f"{figure}; stopping: {c.difference * 100:+.1f} pts on its one seed"
-    better = sum(a > f for a, f in pairs)
-    return (f"{figure}; stopping: {c.difference * 100:+.1f} pts ({c.low * 100:+.1f} to {c.high * 100:+.1f}), "
-            f"better on {better} of {len(pairs)} seeds")
+    better, worse = sum(a > f for a, f in pairs), sum(a < f for a, f in pairs)
+    cell = (f"{figure}; stopping: {c.difference * 100:+.1f} pts ({c.low * 100:+.1f} to {c.high * 100:+.1f}), "
+            f"better on {better}, worse on {worse} of {len(pairs)} seeds")
+    return cell + (_against_base_after_all(v, base, pair) if base is not None and base is not v else "")
+
+
+def _against_base_after_all(v: VariantStats, base: VariantStats, pair: bool) -> str:
+    """'; against the baseline after all the epochs: ...' where both recorded their full-epochs figures.
+
+    >>> from types import SimpleNamespace as R
+    >>> run = lambda seed, f: R(ok=True, metrics={"seed": seed, "full_epochs_test_accuracy": f})
+    >>> v, b = R(runs=[run(0, 0.80), run(1, 0.81)]), R(runs=[run(0, 0.78), run(1, 0.785)])
+    >>> _against_base_after_all(v, b, pair=True)
+    '; against the baseline after all the epochs: +2.3 pts (-0.9 to +5.4)'
+    """
+    mine, theirs = ({r.metrics["seed"]: r.metrics["full_epochs_test_accuracy"] for r in x.runs
+                     if r.ok and r.metrics.get("full_epochs_test_accuracy") is not None} for x in (v, base))
+    seeds = sorted(set(mine) & set(theirs)) if pair else None
+    a, b = ([mine[s] for s in seeds], [theirs[s] for s in seeds]) if pair else (list(mine.values()), list(theirs.values()))
+    if len(a) < 2 or len(b) < 2:
+        return ""
+    c = compare(a, b, paired=pair)
+    if c.low is None:
+        return f"; against the baseline after all the epochs: {c.difference * 100:+.1f} pts"
+    return f"; against the baseline after all the epochs: {c.difference * 100:+.1f} pts ({c.low * 100:+.1f} to {c.high * 100:+.1f})"
 
 
 def _whose(source: str) -> str:
