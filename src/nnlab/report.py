@@ -244,7 +244,9 @@ HOW_TO_READ_PAGE = [
     "*levelled off* when it climbs less than that, is *still improving* when it is lowest at the last epoch, and "
     "is *flat* when it moves less than 2% over the run. Where a study records gradient norms, gradients "
     "*explode* when every layer's norm is 10 or more and *vanish* when the first layer gets a hundredth of the "
-    "output layer's or less.", "",
+    "output layer's or less. The tested model stops at its best epoch: what a curve does after that epoch (the "
+    "climb, the gap at the last epoch) says how the variant trains on, not what the tested model went through; "
+    "the answer table's column after all the epochs shows where that matters.", "",
     conclusions.CURVES_CAN_AND_CANNOT, "",
     "**Words.**", "",
     "- *seed*: the number that fixes a run's initial weights and the order it sees the examples in (the "
