@@ -45,7 +45,7 @@ def test_the_front_page_names_the_validation_choice_even_where_another_variant_t
     found = next(line for line in text.splitlines() if line.startswith("**What it found:**"))
     lead, choice = found.split(" Then, ")  # every result beyond seed noise first (issue 32), then the validation choice
     assert "beyond seed noise" in lead and "**units-32** 1.3 points higher" in lead
-    assert "units-128" not in lead  # the chosen variant's verdict is said once, in its own clause
+    assert "**units-128** 1.9 points lower" in lead  # the list is complete: the validation choice's result too
     assert "**units-128** comes first" in choice and "units-32" not in choice
     assert "best variant" not in text
 

@@ -279,15 +279,14 @@ def finding(study: StudyResults, analysis: Analysis | None = None) -> str:
     verdict = analysis.verdicts.get(chosen.name)
     baseline = baselines(base.name)
     return (f"{head}; on the test set {fmt(*chosen.mean_sd('test_accuracy'))} against {baseline} "
-            f"{fmt(*base.mean_sd('test_accuracy'))}, a difference of {verdict.comparison.difference:+.4f}, "
+            f"{fmt(*base.mean_sd('test_accuracy'))}, a difference of {verdict.comparison.difference * 100:+.1f} points, "
             f"{_noise(verdict, analysis)}.")
 
 
 def beyond_noise_lead(study: StudyResults, analysis: Analysis) -> str:
     """Every result beyond seed noise on the test set, said before anything else a section finds
     ("" where there is none): what a reader most needs from a study is what it showed."""
-    chosen = analysis.choice.variant.name if analysis.choice else None  # its verdict follows, in the choice's clause
-    beyond = [(name, v) for name, v in analysis.verdicts.items() if v.beyond_noise and name != chosen]
+    beyond = [(name, v) for name, v in analysis.verdicts.items() if v.beyond_noise]  # the validation choice's too
     if not beyond:
         return ""
     words = [f"**{name}** {points(abs(v.comparison.difference))} {'higher' if v.comparison.difference > 0 else 'lower'} "
