@@ -139,6 +139,9 @@ def build_schedule(spec: ScheduleSpec, learning_rate: float, steps_per_epoch: in
         return schedules.PiecewiseConstantDecay([int(b * per) for b in spec.boundaries], list(spec.values))
     if spec.name == "cosine_decay":
         return schedules.CosineDecay(learning_rate, int(spec.decay_steps * per), alpha=spec.alpha)
+    if spec.name == "polynomial_decay":
+        return schedules.PolynomialDecay(learning_rate, spec.decay_steps * per, end_learning_rate=spec.end_learning_rate,
+                                         power=spec.power)
     decay = schedules.ExponentialDecay if spec.name == "exponential_decay" else schedules.InverseTimeDecay
     return decay(learning_rate, spec.decay_steps * per, spec.decay_rate, staircase=spec.staircase)
 

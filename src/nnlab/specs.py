@@ -89,7 +89,7 @@ INITIALIZER_ALIASES = {"normal": "random_normal", "uniform": "random_uniform", "
 # A hidden layer may also end in a learned-slope PReLU (keras.layers.PReLU), which is a layer, not a function.
 LAYER_ACTIVATIONS = ACTIVATIONS + ("prelu",)
 REGULARIZERS = ("l1", "l2", "l1_l2")
-SCHEDULES = ("exponential_decay", "inverse_time_decay", "piecewise_constant", "cosine_decay")
+SCHEDULES = ("exponential_decay", "inverse_time_decay", "piecewise_constant", "cosine_decay", "polynomial_decay")
 Initializer = Literal[INITIALIZERS + tuple(INITIALIZER_ALIASES)]  # type: ignore[valid-type]
 
 # Upper bounds on the sizes a typo can blow up (units: 640000, epochs: 2000000), each far above what
@@ -312,7 +312,8 @@ class ModelSpec(Strict):
 # What each Keras schedule reads (a key it does not read would be keyed, and change nothing).
 SCHEDULE_READS = {"exponential_decay": ("decay_steps", "decay_rate", "staircase"),
                   "inverse_time_decay": ("decay_steps", "decay_rate", "staircase"),
-                  "cosine_decay": ("decay_steps", "alpha"), "piecewise_constant": ("boundaries", "values")}
+                  "cosine_decay": ("decay_steps", "alpha"), "piecewise_constant": ("boundaries", "values"),
+                  "polynomial_decay": ("decay_steps", "end_learning_rate", "power")}
 
 
 class ScheduleSpec(Strict):
@@ -321,17 +322,20 @@ class ScheduleSpec(Strict):
 
     name: Literal[SCHEDULES]  # type: ignore[valid-type]
     unit: Literal["epoch", "step"] = "epoch"
-    decay_steps: float | None = Field(None, gt=0, description="exponential, inverse_time, cosine")
+    decay_steps: float | None = Field(None, gt=0, description="exponential, inverse_time, cosine, polynomial")
     decay_rate: float | None = Field(None, gt=0, description="exponential, inverse_time")
     staircase: bool = False
     alpha: float = Field(0.0, ge=0, le=1, description="cosine: final fraction of the learning rate")
     boundaries: list[float] | None = Field(None, description="piecewise_constant: where the rate changes")
     values: list[float] | None = Field(None, description="piecewise_constant: one more rate than boundaries")
+    end_learning_rate: float | None = Field(None, ge=0, description="polynomial: the rate reached at decay_steps")
+    power: float = Field(1.0, gt=0, description="polynomial: the curve's power (1: a straight line)")
 
     @model_validator(mode="after")
     def _needs(self) -> ScheduleSpec:
         required = {"exponential_decay": ("decay_steps", "decay_rate"), "inverse_time_decay": ("decay_steps", "decay_rate"),
-                    "cosine_decay": ("decay_steps",), "piecewise_constant": ("boundaries", "values")}[self.name]
+                    "cosine_decay": ("decay_steps",), "piecewise_constant": ("boundaries", "values"),
+                    "polynomial_decay": ("decay_steps", "end_learning_rate")}[self.name]
         missing = [k for k in required if getattr(self, k) is None]
         if missing:
             raise ValueError(f"schedule {self.name} needs {', '.join(missing)}")
