@@ -23,7 +23,7 @@ from .schema import DIRECTIONS, FIGURES
 from .why import diagnoses, differences
 
 NAMES = {"best_epoch": "best epoch", "lowest_epoch": "lowest validation loss at epoch",
-         "best_val_accuracy": "validation accuracy", "test_accuracy": "test accuracy",
+         "best_val_accuracy": "validation accuracy at the best epoch", "test_accuracy": "test accuracy",
          "overfitting": "overfitting (validation loss rise per epoch after its lowest)"}
 HOLDS, FAILS, UNSUPPORTED, CONTRADICTED, UNCHECKED = "holds", "does not hold", "not supported", "contradicted", "not checked"
 CONSISTENT = "not contradicted (no difference beyond seed noise, which does not show them equal)"

@@ -305,7 +305,8 @@ def answer_rows(study: StudyResults) -> list[list[str]]:
         on = f" (on {next(iter(examples)):,})" if len(examples) == 1 and next(iter(examples)) else ""
         mine = [c for c in checked if c.variant == v.name]
         figures = "; ".join(_whose(source) + " " + ", ".join(
-            f"{c.figure.replace('_', ' ')} {c.stated.replace(' than the baseline', '')} {c.verdict.split(' (')[0]}"
+            f"{claims.NAMES.get(c.figure, c.figure.replace('_', ' '))} {c.stated.replace(' than the baseline', '')} "
+            f"{c.verdict.split(' (')[0]}"
             for c in mine if c.source == source) for source in dict.fromkeys(c.source for c in mine)) or "—"
         head = [study.name, study.label(v), "—" if v.name == base.name else _changed(v, base),
                 f"{fmt(*v.mean_sd('best_epoch'), digits=1)} ({seeds})" if epochs else "—",
