@@ -34,7 +34,8 @@ def build(root: Path, warn=None, patterns: tuple[str, ...] = ()) -> tuple[Path, 
             raise NnlabError(f"{root}: no variant matches -k {' -k '.join(patterns)}")
     ordered = parts(studies)
     studies = [s for _, _, members in ordered for s in members]
-    with results.writing_in(root), results.writing_in(root / ASSETS):
+    # Each folder the report writes in, locked: a killed report's temporaries there are cleared.
+    with results.writing_in(root), results.writing_in(root / ASSETS), results.writing_in(root / SITE):
         lines = _front_page(root, studies, warn, patterns, ordered)
         index, pages = list(lines), []  # the site: the front page with every part's answer, a page per study
         for k, (name, description, members) in enumerate(ordered, 1):
@@ -64,9 +65,7 @@ def _page_name(study: str) -> str:
 def _write_site(root: Path, pages: list[tuple[str, str, str]]) -> None:
     """The site's pages (report_html.site_pages) into results/site/; pages of studies these results no
     longer hold are removed."""
-    folder = root / SITE
-    with results.storage_faults(folder, "creating"):
-        folder.mkdir(exist_ok=True)
+    folder = root / SITE  # made by its lock (build)
     written = site_pages(pages, root)
     for name, page in written.items():
         results.write_bytes(folder / name, page.encode())
