@@ -94,7 +94,7 @@ def test_the_site_has_an_index_with_the_answers_and_a_page_per_study_that_embeds
     shutil.copytree(tmp_path / "synth", tmp_path / "synth_again")
     report.build(tmp_path)
     site = tmp_path / "site"
-    assert sorted(p.name for p in site.iterdir()) == ["appendix.html", "index.html", "synth.html", "synth_again.html"]
+    assert sorted(p.name for p in site.glob("*.html")) == ["appendix.html", "index.html", "synth.html", "synth_again.html"]
     index, page = (site / "index.html").read_text(), (site / "synth.html").read_text()
     assert "<h2 id=\"headline-the-variant-validation-chooses-per-study\">" in index
     assert 'href="synth.html#synth"' in index and "<h2 id=\"synth\">" not in index  # the section is on its own page
