@@ -21,7 +21,17 @@ def test_the_parts_follow_the_course_not_the_alphabet():
     assert [(name, [s.name for s in members]) for name, _, members in ordered] == [
         ("chapter3", ["reuters_units", "imdb_layers", "imdb_units"]),  # the suite's order: the homework's
         ("course_script", ["poly_fit"]), ("course", ["xor"]), ("", ["zz_mine"])]
-    assert "chapter 3" in ordered[0][1] and ordered[-1][1] == "other studies"
+    # a part holding some of its suite's studies does not take the suite's title (it names MNIST, absent here)
+    assert ordered[0][1].startswith("3 of the ") and "suite `chapter3`" in ordered[0][1] and "MNIST" not in ordered[0][1]
+    assert ordered[-1][1] == "other studies"
+
+
+def test_a_part_holding_its_whole_suite_takes_the_suites_title():
+    from nnlab.report import _suite_studies
+
+    _, title, members = _suite_studies("chapter3")
+    ordered = parts([named(n) for n in members])
+    assert [(name, description) for name, description, _ in ordered] == [("chapter3", title)] and "chapter 3" in title
 
 
 def test_the_answer_table_gives_each_variant_the_homeworks_answer():
@@ -38,7 +48,7 @@ def test_the_answer_table_gives_each_variant_the_homeworks_answer():
     assert w["best epoch (each seed)"].endswith("(4, 4, 4, 4)")
     assert w["test accuracy, retrained (examples)"].endswith("(on 8,982)")
     assert w["better / worse?"].startswith("**worse**") and w["against the baseline (95% CI)"].startswith("-10.0 pts")
-    assert "overfits sooner" in w["why, from the curves"]
+    assert "starts to overfit sooner" in w["why, from the curves"]
     assert rows["**base** (baseline)"]["better / worse?"] == "the baseline"
 
 

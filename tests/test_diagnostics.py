@@ -120,7 +120,9 @@ def test_a_variant_that_overfits_sooner_on_every_seed_is_said_to_overfit_sooner(
                    [0.80, 0.80, 0.79, 0.81, 0.80], units=128)
     text = sentence(study_of(base, wide), "wide")
     assert "its validation loss is lowest 4.0 epochs earlier (epoch 4.0 against 8.0" in text
-    assert "climbs 3× as fast" in text and "Read together: it overfits sooner and faster after its best epoch" in text
+    assert "climbs 3× as fast" in text and "Read together: it starts to overfit sooner" in text
+    # the climb is past the best epoch, which the retrained model never trains: said so, after what is not
+    assert "past its best epoch, where only the full-epochs model trains: it overfits faster" in text
     assert "parameters" in text  # the capacity it was given, as context: units 128 against 64
     assert text.endswith("does not reach the test figure beyond seed noise.")
 

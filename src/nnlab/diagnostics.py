@@ -57,6 +57,8 @@ class Diagnosis:
     gradient_ratio: float | None  # first hidden layer's gradient norm over the output layer's, first epoch
     gradient_first: float | None = None  # the first hidden layer's gradient norm, first epoch
     gradient_output: float | None = None  # the output layer's, first epoch
+    lowest_val_loss: float | None = None  # the lowest validation loss itself
+    val_accuracy_at_best: float | None = None  # validation accuracy at the best epoch: what selection saw
 
 
 def diagnose(history: dict[str, list[float]], best_epoch: int | None = None) -> Diagnosis:
@@ -84,7 +86,8 @@ def diagnose(history: dict[str, list[float]], best_epoch: int | None = None) -> 
         accuracy_gap_at_best=accuracy[best - 1] - val_accuracy[best - 1] if has_accuracy else None,
         accuracy_gap_at_last=accuracy[-1] - val_accuracy[-1] if has_accuracy else None,
         epochs_to_95=epochs_to_reach(val_accuracy, LEARNED_SHARE) if has_accuracy else None,
-        gradient_ratio=ratio, gradient_first=first, gradient_output=output)
+        gradient_ratio=ratio, gradient_first=first, gradient_output=output,
+        lowest_val_loss=lowest, val_accuracy_at_best=val_accuracy[best - 1] if has_accuracy else None)
 
 
 def _state(val_loss: list[float], lowest_epoch: int, climb: float) -> str:

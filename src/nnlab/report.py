@@ -89,9 +89,12 @@ def parts(studies: list[StudyResults]) -> list[tuple[str, str, list[StudyResults
     for suite in COURSE_PARTS:
         name, description, members = _suite_studies(suite)
         found = [by_name[m] for m in members if m in by_name and m not in placed]
-        if found:
+        if found and len(found) < len(members):  # the suite's description would name studies not here
+            out.append((name, f"{len(found)} of the {len(members)} studies of suite `{suite}` (the others are not in "
+                              "these results)", found))
+        elif found:
             out.append((name, description, found))
-            placed |= {s.name for s in found}
+        placed |= {s.name for s in found}
     rest = [s for s in studies if s.name not in placed]
     if rest:
         out.append(("", "other studies" if out else "the studies", rest))
@@ -244,8 +247,10 @@ HOW_TO_READ_PAGE = [
     "is *flat* when it moves less than 2% over the run. Where a study records gradient norms, gradients "
     "*explode* when every layer's norm is 10 or more and *vanish* when the first layer gets a hundredth of the "
     "output layer's or less. The tested model stops at its best epoch: what a curve does after that epoch (the "
-    "climb, the gap at the last epoch) says how the variant trains on, not what the tested model went through; "
-    "the answer table's column after all the epochs shows where that matters.", "",
+    "climb, the gap at the last epoch) says how the variant trains on, not what the tested model went through. "
+    "So a reason names the measures up to the best epoch first, and puts any after it behind \"past its best "
+    "epoch, where only the full-epochs model trains\"; the answer table's column after all the epochs shows where "
+    "that matters.", "",
     conclusions.CURVES_CAN_AND_CANNOT, "",
     "**Words.**", "",
     "- *seed*: the number that fixes a run's initial weights and the order it sees the examples in (the "
@@ -276,7 +281,8 @@ HOW_TO_READ_PAGE = [
     "is read as the interval of numbers that round to it (≈ 9 is 8.5 to 9.5; an accuracy of 0.80 is 0.795 to "
     "0.805), and holds where that interval overlaps the measured one. *Contradicted*: a stated direction "
     "(higher, lower) that the seeds show the other way beyond noise; *not supported*: one they cannot tell "
-    "from noise.",
+    "from noise. A direction is a claim about the two variants, not about one run, so it is judged by the mean "
+    "difference over seeds, as the verdicts are, whether its source ran once or many times.",
     "- *trivial baselines*: the majority class (always answering the commonest training label) and guessing "
     "labels at their training-set frequencies; a net must beat both to have learned anything.", "",
 ]

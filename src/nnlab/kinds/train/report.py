@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ... import plots
-from ...conclusions import analyse, baselines, book_verdict, comparison_sentence, detectable_sentence, finding, method_sentence, paired
+from ...conclusions import analyse, book_verdict, comparison_sentence, detectable_sentence, finding, method_sentence, paired
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import HOW_TO_READ, fmt, folded, image, markdown_table
 from ...specs import IMAGE_PIXELS, NUM_CLASSES, TEXT_DATASETS, is_binary
@@ -65,9 +65,10 @@ def section(root: Path, study: StudyResults) -> list[str]:
                         root, f"{study.name}-gradient-norms.png", f"{study.name} gradient norms"), ""] if norms else []))
     figure, where, verdict = book_verdict(study)
     if where and verdict != "not the book's net":
-        lines += [f"The book's figure for this net ({where}): {figure}. {baselines(study.baseline).capitalize()} mean test "
-                  f"accuracy is {verdict}" + (": its 95% interval overlaps the published figure." if
-                                               verdict.startswith("consistent") else "."), ""]
+        name = "" if study.baseline == "baseline" else f" `{study.baseline}`"  # a name such as none reads as a word
+        lines += [f"The book's figure for this net ({where}, one run): {figure}. Against where one more run of the "
+                  f"baseline{name} lands: {verdict}" + (", which the published figure overlaps." if
+                                                        verdict.startswith("consistent") else "."), ""]
     base = study.variant(study.baseline)
     for v in study.variants:
         if v.name == base.name:
@@ -186,7 +187,8 @@ def _claim_lines(study: StudyResults, analysis) -> list[str]:
     checked = sum(c.verdict != claims.UNCHECKED for c in found)
     return ["", *folded(f"Figures from elsewhere, checked: {held} of {checked} checked figures hold", [
         f"A single run's figure is set against the prediction interval over these seeds, a mean's against the "
-        f"measured mean's 95% interval ({HOW_TO_READ}).", "",
+        f"measured mean's 95% interval; a direction (higher, lower, the same) against the mean difference over "
+        f"seeds, as the verdicts are ({HOW_TO_READ}).", "",
         *markdown_table(["variant", "source", "in their words", "figure", "stated", "measured (mean ± sd)",
                          "95% interval", "verdict"], rows),
         "", "Sources: " + "; ".join(f"[{k}] {source}" for k, source in enumerate(sources, 1)) + "."])]

@@ -28,15 +28,20 @@ class Measure:
     header: str  # its column in the table
     loss_scaled: bool  # in the loss's units: compared only between variants trained on the same loss
     log: bool = False  # a ratio: compared as log10, shown as a factor
+    # Past the best epoch: the retrained model (trained for the best epoch's count) never sees this
+    # stretch, so it explains the full-epochs model's figure, not the retrained test figure.
+    after_best: bool = False
 
 
 MEASURES = (
     Measure("lowest_epoch", "lowest val loss at epoch", False),
-    Measure("rise_per_epoch", "val loss rise / epoch after it", True),
+    Measure("lowest_val_loss", "lowest val loss", True),
+    Measure("val_accuracy_at_best", "val accuracy, best epoch", False),
     Measure("accuracy_gap_at_best", "train − val accuracy, best epoch", False),
-    Measure("accuracy_gap_at_last", "train − val accuracy, last epoch", False),
     Measure("epochs_to_95", "epochs to 95% of best val accuracy", False),
     Measure("gradient_ratio", "first-layer / output gradient, epoch 1", False, log=True),
+    Measure("rise_per_epoch", "val loss rise / epoch after it", True, after_best=True),
+    Measure("accuracy_gap_at_last", "train − val accuracy, last epoch", False, after_best=True),
 )
 # States that set a variant apart when every one of its seeds is in it and no seed of the baseline is.
 TELLING_STATES = ("diverged", "flat", "still improving")
@@ -133,10 +138,12 @@ def _interval(d: Difference) -> str:
         return "the same difference on every seed"
     if d.measure.log:
         return f"95% CI ×{10 ** c.low:.3g} to ×{10 ** c.high:.3g}"
-    if d.measure.key.startswith("accuracy_gap"):
+    if _in_points(d.measure):
         return f"95% CI {c.low * 100:+.1f} to {c.high * 100:+.1f} points"
     if d.measure.key == "rise_per_epoch":
         return f"95% CI {c.low:+.3g} to {c.high:+.3g} per epoch"
+    if d.measure.key == "lowest_val_loss":
+        return f"95% CI {c.low:+.3g} to {c.high:+.3g}"
     return f"95% CI {c.low:+.1f} to {c.high:+.1f} epochs"
 
 
@@ -146,6 +153,11 @@ def _measured(d: Difference, with_p: bool = False) -> str:
     if key == "lowest_epoch":
         text, detail = (f"its validation loss is lowest {abs(diff):.1f} epochs {'later' if diff > 0 else 'earlier'}",
                         f"epoch {a:.1f} against {b:.1f}")
+    elif key == "lowest_val_loss":
+        text, detail = f"its lowest validation loss is {'higher' if diff > 0 else 'lower'}", f"{a:.3g} against {b:.3g}"
+    elif key == "val_accuracy_at_best":
+        text, detail = (f"at its best epoch its validation accuracy is {points(abs(diff))} {'higher' if diff > 0 else 'lower'}",
+                        f"{a:.4f} against {b:.4f}")
     elif key == "rise_per_epoch":
         if a > 0 and b > 0:
             pace = f"{a / b:.2g}× as fast" if a >= b else f"{b / a:.2g}× more slowly"
@@ -166,6 +178,10 @@ def _measured(d: Difference, with_p: bool = False) -> str:
     p = f", adjusted p = {d.adjusted_p:.2g}" if with_p and d.adjusted_p is not None else ""
     unadjusted = " unadjusted" if with_p and d.comparison.p_value is not None else ""  # beside a verdict that is adjusted
     return f"{text} ({detail}; {_interval(d).replace('95% CI', f'95% CI{unadjusted}', 1)}{p})"
+
+
+def _in_points(measure: Measure) -> bool:
+    return measure.key.startswith("accuracy_gap") or measure.key == "val_accuracy_at_best"
 
 
 def _above(gap: float) -> str:
@@ -212,9 +228,11 @@ def _regime(variant: VariantStats) -> str | None:
 def _visible(d: Difference) -> bool:
     """Whether the two means differ at the digits the sentence shows ("epoch 4.7 against 4.7" is no difference)."""
     key, a, b = d.measure.key, d.variant, d.baseline
-    if key.startswith("accuracy_gap"):
+    if key == "val_accuracy_at_best":  # its difference in points, beside the two at 4 decimals
+        return f"{a * 100:.1f}" != f"{b * 100:.1f}" and f"{a:.4f}" != f"{b:.4f}"
+    if _in_points(d.measure):
         return f"{a * 100:.1f}" != f"{b * 100:.1f}"
-    if key == "rise_per_epoch":
+    if key in ("rise_per_epoch", "lowest_val_loss"):
         return f"{a:.3g}" != f"{b:.3g}"
     if d.measure.log:
         return f"{10 ** a:.3g}" != f"{10 ** b:.3g}"
@@ -230,30 +248,28 @@ def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: in
     by = {key: d.sign for key, d in beyond.items()}
     overfits = 2 * overfitting[0] > overfitting[1]  # (seeds whose curve overfits, seeds)
     overfits_text = f"its curve overfits on {overfitting[0]} of {overfitting[1]} seeds"
-    out = []
+    out, after = [], []  # up to the best epoch (what the retrained model is); past it (the full-epochs model only)
     onset, pace = by.get("lowest_epoch"), by.get("rise_per_epoch")
-    if overfits:
-        if onset == -1 or pace == 1:
-            out.append("it overfits " + " and ".join(w for w, s in (("sooner", onset == -1), ("faster after its best epoch", pace == 1)) if s))
-        if onset == 1 or pace == -1:
-            out.append("it overfits " + " and ".join(w for w, s in (("later", onset == 1), ("more slowly after its best epoch", pace == -1)) if s))
-    elif onset or pace:  # its curves mostly level off or still improve: "overfits" would say what they do not
-        climbs = "faster" if pace == 1 else "less"
-        if onset:
-            text = f"its validation loss is lowest {'sooner' if onset == -1 else 'later'}" + (f" and then climbs {climbs}" if pace else "")
-        else:
-            text = f"after its lowest point its validation loss climbs {climbs}"
-        out.append(f"{text} ({overfits_text})")
+    if onset:
+        if overfits:
+            out.append(f"it starts to overfit {'sooner' if onset == -1 else 'later'}")
+        else:  # its curves mostly level off or still improve: "overfits" would say what they do not
+            out.append(f"its validation loss is lowest {'sooner' if onset == -1 else 'later'} ({overfits_text})")
+    if by.get("val_accuracy_at_best"):
+        out.append(f"at its best epoch its validation accuracy is {'higher' if by['val_accuracy_at_best'] == 1 else 'lower'}")
+    if by.get("lowest_val_loss"):
+        out.append(f"its lowest validation loss is {'higher' if by['lowest_val_loss'] == 1 else 'lower'}")
     # The gap at the best epoch follows from where that epoch is: with the lowest epoch moved, it is the
-    # same reason again, so only the gap at the last epoch is read beside it.
-    gap_keys = ("accuracy_gap_at_last",) if onset else ("accuracy_gap_at_best", "accuracy_gap_at_last")
-    gaps = {gap_direction(beyond[k]) for k in gap_keys if k in beyond}
-    if gaps == {1}:
-        out.append("it fits its training examples more closely than examples it has not seen (a wider generalisation gap)")
-    elif gaps == {-1}:
-        out.append("its training and validation accuracy stay closer (a narrower generalisation gap)")
-    elif 0 in gaps:
-        out.append("its training accuracy and its validation accuracy change places against the baseline's")
+    # same reason again, so it is not read beside it.
+    gap_words = {1: "its training accuracy pulls further ahead of its validation accuracy (a wider generalisation gap)",
+                 -1: "its training and validation accuracy stay closer (a narrower generalisation gap)",
+                 0: "its training accuracy and its validation accuracy change places against the baseline's"}
+    # Nor beside a validation accuracy at the best epoch that moved the gap's way (lower validation
+    # accuracy is a wider training-minus-validation gap by arithmetic, not a second finding).
+    same_again = by.get("val_accuracy_at_best") and "accuracy_gap_at_best" in beyond and \
+        gap_direction(beyond["accuracy_gap_at_best"]) == -by["val_accuracy_at_best"]
+    if "accuracy_gap_at_best" in beyond and not onset and not same_again:
+        out.append("at its best epoch " + gap_words[gap_direction(beyond["accuracy_gap_at_best"])])
     if by.get("epochs_to_95"):
         out.append("it learns " + ("more slowly" if by["epochs_to_95"] == 1 else "faster"))
     ours, theirs = regimes
@@ -270,6 +286,15 @@ def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: in
         yours = {"exploding": "the baseline's explode", "vanishing": "the baseline's all but vanishes",
                  "ordinary": "the baseline's reaches it at more than a hundredth"}[theirs]
         out.append(f"{mine}, while {yours}")
+    if pace:
+        after.append(f"it overfits {'faster' if pace == 1 else 'more slowly'}" if overfits else
+                      f"its validation loss climbs {'faster' if pace == 1 else 'less'}"
+                      + ("" if any(overfits_text in text for text in out) else f" ({overfits_text})"))
+    if "accuracy_gap_at_last" in beyond:
+        after.append("by the last epoch " + gap_words[gap_direction(beyond["accuracy_gap_at_last"])])
+    if after:
+        past = "past its best epoch, where only the full-epochs model trains: " + "; ".join(after)
+        out.append(past if out else "up to its best epoch nothing measured differs beyond seed noise; " + past)
     if any(whose == "both" for _, whose in stuck):
         out = []  # two nets that do not learn: the measures of their curves are noise about nothing
     for state, whose in states:
@@ -326,8 +351,10 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
     if parameters and not 0.95 <= parameters[0] / parameters[1] <= 1.05:  # a few PReLU slopes are not capacity
         parts.append(f"it has {parameters[0] / parameters[1]:.2g}× the baseline's parameters ({parameters[0]:,} against "
                      f"{parameters[1]:,})")
-    if beyond:
-        parts.append("; ".join(_measured(d) for d in beyond))
+    if beyond:  # up to the best epoch first; past it, said to be so (the retrained model never trains there)
+        now = [_measured(d) for d in beyond if not d.measure.after_best]
+        later = [_measured(d) for d in beyond if d.measure.after_best]
+        parts.append("; ".join(now + (["past its best epoch, " + "; ".join(later)] if later else [])))
     ours = diagnoses(variant)
     overfitting = (sum(d.state == "overfits" for d in ours.values()), len(ours))
     readings = _readings(found, states, epochs, (_regime(variant), _regime(base)), overfitting)
@@ -379,6 +406,8 @@ def table(study: StudyResults) -> tuple[list[str], list[list[str]]]:
                 row.append(f"{10 ** mean:.3g}×" if mean is not None else "—")
             elif m.key.startswith("accuracy_gap"):
                 row.append(fmt(*(x * 100 if x is not None else None for x in (mean, sd)), digits=1) + (" pts" if mean is not None else ""))
+            elif m.key in ("val_accuracy_at_best", "lowest_val_loss"):
+                row.append(fmt(mean, sd, digits=4))
             elif m.key == "rise_per_epoch":
                 row.append(fmt(mean, sd, digits=4))
             else:
