@@ -118,3 +118,31 @@ def test_the_site_has_an_index_with_the_answers_and_a_page_per_study_that_embeds
     shutil.rmtree(tmp_path / "synth_again")  # a study gone from the results: its page goes too
     report.build(tmp_path)
     assert not (site / "synth_again.html").exists()
+
+
+@pytest.mark.slow  # draws the report's figures
+def test_the_report_measures_each_runs_curves_once_and_analyses_each_study_once(tmp_path, units_study, monkeypatch):  # noqa: F811
+    """Issue 33.6: the section, the answer table, the headline and the claims all read one diagnosis
+    per run and one analysis per study, instead of working them out again where each is needed."""
+    from nnlab import conclusions, diagnostics, report
+
+    write_study(tmp_path, units_study, [{"variant": "wide", "source": "a student's notebook", "test_accuracy": "higher",
+                                         "overfitting": "more", "best_epoch": 4}])
+    calls = {"diagnose": 0, "analyse": 0, "differences": 0}
+
+    def counted(name, real):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+        return call
+
+    from nnlab.kinds.train import why
+
+    measure = counted("diagnose", diagnostics.diagnose)  # wherever it is called from
+    monkeypatch.setattr(diagnostics, "diagnose", measure)
+    monkeypatch.setattr("nnlab.report_data.diagnose", measure)
+    monkeypatch.setattr(conclusions, "_analyse", counted("analyse", conclusions._analyse))
+    monkeypatch.setattr(why, "_differences", counted("differences", why._differences))
+    report.build(tmp_path)
+    runs = sum(len(v.runs) for v in units_study.variants)
+    assert calls == {"diagnose": runs, "analyse": 1, "differences": 1}  # one study, one variant against its baseline

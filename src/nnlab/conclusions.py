@@ -16,7 +16,6 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from .diagnostics import diagnose
 from .report_data import StudyResults, VariantStats
 from .report_parts import HOW_TO_READ, fmt
 from .selection import Rule
@@ -190,7 +189,12 @@ def _pair_spread(study: StudyResults, a: VariantStats, b: VariantStats) -> tuple
 
 def analyse(study: StudyResults) -> Analysis:
     """Every comparison with the baseline (Welch's or paired, as the seeds allow), its p-value adjusted
-    over the study's comparisons, what the seeds could detect, and the variant validation chooses."""
+    over the study's comparisons, what the seeds could detect, and the variant validation chooses;
+    once per study, whoever asks."""
+    return study.computed(("analysis",), lambda: _analyse(study))
+
+
+def _analyse(study: StudyResults) -> Analysis:
     base = study.variant(study.baseline)
     others = [v for v in study.variants if v.name != base.name and v.values("test_accuracy") and base.values("test_accuracy")]
     comparisons = {v.name: _compare(study, v, base, "test_accuracy") for v in others}
@@ -221,6 +225,10 @@ def choose(study: StudyResults) -> Choice | None:
     selection metric; validation accuracy when the variants' losses differ, as losses on different
     scales do not compare). Never the test set. Variants whose validation figures the seeds cannot
     tell from the chosen one's (adjusted p >= 0.05, or one seed only) are named as tied with it."""
+    return study.computed(("choice",), lambda: _choose(study))
+
+
+def _choose(study: StudyResults) -> Choice | None:
     rule, why = Rule.of(study.config.get("selection")), ""
     if len({r.config.get("loss") for r in study.runs}) > 1:
         rule, why = Rule("val_accuracy", "max"), ", as the variants' losses differ"
@@ -339,7 +347,7 @@ def still_improving(variant: VariantStats) -> str:
     stopped, so its verdict is about a net that had not finished learning ("" otherwise)."""
     last = [r for r in variant.runs if r.ok and r.metrics.get("best_epoch") is not None
             and r.metrics.get("best_epoch") == (r.metrics.get("epochs_run") or r.config.get("epochs"))
-            and not (r.history and diagnose(r.history).state in ("flat", "diverged"))]  # a dead net's last epoch is noise
+            and not (r.diagnosis and r.diagnosis.state in ("flat", "diverged"))]  # a dead net's last epoch is noise
     if not variant.n or 2 * len(last) <= variant.n:
         return ""
     return (f" It chose its last epoch on {len(last)} of {variant.n} seeds: still improving when training stopped, so this "

@@ -5,11 +5,13 @@ variant. Nothing here writes; the sections (one per study kind) and report.py do
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
 
 from . import kinds, records, results
+from .diagnostics import Diagnosis, diagnose
 from .report_parts import ASSETS
 from .stats import mean_sd
 
@@ -25,6 +27,12 @@ class Run:
     @property
     def ok(self) -> bool:
         return self.metrics.get("status") == "ok"
+
+    @cached_property
+    def diagnosis(self) -> Diagnosis | None:
+        """Its search-phase curves measured (nnlab.diagnostics), once: the why sentences, the answer
+        table, the claims and the tables all read this one. None without curves."""
+        return diagnose(self.history, self.metrics.get("best_epoch")) if self.history else None
 
 
 @dataclass
@@ -61,6 +69,14 @@ class StudyResults:
     folder: Path
     variants: list[VariantStats] = field(default_factory=list)
     references: list[dict] = field(default_factory=list)  # figures from elsewhere, as the config last gave them
+    _computed: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def computed(self, key: tuple, make):
+        """`make()`, once per study and key: the section, the answer table, the headline and the claims
+        all ask for the same analysis and comparisons, and all get the one computed first."""
+        if key not in self._computed:
+            self._computed[key] = make()
+        return self._computed[key]
 
     @property
     def runs(self) -> list[Run]:

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 
 from ...conclusions import Verdict, changed_sentence, paired, points
-from ...diagnostics import STATES, Diagnosis, diagnose
+from ...diagnostics import STATES, Diagnosis
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import fmt
 from ...stats import ALPHA, Comparison, adjust, compare, mean_sd
@@ -49,8 +49,7 @@ TELLING_STATES = ("diverged", "flat", "still improving")
 
 def diagnoses(variant: VariantStats) -> dict[int, Diagnosis]:
     """Each seed's Diagnosis from its search-phase curves (a diverged run's too: its state says so)."""
-    return {r.metrics["seed"]: diagnose(r.history, r.metrics.get("best_epoch"))
-            for r in variant.runs if r.history and r.metrics.get("status") in ("ok", "diverged")}
+    return {r.metrics["seed"]: r.diagnosis for r in variant.runs if r.history and r.metrics.get("status") in ("ok", "diverged")}
 
 
 def _value(diagnosis: Diagnosis, measure: Measure) -> float | None:
@@ -86,7 +85,12 @@ class Difference:
 
 def differences(study: StudyResults, variant: VariantStats, base: VariantStats) -> list[Difference]:
     """Every measure both variants have on two or more seeds (loss-scaled ones only under the same
-    loss), paired over common seeds where the seeds pair the runs, Holm-adjusted together."""
+    loss), paired over common seeds where the seeds pair the runs, Holm-adjusted together; computed
+    once per study and pair, whoever asks."""
+    return study.computed(("differences", variant.name, base.name), lambda: _differences(study, variant, base))
+
+
+def _differences(study: StudyResults, variant: VariantStats, base: VariantStats) -> list[Difference]:
     ours, theirs = diagnoses(variant), diagnoses(base)
     same_loss = variant.runs[0].config.get("loss") == base.runs[0].config.get("loss")
     pair = paired(study, variant, base)
