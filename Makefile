@@ -43,6 +43,7 @@ all-experiments: install  ## every study of every suite on the full data, then t
 	  echo "ALLOW_DIRTY is for experiments: give RESULTS=another-folder (results/ holds the committed report, made from committed code only)" >&2; exit 2; fi
 	set -e; for suite in $(SUITES); do $(BIN)/nnlab suite $$suite $(DATA_OPT) --results $(RESULTS) $(if $(ALLOW_DIRTY),,--require-clean); done
 	$(BIN)/nnlab report --results $(RESULTS)
+	$(BIN)/nnlab report --results $(RESULTS) --lang zh
 
 bench: install  ## nnlab against the notebook way, side by side, with 1 and 3 seeds (full studies, about 30 min; run on an idle machine)
 	$(BIN)/python benchmarks/bench.py $(DATA_OPT)

@@ -206,7 +206,7 @@ def test_the_report_section_holds_the_measures_the_why_the_gap_figure_and_the_ch
                                          "test_accuracy": "higher", "best_epoch": 4}])
     text = report.build(tmp_path)[0].read_text()
     assert "**How each variant learned**" in text and "| wide | overfits 5/5 |" in text
-    assert "  - *Why, from the curves*" in text and "it overfits sooner" in text
+    assert "  - *Why, from the curves*" in text and "Read together: it starts to overfit sooner" in text
     assert "![synth generalisation gap](report_assets/synth-generalisation-gap.png)" in text
     assert (tmp_path / "report_assets" / "synth-generalisation-gap.png").stat().st_size > 0
     assert "<summary>Figures from elsewhere, checked: 1 of 2 checked figures hold</summary>" in text

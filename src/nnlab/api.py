@@ -269,11 +269,14 @@ def _environment_of(folder: Path) -> dict | None:
         return None
 
 
-def write_report(results: str | Path = "results", warn=None, patterns: list[str] | tuple[str, ...] = ()) -> tuple[Path, Path]:
+def write_report(results: str | Path = "results", warn=None, patterns: list[str] | tuple[str, ...] = (),
+                 lang: str = "en") -> tuple[Path, Path]:
     """report.md and a self-contained report.html from every run under `results`; `warn(text)` hears
     of each damaged run left out and each section that could not be written. `patterns` (-k): only
-    the variants they match (nnlab.variant_filter); the report's front page names them."""
-    return report.build(Path(results), warn=warn, patterns=tuple(patterns))
+    the variants they match (nnlab.variant_filter); the report's front page names them. `lang`: "zh"
+    writes report.zh.md, report.zh.html and site/zh/ instead, the same numbers in Chinese. Defaults
+    to "en"."""
+    return report.build(Path(results), warn=warn, patterns=tuple(patterns), lang=lang)
 
 
 

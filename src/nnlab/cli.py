@@ -353,14 +353,17 @@ def reproduce(results_dir, sample, sample_seed, scratch, data_dir, jobs, quiet):
 @main.command()
 @RESULTS
 @KEYWORD
-def report(results_dir, patterns):
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="The report's language: zh writes report.zh.md, report.zh.html and site/zh/ beside the English "
+                   "report, the same numbers in the course's Chinese.")
+def report(results_dir, patterns, lang):
     """Write report.md and a self-contained report.html from every run under the results folder
     (with -k, of the matching variants only; the report says which it holds)."""
     from .api import write_report
 
     try:
         md_path, html_path = write_report(results_dir, warn=lambda text: click.echo(f"warning: {text}", err=True),
-                                          patterns=patterns)
+                                          patterns=patterns, lang=lang)
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {md_path} and {html_path}")

@@ -16,6 +16,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
+from .i18n import N_, _
 from .report_data import StudyResults, VariantStats
 from .report_parts import HOW_TO_READ, fmt
 from .selection import Rule
@@ -55,7 +56,7 @@ def book_verdict(study: StudyResults) -> tuple[str, str, str]:
     than the book's)."""
     dataset = study.config.get("dataset", {})
     if dataset.get("sample") or dataset.get("subset"):
-        return "—", "", "bundled sample" if dataset.get("sample") else f"subset of {dataset['subset']}"
+        return "—", "", _("bundled sample") if dataset.get("sample") else _("subset of {n}").format(n=dataset["subset"])
     if dataset.get("name") not in BOOK:
         return "—", "", ""
     printed, where, (low, high), net = BOOK[dataset["name"]]
@@ -65,20 +66,32 @@ def book_verdict(study: StudyResults) -> tuple[str, str, str]:
     ours = {"hidden_layers": model.get("hidden_layers"), "units": model.get("units"), "activation": model.get("activation"),
             "loss": config.get("loss"), "optimizer": config.get("optimizer", {}).get("name")}
     if ours != net:
-        return printed, where, "not the book's net"
+        return printed, where, not_the_books_net()
     interval = prediction_interval(base.values("test_accuracy"))
     if interval is None:
-        return printed, where, "one seed: no interval"
-    span = f"one run lands in {interval[0]:.3f}–{interval[1]:.3f}, 95%"
+        return printed, where, _("one seed: no interval")
+    span = f"{interval[0]:.3f}–{interval[1]:.3f}"
     if interval[1] < low:
-        return printed, where, f"below it ({span})"
+        return printed, where, _("below it (one run lands in {span}, 95%)").format(span=span)
     if interval[0] > high:
-        return printed, where, f"above it ({span})"
-    return printed, where, f"consistent ({span})"
+        return printed, where, _("above it (one run lands in {span}, 95%)").format(span=span)
+    return printed, where, _("consistent (one run lands in {span}, 95%)").format(span=span)
+
+
+def not_the_books_net() -> str:
+    return _(NOT_THE_BOOKS_NET)
+
+
+def book_consistent(verdict: str) -> bool:
+    """Whether book_verdict's words say the figure lies where one run lands (in the report's language)."""
+    return verdict.startswith(_("consistent (one run lands in {span}, 95%)").split("{span}")[0])
+
+
+NOT_THE_BOOKS_NET = N_("not the book's net")
 
 
 # The report's one paragraph on what its "why" sentences (kinds/train/why.py) can and cannot establish.
-CURVES_CAN_AND_CANNOT = (
+CURVES_CAN_AND_CANNOT = N_(
     "Beside each comparison with the baseline, each variant's validation-phase curves are measured per seed "
     "(nnlab/diagnostics.py): the epoch of the lowest validation loss and that loss itself, the validation "
     "accuracy and the training-minus-validation accuracy gap at the best epoch, the epochs to 95% of the best "
@@ -88,7 +101,7 @@ CURVES_CAN_AND_CANNOT = (
     "story, said to be so, never as a reason for the retrained test figure. Each measure is set against the "
     "baseline's over seeds as test accuracy is (paired where the "
     "seeds pair the runs, else Welch's), Holm-adjusted over the measures of that one comparison. A *why* "
-    "sentence names only differences beyond seed noise and reads only those in plain words (\"it overfits "
+    "sentence names only differences beyond seed noise and reads only those in plain words (\"it starts to overfit "
     "sooner\", \"it learns more slowly\"); where none is, it says that the curves do not single out a reason. "
     "**What this establishes:** how the variant's training differed from the baseline's, measured, with its "
     "uncertainty. **What it cannot:** that this difference caused the difference in test accuracy. Across "

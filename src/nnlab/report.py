@@ -11,8 +11,9 @@ import datetime as dt
 import functools
 from pathlib import Path
 
-from . import conclusions, results, run_store, variant_filter
+from . import conclusions, i18n, results, run_store, variant_filter
 from .errors import NnlabError, write_error_log
+from .i18n import N_, _
 from .kinds import KINDS
 from .report_data import Run, StudyResults, collect
 from .report_html import SITE, site_pages, to_html
@@ -21,10 +22,16 @@ from .search import comparison as comparison_section
 from .search import section as search_section
 
 
-def build(root: Path, warn=None, patterns: tuple[str, ...] = ()) -> tuple[Path, Path]:
+def build(root: Path, warn=None, patterns: tuple[str, ...] = (), lang: str = "en") -> tuple[Path, Path]:
     """report.md and report.html from the runs under `root`; `warn(text)` hears of damaged runs left
-    out. `patterns` (-k): only the variants they match, named on the front page."""
-    root = Path(root)
+    out. `patterns` (-k): only the variants they match, named on the front page. `lang` (nnlab.i18n):
+    another than English writes report.<lang>.md, report.<lang>.html and site/<lang>/ beside the
+    English ones, the same numbers in that language."""
+    with i18n.language(lang):
+        return _build(Path(root), warn, patterns, lang)
+
+
+def _build(root: Path, warn, patterns: tuple[str, ...], lang: str) -> tuple[Path, Path]:
     studies = collect(root, warn) if root.is_dir() else []
     if not studies:
         raise NnlabError(f"{root} holds no finished runs: run `nnlab run CONFIG --results {root}` first")
@@ -33,16 +40,19 @@ def build(root: Path, warn=None, patterns: tuple[str, ...] = ()) -> tuple[Path, 
         if not studies:
             raise NnlabError(f"{root}: no variant matches -k {' -k '.join(patterns)}")
     ordered = parts(studies)
-    studies = [s for _, _, members in ordered for s in members]
+    studies = [s for _suite, _title, members in ordered for s in members]
     # Each folder the report writes in, locked: a killed report's temporaries there are cleared.
-    with results.writing_in(root), results.writing_in(root / ASSETS), results.writing_in(root / SITE):
+    site = root / SITE if lang == "en" else root / SITE / lang
+    with results.writing_in(root), results.writing_in(root / ASSETS), results.writing_in(site):
         lines = _front_page(root, studies, warn, patterns, ordered)
         index, pages = list(lines), []  # the site: the front page with every part's answer, a page per study
         for k, (name, description, members) in enumerate(ordered, 1):
-            if len(ordered) > 1 or name:
-                head = [f"# Part {k}: {description}", "", *_answer_table(members, warn)]
-                lines += head
-                index += head + ["Its studies, a page each: " + ", ".join(f"[{s.name}](#{s.name.lower()})" for s in members), ""]
+            # The answer table leads every part, and a report of studies in no suite too (a student's own).
+            # Each part's heading carries a short id (#part-2), the same in every language, for the links to its answer.
+            head = ([f'<a id="part-{k}"></a>', "", _("# Part {k}: {description}").format(k=k, description=description), ""]
+                    if len(ordered) > 1 or name else []) + _answer_table(members, warn)
+            lines += head
+            index += head + [_("Its studies, a page each: ") + ", ".join(f"[{s.name}](#{s.name.lower()})" for s in members), ""]
             for study in members:
                 section = _guarded(study.name, "section", warn, functools.partial(section_of, root, study), _failed_section)
                 lines += section
@@ -50,10 +60,12 @@ def build(root: Path, warn=None, patterns: tuple[str, ...] = ()) -> tuple[Path, 
         appendix = _appendix(studies)
         lines += appendix
         text = "\n".join(lines) + "\n"
-        md_path, html_path = root / "report.md", root / "report.html"
+        suffix = "" if lang == "en" else f".{lang}"
+        md_path, html_path = root / f"report{suffix}.md", root / f"report{suffix}.html"
         results.write_bytes(md_path, text.encode())
-        results.write_bytes(html_path, to_html(text, root).encode())
-        _write_site(root, [("index", "front page", "\n".join(index)), *pages, ("appendix", "appendix", "\n".join(appendix))])
+        results.write_bytes(html_path, to_html(text, root, lang).encode())
+        _write_site(root, site, [("index", _("front page"), "\n".join(index)), *pages,
+                                 ("appendix", _("appendix"), "\n".join(appendix))], lang)
     return md_path, html_path
 
 
@@ -62,11 +74,10 @@ def _page_name(study: str) -> str:
     return f"{study}-study" if study in ("index", "appendix") else study
 
 
-def _write_site(root: Path, pages: list[tuple[str, str, str]]) -> None:
-    """The site's pages (report_html.site_pages) into results/site/; pages of studies these results no
-    longer hold are removed."""
-    folder = root / SITE  # made by its lock (build)
-    written = site_pages(pages, root)
+def _write_site(root: Path, folder: Path, pages: list[tuple[str, str, str]], lang: str) -> None:
+    """The site's pages (report_html.site_pages) into `folder` (results/site/, or site/<lang>/); pages
+    of studies these results no longer hold are removed."""
+    written = site_pages(pages, root, lang, depth=len(folder.relative_to(root).parts))
     for name, page in written.items():
         results.write_bytes(folder / name, page.encode())
     for stale in folder.glob("*.html"):
@@ -89,15 +100,16 @@ def parts(studies: list[StudyResults]) -> list[tuple[str, str, list[StudyResults
     for suite in COURSE_PARTS:
         name, description, members = _suite_studies(suite)
         found = [by_name[m] for m in members if m in by_name and m not in placed]
-        if found and len(found) < len(members):  # the suite's description would name studies not here
-            out.append((name, f"{len(found)} of the {len(members)} studies of suite `{suite}` (the others are not in "
-                              "these results)", found))
+        absent = [m for m in members if m not in by_name]
+        if found and absent:  # the suite's description would name studies not here (not those in an earlier part)
+            out.append((name, _("{n} of the {total} studies of suite `{suite}` (the others are not in these results)").format(
+                n=len(members) - len(absent), total=len(members), suite=suite), found))
         elif found:
-            out.append((name, description, found))
+            out.append((name, _("{description} (suite `{suite}`)").format(description=_(description), suite=suite), found))
         placed |= {s.name for s in found}
     rest = [s for s in studies if s.name not in placed]
     if rest:
-        out.append(("", "other studies" if out else "the studies", rest))
+        out.append(("", _("other studies") if out else _("the studies"), rest))
     return out
 
 
@@ -112,27 +124,32 @@ def _suite_studies(suite: str) -> tuple[str, str, list[str]]:
         names = [yaml_strict.load((path.parent / study).read_text()).get("name") for study in manifest.get("studies", [])]
     except (OSError, ValueError, AttributeError, yaml_strict.Misread):
         return suite, suite, []
-    return suite, f"{manifest.get('description', suite)} (suite `{suite}`)", [n for n in names if n]
+    return suite, manifest.get("description", suite), [n for n in names if n]
+
+
+def _answerable(members: list[StudyResults]) -> list[StudyResults]:
+    """The studies an answer table has a row for: training studies of variants against a baseline."""
+    return [s for s in members if s.kind == "train" and not search_section.holds_search(s)
+            and not comparison_section.holds_comparison(s)]
 
 
 def _answer_table(members: list[StudyResults], warn) -> list[str]:
     """The part's answer, first: every training variant against its baseline, in the suite's order."""
-    from .kinds.train.report import ANSWER_HEADER, answer_rows
+    from .kinds.train.report import ANSWER_HEADER, answer_header, answer_rows
 
     rows = []
-    for study in members:
-        if study.kind == "train" and not search_section.holds_search(study) and not comparison_section.holds_comparison(study):
-            rows += _guarded(study.name, "answer table", warn, lambda s=study: answer_rows(s),
-                             lambda name, notice: [[name, f"— (this row {notice})", *["—"] * (len(ANSWER_HEADER) - 2)]])
+    for study in _answerable(members):
+        rows += _guarded(study.name, "answer table", warn, lambda s=study: answer_rows(s),
+                         lambda name, notice: [[name, f"— (this row {notice})", *["—"] * (len(ANSWER_HEADER) - 2)]])
     if not rows:
         return []
-    return ["**The answer:** did test accuracy get better or worse than the baseline, and why? One row per variant; "
-            "each study's section gives the measures and the figures. The test accuracy is that of a model "
-            "retrained from scratch on the training and validation examples together (their count in brackets) "
-            "for each seed's best epoch count, chosen on the validation curves, and tested once; beside it, the same "
-            "retrain after all the study's epochs (never used to choose anything). The tests, the verdicts' words and "
-            f"the curves' reasons: {HOW_TO_READ}.", "",
-            *markdown_table(ANSWER_HEADER, rows), ""]
+    return [_("**The answer:** did test accuracy get better or worse than the baseline, and why? One row per variant; "
+              "each study's section gives the measures and the figures. The test accuracy is that of a model "
+              "retrained from scratch on the training and validation examples together (their count in brackets) "
+              "for each seed's best epoch count, chosen on the validation curves, and tested once; beside it, the same "
+              "retrain after all the study's epochs (never used to choose anything). The tests, the verdicts' words and "
+              "the curves' reasons: {how_to_read}.").format(how_to_read=_(HOW_TO_READ)), "",
+            *markdown_table(answer_header(), rows), ""]
 
 
 def section_of(root: Path, study: StudyResults) -> list[str]:
@@ -171,120 +188,156 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tu
     shared = run_store.shared_count([r.metrics for r in runs])
     statuses = {s: sum(r.metrics["status"] == s for r in runs) for s in ("ok", "diverged", "failed")}
     lines = [
-        "# nnlab report", "",
-        f"Generated {dt.datetime.now().astimezone().isoformat(timespec='seconds')} from `{root}` by `nnlab report`.",
-        "Every figure below is read from the run folders; each run can be repeated from its "
-        "`config.yaml` and seed.", "",
-        "## What was run", "",
-        f"- Studies: {len(studies)} ({', '.join(s.name for s in studies)})",
-        f"- Variants: {sum(len(s.variants) for s in studies)}; seeds: {', '.join(map(str, seeds))}",
-        f"- Runs: {len(runs)} (" + ", ".join(f"{v} {k}" for k, v in statuses.items() if v) + ")"
-        + (f"; {shared} of them the same run as one in another study (same config, seed and data), trained "
-           "once and copied" if shared else ""),
-        f"- Training time, all runs: {dt.timedelta(seconds=round(seconds))}",
+        _("# nnlab report"), "",
+        _("Generated {when} from `{root}` by `nnlab report`.").format(
+            when=dt.datetime.now().astimezone().isoformat(timespec="seconds"), root=root),
+        _("Every figure below is read from the run folders; each run can be repeated from its `config.yaml` and seed."), "",
+        *([_("The front page, the answer tables and How to read this report are in Chinese; the study sections' "
+             "details (method sentences, the curves' measures, the claims, the figures' captions) and the "
+             "environment are still in English, with the same numbers."), ""] if i18n.current() != "en" else []),
+        *_answer_links(ordered or [("", "", studies)]),
+        _("## What was run"), "",
+        _("- Studies: {n} ({names})").format(n=len(studies), names=", ".join(s.name for s in studies)),
+        _("- Variants: {variants}; seeds: {seeds}").format(variants=sum(len(s.variants) for s in studies),
+                                                           seeds=", ".join(map(str, seeds))),
+        _("- Runs: {n} ({statuses})").format(n=len(runs), statuses=", ".join(
+            _(STATUS_WORDS[k]).format(count=v) for k, v in statuses.items() if v))
+        + (_("; {shared} of them the same run as one in another study (same config, seed and data), trained once and "
+             "copied").format(shared=shared) if shared else ""),
+        _("- Training time, all runs: {time}").format(time=dt.timedelta(seconds=round(seconds))),
         *_code_lines(runs),
-        *([f"- Selected with `-k {' -k '.join(patterns)}`: only these variants are in this report: "
-           + "; ".join(f"{s.name}: {', '.join(v.name for v in s.variants)}" for s in studies)] if patterns else []), "",
-        "## Contents", "",
+        *([_("- Selected with `-k {patterns}`: only these variants are in this report: {which}").format(
+            patterns=" -k ".join(patterns),
+            which="; ".join(f"{s.name}: {', '.join(v.name for v in s.variants)}" for s in studies))] if patterns else []), "",
+        _("## Contents"), "",
         *_contents(ordered or [("", "", studies)]),
-        "", "## Headline: the variant validation chooses, per study", "",
-        "Each study's variant is chosen by its own selection rule on the validation figures (mean over seeds), "
-        "never on the test set; its test accuracy is then reported once. Where the seeds cannot tell other "
-        "variants from it on validation, they are named: the split does not single out one. The test rank "
-        "is shown only as a column. The last column gives the book's figure and, where the baseline is the "
-        "book's own net, whether the 95% interval of its mean test accuracy overlaps that figure.", "",
+        "", _("## Headline: the variant validation chooses, per study"), "",
+        _("Each study's variant is chosen by its own selection rule on the validation figures (mean over seeds), "
+          "never on the test set; its test accuracy is then reported once. Where the seeds cannot tell other "
+          "variants from it on validation, they are named: the split does not single out one. The test rank "
+          "is shown only as a column. The last column gives the book's figure and, where the baseline is the "
+          "book's own net, whether one run of it lands there (the book ran its net once: its 95% prediction interval "
+          "over the seeds)."), "",
     ]
     rows = [_guarded(s.name, "headline row", warn, lambda s=s: _headline_row(s),
                      lambda name, notice: [name, f"— (this row {notice})", *["—"] * 6])
             for s in studies if s.kind == "train" and not any(v.validated_on_test for v in s.variants)]
-    lines += markdown_table(["study", "chosen on validation", "within seed noise of it on validation",
-                             "its test accuracy", "its test rank", "baseline", "baseline test accuracy",
-                             "the book; the baseline against it"], rows) if rows else ["No training study among these results."]
+    lines += markdown_table([_(column) for column in HEADLINE_HEADER], rows) if rows else [_("No training study among these results.")]
     course = [s.name for s in studies if s.kind == "train" and any(v.validated_on_test for v in s.variants)]
     if course:
-        lines += ["", f"Not in this table: {', '.join(course)}, which follow{'s' * (len(course) == 1)} the course's own script "
-                  "in part (validation on the test set). The section says beside each such figure that it is "
-                  "optimistic; its variants under nnlab's protocol are compared there, and only they can be chosen."]
+        lines += ["", (_("Not in this table: {names}, which follows the course's own script in part (validation on the test "
+                         "set).") if len(course) == 1 else
+                       _("Not in this table: {names}, which follow the course's own script in part (validation on the test "
+                         "set).")).format(names=", ".join(course))
+                  + " " + _("The section says beside each such figure that it is optimistic; its variants under nnlab's "
+                            "protocol are compared there, and only they can be chosen.")]
     return lines + [""]
+
+
+def _answer_links(ordered: list[tuple[str, str, list[StudyResults]]]) -> list[str]:
+    """The homework's answer before anything else on the front page: a link to each part's answer table."""
+    with_parts = len(ordered) > 1 or bool(ordered[0][0])
+    answered = [k for k, (_suite, _title, members) in enumerate(ordered, 1) if _answerable(members)]
+    if not answered or not with_parts:
+        return []
+    part = _("Part {k}")
+    links = _(", ").join(f"[{part.format(k=k)}](#part-{k})" for k in answered)
+    return [_("**The answer to the homework**, \"did test accuracy get better or worse than the baseline, and why?\", "
+              "is the table that leads each part: {links}.").format(links=links), ""]
+
+
+STATUS_WORDS = {"ok": N_("{count} ok"), "diverged": N_("{count} diverged"), "failed": N_("{count} failed")}
+HEADLINE_HEADER = [N_("study"), N_("chosen on validation"), N_("within seed noise of it on validation"),
+                   N_("its test accuracy"), N_("its test rank"), N_("baseline"), N_("baseline test accuracy"),
+                   N_("the book; the baseline against it")]
 
 
 def _appendix(studies: list[StudyResults]) -> list[str]:
     """After the parts: how to read them (said once; every section links here), and what made the runs
     (the answers come first)."""
-    lines = ["# Appendix", ""]
+    lines = [_("# Appendix"), ""]
     if any(s.kind == "train" for s in studies):
-        lines += HOW_TO_READ_PAGE
-    return lines + ["## Environment", ""] + _environment([r for s in studies for r in s.runs]) + [""]
+        # The heading's id stays the English one, so every link to it holds in every language.
+        lines += (['<a id="how-to-read-this-report"></a>', ""] if i18n.current() != "en" else [])
+        lines += ["## " + _(HOW_TO_READ_TITLE), ""] + [_(paragraph) if paragraph else "" for paragraph in HOW_TO_READ_PAGE]
+    return lines + [_("## Environment"), ""] + _environment([r for s in studies for r in s.runs]) + [""]
 
 
 # The method and the words, once: each section's tables and sentences link here instead of saying it again.
-HOW_TO_READ_PAGE = [
-    "## How to read this report", "",
-    "**Where a test accuracy comes from.** For each variant and seed, the net trains on the training examples "
-    "less a held-out validation split (the book's nets hold out the first examples: 1,000 Reuters wires, 10,000 "
-    "IMDB reviews) and records its training and validation curves. The study's selection rule picks "
-    "the best epoch on the validation curve (the lowest validation loss unless the study says otherwise), never on "
-    "the test set. The same net is then trained again from the same initial weights on all the training examples, "
-    "the validation split included, for that many epochs, and tested once: that is the test accuracy of every table. "
-    "The same retrain, trained on to all the study's epochs and tested there too, is shown beside it; it is never "
-    "used to choose anything. Where a study follows the course's own script, which validates on the test set, "
-    "those figures are marked † and are optimistic.", "",
-    "**The tables.** Mean ± sample standard deviation over seeds; n counts the finished runs. *Parameters*: every "
-    "weight and bias (Σw + Σb, with batch norm's scales and shifts and PReLU's slopes where used). *Multiply-adds*: "
-    "one forward pass of one example through the dense layers, as if its inputs were dense (a multi-hot text "
-    "costs far fewer: one row per word it holds).", "",
-    "**Better, worse, cannot tell.** Each variant is set against its study's baseline on test accuracy over seeds: "
-    "by a paired t-test where the seeds pair the runs, by Welch's t-test where they do not. The p-values of one "
-    "study's comparisons are adjusted together (Holm's method for up to five comparisons, Benjamini–Hochberg's "
-    "above), and the verdict uses the adjusted p: better or worse when it is below 0.05, cannot tell otherwise. "
-    "The 95% interval beside a verdict is that of the difference itself, before the adjustment; where it excludes "
-    "zero and the verdict is still cannot tell, the sentence says that the adjustment made the difference. Each "
-    "study states once the smallest true difference its seeds find 80% of the time: a smaller one is more often "
-    "missed than found, so *cannot tell* never means *equal*.", "",
-    "**Why, from the curves.** The climb after the lowest validation loss is the least-squares slope from the "
-    "lowest epoch to the last. A seed's curve *overfits* when its validation loss climbs 5% or more above its lowest by the last epoch, has "
-    "*levelled off* when it climbs less than that, is *still improving* when it is lowest at the last epoch, and "
-    "is *flat* when it moves less than 2% over the run. Where a study records gradient norms, gradients "
-    "*explode* when every layer's norm is 10 or more and *vanish* when the first layer gets a hundredth of the "
-    "output layer's or less. The tested model stops at its best epoch: what a curve does after that epoch (the "
-    "climb, the gap at the last epoch) says how the variant trains on, not what the tested model went through. "
-    "So a reason names the measures up to the best epoch first, and puts any after it behind \"past its best "
-    "epoch, where only the full-epochs model trains\"; the answer table's column after all the epochs shows where "
-    "that matters.", "",
-    conclusions.CURVES_CAN_AND_CANNOT, "",
-    "**Words.**", "",
-    "- *seed*: the number that fixes a run's initial weights and the order it sees the examples in (the "
-    "validation split is the study's: the book's nets hold out the same first examples for every seed). "
-    "*Seed noise*: how much a figure moves from seed to seed with nothing else changed; a "
-    "difference no larger than it may be chance alone.",
-    "- *best epoch*: the epoch the study's selection rule prefers on the validation curve.",
-    "- *paired t-test*: compares two variants seed by seed (run i of one with run i of the other). Fair where the "
-    "seed gives both the same initial weights: the same layer shapes and initializers (the data order and the "
-    "validation split are the same for both in any case).",
-    "- *Welch's t-test*: compares two variants as two independent samples, their spreads allowed to differ; used "
-    "where the seed cannot give both the same initial weights (other layer shapes or initializers).",
-    "- *p-value*: how often seed noise alone would give a difference at least this large. *Adjusted p*: the "
-    "p-value raised for the number of comparisons made in the study, so that chance alone rarely gives a "
-    "verdict.",
-    "- *Holm*: the adjustment for up to five comparisons: the chance of even one false verdict in the study stays "
-    "at 5% or below. *Benjamini–Hochberg*: the one above five, where Holm's guarantee would hide most real "
-    "effects: the expected share of false verdicts stays at 5% or below.",
-    "- *95% confidence interval*: a range built so that, were the study repeated with new seeds many times, 95% "
-    "of such ranges would hold the true mean difference.",
-    "- *power*, *detectable difference*: the chance that the test finds a true difference of a given size; the "
-    "detectable difference is the one found 80% of the time.",
-    "- *prediction interval*: where one more run would land 95% of the time, from the seeds' mean and spread; a "
-    "single run's figure (a student's, the book's) is checked against it.",
-    "- *levelled off*, *overfits*, *still improving*, *flat*: the curve's shape, as defined above.",
-    "- *multiply-adds*: the multiplications (each with its addition) of one forward pass of one example.",
-    "- *holds*, *does not hold*: a figure from elsewhere (a student's, the book's) against these seeds. A number "
-    "is read as the interval of numbers that round to it (≈ 9 is 8.5 to 9.5; an accuracy of 0.80 is 0.795 to "
-    "0.805), and holds where that interval overlaps the measured one. *Contradicted*: a stated direction "
-    "(higher, lower) that the seeds show the other way beyond noise; *not supported*: one they cannot tell "
-    "from noise. A direction is a claim about the two variants, not about one run, so it is judged by the mean "
-    "difference over seeds, as the verdicts are, whether its source ran once or many times.",
-    "- *trivial baselines*: the majority class (always answering the commonest training label) and guessing "
-    "labels at their training-set frequencies; a net must beat both to have learned anything.", "",
+HOW_TO_READ_TITLE = N_("How to read this report")
+HOW_TO_READ_PAGE = [  # paragraphs; "" between them
+    N_("**Where a test accuracy comes from.** For each variant and seed, the net trains on the training examples "
+       "less a held-out validation split (the book's nets hold out the first examples: 1,000 Reuters wires, 10,000 "
+       "IMDB reviews) and records its training and validation curves. The study's selection rule picks "
+       "the best epoch on the validation curve (the lowest validation loss unless the study says otherwise), never on "
+       "the test set. The same net is then trained again from the same initial weights on all the training examples, "
+       "the validation split included, for that many epochs, and tested once: that is the test accuracy of every table. "
+       "The same retrain, trained on to all the study's epochs and tested there too, is shown beside it; it is never "
+       "used to choose anything. Where a study follows the course's own script, which validates on the test set, "
+       "those figures are marked † and are optimistic."),
+    "",
+    N_("**The tables.** Mean ± sample standard deviation over seeds; n counts the finished runs. *Parameters*: every "
+       "weight and bias (Σw + Σb, with batch norm's scales and shifts and PReLU's slopes where used). *Multiply-adds*: "
+       "one forward pass of one example through the dense layers, as if its inputs were dense (a multi-hot text "
+       "costs far fewer: one row per word it holds)."),
+    "",
+    N_("**Better, worse, cannot tell.** Each variant is set against its study's baseline on test accuracy over seeds: "
+       "by a paired t-test where the seeds pair the runs, by Welch's t-test where they do not. The p-values of one "
+       "study's comparisons are adjusted together (Holm's method for up to five comparisons, Benjamini–Hochberg's "
+       "above), and the verdict uses the adjusted p: better or worse when it is below 0.05, cannot tell otherwise. "
+       "The 95% interval beside a verdict is that of the difference itself, before the adjustment; where it excludes "
+       "zero and the verdict is still cannot tell, the sentence says that the adjustment made the difference. Each "
+       "study states once the smallest true difference its seeds find 80% of the time: a smaller one is more often "
+       "missed than found, so *cannot tell* never means *equal*."),
+    "",
+    N_("**Why, from the curves.** The climb after the lowest validation loss is the least-squares slope from the "
+       "lowest epoch to the last. A seed's curve *overfits* when its validation loss climbs 5% or more above its lowest by the last epoch, has "
+       "*levelled off* when it climbs less than that, is *still improving* when it is lowest at the last epoch, and "
+       "is *flat* when it moves less than 2% over the run. Where a study records gradient norms, gradients "
+       "*explode* when every layer's norm is 10 or more and *vanish* when the first layer gets a hundredth of the "
+       "output layer's or less. The tested model stops at its best epoch: what a curve does after that epoch (the "
+       "climb, the gap at the last epoch) says how the variant trains on, not what the tested model went through. "
+       "So a reason names the measures up to the best epoch first, and puts any after it behind \"past its best "
+       "epoch, where only the full-epochs model trains\"; the answer table's column after all the epochs shows where "
+       "that matters."),
+    "",
+    conclusions.CURVES_CAN_AND_CANNOT,
+    "",
+    N_("**Words.**"),
+    "",
+    N_("- *seed*: the number that fixes a run's initial weights and the order it sees the examples in (the "
+       "validation split is the study's: the book's nets hold out the same first examples for every seed). "
+       "*Seed noise*: how much a figure moves from seed to seed with nothing else changed; a "
+       "difference no larger than it may be chance alone."),
+    N_("- *best epoch*: the epoch the study's selection rule prefers on the validation curve."),
+    N_("- *paired t-test*: compares two variants seed by seed (run i of one with run i of the other). Fair where the "
+       "seed gives both the same initial weights: the same layer shapes and initializers (the data order and the "
+       "validation split are the same for both in any case)."),
+    N_("- *Welch's t-test*: compares two variants as two independent samples, their spreads allowed to differ; used "
+       "where the seed cannot give both the same initial weights (other layer shapes or initializers)."),
+    N_("- *p-value*: how often seed noise alone would give a difference at least this large. *Adjusted p*: the "
+       "p-value raised for the number of comparisons made in the study, so that chance alone rarely gives a "
+       "verdict."),
+    N_("- *Holm*: the adjustment for up to five comparisons: the chance of even one false verdict in the study stays "
+       "at 5% or below. *Benjamini–Hochberg*: the one above five, where Holm's guarantee would hide most real "
+       "effects: the expected share of false verdicts stays at 5% or below."),
+    N_("- *95% confidence interval*: a range built so that, were the study repeated with new seeds many times, 95% "
+       "of such ranges would hold the true mean difference."),
+    N_("- *power*, *detectable difference*: the chance that the test finds a true difference of a given size; the "
+       "detectable difference is the one found 80% of the time."),
+    N_("- *prediction interval*: where one more run would land 95% of the time, from the seeds' mean and spread; a "
+       "single run's figure (a student's, the book's) is checked against it."),
+    N_("- *levelled off*, *overfits*, *still improving*, *flat*: the curve's shape, as defined above."),
+    N_("- *multiply-adds*: the multiplications (each with its addition) of one forward pass of one example."),
+    N_("- *holds*, *does not hold*: a figure from elsewhere (a student's, the book's) against these seeds. A number "
+       "is read as the interval of numbers that round to it (≈ 9 is 8.5 to 9.5; an accuracy of 0.80 is 0.795 to "
+       "0.805), and holds where that interval overlaps the measured one. *Contradicted*: a stated direction "
+       "(higher, lower) that the seeds show the other way beyond noise; *not supported*: one they cannot tell "
+       "from noise. A direction is a claim about the two variants, not about one run, so it is judged by the mean "
+       "difference over seeds, as the verdicts are, whether its source ran once or many times."),
+    N_("- *trivial baselines*: the majority class (always answering the commonest training label) and guessing "
+       "labels at their training-set frequencies; a net must beat both to have learned anything."),
+    "",
 ]
 
 
@@ -292,8 +345,8 @@ def _contents(ordered: list[tuple[str, str, list[StudyResults]]]) -> list[str]:
     """The parts, each with its studies nested below it (no part line where the results hold no suite's)."""
     with_parts = len(ordered) > 1 or bool(ordered[0][0])
     lines = []
-    for k, (_, description, members) in enumerate(ordered, 1):
-        lines += [f"- Part {k}: {description}"] if with_parts else []
+    for k, (_suite, description, members) in enumerate(ordered, 1):
+        lines += [_("- Part {k}: {description}").format(k=k, description=description)] if with_parts else []
         lines += [("    " if with_parts else "") + f"- [{s.name}](#{s.name.lower()})"
                   + (f": {s.config['description']}" if s.config.get("description") else "") for s in members]
     return lines
@@ -302,16 +355,20 @@ def _contents(ordered: list[tuple[str, str, list[StudyResults]]]) -> list[str]:
 def _headline_row(s: StudyResults) -> list[str]:
     choice = conclusions.choose(s)
     base = s.variant(s.baseline)
-    figure, _, verdict = conclusions.book_verdict(s)
+    figure, _where, verdict = conclusions.book_verdict(s)
     book = f"{figure}: {verdict}" if figure != "—" else (f"— ({verdict})" if verdict else "—")
     if choice is None:
         return [s.name, "—", "—", "—", "—", s.baseline, "—", book]
     chosen = choice.variant
-    return [s.name, f"**{chosen.name}** ({choice.metric.replace('val_', 'validation ')})",
+    metric = _(METRIC_WORDS.get(choice.metric, choice.metric))
+    return [s.name, f"**{chosen.name}** ({metric})",
             ", ".join(choice.tied) or "—",
             f"{fmt(*chosen.mean_sd('test_accuracy'), digits=3)} (n={chosen.n})",
-            f"{choice.test_rank} of {choice.ranked}" if choice.test_rank else "—",
+            _("{rank} of {ranked}").format(rank=choice.test_rank, ranked=choice.ranked) if choice.test_rank else "—",
             s.baseline, fmt(*base.mean_sd("test_accuracy"), digits=3), book]
+
+
+METRIC_WORDS = {"val_loss": N_("validation loss"), "val_accuracy": N_("validation accuracy")}
 
 
 def _code_lines(runs: list[Run]) -> list[str]:
@@ -332,11 +389,11 @@ def _code_lines(runs: list[Run]) -> list[str]:
         return []
     parts = []
     for (commit, dirty), n in sorted(counts.items(), key=lambda item: (item[0][1], -item[1], str(item[0][0]))):
-        name = f"commit `{commit[:12]}`" if commit else "no git checkout"
-        runs_said = f"{n} run{'s' * (n != 1)}"
-        parts.append(f"{name} with uncommitted changes ({runs_said}: it cannot be repeated from any commit)"
+        name = _("commit `{commit}`").format(commit=commit[:12]) if commit else _("no git checkout")
+        runs_said = (_("{n} run") if n == 1 else _("{n} runs")).format(n=n)
+        parts.append(_("{name} with uncommitted changes ({runs}: it cannot be repeated from any commit)").format(name=name, runs=runs_said)
                      if dirty else f"{name} ({runs_said})")
-    return ["- Code: " + "; ".join(parts)]
+    return [_("- Code: ") + _("; ").join(parts)]
 
 
 def _environment(runs: list[Run]) -> list[str]:

@@ -12,6 +12,7 @@ import yaml
 
 from . import kinds, records, results
 from .diagnostics import Diagnosis, diagnose
+from .i18n import _
 from .report_parts import ASSETS
 from .stats import mean_sd
 
@@ -101,7 +102,7 @@ class StudyResults:
 
     def label(self, variant: VariantStats) -> str:
         """A variant's name in a table: the baseline in bold, marked."""
-        return f"**{variant.name}** (baseline)" if variant.name == self.baseline else variant.name
+        return _("**{name}** (baseline)").format(name=variant.name) if variant.name == self.baseline else variant.name
 
     def heading(self, found: str) -> list[str]:
         """The section's title, then a sentence on what the study asks (its description) and one on

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import plots, results
+from .i18n import N_
 
 ASSETS = "report_assets"  # the report's figures, beside report.md
-HOW_TO_READ = "[How to read this report](#how-to-read-this-report)"  # the method and the words, said once
+HOW_TO_READ = N_("[How to read this report](#how-to-read-this-report)")  # the method and the words, said once
 
 
 def fmt(mean: float | None, sd: float | None = None, digits: int = 4) -> str:

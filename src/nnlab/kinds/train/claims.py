@@ -17,16 +17,21 @@ import math
 from dataclasses import dataclass
 
 from ...conclusions import Analysis, corrected_away, paired
+from ...i18n import N_, _
 from ...report_data import StudyResults, VariantStats
 from ...stats import compare, mean_interval, mean_sd, prediction_interval
 from .schema import DIRECTIONS, FIGURES
 from .why import diagnoses, differences
 
-NAMES = {"best_epoch": "best epoch", "lowest_epoch": "lowest validation loss at epoch",
-         "best_val_accuracy": "validation accuracy at the best epoch", "test_accuracy": "test accuracy",
-         "overfitting": "overfitting (validation loss rise per epoch after its lowest)"}
-HOLDS, FAILS, UNSUPPORTED, CONTRADICTED, UNCHECKED = "holds", "does not hold", "not supported", "contradicted", "not checked"
+NAMES = {"best_epoch": N_("best epoch"), "lowest_epoch": N_("lowest validation loss at epoch"),
+         "best_val_accuracy": N_("validation accuracy at the best epoch"), "test_accuracy": N_("test accuracy"),
+         "overfitting": N_("overfitting (validation loss rise per epoch after its lowest)")}
+HOLDS, FAILS, UNSUPPORTED, CONTRADICTED, UNCHECKED = (N_("holds"), N_("does not hold"), N_("not supported"), N_("contradicted"),
+                                                      N_("not checked"))
 CONSISTENT = "not contradicted (no difference beyond seed noise, which does not show them equal)"
+SHORT_VERDICTS = (N_("not contradicted"),)  # CONSISTENT's words before its bracket, in a table cell
+SHORT_DIRECTIONS = {"higher": N_("higher"), "lower": N_("lower"), "more": N_("more"), "less": N_("less"),
+                    "same": N_("the same as the baseline")}
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,14 @@ def checks(study: StudyResults, analysis: Analysis) -> list[Check]:
         for figure, value in stated:
             out.append(_check(study, analysis, variant, figure, value, int(reference.get("runs", 1)), source, said))
     return out
+
+
+def stated_short(check: Check) -> str:
+    """What a source stated, in a table cell: a figure as given, a direction in a word."""
+    for value, words in SHORT_DIRECTIONS.items():
+        if check.stated in (f"{value} than the baseline", "the same as the baseline" if value == "same" else None):
+            return _(words)
+    return check.stated
 
 
 def _values(variant: VariantStats, figure: str) -> dict[int, float]:

@@ -6,7 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from ... import plots
-from ...conclusions import analyse, book_verdict, comparison_sentence, detectable_sentence, finding, method_sentence, paired
+from ...conclusions import (
+    analyse,
+    book_consistent,
+    book_verdict,
+    comparison_sentence,
+    detectable_sentence,
+    finding,
+    method_sentence,
+    not_the_books_net,
+    paired,
+)
+from ...i18n import N_, _
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import HOW_TO_READ, fmt, folded, image, markdown_table
 from ...specs import IMAGE_PIXELS, NUM_CLASSES, TEXT_DATASETS, is_binary
@@ -64,11 +75,11 @@ def section(root: Path, study: StudyResults) -> list[str]:
                         norms, f"{study.name}: each layer's gradient norm, first epoch (mean over seeds)"),
                         root, f"{study.name}-gradient-norms.png", f"{study.name} gradient norms"), ""] if norms else []))
     figure, where, verdict = book_verdict(study)
-    if where and verdict != "not the book's net":
+    if where and verdict != not_the_books_net():
         name = "" if study.baseline == "baseline" else f" `{study.baseline}`"  # a name such as none reads as a word
         lines += [f"The book's figure for this net ({where}, one run): {figure}. Against where one more run of the "
                   f"baseline{name} lands: {verdict}" + (", which the published figure overlaps." if
-                                                        verdict.startswith("consistent") else "."), ""]
+                                                        book_consistent(verdict) else "."), ""]
     base = study.variant(study.baseline)
     for v in study.variants:
         if v.name == base.name:
@@ -275,7 +286,7 @@ def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list
         grid = {shown[v.name]: [(r.history, r.metrics.get("best_epoch")) for r in v.runs if r.history] for v in study.variants}
         fig = plots.learning_curve_grid({k: h for k, h in grid.items() if h}, colors, f"{study.name}: learning curves")
         out.append(image(fig, root, f"{study.name}-learning-curves.png", f"{study.name} learning curves"))
-        if all("accuracy" in history and "val_accuracy" in history for runs in grid.values() for history, _ in runs):
+        if all("accuracy" in history and "val_accuracy" in history for runs in grid.values() for history, _test in runs):
             fig = plots.learning_curve_grid({k: h for k, h in grid.items() if h}, colors,
                                             f"{study.name}: accuracy curves", metric="accuracy")
             out.append(image(fig, root, f"{study.name}-accuracy-curves.png", f"{study.name} accuracy curves"))
@@ -284,10 +295,16 @@ def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list
 
 # --- the answer table: the homework's question, one row per variant ------------------------------
 
-ANSWER_HEADER = ["study", "variant", "what changed", "best epoch (each seed)", "test accuracy, retrained (examples)",
-                 "against the baseline (95% CI)", "better / worse?", "why, from the curves",
-                 "after all the epochs instead: test accuracy; gain from stopping at the best epoch, pts (95% CI); "
-                 "against the baseline then", "figures from elsewhere"]
+ANSWER_HEADER = [N_("study"), N_("variant"), N_("what changed"), N_("best epoch (each seed)"),
+                 N_("test accuracy, retrained (examples)"), N_("against the baseline (95% CI)"), N_("better / worse?"),
+                 N_("why, from the curves"),
+                 N_("after all the epochs instead: test accuracy; gain from stopping at the best epoch, pts (95% CI); "
+                    "against the baseline then"), N_("figures from elsewhere")]
+
+
+def answer_header() -> list[str]:
+    """ANSWER_HEADER in the report's language."""
+    return [_(column) for column in ANSWER_HEADER]
 
 
 def answer_rows(study: StudyResults) -> list[list[str]]:
@@ -301,20 +318,20 @@ def answer_rows(study: StudyResults) -> list[list[str]]:
     rows = []
     for v in study.variants:
         epochs = sorted((r.metrics["seed"], r.metrics["best_epoch"]) for r in v.runs if r.ok and r.metrics.get("best_epoch"))
-        seeds = ", ".join(str(e) for _, e in epochs)
+        seeds = ", ".join(str(e) for _seed, e in epochs)
         examples = {(r.metrics.get("train_examples") or 0) + (r.metrics.get("validation_examples") or 0)
                     if r.config.get("retrain", True) else r.metrics.get("train_examples") or 0 for r in v.runs if r.ok}
-        on = f" (on {next(iter(examples)):,})" if len(examples) == 1 and next(iter(examples)) else ""
+        on = _(" (on {examples})").format(examples=f"{next(iter(examples)):,}") if len(examples) == 1 and next(iter(examples)) else ""
         mine = [c for c in checked if c.variant == v.name]
-        figures = "; ".join(_whose(source) + " " + ", ".join(
-            f"{claims.NAMES.get(c.figure, c.figure.replace('_', ' '))} {c.stated.replace(' than the baseline', '')} "
-            f"{c.verdict.split(' (')[0]}"
+        figures = "; ".join(_whose(source) + " " + _(", ").join(
+            _("{figure} {stated} {verdict}").format(figure=_(claims.NAMES.get(c.figure, c.figure.replace('_', ' '))),
+                                                    stated=claims.stated_short(c), verdict=_(c.verdict.split(' (')[0]))
             for c in mine if c.source == source) for source in dict.fromkeys(c.source for c in mine)) or "—"
         head = [study.name, study.label(v), "—" if v.name == base.name else _changed(v, base),
                 f"{fmt(*v.mean_sd('best_epoch'), digits=1)} ({seeds})" if epochs else "—",
                 fmt(*v.mean_sd("test_accuracy")) + on]
         if v.name == base.name:
-            rows.append(head + ["—", "the baseline", "—", full_epochs_cell(v), figures])
+            rows.append(head + ["—", _("the baseline"), "—", full_epochs_cell(v), figures])
             continue
         verdict = analysis.verdicts.get(v.name)
         rows.append(head + [*_answer(verdict, analysis), why.reason(study, v, base) if verdict else "—",
@@ -341,16 +358,17 @@ def full_epochs_cell(v: VariantStats, base: VariantStats | None = None, pair: bo
     pairs = [(r.metrics["test_accuracy"], r.metrics["full_epochs_test_accuracy"]) for r in v.runs
              if r.ok and r.metrics.get("full_epochs_test_accuracy") is not None and r.metrics.get("test_accuracy") is not None]
     if not pairs:
-        return "— (not recorded: record.full_epochs_test)"
+        return _("— (not recorded: record.full_epochs_test)")
     epochs = sorted({r.metrics["full_epochs"] for r in v.runs if r.ok and r.metrics.get("full_epochs")})
-    stopped, full = [a for a, _ in pairs], [f for _, f in pairs]
-    figure = f"{fmt(*mean_sd(full))} ({'/'.join(map(str, epochs))} epochs)"
+    stopped, full = [a for a, f in pairs], [f for a, f in pairs]
+    figure = _("{figure} ({epochs} epochs)").format(figure=fmt(*mean_sd(full)), epochs="/".join(map(str, epochs)))
     c = compare(stopped, full, paired=True)
     if c.low is None:
-        return f"{figure}; stopping: {c.difference * 100:+.1f} pts on its one seed"
+        return _("{figure}; stopping: {difference} pts on its one seed").format(figure=figure, difference=f"{c.difference * 100:+.1f}")
     better, worse = sum(a > f for a, f in pairs), sum(a < f for a, f in pairs)
-    cell = (f"{figure}; stopping: {c.difference * 100:+.1f} pts ({c.low * 100:+.1f} to {c.high * 100:+.1f}), "
-            f"better on {better}, worse on {worse} of {len(pairs)} seeds")
+    cell = _("{figure}; stopping: {difference} pts ({low} to {high}), better on {better}, worse on {worse} of {seeds} seeds").format(
+        figure=figure, difference=f"{c.difference * 100:+.1f}", low=f"{c.low * 100:+.1f}", high=f"{c.high * 100:+.1f}",
+        better=better, worse=worse, seeds=len(pairs))
     return cell + (_against_base_after_all(v, base, pair) if base is not None and base is not v else "")
 
 
@@ -371,15 +389,16 @@ def _against_base_after_all(v: VariantStats, base: VariantStats, pair: bool) -> 
         return ""
     c = compare(a, b, paired=pair)
     if c.low is None:
-        return f"; against the baseline after all the epochs: {c.difference * 100:+.1f} pts"
-    return f"; against the baseline after all the epochs: {c.difference * 100:+.1f} pts ({c.low * 100:+.1f} to {c.high * 100:+.1f})"
+        return _("; against the baseline after all the epochs: {difference} pts").format(difference=f"{c.difference * 100:+.1f}")
+    return _("; against the baseline after all the epochs: {difference} pts ({low} to {high})").format(
+        difference=f"{c.difference * 100:+.1f}", low=f"{c.low * 100:+.1f}", high=f"{c.high * 100:+.1f}")
 
 
 def _whose(source: str) -> str:
     """A reference's source in a word or two, for a table cell (the section names it in full)."""
-    for mark, word in (("DLwP", "the book:"), ("student", "a student:"), ("course", "the course:")):
+    for mark, word in (("DLwP", N_("the book:")), ("student", N_("a student:")), ("course", N_("the course:"))):
         if mark in source:
-            return word
+            return _(word)
     return f"{source.split(' (')[0][:40]}:"
 
 
@@ -387,17 +406,21 @@ def _changed(v: VariantStats, base: VariantStats) -> str:
     from ...conclusions import settings_changed  # a plain function of two configs
 
     changed = settings_changed(v.runs[0].config, base.runs[0].config)
-    return "; ".join(f"{key} {a} (baseline {b})" for key, a, b in changed) or "nothing"
+    return "; ".join(_("{key} {value} (baseline {baseline})").format(key=key, value=a, baseline=b)
+                     for key, a, b in changed) or _("nothing")
 
 
 def _answer(verdict, analysis) -> tuple[str, str]:
     """(difference with its interval, the verdict in a word) — the same verdict as the section's sentence."""
     if verdict is None or verdict.comparison.low is None:
-        return "—", "cannot tell (one seed a side)"
+        return "—", _("cannot tell (one seed a side)")
     c = verdict.comparison
-    difference = f"{c.difference * 100:+.1f} pts ({c.low * 100:+.1f} to {c.high * 100:+.1f})"
+    difference = _("{difference} pts ({low} to {high})").format(
+        difference=f"{c.difference * 100:+.1f}", low=f"{c.low * 100:+.1f}", high=f"{c.high * 100:+.1f}")
     if c.p_value is None:
-        return difference, "same on every seed" if not c.difference else ("better" if c.difference > 0 else "worse") + " on every seed"
+        return difference, (_("same on every seed") if not c.difference else
+                            _("better on every seed") if c.difference > 0 else _("worse on every seed"))
+    p = p_is(verdict.adjusted_p)
     if verdict.beyond_noise:
-        return difference, f"**{'better' if c.difference > 0 else 'worse'}** (adjusted p {p_is(verdict.adjusted_p)})"
-    return difference, f"cannot tell (adjusted p {p_is(verdict.adjusted_p)})"
+        return difference, (_("**better** (adjusted p {p})") if c.difference > 0 else _("**worse** (adjusted p {p})")).format(p=p)
+    return difference, _("cannot tell (adjusted p {p})").format(p=p)

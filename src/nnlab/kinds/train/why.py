@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ...conclusions import Verdict, changed_sentence, paired, points
 from ...diagnostics import STATES, Diagnosis
+from ...i18n import N_, _
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import fmt
 from ...stats import ALPHA, Comparison, adjust, compare, mean_sd
@@ -251,69 +252,82 @@ def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: in
     beyond = {d.measure.key: d for d in found if d.beyond_noise and _visible(d)} if not stuck else {}
     by = {key: d.sign for key, d in beyond.items()}
     overfits = 2 * overfitting[0] > overfitting[1]  # (seeds whose curve overfits, seeds)
-    overfits_text = f"its curve overfits on {overfitting[0]} of {overfitting[1]} seeds"
+    overfits_text = _("its curve overfits on {n} of {seeds} seeds").format(n=overfitting[0], seeds=overfitting[1])
     out, after = [], []  # up to the best epoch (what the retrained model is); past it (the full-epochs model only)
     onset, pace = by.get("lowest_epoch"), by.get("rise_per_epoch")
     if onset:
         if overfits:
-            out.append(f"it starts to overfit {'sooner' if onset == -1 else 'later'}")
+            out.append(_("it starts to overfit sooner") if onset == -1 else _("it starts to overfit later"))
         else:  # its curves mostly level off or still improve: "overfits" would say what they do not
-            out.append(f"its validation loss is lowest {'sooner' if onset == -1 else 'later'} ({overfits_text})")
+            out.append((_("its validation loss is lowest sooner ({overfitting})") if onset == -1 else
+                        _("its validation loss is lowest later ({overfitting})")).format(overfitting=overfits_text))
     if by.get("val_accuracy_at_best"):
-        out.append(f"at its best epoch its validation accuracy is {'higher' if by['val_accuracy_at_best'] == 1 else 'lower'}")
+        out.append(_("at its best epoch its validation accuracy is higher") if by["val_accuracy_at_best"] == 1 else
+                   _("at its best epoch its validation accuracy is lower"))
     if by.get("lowest_val_loss"):
-        out.append(f"its lowest validation loss is {'higher' if by['lowest_val_loss'] == 1 else 'lower'}")
+        out.append(_("its lowest validation loss is higher") if by["lowest_val_loss"] == 1 else _("its lowest validation loss is lower"))
     # The gap at the best epoch follows from where that epoch is: with the lowest epoch moved, it is the
     # same reason again, so it is not read beside it.
-    gap_words = {1: "its training accuracy pulls further ahead of its validation accuracy (a wider generalisation gap)",
-                 -1: "its training and validation accuracy stay closer (a narrower generalisation gap)",
-                 0: "its training accuracy and its validation accuracy change places against the baseline's"}
+    gap_words = {1: N_("its training accuracy pulls further ahead of its validation accuracy (a wider generalisation gap)"),
+                 -1: N_("its training and validation accuracy stay closer (a narrower generalisation gap)"),
+                 0: N_("its training accuracy and its validation accuracy change places against the baseline's")}
     # Nor beside a validation accuracy at the best epoch that moved the gap's way (lower validation
     # accuracy is a wider training-minus-validation gap by arithmetic, not a second finding).
     same_again = by.get("val_accuracy_at_best") and "accuracy_gap_at_best" in beyond and \
         gap_direction(beyond["accuracy_gap_at_best"]) == -by["val_accuracy_at_best"]
     if "accuracy_gap_at_best" in beyond and not onset and not same_again:
-        out.append("at its best epoch " + gap_words[gap_direction(beyond["accuracy_gap_at_best"])])
+        out.append(_("at its best epoch {gap}").format(gap=_(gap_words[gap_direction(beyond["accuracy_gap_at_best"])])))
     if by.get("epochs_to_95"):
-        out.append("it learns " + ("more slowly" if by["epochs_to_95"] == 1 else "faster"))
+        out.append(_("it learns more slowly") if by["epochs_to_95"] == 1 else _("it learns faster"))
     ours, theirs = regimes
     if "gradient_ratio" in beyond and ours == theirs == "ordinary":
-        out.append("its gradient " + ("shrinks more" if by["gradient_ratio"] == -1 else "shrinks less") + " on its way back to the input")
+        out.append(_("its gradient shrinks more on its way back to the input") if by["gradient_ratio"] == -1 else
+                   _("its gradient shrinks less on its way back to the input"))
     elif ours and theirs and ours == theirs != "ordinary":
-        out.append(f"its gradients and the baseline's are both {ours}, so the ratio between their layers does not "
-                   "rank them")
+        out.append(_("its gradients and the baseline's are both {regime}, so the ratio between their layers does not "
+                     "rank them").format(regime=_(REGIME_WORDS[ours])))
     elif ours and theirs and ours != theirs:
-        mine = {"exploding": "its gradients explode (norms far above 1 in every layer, from the weights' scale)",
-                "vanishing": "its gradient all but vanishes before the first hidden layer (a hundredth of the output's "
-                             "or less: vanishing gradients)",
-                "ordinary": "its gradient reaches the first hidden layer at more than a hundredth of the output's"}[ours]
-        yours = {"exploding": "the baseline's explode", "vanishing": "the baseline's all but vanishes",
-                 "ordinary": "the baseline's reaches it at more than a hundredth"}[theirs]
-        out.append(f"{mine}, while {yours}")
+        mine = {"exploding": N_("its gradients explode (norms far above 1 in every layer, from the weights' scale)"),
+                "vanishing": N_("its gradient all but vanishes before the first hidden layer (a hundredth of the output's "
+                                "or less: vanishing gradients)"),
+                "ordinary": N_("its gradient reaches the first hidden layer at more than a hundredth of the output's")}[ours]
+        yours = {"exploding": N_("the baseline's explode"), "vanishing": N_("the baseline's all but vanishes"),
+                 "ordinary": N_("the baseline's reaches it at more than a hundredth")}[theirs]
+        out.append(_("{mine}, while {yours}").format(mine=_(mine), yours=_(yours)))
     if pace:
-        after.append(f"it overfits {'faster' if pace == 1 else 'more slowly'}" if overfits else
-                      f"its validation loss climbs {'faster' if pace == 1 else 'less'}"
-                      + ("" if any(overfits_text in text for text in out) else f" ({overfits_text})"))
+        if overfits:
+            after.append(_("it overfits faster") if pace == 1 else _("it overfits more slowly"))
+        else:
+            climbs = _("its validation loss climbs faster") if pace == 1 else _("its validation loss climbs less")
+            after.append(climbs + ("" if any(overfits_text in text for text in out) else f" ({overfits_text})"))
     if "accuracy_gap_at_last" in beyond:
-        after.append("by the last epoch " + gap_words[gap_direction(beyond["accuracy_gap_at_last"])])
+        after.append(_("by the last epoch {gap}").format(gap=_(gap_words[gap_direction(beyond["accuracy_gap_at_last"])])))
     if after:
-        past = "past its best epoch, where only the full-epochs model trains: " + "; ".join(after)
-        out.append(past if out else "up to its best epoch nothing measured differs beyond seed noise; " + past)
-    if any(whose == "both" for _, whose in stuck):
+        past = _("past its best epoch, where only the full-epochs model trains: {readings}").format(readings=_("; ").join(after))
+        out.append(past if out else _("up to its best epoch nothing measured differs beyond seed noise; {past}").format(past=past))
+    if any(whose == "both" for _state, whose in stuck):
         out = []  # two nets that do not learn: the measures of their curves are noise about nothing
     for state, whose in states:
         if whose == "both":
-            out.append(f"it and the baseline both {'barely learn' if state == 'flat' else 'diverge'} on every seed "
-                       f"({STATES[state].replace('its ', 'the ', 1)}), so their curves cannot say why they differ")
+            out.append((_("it and the baseline both barely learn on every seed ({state}), so their curves cannot say why "
+                          "they differ") if state == "flat" else
+                        _("it and the baseline both diverge on every seed ({state}), so their curves cannot say why they "
+                          "differ")).format(state=_(STATES[state]).replace("its ", "the ", 1)))
             continue
-        who = ("this variant" if any(w == "baseline" for _, w in states) else "it") if whose == "variant" else "the baseline"
+        variant_word = N_("this variant") if any(w == "baseline" for _state, w in states) else N_("it")
+        who = _(variant_word) if whose == "variant" else _("the baseline")
         if state == "still improving":
-            out.append(f"{who} has not finished learning: its validation loss is still falling at the last epoch ({epochs}) on every seed")
+            out.append(_("{who} has not finished learning: its validation loss is still falling at the last epoch ({epochs}) "
+                         "on every seed").format(who=who, epochs=epochs))
         elif state == "flat":
-            out.append(f"{who} barely learns: {STATES['flat'].replace('its ', 'the ', 1)} on every seed")
+            out.append(_("{who} barely learns: {state} on every seed").format(
+                who=who, state=_(STATES["flat"]).replace("its ", "the ", 1)))
         else:
-            out.append(f"{who} diverges on every seed")
+            out.append(_("{who} diverges on every seed").format(who=who))
     return out
+
+
+REGIME_WORDS = {"exploding": N_("exploding"), "vanishing": N_("vanishing")}
 
 
 def _sentence(text: str) -> str:
@@ -326,15 +340,15 @@ def reason(study: StudyResults, variant: VariantStats, base: VariantStats) -> st
     found = differences(study, variant, base)
     states = telling_states(variant, base)
     if not found and not states:
-        return "too few seeds with curves to say"
-    stuck = any(state in ("flat", "diverged") for state, _ in states)
+        return _("too few seeds with curves to say")
+    stuck = any(state in ("flat", "diverged") for state, _whose in states)
     beyond = [d for d in found if d.beyond_noise and _visible(d)] if not stuck else []
     if not beyond and not states:
-        return "the curves single out no reason (no measure beyond seed noise)"
+        return _("the curves single out no reason (no measure beyond seed noise)")
     ours = diagnoses(variant)
     readings = _readings(found, states, max((d.epochs for d in ours.values()), default=0), (_regime(variant), _regime(base)),
                          (sum(d.state == "overfits" for d in ours.values()), len(ours)))
-    return "; ".join(readings) if readings else "its curves differ, but point no one way"
+    return _("; ").join(readings) if readings else _("its curves differ, but point no one way")
 
 
 def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats, verdict: Verdict | None,
@@ -345,7 +359,7 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
     epochs = max((d.epochs for d in diagnoses(variant).values()), default=0)
     if not found and not states:
         return f"*Why, from the curves:* {changed_sentence(variant, base)} Too few seeds with curves on one side to compare them."
-    stuck = any(state in ("flat", "diverged") for state, _ in states)
+    stuck = any(state in ("flat", "diverged") for state, _whose in states)
     beyond = [d for d in found if d.beyond_noise and _visible(d)] if not stuck else []
     design = "paired over seeds" if any(d.comparison.paired for d in found) else "Welch's, over seeds"
     head = (f"*Why, from the curves* ({len(found)} measures, {design}, Holm-adjusted together):" if found

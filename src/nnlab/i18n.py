@@ -1,0 +1,71 @@
+"""The report's language: English by default, Chinese (`nnlab report --lang zh`) from a standard
+gettext message catalogue, `locale/<lang>/LC_MESSAGES/nnlab.po`, in the course's own words
+(../shared/glossary-zh.md: 过拟合, 最佳 Epoch, 验证集 …).
+
+    _(message)              the message in the current language (itself where the catalogue lacks it)
+    N_(message)             the message itself, marked for the catalogue (a table's words, translated where used)
+    language(lang)          a `with` block in which _() speaks `lang`
+    current()               the language now in force
+
+Messages are whole sentences or clauses with named fields (`_("it starts to overfit {when}")` would
+not translate: Chinese puts the words in another order), so each reading is its own msgid, and
+numbers are formatted after translation (`_("{n} seeds").format(n=3)`), so they are the same figures
+in every language. The catalogue is read with Babel's .po reader (no compile step: a translator edits
+the .po and the next report uses it); `pybabel extract -k _ -k N_ src/nnlab` lists the messages, and a test
+checks that the Chinese catalogue translates every one.
+
+    >>> with language("zh"):
+    ...     _("better"), _("a message nobody translated")
+    ('变好了', 'a message nobody translated')
+    >>> _("better")
+    'better'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+from pathlib import Path
+
+LANGUAGES = ("en", "zh")  # en: the source text itself; zh: Simplified Chinese, the course's
+LOCALE = Path(__file__).parent / "locale"
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("nnlab_language", default="en")
+
+
+def current() -> str:
+    return _current.get()
+
+
+@contextlib.contextmanager
+def language(lang: str):
+    """Speak `lang` inside the block (a context variable: threads and other reports are untouched)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"language {lang!r}: nnlab speaks {', '.join(LANGUAGES)}")
+    token = _current.set(lang)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+@functools.cache
+def catalogue(lang: str) -> dict[str, str]:
+    """msgid → msgstr of the language's catalogue (fuzzy and empty entries left out: they are not
+    translations yet)."""
+    if lang == "en":
+        return {}
+    from babel.messages.pofile import read_po
+
+    with open(LOCALE / lang / "LC_MESSAGES" / "nnlab.po", "rb") as f:
+        return {m.id: m.string for m in read_po(f) if m.id and m.string and not m.fuzzy}
+
+
+def N_(message: str) -> str:
+    """Marks a message kept in a table for translation where it is used (`_(TABLE[key])`)."""
+    return message
+
+
+def _(message: str) -> str:
+    lang = _current.get()
+    return message if lang == "en" else catalogue(lang).get(message, message)
