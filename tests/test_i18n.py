@@ -37,6 +37,14 @@ def test_the_chinese_catalogue_translates_every_marked_message_with_the_same_fie
         assert fields(zh[message]) == fields(message), message  # a translation that drops {n} would print another number
 
 
+def test_chinese_sentences_use_chinese_punctuation():
+    """，：；（）？ beside Chinese words, as the course writes (ASCII ones stay in code, links and 1,000)."""
+    ascii_next_to_chinese = re.compile(r"[\u4e00-\u9fff][,;:?()]|[,;:?()][\u4e00-\u9fff]")
+    for message, chinese in i18n.catalogue("zh").items():
+        bare = re.sub(r"`[^`]*`|\]\(#[^)]*\)", "", chinese)
+        assert not ascii_next_to_chinese.search(bare), chinese
+
+
 def test_the_shipped_suites_titles_and_the_curve_states_quoted_in_readings_are_translated():
     from nnlab.diagnostics import STATES
     from nnlab.report import COURSE_PARTS, _suite_studies
@@ -50,7 +58,7 @@ def test_the_shipped_suites_titles_and_the_curve_states_quoted_in_readings_are_t
 def test_english_is_the_default_and_a_language_holds_only_inside_its_block():
     assert _("better / worse?") == "better / worse?"
     with i18n.language("zh"):
-        assert _("better / worse?") == "变好了 / 变坏了?"  # the homework's own words (glossary-zh.md)
+        assert _("better / worse?") == "变好了 / 变坏了\uff1f"  # the homework's own words (glossary-zh.md)
         assert _("a sentence nobody marked") == "a sentence nobody marked"
     assert i18n.current() == "en"
     with pytest.raises(ValueError, match="nnlab speaks en, zh"):
@@ -76,7 +84,7 @@ def test_the_answer_readings_are_chinese_and_keep_their_numbers():
     with i18n.language("zh"):
         chinese = rows()
     wide_en, wide_zh = english[1], chinese[1]
-    assert wide_zh[6].startswith("**变坏了**(校正后 p")
+    assert wide_zh[6].startswith("**变坏了**\uff08校正后 p")
     assert "更早开始过拟合" in wide_zh[7] and "过了最佳 Epoch 之后" in wide_zh[7]
     numbers = re.compile(r"[-+]?\d[\d,]*\.?\d*")
     for en, zh in zip(wide_en, wide_zh):  # every cell carries the same figures in the same order
@@ -105,3 +113,19 @@ def test_report_lang_zh_writes_beside_the_english_report_and_leads_with_the_answ
     index = (site / "index.html").read_text()
     assert 'href="appendix.html#how-to-read-this-report"' in index  # the link finds the page that holds it
     assert {p.name for p in (tmp_path / "site").glob("*.html")} == {"index.html", "synth.html", "appendix.html"}
+
+
+def test_a_list_setting_in_the_chinese_what_changed_cell_does_not_read_as_a_link():
+    """"[64, 4](基线 …)" is Markdown for a link: the Chinese cell keeps the value and the bracket apart."""
+    import markdown
+
+    from nnlab.kinds.train.report import _changed
+    from test_diagnostics import overfitting_at
+    from test_sentences import TESTS, variant
+
+    base = variant("base", [overfitting_at(6, 0.02)] * 2, TESTS[:2], model__units=[64, 64])
+    narrow = variant("narrow", [overfitting_at(6, 0.02)] * 2, TESTS[:2], model__units=[64, 4])
+    with i18n.language("zh"):
+        cell = _changed(narrow, base)
+    assert cell == "model.units 改为 [64, 4]\uff0c基线为 [64, 64]"
+    assert "<a " not in markdown.markdown(f"| a |\n|---|\n| {cell} |", extensions=["tables"])
