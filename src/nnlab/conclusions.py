@@ -23,7 +23,6 @@ from .selection import Rule
 from .specs import TEXT_DATASETS
 from .stats import (
     ALPHA,
-    TEST_NAMES,
     Comparison,
     adjust,
     compare,
@@ -263,21 +262,23 @@ def _choose(study: StudyResults) -> Choice | None:
 
 def points(difference: float) -> str:
     """A difference of accuracies in percentage points, as people say it."""
-    return f"{difference * 100:.1f} points"
+    return _("{points} points").format(points=f"{difference * 100:.1f}")
 
 
 def detectable_sentence(analysis: Analysis) -> str:
     if analysis.detectable is None:
         if analysis.seeds < 2:
-            return ("With fewer than two seeds per variant there is no estimate of seed noise, so nothing here "
-                    "can be told from it.")
-        return (f"No detectable difference is stated ({analysis.undetectable}); run with `--seeds 3` or more "
-                f"to learn how large a difference these seeds could show.")
-    design = "paired t-test" if analysis.paired else "Welch's t-test"
-    return (f"With {analysis.seeds} seeds per variant, a {design} at α = 0.05 finds a true difference in test "
-            f"accuracy of {points(analysis.detectable)} with 80% power (at the study's median seed-to-seed spread); "
-            f"a smaller true difference is more often missed than found, so a 'not distinguishable' verdict below "
-            f"does not mean 'equal'.")
+            return _("With fewer than two seeds per variant there is no estimate of seed noise, so nothing here "
+                     "can be told from it.")
+        return _("No detectable difference is stated ({why}); run with `--seeds 3` or more to learn how large a "
+                 "difference these seeds could show.").format(why=analysis.undetectable)
+    return (_("With {seeds} seeds per variant, a paired t-test at α = 0.05 finds a true difference in test accuracy of "
+              "{points} with 80% power (at the study's median seed-to-seed spread); a smaller true difference is more "
+              "often missed than found, so a 'not distinguishable' verdict below does not mean 'equal'.") if analysis.paired else
+            _("With {seeds} seeds per variant, a Welch's t-test at α = 0.05 finds a true difference in test accuracy of "
+              "{points} with 80% power (at the study's median seed-to-seed spread); a smaller true difference is more "
+              "often missed than found, so a 'not distinguishable' verdict below does not mean 'equal'.")
+            ).format(seeds=analysis.seeds, points=points(analysis.detectable))
 
 
 def finding(study: StudyResults, analysis: Analysis | None = None) -> str:
@@ -286,26 +287,30 @@ def finding(study: StudyResults, analysis: Analysis | None = None) -> str:
     analysis = analysis or analyse(study)
     choice = analysis.choice
     if choice is None:
-        return "no run finished."
+        return _("no run finished.")
     base = study.variant(study.baseline)
     chosen = choice.variant
     if len(study.variants) == 1:
-        return f"test accuracy {fmt(*base.mean_sd('test_accuracy'))} over {base.n} seed(s)."
+        return _("test accuracy {accuracy} over {n} seed(s).").format(accuracy=fmt(*base.mean_sd("test_accuracy")), n=base.n)
     value = chosen.mean_sd(f"best_{choice.metric}")[0]
-    label = choice.metric.replace("val_", "validation ")
-    found = beyond_noise_lead(study, analysis)
-    head = (f"{found}by the validation split ({label} at the best epoch, mean over seeds{choice.why}) "
-            f"**{chosen.name}** comes first ({value:.4f})")
+    label = _(METRIC_WORDS.get(choice.metric, choice.metric))
+    why = _(", as the variants' losses differ") if choice.why else ""
+    head = _("{found}by the validation split ({metric} at the best epoch, mean over seeds{why}) **{chosen}** comes first "
+             "({value})").format(found=beyond_noise_lead(study, analysis), metric=label, why=why, chosen=chosen.name,
+                                 value=f"{value:.4f}")
     if choice.tied:
-        head += (f", but the seeds cannot tell it from {_names(choice.tied)} on validation, so the split does "
-                 "not single out one variant")
+        head += _(", but the seeds cannot tell it from {names} on validation, so the split does not single out one "
+                  "variant").format(names=listed(choice.tied))
     if chosen.name == base.name or not base.values("test_accuracy"):
-        return f"{head}; its test accuracy is {fmt(*chosen.mean_sd('test_accuracy'))}."
+        return _("{head}; its test accuracy is {accuracy}.").format(head=head, accuracy=fmt(*chosen.mean_sd("test_accuracy")))
     verdict = analysis.verdicts.get(chosen.name)
-    baseline = baselines(base.name)
-    return (f"{head}; on the test set {fmt(*chosen.mean_sd('test_accuracy'))} against {baseline} "
-            f"{fmt(*base.mean_sd('test_accuracy'))}, a difference of {verdict.comparison.difference * 100:+.1f} points, "
-            f"{_noise(verdict, analysis)}.")
+    return _("{head}; on the test set {accuracy} against {baseline} {base_accuracy}, a difference of {difference} points, "
+             "{noise}.").format(head=head, accuracy=fmt(*chosen.mean_sd("test_accuracy")), baseline=baselines(base.name),
+                                base_accuracy=fmt(*base.mean_sd("test_accuracy")),
+                                difference=f"{verdict.comparison.difference * 100:+.1f}", noise=_noise(verdict, analysis))
+
+
+METRIC_WORDS = {"val_loss": N_("validation loss"), "val_accuracy": N_("validation accuracy")}
 
 
 def beyond_noise_lead(study: StudyResults, analysis: Analysis) -> str:
@@ -314,10 +319,11 @@ def beyond_noise_lead(study: StudyResults, analysis: Analysis) -> str:
     beyond = [(name, v) for name, v in analysis.verdicts.items() if v.beyond_noise]  # the validation choice's too
     if not beyond:
         return ""
-    words = [f"**{name}** {points(abs(v.comparison.difference))} {'higher' if v.comparison.difference > 0 else 'lower'} "
-             f"(adjusted p {p_is(v.adjusted_p)})" for name, v in beyond]
-    return (f"beyond seed noise, on the test set against {baselines(study.baseline)} accuracy: {_names(words)}. "
-            f"Then, ")
+    words = [(_("**{name}** {points} higher (adjusted p {p})") if v.comparison.difference > 0 else
+              _("**{name}** {points} lower (adjusted p {p})")).format(name=name, points=points(abs(v.comparison.difference)),
+                                                                       p=p_is(v.adjusted_p)) for name, v in beyond]
+    return _("beyond seed noise, on the test set against {baseline} accuracy: {results}. Then, ").format(
+        baseline=baselines(study.baseline), results=listed(words))
 
 
 def baselines(name: str) -> str:
@@ -326,23 +332,25 @@ def baselines(name: str) -> str:
         >>> baselines("units-64"), baselines("baseline")
         ("the baseline units-64's", "the baseline's")
     """
-    return "the baseline's" if name == "baseline" else f"the baseline {name}'s"
+    return _("the baseline's") if name == "baseline" else _("the baseline {name}'s").format(name=name)
 
 
-def _names(names: list[str]) -> str:
-    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+def listed(names: list[str]) -> str:
+    """"a, b and c", in the report's language."""
+    return _("{names} and {last}").format(names=_(", ").join(names[:-1]), last=names[-1]) if len(names) > 1 else names[0]
 
 
 def _noise(verdict: Verdict, analysis: Analysis) -> str:
     c = verdict.comparison
     if c.low is None:
-        return "one seed a side gives no estimate of seed noise"
+        return _("one seed a side gives no estimate of seed noise")
     if c.p_value is None:
-        return "identical on every seed" if not c.difference else "the same on every seed, so exactly that"
-    p = f"adjusted p {p_is(verdict.adjusted_p)}, {analysis.method}" if analysis.comparisons > 1 else f"p {p_is(verdict.adjusted_p)}"
+        return _("identical on every seed") if not c.difference else _("the same on every seed, so exactly that")
+    p = (_("adjusted p {p}, {method}").format(p=p_is(verdict.adjusted_p), method=analysis.method) if analysis.comparisons > 1
+         else f"p {p_is(verdict.adjusted_p)}")
     if verdict.beyond_noise:
-        return f"beyond seed noise ({p})"
-    return f"not distinguishable from seed noise ({p}{corrected_away(verdict, analysis)})"
+        return _("beyond seed noise ({p})").format(p=p)
+    return _("not distinguishable from seed noise ({p}{corrected})").format(p=p, corrected=corrected_away(verdict, analysis))
 
 
 def corrected_away(verdict: Verdict, analysis: Analysis) -> str:
@@ -351,8 +359,9 @@ def corrected_away(verdict: Verdict, analysis: Analysis) -> str:
     c = verdict.comparison
     if c.low is None or verdict.beyond_noise or not (c.low > 0 or c.high < 0):
         return ""
-    return (f"; its own 95% interval, {c.low * 100:+.2f} to {c.high * 100:+.2f} points, excludes zero, but "
-            f"not after the {analysis.method} correction for the study's {analysis.comparisons} comparisons")
+    return _("; its own 95% interval, {low} to {high} points, excludes zero, but not after the {method} correction for "
+             "the study's {n} comparisons").format(low=f"{c.low * 100:+.2f}", high=f"{c.high * 100:+.2f}",
+                                                   method=analysis.method, n=analysis.comparisons)
 
 
 def still_improving(variant: VariantStats) -> str:
@@ -363,36 +372,44 @@ def still_improving(variant: VariantStats) -> str:
             and not (r.diagnosis and r.diagnosis.state in ("flat", "diverged"))]  # a dead net's last epoch is noise
     if not variant.n or 2 * len(last) <= variant.n:
         return ""
-    return (f" It chose its last epoch on {len(last)} of {variant.n} seeds: still improving when training stopped, so this "
-            f"is a verdict on a net that had not finished learning (more epochs could change it).")
+    return " " + _("It chose its last epoch on {last} of {n} seeds: still improving when training stopped, so this is a "
+                   "verdict on a net that had not finished learning (more epochs could change it).").format(last=len(last), n=variant.n)
 
 
 def comparison_sentence(study: StudyResults, variant: VariantStats, analysis: Analysis) -> str:
     base = study.variant(study.baseline)
     a, b = variant.values("test_accuracy"), base.values("test_accuracy")
     if not a or not b:
-        return f"**{variant.name}**: no finished run to compare ({'; '.join(variant.problems or base.problems)})."
+        return _("**{name}**: no finished run to compare ({problems}).").format(
+            name=variant.name, problems="; ".join(variant.problems or base.problems))
     verdict = analysis.verdicts[variant.name]
     c = verdict.comparison
-    (ea, _), (eb, _) = variant.mean_sd("best_epoch"), base.mean_sd("best_epoch")
-    head = (f"**{variant.name}** vs {base.name}: test accuracy {fmt(sum(a) / len(a))} (n={len(a)}) vs "
-            f"{fmt(sum(b) / len(b))} (n={len(b)}), " + (f"difference {c.difference:+.4f}" if round(c.difference, 4) else
-                                                       "no difference" if not c.difference else "a difference below 0.0001"))
-    epochs = f". Best epoch {ea:.1f} vs {eb:.1f}"  # after the verdict, which is about test accuracy
+    (ea, _sd), (eb, _sd) = variant.mean_sd("best_epoch"), base.mean_sd("best_epoch")
+    difference = (_("difference {difference}").format(difference=f"{c.difference:+.4f}") if round(c.difference, 4) else
+                  _("no difference") if not c.difference else _("a difference below 0.0001"))
+    head = _("**{name}** vs {base}: test accuracy {a} (n={na}) vs {b} (n={nb}), {difference}").format(
+        name=variant.name, base=base.name, a=fmt(sum(a) / len(a)), na=len(a), b=fmt(sum(b) / len(b)), nb=len(b),
+        difference=difference)
+    epochs = _(". Best epoch {a} vs {b}").format(a=f"{ea:.1f}", b=f"{eb:.1f}")  # after the verdict, which is about test accuracy
     if c.low is None:
-        return (f"{head}. With one seed on a side there is no estimate of seed noise: "
-                f"run with `--seeds 3` or more before reading anything into this difference{epochs}.")
-    where = "better" if c.difference > 0 else "worse"
+        return _("{head}. With one seed on a side there is no estimate of seed noise: run with `--seeds 3` or more before "
+                 "reading anything into this difference{epochs}.").format(head=head, epochs=epochs)
     if c.p_value is None:
-        verdict_text = f"every seed gave the same figure, so it is {where} by exactly that" if c.difference else "identical on every seed"
+        verdict_text = ((_("every seed gave the same figure, so it is better by exactly that") if c.difference > 0 else
+                         _("every seed gave the same figure, so it is worse by exactly that")) if c.difference else
+                        _("identical on every seed"))
         return f"{head}: {verdict_text}{epochs}.{still_improving(variant)}"
     if verdict.beyond_noise:
-        verdict_text = f"{where} than the baseline beyond seed noise"
+        verdict_text = _("better than the baseline beyond seed noise") if c.difference > 0 else _("worse than the baseline beyond seed noise")
     else:
-        verdict_text = "not distinguishable from seed noise" + corrected_away(verdict, analysis) + _own_power(verdict, analysis)
-    adjusted = f", adjusted {p_text(verdict.adjusted_p)}" if analysis.comparisons > 1 else ""
-    return (f"{head} (95% CI {c.low:+.4f} to {c.high:+.4f}; {TEST_NAMES[c.paired]}, p {p_is(c.p_value)}{adjusted}): "
-            f"{verdict_text}{epochs}.{still_improving(variant)}")
+        verdict_text = _("not distinguishable from seed noise") + corrected_away(verdict, analysis) + _own_power(verdict, analysis)
+    adjusted = _(", adjusted {p}").format(p=p_text(verdict.adjusted_p)) if analysis.comparisons > 1 else ""
+    return _("{head} (95% CI {low} to {high}; {test}, p {p}{adjusted}): {verdict}{epochs}.").format(
+        head=head, low=f"{c.low:+.4f}", high=f"{c.high:+.4f}", test=_(TEST_WORDS[c.paired]), p=p_is(c.p_value),
+        adjusted=adjusted, verdict=verdict_text, epochs=epochs) + still_improving(variant)
+
+
+TEST_WORDS = {False: N_("Welch's two-sample t-test over seeds"), True: N_("paired t-test over seeds")}  # stats.TEST_NAMES
 
 
 def _own_power(verdict: Verdict, analysis: Analysis) -> str:
@@ -401,30 +418,38 @@ def _own_power(verdict: Verdict, analysis: Analysis) -> str:
     if verdict.detectable is None:
         return f" ({verdict.undetectable})" if verdict.undetectable else ""
     if analysis.detectable is None or not 2 / 3 <= verdict.detectable / analysis.detectable <= 1.5:
-        return (f"; this pair's seeds spread {'more' if analysis.detectable is None or verdict.detectable > analysis.detectable else 'less'} "
-                f"than the study's, so it would find a true difference of {points(verdict.detectable)} with 80% power")
+        more = analysis.detectable is None or verdict.detectable > analysis.detectable
+        return (_("; this pair's seeds spread more than the study's, so it would find a true difference of {points} with 80% "
+                  "power") if more else
+                _("; this pair's seeds spread less than the study's, so it would find a true difference of {points} with 80% "
+                  "power")).format(points=points(verdict.detectable))
     return ""
 
 
 def method_sentence(study: StudyResults, analysis: Analysis) -> str:
     """How the comparisons below were made: the test each uses and why, and the correction."""
     kinds = {v.comparison.paired for v in analysis.verdicts.values() if v.comparison.low is not None}
-    tests = []
-    if True in kinds:
-        tests.append("a paired t-test over seeds where the two variants have the same layer shapes and "
-                     "initializers (the seeds pair the runs)")
-    if False in kinds:
-        tests.append("Welch's t-test over seeds where they do not" if True in kinds else
-                     "Welch's t-test over seeds, as the variants' layer shapes or initializers differ")
-    if not tests or not analysis.comparisons:
+    if not kinds or not analysis.comparisons:
         return ""
+    if kinds == {True, False}:
+        tests = _("a paired t-test over seeds where the two variants have the same layer shapes and initializers (the seeds "
+                  "pair the runs) and Welch's t-test over seeds where they do not")
+    elif kinds == {True}:
+        tests = _("a paired t-test over seeds where the two variants have the same layer shapes and initializers (the seeds "
+                  "pair the runs)")
+    else:
+        tests = _("Welch's t-test over seeds, as the variants' layer shapes or initializers differ")
     untested = len(analysis.verdicts) - analysis.comparisons
-    corrected = (f"The p-values of the study's {analysis.comparisons} comparisons with the baseline"
-                 + (f" that have one ({untested} gave the same difference on every seed, so no p-value)"
-                    if untested else "") +
-                 f" are adjusted with {analysis.method}'s method; every verdict uses the adjusted one."
-                 if analysis.comparisons > 1 else "One comparison: no correction is needed.")
-    return f"Each variant is compared with the baseline by {' and '.join(tests)}. {corrected} ({HOW_TO_READ}.)"
+    if analysis.comparisons > 1:
+        corrected = (_("The p-values of the study's {n} comparisons with the baseline that have one ({untested} gave the same "
+                       "difference on every seed, so no p-value) are adjusted with {method}'s method; every verdict uses the "
+                       "adjusted one.") if untested else
+                     _("The p-values of the study's {n} comparisons with the baseline are adjusted with {method}'s method; every "
+                       "verdict uses the adjusted one.")).format(n=analysis.comparisons, untested=untested, method=analysis.method)
+    else:
+        corrected = _("One comparison: no correction is needed.")
+    return _("Each variant is compared with the baseline by {tests}. {corrected} ({how_to_read}.)").format(
+        tests=tests, corrected=corrected, how_to_read=_(HOW_TO_READ))
 
 
 # What a run's recorded config holds that decides nothing it computes: names, seeds, figures from
@@ -462,14 +487,17 @@ def _value_text(value: object) -> str:
     return str(value)
 
 
-def changed_sentence(variant: VariantStats, base: VariantStats, what: str = "what follows", against: str = "the baseline") -> str:
+def changed_sentence(variant: VariantStats, base: VariantStats, what: str | None = None, against: str | None = None) -> str:
     """What differs between the variant and the baseline, read from their configs, and whether the
-    curves can attribute a change to it: not when several settings differ."""
+    curves can attribute a change to it: not when several settings differ. `what`: what cannot be
+    attributed. Defaults to "what follows"; `against`: the other side. Defaults to "the baseline"."""
+    what, against = what or _("what follows"), against or _("the baseline")
     changed = settings_changed(variant.runs[0].config, base.runs[0].config)
     if not changed:
-        return f"It trains with {against}'s settings."
-    listed = _names([f"{key} ({_value_text(a)}, against {_value_text(b)})" for key, a, b in changed])
+        return _("It trains with {against}'s settings.").format(against=against)
+    settings = listed([_("{key} ({value}, against {baseline})").format(key=key, value=_value_text(a), baseline=_value_text(b))
+                     for key, a, b in changed])
     if len(changed) == 1:
-        return f"It differs from {against} in one setting: {listed}."
-    return (f"It differs from {against} in {len(changed)} settings, {listed}, so {what} cannot be "
-            f"attributed to one of them.")
+        return _("It differs from {against} in one setting: {listed}.").format(against=against, listed=settings)
+    return _("It differs from {against} in {n} settings, {listed}, so {what} cannot be attributed to one of them.").format(
+        against=against, n=len(changed), listed=settings, what=what)

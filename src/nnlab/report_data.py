@@ -107,8 +107,9 @@ class StudyResults:
     def heading(self, found: str) -> list[str]:
         """The section's title, then a sentence on what the study asks (its description) and one on
         what it found (the kind's own summary of its numbers)."""
-        asks = self.config.get("description") or "(the config gives no description)"
-        return [f"## {self.name}", "", f"**What it asks:** {asks.rstrip('.')}.", "", f"**What it found:** {found}", ""]
+        asks = self.config.get("description") or _("(the config gives no description)")
+        return [f"## {self.name}", "", _("**What it asks:** {asks}.").format(asks=asks.rstrip(".")), "",
+                _("**What it found:** {found}").format(found=found), ""]
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ NAMES = {"best_epoch": N_("best epoch"), "lowest_epoch": N_("lowest validation l
          "overfitting": N_("overfitting (validation loss rise per epoch after its lowest)")}
 HOLDS, FAILS, UNSUPPORTED, CONTRADICTED, UNCHECKED = (N_("holds"), N_("does not hold"), N_("not supported"), N_("contradicted"),
                                                       N_("not checked"))
-CONSISTENT = "not contradicted (no difference beyond seed noise, which does not show them equal)"
+CONSISTENT = N_("not contradicted (no difference beyond seed noise, which does not show them equal)")
 SHORT_VERDICTS = (N_("not contradicted"),)  # CONSISTENT's words before its bracket, in a table cell
 SHORT_DIRECTIONS = {"higher": N_("higher"), "lower": N_("lower"), "more": N_("more"), "less": N_("less"),
                     "same": N_("the same as the baseline")}
@@ -54,21 +54,26 @@ def checks(study: StudyResults, analysis: Analysis) -> list[Check]:
         name, source, said = reference.get("variant"), reference.get("source", ""), reference.get("said", "")
         stated = [(k, reference[k]) for k in (*FIGURES, "overfitting") if reference.get(k) is not None]
         if name not in names:
-            out.append(Check(str(name), source, said, "—", "—", "—", "—", UNCHECKED, "no such variant among these results"))
+            out.append(Check(str(name), source, said, "—", "—", "—", "—", UNCHECKED, _("no such variant among these results")))
             continue
         variant = study.variant(name)
         if not stated:
-            out.append(Check(name, source, said, "—", "—", "—", "—", UNCHECKED, "it states no figure nnlab measures"))
+            out.append(Check(name, source, said, "—", "—", "—", "—", UNCHECKED, _("it states no figure nnlab measures")))
         for figure, value in stated:
             out.append(_check(study, analysis, variant, figure, value, int(reference.get("runs", 1)), source, said))
     return out
 
 
+STATED_DIRECTIONS = {"higher": N_("higher than the baseline"), "lower": N_("lower than the baseline"),
+                     "more": N_("more than the baseline"), "less": N_("less than the baseline"),
+                     "same": N_("the same as the baseline")}
+
+
 def stated_short(check: Check) -> str:
     """What a source stated, in a table cell: a figure as given, a direction in a word."""
-    for value, words in SHORT_DIRECTIONS.items():
-        if check.stated in (f"{value} than the baseline", "the same as the baseline" if value == "same" else None):
-            return _(words)
+    for value, words in STATED_DIRECTIONS.items():
+        if check.stated == _(words):
+            return _(SHORT_DIRECTIONS[value])
     return check.stated
 
 
@@ -90,10 +95,11 @@ def _check(study: StudyResults, analysis: Analysis, variant: VariantStats, figur
     values = _values(variant, figure)
     mean, sd = mean_sd(list(values.values()))
     digits = _digits(figure)
-    seeds = f"{min(values.values()):.{_seed_digits(figure)}f} to {max(values.values()):.{_seed_digits(figure)}f}" if values else ""
+    seeds = _("{low} to {high}").format(low=f"{min(values.values()):.{_seed_digits(figure)}f}",
+                                        high=f"{max(values.values()):.{_seed_digits(figure)}f}") if values else ""
     measured = "—" if mean is None else (
         f"{mean:.{digits}f}" + (f" ± {sd:.{digits}f}" if sd is not None else "") +
-        (f" (seeds {seeds}, n={len(values)})" if len(values) > 1 else " (one seed)"))
+        (_(" (seeds {seeds}, n={n})").format(seeds=seeds, n=len(values)) if len(values) > 1 else _(" (one seed)")))
     row = dict(variant=variant.name, source=source, said=said, figure=figure, measured=measured)
     if value in DIRECTIONS or figure == "overfitting":
         return _direction(study, analysis, variant, figure, value, values, row)
@@ -103,20 +109,22 @@ def _check(study: StudyResults, analysis: Analysis, variant: VariantStats, figur
     interval = (prediction_interval if one_run else mean_interval)(list(values.values()))
     if interval is None:
         return Check(**row, stated=stated, interval="—", verdict=UNCHECKED,
-                     why="fewer than two seeds: no interval to set the figure against")
+                     why=_("fewer than two seeds: no interval to set the figure against"))
     if interval[0] == interval[1]:
         return Check(**row, stated=stated, interval="—", verdict=UNCHECKED,
-                     why=f"every seed gave {interval[0]:.{digits}f}: identical seeds give no estimate of where another run lands")
+                     why=_("every seed gave {value}: identical seeds give no estimate of where another run lands").format(
+                         value=f"{interval[0]:.{digits}f}"))
     if figure in ("best_epoch", "lowest_epoch"):  # no run chooses an epoch before the first or after the last
         last = max(r.config.get("epochs") or 0 for r in variant.runs) or interval[1]
         interval = (max(interval[0], 1.0), min(interval[1], float(last)))
-    what = "one more run lands" if one_run else "the mean lies"
-    span = f"{interval[0]:.{digits}f} to {interval[1]:.{digits}f}"
+    span = _("{low} to {high}").format(low=f"{interval[0]:.{digits}f}", high=f"{interval[1]:.{digits}f}")
     overlaps = low <= interval[1] and high >= interval[0]
-    return Check(**row, stated=stated, interval=f"{span} ({'one run' if one_run else 'the mean'}, 95%)",
-                 verdict=HOLDS if overlaps else FAILS,
-                 why=(f"{what} within {span} with 95% confidence" + (", which the stated figure overlaps" if overlaps else
-                                                                       ", which the stated figure misses")))
+    why = {(True, True): N_("one more run lands within {span} with 95% confidence, which the stated figure overlaps"),
+           (True, False): N_("one more run lands within {span} with 95% confidence, which the stated figure misses"),
+           (False, True): N_("the mean lies within {span} with 95% confidence, which the stated figure overlaps"),
+           (False, False): N_("the mean lies within {span} with 95% confidence, which the stated figure misses")}[one_run, overlaps]
+    return Check(**row, stated=stated, interval=(_("{span} (one run, 95%)") if one_run else _("{span} (the mean, 95%)")).format(span=span),
+                 verdict=HOLDS if overlaps else FAILS, why=_(why).format(span=span))
 
 
 def _seed_digits(figure: str) -> int:
@@ -139,44 +147,54 @@ def _stated_range(value, figure: str) -> tuple[float, float, int]:
 
 def _direction(study: StudyResults, analysis: Analysis, variant: VariantStats, figure: str, value: str,
                values: dict[int, float], row: dict) -> Check:
-    stated = f"{value} than the baseline" if value != "same" else "the same as the baseline"
+    stated = _(STATED_DIRECTIONS[value])
     base = study.variant(study.baseline)
     if variant.name == base.name:
-        return Check(**row, stated=stated, interval="—", verdict=UNCHECKED, why="it is the baseline itself")
+        return Check(**row, stated=stated, interval="—", verdict=UNCHECKED, why=_("it is the baseline itself"))
     if figure == "test_accuracy":
         verdict = analysis.verdicts.get(variant.name)
         if verdict is None or verdict.comparison.low is None:
-            return Check(**row, stated=stated, interval="—", verdict=UNCHECKED, why="too few seeds to compare")
+            return Check(**row, stated=stated, interval="—", verdict=UNCHECKED, why=_("too few seeds to compare"))
         c = verdict.comparison
         beyond = verdict.beyond_noise or (c.p_value is None and c.difference != 0)
-        interval = f"{c.low:+.4f} to {c.high:+.4f} (difference, 95%)"
-        detail = (f"the report's verdict: {'beyond' if beyond else 'within'} seed noise, difference {c.difference:+.4f}"
-                  + (f", adjusted p = {verdict.adjusted_p:.3g}" if verdict.adjusted_p is not None else "")
+        interval = _("{low} to {high} (difference, 95%)").format(low=f"{c.low:+.4f}", high=f"{c.high:+.4f}")
+        detail = ((_("the report's verdict: beyond seed noise, difference {difference}") if beyond else
+                   _("the report's verdict: within seed noise, difference {difference}")).format(difference=f"{c.difference:+.4f}")
+                  + (_(", adjusted p = {p}").format(p=f"{verdict.adjusted_p:.3g}") if verdict.adjusted_p is not None else "")
                   + (corrected_away(verdict, analysis) if not beyond else ""))
         return Check(**row, stated=stated, interval=interval, verdict=_direction_verdict(value, beyond, c.difference), why=detail)
     if figure == "overfitting":  # the very comparison the why sentence makes: Holm-adjusted over its measures
         d = next((d for d in differences(study, variant, base) if d.measure.key == "rise_per_epoch"), None)
         if d is None or d.comparison.low is None:
-            return Check(**row, stated=stated, interval="—", verdict=UNCHECKED, why="too few seeds to compare")
+            return Check(**row, stated=stated, interval="—", verdict=UNCHECKED, why=_("too few seeds to compare"))
         c, beyond = d.comparison, d.beyond_noise
-        detail = (f"against the baseline's {d.baseline:.4f} per epoch: difference {c.difference:+.4f}, "
-                  f"{'beyond' if beyond else 'within'} seed noise (as the why sentence reads it: Holm-adjusted over its measures"
-                  + (f", adjusted p = {d.adjusted_p:.2g})" if d.adjusted_p is not None else ")"))
-        return Check(**row, stated=stated, interval=f"{c.low:+.4f} to {c.high:+.4f} (difference, 95%, unadjusted)",
+        detail = ((_("against the baseline's {base} per epoch: difference {difference}, beyond seed noise (as the why sentence "
+                     "reads it: Holm-adjusted over its measures{p})") if beyond else
+                   _("against the baseline's {base} per epoch: difference {difference}, within seed noise (as the why sentence "
+                     "reads it: Holm-adjusted over its measures{p})")).format(
+            base=f"{d.baseline:.4f}", difference=f"{c.difference:+.4f}",
+            p=_(", adjusted p = {p}").format(p=f"{d.adjusted_p:.2g}") if d.adjusted_p is not None else ""))
+        return Check(**row, stated=stated, interval=_("{low} to {high} (difference, 95%, unadjusted)").format(
+                         low=f"{c.low:+.4f}", high=f"{c.high:+.4f}"),
                      verdict=_direction_verdict(value, beyond, c.difference), why=detail)
     theirs = _values(base, figure)
     common = sorted(set(values) & set(theirs))
     if len(values) < 2 or len(theirs) < 2:
-        return Check(**row, stated=stated, interval="—", verdict=UNCHECKED, why="too few seeds to compare")
+        return Check(**row, stated=stated, interval="—", verdict=UNCHECKED, why=_("too few seeds to compare"))
     if paired(study, variant, base) and len(common) >= 2:
         c = compare([values[s] for s in common], [theirs[s] for s in common], paired=True)
     else:
         c = compare(list(values.values()), list(theirs.values()))
     beyond = bool(c.distinguishable) if c.p_value is not None else c.difference != 0
     digits = _digits(figure)
-    detail = (f"against the baseline's {mean_sd(list(theirs.values()))[0]:.{digits}f}: difference {c.difference:+.{digits}f}, "
-              f"{'beyond' if beyond else 'within'} seed noise ({'paired' if c.paired else 'Welch'}, unadjusted)")
-    return Check(**row, stated=stated, interval=f"{c.low:+.{digits}f} to {c.high:+.{digits}f} (difference, 95%)",
+    words = {(True, True): N_("against the baseline's {base}: difference {difference}, beyond seed noise (paired, unadjusted)"),
+             (True, False): N_("against the baseline's {base}: difference {difference}, beyond seed noise (Welch, unadjusted)"),
+             (False, True): N_("against the baseline's {base}: difference {difference}, within seed noise (paired, unadjusted)"),
+             (False, False): N_("against the baseline's {base}: difference {difference}, within seed noise (Welch, unadjusted)")}
+    detail = _(words[beyond, bool(c.paired)]).format(base=f"{mean_sd(list(theirs.values()))[0]:.{digits}f}",
+                                                     difference=f"{c.difference:+.{digits}f}")
+    return Check(**row, stated=stated, interval=_("{low} to {high} (difference, 95%)").format(
+                     low=f"{c.low:+.{digits}f}", high=f"{c.high:+.{digits}f}"),
                  verdict=_direction_verdict(value, beyond, c.difference), why=detail)
 
 

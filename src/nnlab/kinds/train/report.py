@@ -13,6 +13,7 @@ from ...conclusions import (
     comparison_sentence,
     detectable_sentence,
     finding,
+    listed,
     method_sentence,
     not_the_books_net,
     paired,
@@ -28,64 +29,66 @@ from .schema import parameter_count
 
 def section(root: Path, study: StudyResults) -> list[str]:
     c = study.config
-    varies = ", ".join(sorted({k for r in study.runs for k in (r.config.get("overrides") or {})})) or "nothing (one variant)"
+    varies = ", ".join(sorted({k for r in study.runs for k in (r.config.get("overrides") or {})})) or _("nothing (one variant)")
     analysis = analyse(study)
     lines = study.heading(finding(study, analysis))
-    subset = f" (first {c['dataset']['subset']} examples only)" if c["dataset"].get("subset") else ""
-    lines += [f"Dataset {c['dataset']['name']}" + (" (bundled sample)" if c["dataset"].get("sample") else "") + subset +
-              f"; loss {c.get('loss')}; optimizer {c.get('optimizer', {}).get('name')}; batch {c.get('batch_size')}; "
-              f"up to {c.get('epochs')} epochs; best epoch by {c.get('selection', {}).get('metric')} "
-              f"({c.get('selection', {}).get('mode')}); what varies: {varies}. "
-              f"Runs: `{study.folder.relative_to(root)}/<variant>/seed-<n>/`.", ""]
+    subset = _(" (first {n} examples only)").format(n=c["dataset"]["subset"]) if c["dataset"].get("subset") else ""
+    lines += [_("Dataset {dataset}{sample}{subset}; loss {loss}; optimizer {optimizer}; batch {batch}; up to {epochs} epochs; "
+                "best epoch by {metric} ({mode}); what varies: {varies}. Runs: `{folder}/<variant>/seed-<n>/`.").format(
+        dataset=c["dataset"]["name"], sample=_(" (bundled sample)") if c["dataset"].get("sample") else "", subset=subset,
+        loss=c.get("loss"), optimizer=c.get("optimizer", {}).get("name"), batch=c.get("batch_size"), epochs=c.get("epochs"),
+        metric=c.get("selection", {}).get("metric"), mode=c.get("selection", {}).get("mode"), varies=varies,
+        folder=study.folder.relative_to(root)), ""]
     rows = []
     for v in study.variants:
-        (wall, _), (per_epoch, _) = v.mean_sd("wall_time_s"), v.mean_sd("seconds_per_epoch")
+        (wall, _sd), (per_epoch, _sd) = v.mean_sd("wall_time_s"), v.mean_sd("seconds_per_epoch")
         rows.append([study.label(v) + OPTIMISTIC * v.validated_on_test, fmt(*v.mean_sd("best_epoch"), digits=1), fmt(v.mean_sd("best_val_loss")[0]),
                      fmt(v.mean_sd("best_val_accuracy")[0]), fmt(*v.mean_sd("test_loss")),
                      fmt(*v.mean_sd("test_accuracy")), f"{v.n}/{len(v.runs)}", fmt(wall, digits=1),
                      fmt(per_epoch, digits=2), *(f"{count:,}" for count in size_of(v.runs[0].config))])
-    lines += folded("Each variant's figures: best epoch, validation and test, time, parameters and multiply-adds "
-                    "(mean ± sd over seeds)",
-                    [*markdown_table(["variant", "best epoch", "val loss", "val accuracy", "test loss", "test accuracy",
-                                      "n", "wall time (s)", "s / epoch", "parameters", "multiply-adds / example"], rows),
-                     "", f"n counts finished runs; the columns are defined in {HOW_TO_READ}" +
-                     (" (a multi-hot text costs far fewer multiply-adds than shown: one row per word it holds)."
-                      if c["dataset"]["name"] in TEXT_DATASETS else ".")])
+    lines += folded(_("Each variant's figures: best epoch, validation and test, time, parameters and multiply-adds "
+                      "(mean ± sd over seeds)"),
+                    [*markdown_table([_(column) for column in FIGURES_HEADER], rows),
+                     "", (_("n counts finished runs; the columns are defined in {how_to_read} (a multi-hot text costs far fewer "
+                            "multiply-adds than shown: one row per word it holds).") if c["dataset"]["name"] in TEXT_DATASETS else
+                          _("n counts finished runs; the columns are defined in {how_to_read}.")).format(how_to_read=_(HOW_TO_READ))])
     course = [v for v in study.variants if v.validated_on_test]
     if course:
         lines += _course_lines(study, course)
     improper = [v for v in study.variants if _improper_output(v)]
     if improper:
         names = [v.name for v in improper]
-        lines += [f"{', '.join(names[:-1]) + ' and ' if len(names) > 1 else ''}{names[-1]} end in sigmoid units under "
-                  "categorical cross-entropy: not a probability distribution (the units need not sum to 1; Keras' loss "
-                  "divides them by their sum): the course's choice, kept as its script has it.", ""]
+        lines += [_("{names} end in sigmoid units under categorical cross-entropy: not a probability distribution (the units "
+                    "need not sum to 1; Keras' loss divides them by their sum): the course's choice, kept as its script has "
+                    "it.").format(names=listed(names)), ""]
     trivial = trivial_baselines(study)
     if trivial:
-        lines += ["Trivial baselines on the same test set: " +
-                  "; ".join(f"{k} {v:.4f}" for k, v in trivial.items()) + ".", ""]
+        lines += [_("Trivial baselines on the same test set: {baselines}.").format(
+            baselines=_("; ").join(f"{_(k)} {v:.4f}" for k, v in trivial.items())), ""]
     problems = [f"{v.name} {p}" for v in study.variants for p in v.problems]
     if problems:
-        lines += ["Runs that did not finish: " + "; ".join(problems) + ".", ""]
+        lines += [_("Runs that did not finish: {runs}.").format(runs="; ".join(problems)), ""]
     if analysis.verdicts:
         lines += [method_sentence(study, analysis) + " " + detectable_sentence(analysis), ""]
     norms = _first_epoch_norms(study)
-    lines += folded("How each variant learned: the curves' measures" + (" and the gradient norms" if norms else ""),
+    lines += folded(_("How each variant learned: the curves' measures and the gradient norms") if norms else
+                    _("How each variant learned: the curves' measures"),
                     _curve_lines(study) + ([_norms_line(norms), "", image(plots.gradient_norms(
                         norms, f"{study.name}: each layer's gradient norm, first epoch (mean over seeds)"),
                         root, f"{study.name}-gradient-norms.png", f"{study.name} gradient norms"), ""] if norms else []))
     figure, where, verdict = book_verdict(study)
     if where and verdict != not_the_books_net():
         name = "" if study.baseline == "baseline" else f" `{study.baseline}`"  # a name such as none reads as a word
-        lines += [f"The book's figure for this net ({where}, one run): {figure}. Against where one more run of the "
-                  f"baseline{name} lands: {verdict}" + (", which the published figure overlaps." if
-                                                        book_consistent(verdict) else "."), ""]
+        lines += [(_("The book's figure for this net ({where}, one run): {figure}. Against where one more run of the baseline"
+                     "{name} lands: {verdict}, which the published figure overlaps.") if book_consistent(verdict) else
+                   _("The book's figure for this net ({where}, one run): {figure}. Against where one more run of the baseline"
+                     "{name} lands: {verdict}.")).format(where=where, figure=figure, name=name, verdict=verdict), ""]
     base = study.variant(study.baseline)
     for v in study.variants:
         if v.name == base.name:
             continue
-        lines.append(f"- {comparison_sentence(study, v, analysis)}" + (f"{OPTIMISTIC} (optimistic: its epoch was chosen on "
-                                                                     "the test set)" if v.validated_on_test else ""))
+        lines.append(f"- {comparison_sentence(study, v, analysis)}" + (OPTIMISTIC + _(" (optimistic: its epoch was chosen on "
+                                                                                     "the test set)") if v.validated_on_test else ""))
         if v.n and base.n:
             lines.append("  - " + why.why_sentence(study, v, base, analysis.verdicts.get(v.name),
                                                    (size_of(v.runs[0].config)[0], size_of(base.runs[0].config)[0])))
@@ -94,7 +97,8 @@ def section(root: Path, study: StudyResults) -> list[str]:
         lines += ["", gap]
     lines += _claim_lines(study, analysis)
     if c.get("baseline") and c["baseline"] != study.baseline:
-        lines += [f"The configured baseline {c['baseline']} has no finished run; {study.baseline} stands in.", ""]
+        lines += [_("The configured baseline {configured} has no finished run; {used} stands in.").format(
+            configured=c["baseline"], used=study.baseline), ""]
     for figure_line in _figures(root, study, trivial):
         lines += ["", figure_line]
     lines.append("")
@@ -103,6 +107,10 @@ def section(root: Path, study: StudyResults) -> list[str]:
 
 OPTIMISTIC = " †"  # beside every figure of a variant validated on the test set (the course's script)
 IGNORED_BY_TWIN = ("variant", "seed", "overrides", "validation", "retrain", "protocol", "name", "description", "seeds", "baseline", "references")
+
+
+FIGURES_HEADER = [N_("variant"), N_("best epoch"), N_("val loss"), N_("val accuracy"), N_("test loss"), N_("test accuracy"),
+                  N_("n"), N_("wall time (s)"), N_("s / epoch"), N_("parameters"), N_("multiply-adds / example")]
 
 
 def size_of(config: dict) -> tuple[int, int]:
@@ -132,13 +140,15 @@ def _first_epoch_norms(study: StudyResults) -> dict[str, list[float]]:
 
 
 def _norms_line(norms: dict[str, list[float]]) -> str:
-    parts = [f"{name} {values[0]:.3g} against {values[-1]:.3g} ({values[0] / values[-1]:.3g}×)" if values[-1] else
-             f"{name} {values[0]:.3g} against 0" for name, values in norms.items()]
-    return ("The first epoch's weight-gradient norm (mean over its batches and seeds) of the first hidden layer against "
-            "the output layer's, and the ratio of those means (the table above gives each seed's ratio, averaged on a "
-            "log scale, so the two can differ in the last digit): " + "; ".join(parts) + ". A ratio far below 1× is a gradient that shrinks on its "
-            "way back to the input (vanishing); norms far above 1 in every layer are a gradient blown up by the "
-            "weights' scale (exploding), whatever their ratio." + _same_rows(norms) + " The figure shows every layer.")
+    parts = [_("{name} {first} against {output} ({ratio}×)").format(name=name, first=f"{values[0]:.3g}", output=f"{values[-1]:.3g}",
+                                                                    ratio=f"{values[0] / values[-1]:.3g}") if values[-1] else
+             _("{name} {first} against 0").format(name=name, first=f"{values[0]:.3g}") for name, values in norms.items()]
+    return _("The first epoch's weight-gradient norm (mean over its batches and seeds) of the first hidden layer against the "
+             "output layer's, and the ratio of those means (the table above gives each seed's ratio, averaged on a log scale, "
+             "so the two can differ in the last digit): {norms}. A ratio far below 1× is a gradient that shrinks on its way "
+             "back to the input (vanishing); norms far above 1 in every layer are a gradient blown up by the weights' scale "
+             "(exploding), whatever their ratio.{same} The figure shows every layer.").format(
+                 norms=_("; ").join(parts), same=_same_rows(norms))
 
 
 def _same_rows(norms: dict[str, list[float]]) -> str:
@@ -151,10 +161,9 @@ def _same_rows(norms: dict[str, list[float]]) -> str:
     for shown, names in groups.items():
         if len(names) < 2:
             continue
-        why = (": no gradient reaches their first hidden layer at all, so its units are saturated and it does not learn"
-               if shown[0] == "0" else "")
-        out.append(f" {' and '.join([', '.join(names[:-1]), names[-1]] if len(names) > 2 else names)} give the same norms in "
-                   f"every layer to the digits shown{why}.")
+        out.append(" " + (_("{names} give the same norms in every layer to the digits shown: no gradient reaches their first "
+                            "hidden layer at all, so its units are saturated and it does not learn.") if shown[0] == "0" else
+                          _("{names} give the same norms in every layer to the digits shown.")).format(names=listed(names)))
     return "".join(out)
 
 
@@ -163,8 +172,9 @@ def _curve_lines(study: StudyResults) -> list[str]:
     header, rows = why.table(study)
     if not rows:
         return []
-    return [f"**How each variant learned** (its validation-phase curves, mean ± sd over seeds; the measures and the "
-            f"words overfits, levelled off, still improving and flat: {HOW_TO_READ}).", "", *markdown_table(header, rows), ""]
+    return [_("**How each variant learned** (its validation-phase curves, mean ± sd over seeds; the measures and the words "
+              "overfits, levelled off, still improving and flat: {how_to_read}).").format(how_to_read=_(HOW_TO_READ)), "",
+            *markdown_table(header, rows), ""]
 
 
 def _gap_figure(root: Path, study: StudyResults) -> str | None:
@@ -192,35 +202,44 @@ def _claim_lines(study: StudyResults, analysis) -> list[str]:
     for c in found:  # a reference's words once, on its first figure's row
         words = "″" if (c.variant, c.source, c.said) == last else (f"“{c.said}”" if c.said else "—")
         last = (c.variant, c.source, c.said)
-        rows.append([c.variant, f"[{sources.index(c.source) + 1}]", words, claims.NAMES.get(c.figure, c.figure), c.stated,
-                     c.measured, c.interval, f"**{c.verdict}**: {c.why}"])
+        rows.append([c.variant, f"[{sources.index(c.source) + 1}]", words, _(claims.NAMES.get(c.figure, c.figure)),
+                     c.stated, c.measured, c.interval,
+                     f"**{_(c.verdict)}**: {c.why}"])
     held = sum(c.verdict == claims.HOLDS for c in found)
     checked = sum(c.verdict != claims.UNCHECKED for c in found)
-    return ["", *folded(f"Figures from elsewhere, checked: {held} of {checked} checked figures hold", [
-        f"A single run's figure is set against the prediction interval over these seeds, a mean's against the "
-        f"measured mean's 95% interval; a direction (higher, lower, the same) against the mean difference over "
-        f"seeds, as the verdicts are ({HOW_TO_READ}).", "",
-        *markdown_table(["variant", "source", "in their words", "figure", "stated", "measured (mean ± sd)",
-                         "95% interval", "verdict"], rows),
-        "", "Sources: " + "; ".join(f"[{k}] {source}" for k, source in enumerate(sources, 1)) + "."])]
+    return ["", *folded(_("Figures from elsewhere, checked: {held} of {checked} checked figures hold").format(held=held, checked=checked), [
+        _("A single run's figure is set against the prediction interval over these seeds, a mean's against the measured "
+          "mean's 95% interval; a direction (higher, lower, the same) against the mean difference over seeds, as the "
+          "verdicts are ({how_to_read}).").format(how_to_read=_(HOW_TO_READ)), "",
+        *markdown_table([_(column) for column in CLAIMS_HEADER], rows),
+        "", _("Sources: {sources}.").format(sources=_("; ").join(f"[{k}] {source}" for k, source in enumerate(sources, 1)))])]
+
+
+CLAIMS_HEADER = [N_("variant"), N_("source"), N_("in their words"), N_("figure"), N_("stated"), N_("measured (mean ± sd)"),
+                 N_("95% interval"), N_("verdict")]
+
 
 def _course_lines(study: StudyResults, course: list[VariantStats]) -> list[str]:
     """What the course's script reports, what of it is optimistic, and the same net under nnlab's
     protocol beside it, with the difference and its interval over seeds."""
-    lines = [f"{OPTIMISTIC.strip()} **The course's script** (protocol: course): {', '.join(v.name for v in course)} "
-             "validate on the test set, as `fit(..., validation_data=(X_test, y_test))` does, so their best epoch, "
-             "and every validation and test figure of theirs above and in the figures below, was chosen on the test "
-             "set: **optimistic**, never a validation choice. The course prints the last epoch's test figure, which "
-             "no choice touched:", ""]
+    lines = [OPTIMISTIC.strip() + " " + _(
+        "**The course's script** (protocol: course): {names} validate on the test set, as "
+        "`fit(..., validation_data=(X_test, y_test))` does, so their best epoch, and every validation and test figure of "
+        "theirs above and in the figures below, was chosen on the test set: **optimistic**, never a validation choice. The "
+        "course prints the last epoch's test figure, which no choice touched:").format(names=", ".join(v.name for v in course)), ""]
     rows = []
     for v in course:
         twin = _twin(study, v)
         rows.append([v.name, fmt(*v.mean_sd("last_epoch_test_accuracy")), fmt(*v.mean_sd("test_accuracy")) + OPTIMISTIC,
                      f"{twin.name}: {fmt(*twin.mean_sd('test_accuracy'))}" if twin else "—", _difference(v, twin)])
-    lines += markdown_table(["variant (the course's script)", "test accuracy at the last epoch (what it prints)",
-                             "at its best epoch on the test curves", "the same net, nnlab's protocol (the epoch chosen "
-                             "on the validation split, tested once)", "last epoch minus nnlab's (95% CI, Welch)"], rows)
+    lines += markdown_table([_(column) for column in COURSE_HEADER], rows)
     return lines + [""]
+
+
+COURSE_HEADER = [N_("variant (the course's script)"), N_("test accuracy at the last epoch (what it prints)"),
+                 N_("at its best epoch on the test curves"),
+                 N_("the same net, nnlab's protocol (the epoch chosen on the validation split, tested once)"),
+                 N_("last epoch minus nnlab's (95% CI, Welch)")]
 
 
 def _twin(study: StudyResults, course: VariantStats) -> VariantStats | None:
@@ -236,9 +255,10 @@ def _difference(course: VariantStats, twin: VariantStats | None) -> str:
         return "—"
     c = compare(course.values("last_epoch_test_accuracy"), twin.values("test_accuracy"))
     if c.low is None:
-        return f"{c.difference:+.4f} (too few seeds for an interval)"
-    verdict = "beyond seed noise" if c.distinguishable else "within seed noise"
-    return f"{c.difference:+.4f} ({c.low:+.4f} to {c.high:+.4f}; {verdict})"
+        return _("{difference} (too few seeds for an interval)").format(difference=f"{c.difference:+.4f}")
+    return (_("{difference} ({low} to {high}; beyond seed noise)") if c.distinguishable else
+            _("{difference} ({low} to {high}; within seed noise)")).format(
+                difference=f"{c.difference:+.4f}", low=f"{c.low:+.4f}", high=f"{c.high:+.4f}")
 
 
 def _improper_output(v: VariantStats) -> bool:
@@ -256,8 +276,8 @@ def trivial_baselines(study: StudyResults) -> dict[str, float]:
     train, test = run.metrics["train_label_counts"], run.metrics["test_label_counts"]
     n_train, n_test = sum(train), sum(test)
     majority = max(range(len(train)), key=train.__getitem__)
-    return {"majority class": test[majority] / n_test,
-            "guessing at the training-set frequencies": sum(a / n_train * b / n_test for a, b in zip(train, test))}
+    return {N_("majority class"): test[majority] / n_test,
+            N_("guessing at the training-set frequencies"): sum(a / n_train * b / n_test for a, b in zip(train, test))}
 
 
 def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list[str]:

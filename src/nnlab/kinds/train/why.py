@@ -35,14 +35,14 @@ class Measure:
 
 
 MEASURES = (
-    Measure("lowest_epoch", "lowest val loss at epoch", False),
-    Measure("lowest_val_loss", "lowest val loss", True),
-    Measure("val_accuracy_at_best", "val accuracy, best epoch", False),
-    Measure("accuracy_gap_at_best", "train − val accuracy, best epoch", False),
-    Measure("epochs_to_95", "epochs to 95% of best val accuracy", False),
-    Measure("gradient_ratio", "first-layer / output gradient, epoch 1", False, log=True),
-    Measure("rise_per_epoch", "val loss rise / epoch after it", True, after_best=True),
-    Measure("accuracy_gap_at_last", "train − val accuracy, last epoch", False, after_best=True),
+    Measure("lowest_epoch", N_("lowest val loss at epoch"), False),
+    Measure("lowest_val_loss", N_("lowest val loss"), True),
+    Measure("val_accuracy_at_best", N_("val accuracy, best epoch"), False),
+    Measure("accuracy_gap_at_best", N_("train − val accuracy, best epoch"), False),
+    Measure("epochs_to_95", N_("epochs to 95% of best val accuracy"), False),
+    Measure("gradient_ratio", N_("first-layer / output gradient, epoch 1"), False, log=True),
+    Measure("rise_per_epoch", N_("val loss rise / epoch after it"), True, after_best=True),
+    Measure("accuracy_gap_at_last", N_("train − val accuracy, last epoch"), False, after_best=True),
 )
 # States that set a variant apart when every one of its seeds is in it and no seed of the baseline is.
 TELLING_STATES = ("diverged", "flat", "still improving")
@@ -137,52 +137,58 @@ def telling_states(variant: VariantStats, base: VariantStats) -> list[tuple[str,
 
 # --- sentences ----------------------------------------------------------------------------------
 
-def _interval(d: Difference) -> str:
+def _interval(d: Difference, unadjusted: bool = False) -> str:
     c = d.comparison
     if c.p_value is None:
-        return "the same difference on every seed"
+        return _("the same difference on every seed")
+    ci = _("95% CI unadjusted") if unadjusted else _("95% CI")
     if d.measure.log:
-        return f"95% CI ×{10 ** c.low:.3g} to ×{10 ** c.high:.3g}"
+        return _("{ci} ×{low} to ×{high}").format(ci=ci, low=f"{10 ** c.low:.3g}", high=f"{10 ** c.high:.3g}")
     if _in_points(d.measure):
-        return f"95% CI {c.low * 100:+.1f} to {c.high * 100:+.1f} points"
+        return _("{ci} {low} to {high} points").format(ci=ci, low=f"{c.low * 100:+.1f}", high=f"{c.high * 100:+.1f}")
     if d.measure.key == "rise_per_epoch":
-        return f"95% CI {c.low:+.3g} to {c.high:+.3g} per epoch"
+        return _("{ci} {low} to {high} per epoch").format(ci=ci, low=f"{c.low:+.3g}", high=f"{c.high:+.3g}")
     if d.measure.key == "lowest_val_loss":
-        return f"95% CI {c.low:+.3g} to {c.high:+.3g}"
-    return f"95% CI {c.low:+.1f} to {c.high:+.1f} epochs"
+        return _("{ci} {low} to {high}").format(ci=ci, low=f"{c.low:+.3g}", high=f"{c.high:+.3g}")
+    return _("{ci} {low} to {high} epochs").format(ci=ci, low=f"{c.low:+.1f}", high=f"{c.high:+.1f}")
 
 
 def _measured(d: Difference, with_p: bool = False) -> str:
     """One measured difference in words, with its interval (and its adjusted p, for one within noise)."""
     key, a, b, diff = d.measure.key, d.variant, d.baseline, d.comparison.difference
     if key == "lowest_epoch":
-        text, detail = (f"its validation loss is lowest {abs(diff):.1f} epochs {'later' if diff > 0 else 'earlier'}",
-                        f"epoch {a:.1f} against {b:.1f}")
+        text = (_("its validation loss is lowest {n} epochs later") if diff > 0 else
+                _("its validation loss is lowest {n} epochs earlier")).format(n=f"{abs(diff):.1f}")
+        detail = _("epoch {a} against {b}").format(a=f"{a:.1f}", b=f"{b:.1f}")
     elif key == "lowest_val_loss":
-        text, detail = f"its lowest validation loss is {'higher' if diff > 0 else 'lower'}", f"{a:.3g} against {b:.3g}"
+        text = _("its lowest validation loss is higher") if diff > 0 else _("its lowest validation loss is lower")
+        detail = _("{a} against {b}").format(a=f"{a:.3g}", b=f"{b:.3g}")
     elif key == "val_accuracy_at_best":
-        text, detail = (f"at its best epoch its validation accuracy is {points(abs(diff))} {'higher' if diff > 0 else 'lower'}",
-                        f"{a:.4f} against {b:.4f}")
+        text = (_("at its best epoch its validation accuracy is {points} higher") if diff > 0 else
+                _("at its best epoch its validation accuracy is {points} lower")).format(points=points(abs(diff)))
+        detail = _("{a} against {b}").format(a=f"{a:.4f}", b=f"{b:.4f}")
     elif key == "rise_per_epoch":
         if a > 0 and b > 0:
-            pace = f"{a / b:.2g}× as fast" if a >= b else f"{b / a:.2g}× more slowly"
+            text = (_("after its lowest point, its validation loss climbs {factor}× as fast") if a >= b else
+                    _("after its lowest point, its validation loss climbs {factor}× more slowly")).format(
+                        factor=f"{a / b:.2g}" if a >= b else f"{b / a:.2g}")
         else:
-            pace = "faster" if diff > 0 else "more slowly"
-        text, detail = f"after its lowest point, its validation loss climbs {pace}", f"{a:.3g} against {b:.3g} per epoch"
-    elif key == "accuracy_gap_at_best":
-        text, detail = (f"at its best epoch its training accuracy is {_above(a)} its validation accuracy",
-                        f"against {_above(b)}")
-    elif key == "accuracy_gap_at_last":
-        text, detail = (f"at the last epoch its training accuracy is {_above(a)} its validation accuracy",
-                        f"against {_above(b)}")
+            text = (_("after its lowest point, its validation loss climbs faster") if diff > 0 else
+                    _("after its lowest point, its validation loss climbs more slowly"))
+        detail = _("{a} against {b} per epoch").format(a=f"{a:.3g}", b=f"{b:.3g}")
+    elif key in ("accuracy_gap_at_best", "accuracy_gap_at_last"):
+        text = (_("at its best epoch its training accuracy is {gap} its validation accuracy") if key == "accuracy_gap_at_best"
+                else _("at the last epoch its training accuracy is {gap} its validation accuracy")).format(gap=_above(a))
+        detail = _("against {gap}").format(gap=_above(b))
     elif key == "epochs_to_95":
-        text, detail = f"it takes {a:.1f} epochs to reach 95% of its best validation accuracy", f"against {b:.1f}"
+        text = _("it takes {n} epochs to reach 95% of its best validation accuracy").format(n=f"{a:.1f}")
+        detail = _("against {b}").format(b=f"{b:.1f}")
     else:  # gradient_ratio, as log10
-        text, detail = (f"in the first epoch its first hidden layer's gradient is {10 ** a:.3g}× the output layer's",
-                        f"against {10 ** b:.3g}×")
-    p = f", adjusted p = {d.adjusted_p:.2g}" if with_p and d.adjusted_p is not None else ""
-    unadjusted = " unadjusted" if with_p and d.comparison.p_value is not None else ""  # beside a verdict that is adjusted
-    return f"{text} ({detail}; {_interval(d).replace('95% CI', f'95% CI{unadjusted}', 1)}{p})"
+        text = _("in the first epoch its first hidden layer's gradient is {ratio}× the output layer's").format(ratio=f"{10 ** a:.3g}")
+        detail = _("against {b}×").format(b=f"{10 ** b:.3g}")
+    p = _(", adjusted p = {p}").format(p=f"{d.adjusted_p:.2g}") if with_p and d.adjusted_p is not None else ""
+    unadjusted = with_p and d.comparison.p_value is not None  # beside a verdict that is adjusted
+    return _("{text} ({detail}; {interval}{p})").format(text=text, detail=detail, interval=_interval(d, unadjusted), p=p)
 
 
 def _in_points(measure: Measure) -> bool:
@@ -191,7 +197,7 @@ def _in_points(measure: Measure) -> bool:
 
 def _above(gap: float) -> str:
     """A training-minus-validation gap in words, its sign read: -0.013 is 1.3 points below."""
-    return f"{points(abs(gap))} {'above' if gap >= 0 else 'below'}"
+    return (_("{points} above") if gap >= 0 else _("{points} below")).format(points=points(abs(gap)))
 
 
 def gap_direction(d: Difference) -> int:
@@ -331,7 +337,7 @@ REGIME_WORDS = {"exploding": N_("exploding"), "vanishing": N_("vanishing")}
 
 
 def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + "."
+    return text[:1].upper() + text[1:] + _(".")
 
 
 def reason(study: StudyResults, variant: VariantStats, base: VariantStats) -> str:
@@ -358,50 +364,60 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
     states = telling_states(variant, base)
     epochs = max((d.epochs for d in diagnoses(variant).values()), default=0)
     if not found and not states:
-        return f"*Why, from the curves:* {changed_sentence(variant, base)} Too few seeds with curves on one side to compare them."
+        return _("*Why, from the curves:* {changed} Too few seeds with curves on one side to compare them.").format(
+            changed=changed_sentence(variant, base))
     stuck = any(state in ("flat", "diverged") for state, _whose in states)
     beyond = [d for d in found if d.beyond_noise and _visible(d)] if not stuck else []
-    design = "paired over seeds" if any(d.comparison.paired for d in found) else "Welch's, over seeds"
-    head = (f"*Why, from the curves* ({len(found)} measures, {design}, Holm-adjusted together):" if found
-            else "*Why, from the curves:*")
+    if found:
+        head = (_("*Why, from the curves* ({n} measures, paired over seeds, Holm-adjusted together):")
+                if any(d.comparison.paired for d in found) else
+                _("*Why, from the curves* ({n} measures, Welch's, over seeds, Holm-adjusted together):")).format(n=len(found))
+    else:
+        head = _("*Why, from the curves:*")
     head += " " + changed_sentence(variant, base)
     parts = []
     if parameters and not 0.95 <= parameters[0] / parameters[1] <= 1.05:  # a few PReLU slopes are not capacity
-        parts.append(f"it has {parameters[0] / parameters[1]:.2g}× the baseline's parameters ({parameters[0]:,} against "
-                     f"{parameters[1]:,})")
+        parts.append(_("it has {ratio}× the baseline's parameters ({ours} against {theirs})").format(
+            ratio=f"{parameters[0] / parameters[1]:.2g}", ours=f"{parameters[0]:,}", theirs=f"{parameters[1]:,}"))
     if beyond:  # up to the best epoch first; past it, said to be so (the retrained model never trains there)
         now = [_measured(d) for d in beyond if not d.measure.after_best]
         later = [_measured(d) for d in beyond if d.measure.after_best]
-        parts.append("; ".join(now + (["past its best epoch, " + "; ".join(later)] if later else [])))
+        parts.append(_("; ").join(now + ([_("past its best epoch, {measures}").format(measures=_("; ").join(later))] if later else [])))
     ours = diagnoses(variant)
     overfitting = (sum(d.state == "overfits" for d in ours.values()), len(ours))
     readings = _readings(found, states, epochs, (_regime(variant), _regime(base)), overfitting)
     if beyond or states:
-        reading = "Read together: " + "; ".join(readings) + "." if readings else "These differences point no one way."
-        text = " ".join([head, *([_sentence("; ".join(parts))] if parts else []), reading])
+        reading = (_("Read together: {readings}.").format(readings=_("; ").join(readings)) if readings else
+                   _("These differences point no one way."))
+        text = " ".join([head, *([_sentence(_("; ").join(parts))] if parts else []), reading])
     else:
         closest = sorted((d for d in found if d.comparison.low is not None and _visible(d)),
                          key=lambda d: (d.adjusted_p if d.adjusted_p is not None else 1.0))[:2]
-        within = (" (closest: " + "; ".join(_measured(d, with_p=True) for d in closest) + ")") if closest else ""
-        lead = ("; ".join(parts) + ", but the ") if parts else "the "
-        text = (f"{head} {lead[:1].upper() + lead[1:]}curves do not single out a reason: no measured difference is beyond "
-                f"seed noise{within}.")
+        within = _(" (closest: {measures})").format(measures=_("; ").join(_measured(d, with_p=True) for d in closest)) if closest else ""
+        if parts:
+            text = head + " " + _sentence(_("{parts}, but the curves do not single out a reason: no measured difference is "
+                                            "beyond seed noise{closest}").format(parts=_("; ").join(parts), closest=within))
+        else:
+            text = head + " " + _sentence(_("the curves do not single out a reason: no measured difference is beyond seed "
+                                            "noise{closest}").format(closest=within))
     return text + " " + _test_side(verdict, bool(readings) and bool(beyond or states))
 
 
 def _test_side(verdict: Verdict | None, explained: bool) -> str:
     if verdict is None or verdict.comparison.low is None:
         return ""
-    if verdict.comparison.p_value is None and not verdict.comparison.difference:
-        return "Its test accuracy is the baseline's on every seed."
+    c = verdict.comparison
+    if c.p_value is None and not c.difference:
+        return _("Its test accuracy is the baseline's on every seed.")
     if verdict.beyond_noise:
-        return f"Its test accuracy is {'higher' if verdict.comparison.difference > 0 else 'lower'} beyond seed noise."
-    if verdict.comparison.p_value is None and verdict.comparison.difference:
-        return f"Its test accuracy is {'higher' if verdict.comparison.difference > 0 else 'lower'} on every seed by the same amount."
+        return _("Its test accuracy is higher beyond seed noise.") if c.difference > 0 else _("Its test accuracy is lower beyond seed noise.")
+    if c.p_value is None and c.difference:
+        return (_("Its test accuracy is higher on every seed by the same amount.") if c.difference > 0 else
+                _("Its test accuracy is lower on every seed by the same amount."))
     if explained:
-        return ("Its test accuracy is not distinguishable from the baseline's: the difference in how it learns does "
-                "not reach the test figure beyond seed noise.")
-    return "Its test accuracy is not distinguishable from the baseline's."
+        return _("Its test accuracy is not distinguishable from the baseline's: the difference in how it learns does "
+                 "not reach the test figure beyond seed noise.")
+    return _("Its test accuracy is not distinguishable from the baseline's.")
 
 
 # --- the table ----------------------------------------------------------------------------------
@@ -416,14 +432,14 @@ def table(study: StudyResults) -> tuple[list[str], list[list[str]]]:
         if not ds:
             continue
         counts = _state_counts(ds)
-        row = [study.label(v), ", ".join(f"{state} {n}/{len(ds)}" for state, n in sorted(counts.items(), key=lambda kv: -kv[1]))]
+        row = [study.label(v), ", ".join(f"{_(STATE_NAMES[state])} {n}/{len(ds)}" for state, n in sorted(counts.items(), key=lambda kv: -kv[1]))]
         for m in shown:
             values = [value for d in ds.values() if (value := _value(d, m)) is not None]
             mean, sd = mean_sd(values)
             if m.log:
                 row.append(f"{10 ** mean:.3g}×" if mean is not None else "—")
             elif m.key.startswith("accuracy_gap"):
-                row.append(fmt(*(x * 100 if x is not None else None for x in (mean, sd)), digits=1) + (" pts" if mean is not None else ""))
+                row.append(fmt(*(x * 100 if x is not None else None for x in (mean, sd)), digits=1) + (_(" pts") if mean is not None else ""))
             elif m.key in ("val_accuracy_at_best", "lowest_val_loss"):
                 row.append(fmt(mean, sd, digits=4))
             elif m.key == "rise_per_epoch":
@@ -431,4 +447,8 @@ def table(study: StudyResults) -> tuple[list[str], list[list[str]]]:
             else:
                 row.append(fmt(mean, sd, digits=1))
         rows.append(row)
-    return ["variant", "curves (seeds)", *(m.header for m in shown)], rows
+    return [_("variant"), _("curves (seeds)"), *(_(m.header) for m in shown)], rows
+
+
+STATE_NAMES = {"overfits": N_("overfits"), "levelled off": N_("levelled off"), "still improving": N_("still improving"),
+               "flat": N_("flat"), "diverged": N_("diverged")}  # diagnostics.STATES' keys, in a table cell
