@@ -40,7 +40,7 @@ def test_the_chinese_catalogue_translates_every_marked_message_with_the_same_fie
 def test_chinese_sentences_use_chinese_punctuation():
     """，：；（）？ beside Chinese words, as the course writes (ASCII ones stay in code, links and 1,000)."""
     ascii_next_to_chinese = re.compile(r"[\u4e00-\u9fff][,;:?()]|[,;:?()][\u4e00-\u9fff]")
-    for message, chinese in i18n.catalogue("zh").items():
+    for chinese in i18n.catalogue("zh").values():
         bare = re.sub(r"`[^`]*`|\]\(#[^)]*\)", "", chinese)
         assert not ascii_next_to_chinese.search(bare), chinese
 
