@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ...conclusions import Analysis, corrected_away, paired
+from ...conclusions import Analysis, compare_by_seed, corrected_away, paired
 from ...i18n import N_, _
 from ...report_data import StudyResults, VariantStats
-from ...stats import compare, mean_interval, mean_sd, prediction_interval
+from ...stats import mean_interval, mean_sd, prediction_interval
 from .schema import DIRECTIONS, FIGURES
 from .why import diagnoses, differences
 
@@ -178,13 +178,9 @@ def _direction(study: StudyResults, analysis: Analysis, variant: VariantStats, f
                          low=f"{c.low:+.4f}", high=f"{c.high:+.4f}"),
                      verdict=_direction_verdict(value, beyond, c.difference), why=detail)
     theirs = _values(base, figure)
-    common = sorted(set(values) & set(theirs))
     if len(values) < 2 or len(theirs) < 2:
         return Check(**row, stated=stated, interval="—", verdict=UNCHECKED, why=_("too few seeds to compare"))
-    if paired(study, variant, base) and len(common) >= 2:
-        c = compare([values[s] for s in common], [theirs[s] for s in common], paired=True)
-    else:
-        c = compare(list(values.values()), list(theirs.values()))
+    c = compare_by_seed(values, theirs, paired(study, variant, base))
     beyond = bool(c.distinguishable) if c.p_value is not None else c.difference != 0
     digits = _digits(figure)
     words = {(True, True): N_("against the baseline's {base}: difference {difference}, beyond seed noise (paired, unadjusted)"),

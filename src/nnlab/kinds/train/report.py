@@ -10,6 +10,7 @@ from ...conclusions import (
     analyse,
     book_consistent,
     book_verdict,
+    compare_by_seed,
     comparison_sentence,
     detectable_sentence,
     finding,
@@ -403,11 +404,10 @@ def _against_base_after_all(v: VariantStats, base: VariantStats, pair: bool) -> 
     """
     mine, theirs = ({r.metrics["seed"]: r.metrics["full_epochs_test_accuracy"] for r in x.runs
                      if r.ok and r.metrics.get("full_epochs_test_accuracy") is not None} for x in (v, base))
-    seeds = sorted(set(mine) & set(theirs)) if pair else None
-    a, b = ([mine[s] for s in seeds], [theirs[s] for s in seeds]) if pair else (list(mine.values()), list(theirs.values()))
-    if len(a) < 2 or len(b) < 2:
+    common = set(mine) & set(theirs)
+    if (pair and len(common) < 2) or len(mine) < 2 or len(theirs) < 2:
         return ""
-    c = compare(a, b, paired=pair)
+    c = compare_by_seed(mine, theirs, pair)
     if c.low is None:
         return _("; against the baseline after all the epochs: {difference} pts").format(difference=f"{c.difference * 100:+.1f}")
     return _("; against the baseline after all the epochs: {difference} pts ({low} to {high})").format(

@@ -15,12 +15,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ...conclusions import Verdict, changed_sentence, paired, points
+from ...conclusions import Verdict, changed_sentence, compare_by_seed, paired, points
 from ...diagnostics import STATES, Diagnosis
 from ...i18n import N_, _
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import fmt
-from ...stats import ALPHA, Comparison, adjust, compare, mean_sd
+from ...stats import ALPHA, Comparison, adjust, mean_sd
 
 
 @dataclass(frozen=True)
@@ -103,12 +103,7 @@ def _differences(study: StudyResults, variant: VariantStats, base: VariantStats)
         y = {s: v for s, d in theirs.items() if (v := _value(d, measure)) is not None}
         if len(x) < 2 or len(y) < 2:
             continue
-        common = sorted(set(x) & set(y))
-        if pair and len(common) >= 2:
-            comparison = compare([x[s] for s in common], [y[s] for s in common], paired=True)
-        else:
-            comparison = compare(list(x.values()), list(y.values()))
-        found.append((measure, mean_sd(list(x.values()))[0], mean_sd(list(y.values()))[0], comparison))
+        found.append((measure, mean_sd(list(x.values()))[0], mean_sd(list(y.values()))[0], compare_by_seed(x, y, pair)))
     adjusted = adjust([c.p_value for *_, c in found], "Holm")
     return [Difference(m, a, b, c, p) for (m, a, b, c), p in zip(found, adjusted)]
 
