@@ -190,7 +190,8 @@ def test_a_run_folder_of_another_config_is_still_refused_not_treated_as_damage(f
     root, config = finished
     config.write_text(config.read_text().replace("epochs: 2", "epochs: 3"))
     result = invoke("run", config, "--results", root)
-    assert result.exit_code == 1 and "holds a finished run with another config" in one_error_line(result.output)
+    assert result.exit_code == 1 and "were made with another config, dataset or nnlab run format" in one_error_line(result.output)
+    assert "Nothing has trained" in result.output
 
 
 # --- nnlab verify ----------------------------------------------------------------------------

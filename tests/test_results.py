@@ -80,3 +80,23 @@ def test_a_run_folder_can_be_locked_by_one_process_only(tmp_path):
                 pass
     with results.run_lock(folder):  # released again: the next run may go
         pass
+
+
+def test_every_finished_run_of_a_changed_config_is_named_before_anything_trains(tmp_path):
+    """A suite stopped at the first such run, hours in (a study's revision bumped after the others
+    trained); preflight names them all at once, with the command that replaces them, and --force passes."""
+    from nnlab.config import load_study
+    from nnlab.runner import RunContext, preflight
+    from nnlab.shipped import resolve
+
+    study = load_study(resolve("lr_decay_demo", "configs"))
+    variant, seed = study.variants[0], study.seeds[0]
+    folder = results.run_dir(tmp_path, study.name, variant.id, seed)
+    folder.mkdir(parents=True)
+    results.write_json(folder / results.METRICS, {"run_key": "from-an-older-config", "status": "ok"})
+    with pytest.raises(NnlabError, match=rf"1 finished runs under .* \(lr_decay_demo.yaml: {variant.id}/seed-{seed}\)\. "
+                                         rf"Nothing has trained\. To replace them: nnlab run .*lr_decay_demo.yaml --force"):
+        preflight([study], tmp_path, None)
+    preflight([study], tmp_path, None, force=True)
+    results.write_json(folder / results.METRICS, {"run_key": RunContext.of(study.name, variant, seed, tmp_path, None).key})
+    preflight([study], tmp_path, None)  # the run its config gives: nothing to refuse

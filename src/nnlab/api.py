@@ -148,7 +148,7 @@ def run_studies(configs: list[str | Path | Study], results: str | Path = "result
     data_dir = str(Path(data_dir).absolute()) if data_dir else None
     display = display or progress.choose(quiet, verbose)
     studies = [study for study in studies if study.selected]  # -k: a study none of whose variants match is left out
-    preflight(studies, root, data_dir)  # a fault of the last study must not wait for the first to train
+    preflight(studies, root, data_dir, force)  # a fault of the last study must not wait for the first to train
     if any(study.search and "lipo" in [s.strategy for s in study.search.searches()] for study in studies):
         lipo.require()  # an extra that is missing: one line now, not after the other studies have trained
     runs = sum(study.run_count for study in studies)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import functools
+import json
 import os
 import platform
 import sys
@@ -77,10 +78,12 @@ class RunContext:
                    trial, force)
 
 
-def preflight(studies: list[Study], root: Path, data_dir: str | None) -> None:
+def preflight(studies: list[Study], root: Path, data_dir: str | None, force: bool = False) -> None:
     """Everything that can be known to fail before training, checked once for all studies: a results
-    folder we cannot write, a dataset that is missing (every study's, before the first trains), and
-    each variant's own checks (a validation split its data cannot hold)."""
+    folder we cannot write, a dataset that is missing (every study's, before the first trains), each
+    variant's own checks (a validation split its data cannot hold), and (unless `force`) finished
+    runs made with another config than their study's config now asks: all of them named at once, not
+    the first after hours of the others training."""
     results.check_writable(root)
     threads = {(variant.config.threads, study.path) for study in studies for variant in study.variants}
     if len({count for count, _ in threads}) > 1:
@@ -99,9 +102,39 @@ def preflight(studies: list[Study], root: Path, data_dir: str | None) -> None:
                 run.preflight(variant.config, run.dataset(variant.config, data_dir))
             except NnlabError as exc:
                 raise NnlabError(f"{study.path}: variant '{variant.id}': {exc}") from None
+    if not force:
+        _refuse_changed_runs(studies, root, data_dir)
     # Only now, with nothing left to refuse, is anything written under the results folder.
     with results.storage_faults(root, "creating"):
         Path(root).mkdir(parents=True, exist_ok=True)  # once: a run never creates it again (write_bytes)
+
+
+def _refuse_changed_runs(studies: list[Study], root: Path, data_dir: str | None) -> None:
+    """NnlabError naming every run folder whose finished run has another key than its config now gives
+    (a config edited, a study's revision bumped, another dataset file), with the command per study
+    that replaces them. A search's variants are known only as it runs; it checks its own."""
+    changed: dict[Path, list[str]] = {}
+    for study in studies:
+        if study.search:
+            continue
+        for variant in study.selected:
+            for seed in variant.config.seeds:
+                folder = results.run_dir(root, study.name, variant.id, seed)
+                if not (folder / results.METRICS).is_file():
+                    continue
+                try:
+                    recorded = json.loads((folder / results.METRICS).read_text()).get("run_key")
+                except (OSError, ValueError, AttributeError):
+                    continue  # damaged: the run itself moves it aside and redoes it (integrity)
+                if recorded and recorded != RunContext.of(study.name, variant, seed, root, data_dir).key:
+                    changed.setdefault(study.path, []).append(f"{variant.id}/seed-{seed}")
+    if changed:
+        listed = "; ".join(f"{path.name}: {', '.join(runs[:6])}{f' and {len(runs) - 6} more' if len(runs) > 6 else ''}"
+                           for path, runs in changed.items())
+        commands = "; ".join(f"nnlab run {path} --force --results {root}" for path in changed)
+        raise NnlabError(f"{sum(map(len, changed.values()))} finished runs under {root} were made with another config, "
+                         f"dataset or nnlab run format than their study's config now gives ({listed}). Nothing has "
+                         f"trained. To replace them: {commands}; or write elsewhere with --results.")
 
 
 def run_study(study: Study, root: Path, pool, data_dir: str | None = None, force: bool = False,
