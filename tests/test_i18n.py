@@ -55,6 +55,12 @@ def test_the_shipped_suites_titles_and_the_curve_states_quoted_in_readings_are_t
     assert all(CJK.search(zh[words]) for words in STATES.values())
 
 
+def test_the_modules_examples_hold():
+    import doctest
+
+    assert doctest.testmod(i18n).failed == 0
+
+
 def test_english_is_the_default_and_a_language_holds_only_inside_its_block():
     assert _("better / worse?") == "better / worse?"
     with i18n.language("zh"):

@@ -16,7 +16,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from .i18n import N_, _
+from .i18n import N_, _, sentences
 from .report_data import StudyResults, VariantStats
 from .report_parts import HOW_TO_READ, fmt
 from .selection import Rule
@@ -386,8 +386,8 @@ def still_improving(variant: VariantStats) -> str:
             and not (r.diagnosis and r.diagnosis.state in ("flat", "diverged"))]  # a dead net's last epoch is noise
     if not variant.n or 2 * len(last) <= variant.n:
         return ""
-    return " " + _("It chose its last epoch on {last} of {n} seeds: still improving when training stopped, so this is a "
-                   "verdict on a net that had not finished learning (more epochs could change it).").format(last=len(last), n=variant.n)
+    return _("It chose its last epoch on {last} of {n} seeds: still improving when training stopped, so this is a "
+             "verdict on a net that had not finished learning (more epochs could change it).").format(last=len(last), n=variant.n)
 
 
 def comparison_sentence(study: StudyResults, variant: VariantStats, analysis: Analysis) -> str:
@@ -412,15 +412,17 @@ def comparison_sentence(study: StudyResults, variant: VariantStats, analysis: An
         verdict_text = ((_("every seed gave the same figure, so it is better by exactly that") if c.difference > 0 else
                          _("every seed gave the same figure, so it is worse by exactly that")) if c.difference else
                         _("identical on every seed"))
-        return f"{head}: {verdict_text}{epochs}.{still_improving(variant)}"
+        return sentences(_("{head}: {verdict}{epochs}.").format(head=head, verdict=verdict_text, epochs=epochs),
+                         still_improving(variant))
     if verdict.beyond_noise:
         verdict_text = _("better than the baseline beyond seed noise") if c.difference > 0 else _("worse than the baseline beyond seed noise")
     else:
         verdict_text = _("not distinguishable from seed noise") + corrected_away(verdict, analysis) + _own_power(verdict, analysis)
     adjusted = _(", adjusted {p}").format(p=p_text(verdict.adjusted_p)) if analysis.comparisons > 1 else ""
-    return _("{head} (95% CI {low} to {high}; {test}, p {p}{adjusted}): {verdict}{epochs}.").format(
+    sentence = _("{head} (95% CI {low} to {high}; {test}, p {p}{adjusted}): {verdict}{epochs}.").format(
         head=head, low=f"{c.low:+.4f}", high=f"{c.high:+.4f}", test=_(TEST_WORDS[c.paired]), p=p_is(c.p_value),
-        adjusted=adjusted, verdict=verdict_text, epochs=epochs) + still_improving(variant)
+        adjusted=adjusted, verdict=verdict_text, epochs=epochs)
+    return sentences(sentence, still_improving(variant))
 
 
 TEST_WORDS = {False: N_("Welch's two-sample t-test over seeds"), True: N_("paired t-test over seeds")}  # stats.TEST_NAMES

@@ -5,6 +5,7 @@ gettext message catalogue, `locale/<lang>/LC_MESSAGES/nnlab.po`, in the course's
     _(message)              the message in the current language (itself where the catalogue lacks it)
     N_(message)             the message itself, marked for the catalogue (a table's words, translated where used)
     language(lang)          a `with` block in which _() speaks `lang`
+    sentences(*parts)       sentences joined as the language joins them (a space in English, none in Chinese)
     current()               the language now in force
 
 Messages are whole sentences or clauses with named fields (`_("it starts to overfit {when}")` would
@@ -15,10 +16,10 @@ the .po and the next report uses it); `pybabel extract -k _ -k N_ src/nnlab` lis
 checks that the Chinese catalogue translates every one.
 
     >>> with language("zh"):
-    ...     _("better"), _("a message nobody translated")
-    ('变好了', 'a message nobody translated')
-    >>> _("better")
-    'better'
+    ...     _("better / worse?"), _("a message nobody translated")
+    ('变好了 / 变坏了？', 'a message nobody translated')
+    >>> _("better / worse?")
+    'better / worse?'
 """
 
 from __future__ import annotations
@@ -59,6 +60,23 @@ def catalogue(lang: str) -> dict[str, str]:
 
     with open(LOCALE / lang / "LC_MESSAGES" / "nnlab.po", "rb") as f:
         return {m.id: m.string for m in read_po(f) if m.id and m.string and not m.fuzzy}
+
+
+# Between two sentences: English puts a space, Chinese (its sentences end in 。) none.
+SENTENCE_GAP = {"en": " ", "zh": ""}
+
+
+def sentences(*parts: str) -> str:
+    """Sentences (and clauses that end one) joined as the current language joins them; empty parts
+    are left out.
+
+        >>> sentences("It overfits.", "", "Its test accuracy is lower.")
+        'It overfits. Its test accuracy is lower.'
+        >>> with language("zh"):
+        ...     sentences("它过拟合。", "它的测试集 Accuracy 更低。")
+        '它过拟合。它的测试集 Accuracy 更低。'
+    """
+    return SENTENCE_GAP[_current.get()].join(part.strip() for part in parts if part and part.strip())
 
 
 def N_(message: str) -> str:

@@ -19,7 +19,7 @@ from ...conclusions import (
     not_the_books_net,
     paired,
 )
-from ...i18n import N_, _
+from ...i18n import N_, _, sentences
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import HOW_TO_READ, fmt, folded, image, markdown_table
 from ...specs import IMAGE_PIXELS, NUM_CLASSES, TEXT_DATASETS, is_binary
@@ -70,7 +70,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
     if problems:
         lines += [_("Runs that did not finish: {runs}.").format(runs="; ".join(problems)), ""]
     if analysis.verdicts:
-        lines += [method_sentence(study, analysis) + " " + detectable_sentence(analysis), ""]
+        lines += [sentences(method_sentence(study, analysis), detectable_sentence(analysis)), ""]
     norms = _first_epoch_norms(study)
     lines += folded(_("How each variant learned: the curves' measures and the gradient norms") if norms else
                     _("How each variant learned: the curves' measures"),
@@ -205,7 +205,7 @@ def _claim_lines(study: StudyResults, analysis) -> list[str]:
         last = (c.variant, c.source, c.said)
         rows.append([c.variant, f"[{sources.index(c.source) + 1}]", words, _(claims.NAMES.get(c.figure, c.figure)),
                      c.stated, c.measured, c.interval,
-                     f"**{_(c.verdict)}**: {c.why}"])
+                     _("**{verdict}**: {why}").format(verdict=_(c.verdict), why=c.why)])
     held = sum(c.verdict == claims.HOLDS for c in found)
     checked = sum(c.verdict != claims.UNCHECKED for c in found)
     return ["", *folded(_("Figures from elsewhere, checked: {held} of {checked} checked figures hold").format(held=held, checked=checked), [
@@ -344,10 +344,10 @@ def answer_rows(study: StudyResults) -> list[list[str]]:
                     if r.config.get("retrain", True) else r.metrics.get("train_examples") or 0 for r in v.runs if r.ok}
         on = _(" (on {examples})").format(examples=f"{next(iter(examples)):,}") if len(examples) == 1 and next(iter(examples)) else ""
         mine = [c for c in checked if c.variant == v.name]
-        figures = "; ".join(_whose(source) + " " + _(", ").join(
+        figures = _("; ").join(_("{who} {figures}").format(who=_whose(source), figures=_(", ").join(
             _("{figure} {stated} {verdict}").format(figure=_(claims.NAMES.get(c.figure, c.figure.replace('_', ' '))),
                                                     stated=claims.stated_short(c), verdict=_(c.verdict.split(' (')[0]))
-            for c in mine if c.source == source) for source in dict.fromkeys(c.source for c in mine)) or "—"
+            for c in mine if c.source == source)) for source in dict.fromkeys(c.source for c in mine)) or "—"
         head = [study.name, study.label(v), "—" if v.name == base.name else _changed(v, base),
                 f"{fmt(*v.mean_sd('best_epoch'), digits=1)} ({seeds})" if epochs else "—",
                 fmt(*v.mean_sd("test_accuracy")) + on]

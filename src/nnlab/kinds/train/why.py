@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ...conclusions import Verdict, changed_sentence, compare_by_seed, paired, points
 from ...diagnostics import STATES, Diagnosis
-from ...i18n import N_, _
+from ...i18n import N_, _, sentences
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import fmt
 from ...stats import ALPHA, Comparison, adjust, mean_sd
@@ -369,7 +369,7 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
                 _("*Why, from the curves* ({n} measures, Welch's, over seeds, Holm-adjusted together):")).format(n=len(found))
     else:
         head = _("*Why, from the curves:*")
-    head += " " + changed_sentence(variant, base)
+    head = sentences(head, changed_sentence(variant, base))
     parts = []
     if parameters and not 0.95 <= parameters[0] / parameters[1] <= 1.05:  # a few PReLU slopes are not capacity
         parts.append(_("it has {ratio}× the baseline's parameters ({ours} against {theirs})").format(
@@ -384,18 +384,18 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
     if beyond or states:
         reading = (_("Read together: {readings}.").format(readings=_("; ").join(readings)) if readings else
                    _("These differences point no one way."))
-        text = " ".join([head, *([_sentence(_("; ").join(parts))] if parts else []), reading])
+        text = sentences(head, *([_sentence(_("; ").join(parts))] if parts else []), reading)
     else:
         closest = sorted((d for d in found if d.comparison.low is not None and _visible(d)),
                          key=lambda d: (d.adjusted_p if d.adjusted_p is not None else 1.0))[:2]
         within = _(" (closest: {measures})").format(measures=_("; ").join(_measured(d, with_p=True) for d in closest)) if closest else ""
         if parts:
-            text = head + " " + _sentence(_("{parts}, but the curves do not single out a reason: no measured difference is "
-                                            "beyond seed noise{closest}").format(parts=_("; ").join(parts), closest=within))
+            text = sentences(head, _sentence(_("{parts}, but the curves do not single out a reason: no measured difference is "
+                                            "beyond seed noise{closest}").format(parts=_("; ").join(parts), closest=within)))
         else:
-            text = head + " " + _sentence(_("the curves do not single out a reason: no measured difference is beyond seed "
-                                            "noise{closest}").format(closest=within))
-    return text + " " + _test_side(verdict, bool(readings) and bool(beyond or states))
+            text = sentences(head, _sentence(_("the curves do not single out a reason: no measured difference is beyond seed "
+                                               "noise{closest}").format(closest=within)))
+    return sentences(text, _test_side(verdict, bool(readings) and bool(beyond or states)))
 
 
 def _test_side(verdict: Verdict | None, explained: bool) -> str:
@@ -427,7 +427,7 @@ def table(study: StudyResults) -> tuple[list[str], list[list[str]]]:
         if not ds:
             continue
         counts = _state_counts(ds)
-        row = [study.label(v), ", ".join(f"{_(STATE_NAMES[state])} {n}/{len(ds)}" for state, n in sorted(counts.items(), key=lambda kv: -kv[1]))]
+        row = [study.label(v), _(", ").join(f"{_(STATE_NAMES[state])} {n}/{len(ds)}" for state, n in sorted(counts.items(), key=lambda kv: -kv[1]))]
         for m in shown:
             values = [value for d in ds.values() if (value := _value(d, m)) is not None]
             mean, sd = mean_sd(values)
