@@ -192,10 +192,10 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tu
         _("Generated {when} from `{root}` by `nnlab report`.").format(
             when=dt.datetime.now().astimezone().isoformat(timespec="seconds"), root=root),
         _("Every figure below is read from the run folders; each run can be repeated from its `config.yaml` and seed."), "",
-        *([_("The front page, the answer tables, the training studies' sections and How to read this report are in "
-             "Chinese; the other kinds' sections (the worked examples, the galleries, XOR, the polynomial fit, the "
-             "searches), the studies' own descriptions, the figures' labels and the environment are still in English, with the "
-             "same numbers."), ""]
+        *([_("The front page, the answer tables, the training and search studies' sections and How to read this report "
+             "are in Chinese; the other kinds' sections (the worked examples, the galleries, XOR, the polynomial fit, the "
+             "search-method comparison), the studies' own descriptions, the figures' labels and the environment are still in "
+             "English, with the same numbers."), ""]
           if i18n.current() != "en" else []),
         *_answer_links(ordered or [("", "", studies)]),
         _("## What was run"), "",
