@@ -3,6 +3,7 @@ Chromium, median of N loads.
 
     pip install -e ".[bench]"              # playwright: drives the system's Chromium, no browser download
     python benchmarks/site_render.py results                      # the site's index and largest page, report.html
+                                                                  # (and site/zh/'s, where there is one)
     python benchmarks/site_render.py results --chromium /usr/bin/chromium --loads 5
 
 Measured per page: first contentful paint (the browser's own `performance` entry: when the reader
@@ -23,11 +24,16 @@ def measure(browser, path: Path, loads: int) -> dict:
     for _ in range(loads):
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(path.absolute().as_uri(), wait_until="load")
-        timing = page.evaluate("""() => {
-            const paint = performance.getEntriesByName('first-contentful-paint')[0];
+        # The paint entry is queued after the load event in headless Chromium: read it through a
+        # buffered observer (it then holds the entry even if it came first), 10 s at most.
+        timing = page.evaluate("""() => new Promise(resolve => {
             const nav = performance.getEntriesByType('navigation')[0];
-            return {paint: paint ? paint.startTime : null, load: nav ? nav.loadEventEnd : null};
-        }""")
+            const done = paint => resolve({paint: paint, load: nav ? nav.loadEventEnd : null});
+            new PerformanceObserver(list => {
+                for (const e of list.getEntries()) if (e.name === 'first-contentful-paint') done(e.startTime);
+            }).observe({type: 'paint', buffered: true});
+            setTimeout(() => done(null), 10000);
+        })""")
         paints.append(timing["paint"])
         loaded.append(timing["load"])
         page.close()
@@ -49,6 +55,9 @@ def main() -> None:
     site = args.results / "site"
     pages = sorted(site.glob("*.html"), key=lambda p: p.stat().st_size)
     chosen = [site / "index.html", pages[-1], args.results / "report.html"]
+    zh = sorted((site / "zh").glob("*.html"), key=lambda p: p.stat().st_size)
+    if zh:  # the Chinese site (nnlab report --lang zh): its index and largest page too
+        chosen += [site / "zh" / "index.html", zh[-1]]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
         for path in dict.fromkeys(chosen):
