@@ -110,7 +110,7 @@ def study_of(*variants: VariantStats) -> StudyResults:
 
 def sentence(study: StudyResults, name: str) -> str:
     ours, base = study.variant(name), study.variant("base")
-    sizes = (size_of(ours.runs[0].config)[0], size_of(base.runs[0].config)[0])
+    sizes = (size_of(ours.spec)[0], size_of(base.spec)[0])
     return why.why_sentence(study, ours, base, analyse(study).verdicts.get(name), sizes)
 
 

@@ -63,10 +63,18 @@ def test_convolution_output_sizes_and_pooling_as_the_course_gives_them():
 
 
 def test_each_training_variant_is_sized_as_the_course_counts_complexity():
-    config = {"dataset": {"name": "imdb", "num_words": 10000}, "model": {"hidden_layers": 2, "units": 16, "activation": "relu"}}
-    assert size_of(config) == (160_305, 10000 * 16 + 16 * 16 + 16)  # the book's IMDB net: 160,305 parameters
-    mnist = {"dataset": {"name": "mnist"}, "model": {"hidden_layers": 1, "units": 512, "activation": "relu"}}
+    from nnlab.config import config_of
+
+    common = {"name": "sized", "validation": {"size": 1000}, "epochs": 20, "batch_size": 512}
+    imdb = config_of({**common, "dataset": {"name": "imdb", "num_words": 10000}, "loss": "binary_crossentropy",
+                      "model": {"hidden_layers": 2, "units": 16, "activation": "relu"}})
+    assert size_of(imdb) == (160_305, 10000 * 16 + 16 * 16 + 16)  # the book's IMDB net: 160,305 parameters
+    mnist = config_of({**common, "dataset": {"name": "mnist"}, "loss": "categorical_crossentropy",
+                       "model": {"hidden_layers": 1, "units": 512, "activation": "relu"}})
     assert size_of(mnist) == (784 * 512 + 512 + 512 * 10 + 10, 784 * 512 + 512 * 10)
+    batch_normed = config_of({**common, "dataset": {"name": "mnist"}, "loss": "categorical_crossentropy",
+                              "model": {"hidden_layers": 1, "units": 512, "batch_norm": True, "activation": "prelu"}})
+    assert size_of(batch_normed)[0] == size_of(mnist)[0] + 2 * 512 + 512  # a scale and a shift per unit, a slope per unit
 
 
 @pytest.mark.parametrize("text, message", [

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from . import kinds, records, results
+from . import kinds, records, results, templating
+from .config import config_of
 from .diagnostics import Diagnosis, diagnose
 from .i18n import _
 from .report_parts import ASSETS
@@ -28,6 +29,13 @@ class Run:
     @property
     def ok(self) -> bool:
         return self.metrics.get("status") == "ok"
+
+    @cached_property
+    def spec(self):
+        """Its config.yaml validated again (nnlab.config.config_of), once: the typed config the report
+        reads a run's settings from (its net's widths, its dataset's classes) instead of working them
+        out again from the plain dict. Raises ConfigError where this nnlab no longer accepts it."""
+        return config_of(self.config)
 
     @cached_property
     def diagnosis(self) -> Diagnosis | None:
@@ -50,6 +58,11 @@ class VariantStats:
     @property
     def n(self) -> int:
         return sum(r.ok for r in self.runs)
+
+    @property
+    def spec(self):
+        """The variant's typed config (its runs differ only in their seed)."""
+        return self.runs[0].spec
 
     @property
     def validated_on_test(self) -> bool:
@@ -104,12 +117,15 @@ class StudyResults:
         """A variant's name in a table: the baseline in bold, marked."""
         return _("**{name}** (baseline)").format(name=variant.name) if variant.name == self.baseline else variant.name
 
+    @property
+    def asks(self) -> str:
+        """What the study asks: its config's description, without its full stop (a sentence adds one)."""
+        return (self.config.get("description") or _("(the config gives no description)")).rstrip(".")
+
     def heading(self, found: str) -> list[str]:
         """The section's title, then a sentence on what the study asks (its description) and one on
-        what it found (the kind's own summary of its numbers)."""
-        asks = self.config.get("description") or _("(the config gives no description)")
-        return [f"## {self.name}", "", _("**What it asks:** {asks}.").format(asks=asks.rstrip(".")), "",
-                _("**What it found:** {found}").format(found=found), ""]
+        what it found (the kind's own summary of its numbers): macros.md.j2's heading, as every kind's."""
+        return [*templating.macro("heading")(self.name, self.asks, found).split("\n"), ""]
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import plots, results
+from . import plots, results, templating
 from .i18n import N_
 
 ASSETS = "report_assets"  # the report's figures, beside report.md
@@ -19,9 +19,13 @@ def fmt(mean: float | None, sd: float | None = None, digits: int = 4) -> str:
 
 
 def markdown_table(header: list[str], rows: list[list]) -> list[str]:
-    """A Markdown table, a line per row; cells are written as given (str() of anything else)."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    """A Markdown table, a line per row; cells are written as given (str() of anything else).
+    The table is the template's (macros.md.j2), as every template writes one.
+
+    >>> markdown_table(["variant", "n"], [["wide", 3]])
+    ['| variant | n |', '|---|---|', '| wide | 3 |']
+    """
+    return templating.macro("table")(header, rows).split("\n")
 
 
 def image(fig, root: Path, name: str, alt: str) -> str:
@@ -43,4 +47,4 @@ def folded(summary: str, lines: list[str]) -> list[str]:
     GitHub renders the Markdown inside; nnlab's HTML too (python-markdown's md_in_html)."""
     if not lines:
         return []
-    return ['<details markdown="1">', f"<summary>{summary}</summary>", "", *lines, "", "</details>", ""]
+    return templating.macro("folded")(summary, caller=lambda: "\n".join(lines)).split("\n")

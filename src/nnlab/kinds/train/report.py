@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ... import plots
+from ... import plots, templating
 from ...conclusions import (
     analyse,
     book_consistent,
@@ -21,89 +21,91 @@ from ...conclusions import (
 )
 from ...i18n import N_, _, sentences
 from ...report_data import StudyResults, VariantStats
-from ...report_parts import HOW_TO_READ, fmt, folded, image, markdown_table
-from ...specs import IMAGE_PIXELS, NUM_CLASSES, TEXT_DATASETS, is_binary
+from ...report_parts import HOW_TO_READ, fmt, image
+from ...specs import TEXT_DATASETS, input_width, output_width
 from ...stats import compare, mean_sd, p_is
 from . import claims, why
-from .schema import parameter_count
+from .schema import Config, parameter_count
 
 
 def section(root: Path, study: StudyResults) -> list[str]:
-    c = study.config
+    """The study's section: its values computed here, once, and laid out by section.md.j2."""
+    spec = study.variants[0].spec
     varies = ", ".join(sorted({k for r in study.runs for k in (r.config.get("overrides") or {})})) or _("nothing (one variant)")
     analysis = analyse(study)
-    lines = study.heading(finding(study, analysis))
-    subset = _(" (first {n} examples only)").format(n=c["dataset"]["subset"]) if c["dataset"].get("subset") else ""
-    lines += [_("Dataset {dataset}{sample}{subset}; loss {loss}; optimizer {optimizer}; batch {batch}; up to {epochs} epochs; "
-                "best epoch by {metric} ({mode}); what varies: {varies}. Runs: `{folder}/<variant>/seed-<n>/`.").format(
-        dataset=c["dataset"]["name"], sample=_(" (bundled sample)") if c["dataset"].get("sample") else "", subset=subset,
-        loss=c.get("loss"), optimizer=c.get("optimizer", {}).get("name"), batch=c.get("batch_size"), epochs=c.get("epochs"),
-        metric=c.get("selection", {}).get("metric"), mode=c.get("selection", {}).get("mode"), varies=varies,
-        folder=study.folder.relative_to(root)), ""]
+    subset = _(" (first {n} examples only)").format(n=spec.dataset.subset) if spec.dataset.subset else ""
+    setup = _("Dataset {dataset}{sample}{subset}; loss {loss}; optimizer {optimizer}; batch {batch}; up to {epochs} epochs; "
+              "best epoch by {metric} ({mode}); what varies: {varies}. Runs: `{folder}/<variant>/seed-<n>/`.").format(
+        dataset=spec.dataset.name, sample=_(" (bundled sample)") if spec.dataset.sample else "", subset=subset,
+        loss=spec.loss, optimizer=spec.optimizer.name, batch=spec.batch_size, epochs=spec.epochs,
+        metric=spec.selection.metric, mode=spec.selection.mode, varies=varies, folder=study.folder.relative_to(root))
     rows = []
     for v in study.variants:
         (wall, _sd), (per_epoch, _sd) = v.mean_sd("wall_time_s"), v.mean_sd("seconds_per_epoch")
         rows.append([study.label(v) + OPTIMISTIC * v.validated_on_test, fmt(*v.mean_sd("best_epoch"), digits=1), fmt(v.mean_sd("best_val_loss")[0]),
                      fmt(v.mean_sd("best_val_accuracy")[0]), fmt(*v.mean_sd("test_loss")),
                      fmt(*v.mean_sd("test_accuracy")), f"{v.n}/{len(v.runs)}", fmt(wall, digits=1),
-                     fmt(per_epoch, digits=2), *(f"{count:,}" for count in size_of(v.runs[0].config))])
-    lines += folded(_("Each variant's figures: best epoch, validation and test, time, parameters and multiply-adds "
-                      "(mean ± sd over seeds)"),
-                    [*markdown_table([_(column) for column in FIGURES_HEADER], rows),
-                     "", (_("n counts finished runs; the columns are defined in {how_to_read} (a multi-hot text costs far fewer "
-                            "multiply-adds than shown: one row per word it holds).") if c["dataset"]["name"] in TEXT_DATASETS else
-                          _("n counts finished runs; the columns are defined in {how_to_read}.")).format(how_to_read=_(HOW_TO_READ))])
+                     fmt(per_epoch, digits=2), *(f"{count:,}" for count in size_of(v.spec))])
+    figures_note = (_("n counts finished runs; the columns are defined in {how_to_read} (a multi-hot text costs far fewer "
+                      "multiply-adds than shown: one row per word it holds).") if spec.dataset.name in TEXT_DATASETS else
+                    _("n counts finished runs; the columns are defined in {how_to_read}.")).format(how_to_read=_(HOW_TO_READ))
     course = [v for v in study.variants if v.validated_on_test]
-    if course:
-        lines += _course_lines(study, course)
-    improper = [v for v in study.variants if _improper_output(v)]
-    if improper:
-        names = [v.name for v in improper]
-        lines += [_("{names} end in sigmoid units under categorical cross-entropy: not a probability distribution (the units "
-                    "need not sum to 1; Keras' loss divides them by their sum): the course's choice, kept as its script has "
-                    "it.").format(names=listed(names)), ""]
     trivial = trivial_baselines(study)
+    norms = _first_epoch_norms(study)
+    curves_header, curves = why.table(study)
+    found = claims.checks(study, analysis)
+    base = study.variant(study.baseline)
+    return templating.lines(
+        "train/section.md.j2", name=study.name, asks=study.asks, found=finding(study, analysis), setup=setup,
+        figures_header=[_(column) for column in FIGURES_HEADER], figures_rows=rows, figures_note=figures_note,
+        optimistic=OPTIMISTIC.strip(), course_names=", ".join(v.name for v in course),
+        course_header=[_(column) for column in COURSE_HEADER], course_rows=[_course_row(study, v) for v in course],
+        notes=_notes(study, analysis, trivial), how_to_read=_(HOW_TO_READ), curves_header=curves_header, curves=curves,
+        norms_line=_norms_line(norms) if norms else "",
+        norms_figure=image(plots.gradient_norms(norms, f"{study.name}: each layer's gradient norm, first epoch (mean over seeds)"),
+                           root, f"{study.name}-gradient-norms.png", f"{study.name} gradient norms") if norms else "",
+        book=_book_line(study),
+        comparisons=[(comparison_sentence(study, v, analysis) + (OPTIMISTIC + _(" (optimistic: its epoch was chosen on the test set)")
+                                                                 if v.validated_on_test else ""),
+                      why.why_sentence(study, v, base, analysis.verdicts.get(v.name),
+                                       (size_of(v.spec)[0], size_of(base.spec)[0])) if v.n and base.n else "")
+                     for v in study.variants if v.name != base.name],
+        gap_figure=_gap_figure(root, study) or "", **_claims_values(found),
+        stand_in=_("The configured baseline {configured} has no finished run; {used} stands in.").format(
+            configured=spec.baseline, used=study.baseline) if spec.baseline and spec.baseline != study.baseline else "",
+        figures=_figures(root, study, trivial))
+
+
+def _notes(study: StudyResults, analysis, trivial: dict[str, float]) -> list[str]:
+    """The paragraphs between the figures table and the curves, each where it applies: an output that is
+    no distribution, the trivial baselines, runs that did not finish, the tests used and their power."""
+    notes = []
+    improper = [v.name for v in study.variants if _improper_output(v)]
+    if improper:
+        notes.append(_("{names} end in sigmoid units under categorical cross-entropy: not a probability distribution (the units "
+                       "need not sum to 1; Keras' loss divides them by their sum): the course's choice, kept as its script has "
+                       "it.").format(names=listed(improper)))
     if trivial:
-        lines += [_("Trivial baselines on the same test set: {baselines}.").format(
-            baselines=_("; ").join(f"{_(k)} {v:.4f}" for k, v in trivial.items())), ""]
+        notes.append(_("Trivial baselines on the same test set: {baselines}.").format(
+            baselines=_("; ").join(f"{_(k)} {v:.4f}" for k, v in trivial.items())))
     problems = [f"{v.name} {p}" for v in study.variants for p in v.problems]
     if problems:
-        lines += [_("Runs that did not finish: {runs}.").format(runs="; ".join(problems)), ""]
+        notes.append(_("Runs that did not finish: {runs}.").format(runs="; ".join(problems)))
     if analysis.verdicts:
-        lines += [sentences(method_sentence(study, analysis), detectable_sentence(analysis)), ""]
-    norms = _first_epoch_norms(study)
-    lines += folded(_("How each variant learned: the curves' measures and the gradient norms") if norms else
-                    _("How each variant learned: the curves' measures"),
-                    _curve_lines(study) + ([_norms_line(norms), "", image(plots.gradient_norms(
-                        norms, f"{study.name}: each layer's gradient norm, first epoch (mean over seeds)"),
-                        root, f"{study.name}-gradient-norms.png", f"{study.name} gradient norms"), ""] if norms else []))
+        notes.append(sentences(method_sentence(study, analysis), detectable_sentence(analysis)))
+    return notes
+
+
+def _book_line(study: StudyResults) -> str:
+    """The book's figure against where one more run of the baseline lands, where the net is the book's."""
     figure, where, verdict = book_verdict(study)
-    if where and verdict != not_the_books_net():
-        name = "" if study.baseline == "baseline" else f" `{study.baseline}`"  # a name such as none reads as a word
-        lines += [(_("The book's figure for this net ({where}, one run): {figure}. Against where one more run of the baseline"
-                     "{name} lands: {verdict}, which the published figure overlaps.") if book_consistent(verdict) else
-                   _("The book's figure for this net ({where}, one run): {figure}. Against where one more run of the baseline"
-                     "{name} lands: {verdict}.")).format(where=where, figure=figure, name=name, verdict=verdict), ""]
-    base = study.variant(study.baseline)
-    for v in study.variants:
-        if v.name == base.name:
-            continue
-        lines.append(f"- {comparison_sentence(study, v, analysis)}" + (OPTIMISTIC + _(" (optimistic: its epoch was chosen on "
-                                                                                     "the test set)") if v.validated_on_test else ""))
-        if v.n and base.n:
-            lines.append("  - " + why.why_sentence(study, v, base, analysis.verdicts.get(v.name),
-                                                   (size_of(v.runs[0].config)[0], size_of(base.runs[0].config)[0])))
-    gap = _gap_figure(root, study)
-    if gap:
-        lines += ["", gap]
-    lines += _claim_lines(study, analysis)
-    if c.get("baseline") and c["baseline"] != study.baseline:
-        lines += [_("The configured baseline {configured} has no finished run; {used} stands in.").format(
-            configured=c["baseline"], used=study.baseline), ""]
-    for figure_line in _figures(root, study, trivial):
-        lines += ["", figure_line]
-    lines.append("")
-    return lines
+    if not where or verdict == not_the_books_net():
+        return ""
+    name = "" if study.baseline == "baseline" else f" `{study.baseline}`"  # a name such as none reads as a word
+    return (_("The book's figure for this net ({where}, one run): {figure}. Against where one more run of the baseline"
+              "{name} lands: {verdict}, which the published figure overlaps.") if book_consistent(verdict) else
+            _("The book's figure for this net ({where}, one run): {figure}. Against where one more run of the baseline"
+              "{name} lands: {verdict}.")).format(where=where, figure=figure, name=name, verdict=verdict)
 
 
 OPTIMISTIC = " †"  # beside every figure of a variant validated on the test set (the course's script)
@@ -114,19 +116,22 @@ FIGURES_HEADER = [N_("variant"), N_("best epoch"), N_("val loss"), N_("val accur
                   N_("n"), N_("wall time (s)"), N_("s / epoch"), N_("parameters"), N_("multiply-adds / example")]
 
 
-def size_of(config: dict) -> tuple[int, int]:
-    """(trainable parameters, multiply-adds of one dense forward pass) of a run's recorded config: the
-    course's network complexity, layers counted as hidden + output."""
-    dataset, model = config["dataset"], config["model"]
-    inputs = dataset.get("num_words") if dataset["name"] in TEXT_DATASETS else IMAGE_PIXELS
-    outputs = 1 if is_binary(NUM_CLASSES[dataset["name"]]) else NUM_CLASSES[dataset["name"]]
-    units, layers = model.get("units", 64), model.get("hidden_layers", 2)
-    widths = list(units) if isinstance(units, list) else [units] * layers
-    activations = model.get("activation")
-    activations = activations if isinstance(activations, list) else [activations] * layers
-    extra = sum(2 * w for w in widths) * bool(model.get("batch_norm")) + sum(w for w, a in zip(widths, activations) if a == "prelu")
-    sizes = [inputs, *widths, outputs]
-    return parameter_count(inputs, widths, outputs) + extra, sum(a * b for a, b in zip(sizes, sizes[1:]))
+def size_of(spec: Config) -> tuple[int, int]:
+    """(trainable parameters, multiply-adds of one dense forward pass) of a run's typed config: the
+    course's network complexity, layers counted as hidden + output, from the widths the schema checks
+    the net's size by (specs.input_width, output_width; schema.parameter_count).
+
+    >>> from nnlab.config import config_of
+    >>> book = {"name": "book", "dataset": {"name": "imdb"}, "validation": {"size": 10000}, "loss": "binary_crossentropy",
+    ...         "epochs": 20, "batch_size": 512, "model": {"units": 16}}
+    >>> size_of(config_of(book))  # the book's IMDB net: 160,305 parameters
+    (160305, 160272)
+    """
+    model = spec.model
+    widths = model.widths
+    extra = 2 * sum(widths) * model.batch_norm + sum(w for w, a in zip(widths, model.layer_activations) if a == "prelu")
+    sizes = [input_width(spec.dataset), *widths, output_width(spec.dataset)]
+    return parameter_count(sizes[0], widths, sizes[-1]) + extra, sum(a * b for a, b in zip(sizes, sizes[1:]))
 
 
 def _first_epoch_norms(study: StudyResults) -> dict[str, list[float]]:
@@ -168,16 +173,6 @@ def _same_rows(norms: dict[str, list[float]]) -> str:
     return "".join(out)
 
 
-def _curve_lines(study: StudyResults) -> list[str]:
-    """How each variant learned, measured on its search-phase curves (nnlab.diagnostics), over seeds."""
-    header, rows = why.table(study)
-    if not rows:
-        return []
-    return [_("**How each variant learned** (its validation-phase curves, mean ± sd over seeds; the measures and the words "
-              "overfits, levelled off, still improving and flat: {how_to_read}).").format(how_to_read=_(HOW_TO_READ)), "",
-            *markdown_table(header, rows), ""]
-
-
 def _gap_figure(root: Path, study: StudyResults) -> str | None:
     """The overfitting picture, beside the comparisons it explains."""
     shown = {v.name: v.name + OPTIMISTIC * v.validated_on_test for v in study.variants}
@@ -193,11 +188,11 @@ def _gap_figure(root: Path, study: StudyResults) -> str | None:
     return image(fig, root, f"{study.name}-generalisation-gap.png", f"{study.name} generalisation gap")
 
 
-def _claim_lines(study: StudyResults, analysis) -> list[str]:
-    """Every reference figure the config carries, beside what the seeds measured, with its verdict."""
-    found = claims.checks(study, analysis)
+def _claims_values(found: list) -> dict:
+    """Every reference figure the config carries (claims.checks), beside what the seeds measured, with
+    its verdict: the rows of the section's folded table, how many hold, and the sources."""
     if not found:
-        return []
+        return {"claims_rows": [], "claims_held": 0, "claims_checked": 0, "claims_sources": "", "claims_header": []}
     sources = list(dict.fromkeys(c.source for c in found))
     rows, last = [], None
     for c in found:  # a reference's words once, on its first figure's row
@@ -206,35 +201,23 @@ def _claim_lines(study: StudyResults, analysis) -> list[str]:
         rows.append([c.variant, f"[{sources.index(c.source) + 1}]", words, _(claims.NAMES.get(c.figure, c.figure)),
                      c.stated, c.measured, c.interval,
                      _("**{verdict}**: {why}").format(verdict=_(c.verdict), why=c.why)])
-    held = sum(c.verdict == claims.HOLDS for c in found)
-    checked = sum(c.verdict != claims.UNCHECKED for c in found)
-    return ["", *folded(_("Figures from elsewhere, checked: {held} of {checked} checked figures hold").format(held=held, checked=checked), [
-        _("A single run's figure is set against the prediction interval over these seeds, a mean's against the measured "
-          "mean's 95% interval; a direction (higher, lower, the same) against the mean difference over seeds, as the "
-          "verdicts are ({how_to_read}).").format(how_to_read=_(HOW_TO_READ)), "",
-        *markdown_table([_(column) for column in CLAIMS_HEADER], rows),
-        "", _("Sources: {sources}.").format(sources=_("; ").join(f"[{k}] {source}" for k, source in enumerate(sources, 1)))])]
+    return {"claims_rows": rows, "claims_held": sum(c.verdict == claims.HOLDS for c in found),
+            "claims_checked": sum(c.verdict != claims.UNCHECKED for c in found),
+            "claims_sources": _("; ").join(f"[{k}] {source}" for k, source in enumerate(sources, 1)),
+            "claims_header": [_(column) for column in CLAIMS_HEADER]}
 
 
 CLAIMS_HEADER = [N_("variant"), N_("source"), N_("in their words"), N_("figure"), N_("stated"), N_("measured (mean ± sd)"),
                  N_("95% interval"), N_("verdict")]
 
 
-def _course_lines(study: StudyResults, course: list[VariantStats]) -> list[str]:
-    """What the course's script reports, what of it is optimistic, and the same net under nnlab's
-    protocol beside it, with the difference and its interval over seeds."""
-    lines = [OPTIMISTIC.strip() + " " + _(
-        "**The course's script** (protocol: course): {names} validate on the test set, as "
-        "`fit(..., validation_data=(X_test, y_test))` does, so their best epoch, and every validation and test figure of "
-        "theirs above and in the figures below, was chosen on the test set: **optimistic**, never a validation choice. The "
-        "course prints the last epoch's test figure, which no choice touched:").format(names=", ".join(v.name for v in course)), ""]
-    rows = []
-    for v in course:
-        twin = _twin(study, v)
-        rows.append([v.name, fmt(*v.mean_sd("last_epoch_test_accuracy")), fmt(*v.mean_sd("test_accuracy")) + OPTIMISTIC,
-                     f"{twin.name}: {fmt(*twin.mean_sd('test_accuracy'))}" if twin else "—", _difference(v, twin)])
-    lines += markdown_table([_(column) for column in COURSE_HEADER], rows)
-    return lines + [""]
+def _course_row(study: StudyResults, v: VariantStats) -> list[str]:
+    """A variant of the course's script: what its script prints (the last epoch's test figure), its
+    figure at the test-chosen epoch (optimistic), and the same net under nnlab's protocol beside it, with
+    the difference and its interval over seeds."""
+    twin = _twin(study, v)
+    return [v.name, fmt(*v.mean_sd("last_epoch_test_accuracy")), fmt(*v.mean_sd("test_accuracy")) + OPTIMISTIC,
+            f"{twin.name}: {fmt(*twin.mean_sd('test_accuracy'))}" if twin else "—", _difference(v, twin)]
 
 
 COURSE_HEADER = [N_("variant (the course's script)"), N_("test accuracy at the last epoch (what it prints)"),
