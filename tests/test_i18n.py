@@ -15,14 +15,15 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def marked_messages() -> list[str]:
-    """Every message the source and the templates mark with _() or N_(), as `pybabel extract -F
-    src/nnlab/locale/babel.cfg -k _ -k N_` finds them."""
+    """Every message the source and the templates mark with _() or N_(), and the shipped configs'
+    descriptions, as `pybabel extract -F src/nnlab/locale/babel.cfg -k _ -k N_` finds them."""
     from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
 
+    with open(SRC / "locale" / "babel.cfg") as f:
+        method_map, options_map = parse_mapping_cfg(f)
     return sorted({message for _file, _line, message, _comments, _context in
-                   extract_from_dir(str(SRC), keywords={"_": None, "N_": None},
-                                    method_map=[("**.py", "python"), ("**.j2", "jinja2.ext:babel_extract")],
-                                    options_map={"**.j2": {"trim_blocks": "True", "lstrip_blocks": "True"}})
+                   extract_from_dir(str(SRC), keywords={"_": None, "N_": None}, method_map=method_map, options_map=options_map)
                    if isinstance(message, str) and message})
 
 
@@ -30,6 +31,14 @@ def test_the_templates_messages_are_found():
     """A sentence moved from Python into a template stays in the catalogue's reach."""
     assert "**How each variant learned** (its validation-phase curves, mean ± sd over seeds; the measures and the words " \
            "overfits, levelled off, still improving and flat: {how_to_read})." in marked_messages()
+
+
+def test_the_shipped_studies_descriptions_are_messages():
+    """A study's description is its section's "What it asks": the shipped ones are in the catalogue."""
+    from nnlab import yaml_strict
+
+    description = yaml_strict.load((SRC / "shipped" / "configs" / "reuters_units.yaml").read_text())["description"]
+    assert description in marked_messages()
 
 
 def fields(message: str) -> set[str]:
@@ -144,3 +153,12 @@ def test_a_list_setting_in_the_chinese_what_changed_cell_does_not_read_as_a_link
         cell = _changed(narrow, base)
     assert cell == "model.units 改为 [64, 4]\uff0c基线为 [64, 64]"
     assert "<a " not in markdown.markdown(f"| a |\n|---|\n| {cell} |", extensions=["tables"])
+
+
+def test_the_catalogue_holds_no_message_that_nothing_prints_any_more():
+    """A reworded sentence leaves its old translation behind: a translator would keep it up for nothing."""
+    from nnlab.diagnostics import STATES
+
+    used = set(marked_messages()) | set(STATES.values())  # the curve states are built with their thresholds (f-strings)
+    stale = [message for message in i18n.catalogue("zh") if message not in used]
+    assert not stale, stale

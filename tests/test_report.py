@@ -148,3 +148,11 @@ def test_importing_the_report_leaves_a_notebooks_plotting_backend_alone():
     code = ("import matplotlib; matplotlib.use('svg'); import nnlab.report, nnlab.runner, nnlab.plots; "
             "assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_fenced_block_keeps_its_lines_in_the_html():
+    """A learned solution or the course's printout is a ``` block: one line per line, not one paragraph."""
+    from nnlab.report_html import _body
+
+    html = _body("Learned weights:\n\n```\nhidden 0: w = [1, -1]\nhidden 1: w = [-1, 1]\n```\n")
+    assert "<pre><code>hidden 0: w = [1, -1]\nhidden 1: w = [-1, 1]\n</code></pre>" in html

@@ -87,3 +87,21 @@ def N_(message: str) -> str:
 def _(message: str) -> str:
     lang = _current.get()
     return message if lang == "en" else catalogue(lang).get(message, message)
+
+
+def extract_descriptions(fileobj, keywords, comment_tags, options):
+    """Babel's extractor for the shipped YAML configs and suites (locale/babel.cfg): each top-level
+    `description:` is a message, since the report prints it (a study's "What it asks", a part's title)
+    through _(). A description of one's own, not in the catalogue, is printed as written.
+
+        >>> import io
+        >>> list(extract_descriptions(io.BytesIO(b"name: x\\ndescription: Reuters, 64 units\\n"), [], [], {}))
+        [(2, '_', 'Reuters, 64 units', [])]
+    """
+    import yaml
+
+    text = fileobj.read().decode("utf-8")
+    description = (yaml.safe_load(text) or {}).get("description")
+    if isinstance(description, str) and description.strip():
+        line = next((k for k, row in enumerate(text.splitlines(), 1) if row.startswith("description")), 1)
+        yield line, "_", description, []

@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 from pathlib import Path
 
-from . import conclusions, i18n, results, run_store, variant_filter
+from . import conclusions, i18n, results, run_store, templating, variant_filter
 from .errors import NnlabError, write_error_log
 from .i18n import N_, _
 from .kinds import KINDS
@@ -182,70 +182,36 @@ def _failed_section(study: str, notice: str) -> list[str]:
 
 def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tuple[str, ...] = (),
                 ordered: list | None = None) -> list[str]:
+    """The front page's values, laid out by templates/front_page.md.j2."""
     runs = [r for s in studies for r in s.runs]
-    seeds = sorted({r.metrics["seed"] for r in runs})
     seconds = sum(r.metrics.get("wall_time_s") or 0 for r in runs if not r.metrics.get("same_run_as"))
-    shared = run_store.shared_count([r.metrics for r in runs])
     statuses = {s: sum(r.metrics["status"] == s for r in runs) for s in ("ok", "diverged", "failed")}
-    lines = [
-        _("# nnlab report"), "",
-        _("Generated {when} from `{root}` by `nnlab report`.").format(
-            when=dt.datetime.now().astimezone().isoformat(timespec="seconds"), root=root),
-        _("Every figure below is read from the run folders; each run can be repeated from its `config.yaml` and seed."), "",
-        *([_("The front page, the answer tables, the training and search studies' sections and How to read this report "
-             "are in Chinese; the other kinds' sections (the worked examples, the galleries, XOR, the polynomial fit, the "
-             "search-method comparison), the studies' own descriptions, the figures' labels and the environment are still in "
-             "English, with the same numbers."), ""]
-          if i18n.current() != "en" else []),
-        *_answer_links(ordered or [("", "", studies)]),
-        _("## What was run"), "",
-        _("- Studies: {n} ({names})").format(n=len(studies), names=", ".join(s.name for s in studies)),
-        _("- Variants: {variants}; seeds: {seeds}").format(variants=sum(len(s.variants) for s in studies),
-                                                           seeds=", ".join(map(str, seeds))),
-        _("- Runs: {n} ({statuses})").format(n=len(runs), statuses=", ".join(
-            _(STATUS_WORDS[k]).format(count=v) for k, v in statuses.items() if v))
-        + (_("; {shared} of them the same run as one in another study (same config, seed and data), trained once and "
-             "copied").format(shared=shared) if shared else ""),
-        _("- Training time, all runs: {time}").format(time=dt.timedelta(seconds=round(seconds))),
-        *_code_lines(runs),
-        *([_("- Selected with `-k {patterns}`: only these variants are in this report: {which}").format(
-            patterns=" -k ".join(patterns),
-            which="; ".join(f"{s.name}: {', '.join(v.name for v in s.variants)}" for s in studies))] if patterns else []), "",
-        _("## Contents"), "",
-        *_contents(ordered or [("", "", studies)]),
-        "", _("## Headline: the variant validation chooses, per study"), "",
-        _("Each study's variant is chosen by its own selection rule on the validation figures (mean over seeds), "
-          "never on the test set; its test accuracy is then reported once. Where the seeds cannot tell other "
-          "variants from it on validation, they are named: the split does not single out one. The test rank "
-          "is shown only as a column. The last column gives the book's figure and, where the baseline is the "
-          "book's own net, whether one run of it lands there (the book ran its net once: its 95% prediction interval "
-          "over the seeds)."), "",
-    ]
     rows = [_guarded(s.name, "headline row", warn, lambda s=s: _headline_row(s),
                      lambda name, notice: [name, f"— (this row {notice})", *["—"] * 6])
             for s in studies if s.kind == "train" and not any(v.validated_on_test for v in s.variants)]
-    lines += markdown_table([_(column) for column in HEADLINE_HEADER], rows) if rows else [_("No training study among these results.")]
-    course = [s.name for s in studies if s.kind == "train" and any(v.validated_on_test for v in s.variants)]
-    if course:
-        lines += ["", (_("Not in this table: {names}, which follows the course's own script in part (validation on the test "
-                         "set).") if len(course) == 1 else
-                       _("Not in this table: {names}, which follow the course's own script in part (validation on the test "
-                         "set).")).format(names=", ".join(course))
-                  + " " + _("The section says beside each such figure that it is optimistic; its variants under nnlab's "
-                            "protocol are compared there, and only they can be chosen.")]
-    return lines + [""]
+    return templating.lines(
+        "front_page.md.j2", when=dt.datetime.now().astimezone().isoformat(timespec="seconds"), root=root,
+        translated=i18n.current() != "en", answer_links=_answer_links(ordered or [("", "", studies)]),
+        studies=[s.name for s in studies], variants=sum(len(s.variants) for s in studies),
+        seeds=sorted({r.metrics["seed"] for r in runs}), runs=len(runs),
+        statuses=", ".join(_(STATUS_WORDS[k]).format(count=v) for k, v in statuses.items() if v),
+        shared=run_store.shared_count([r.metrics for r in runs]), time=dt.timedelta(seconds=round(seconds)),
+        code=_code(runs), patterns=" -k ".join(patterns),
+        selected="; ".join(f"{s.name}: {', '.join(v.name for v in s.variants)}" for s in studies),
+        contents=_contents(ordered or [("", "", studies)]),
+        headline_header=[_(column) for column in HEADLINE_HEADER], headline_rows=rows,
+        course=[s.name for s in studies if s.kind == "train" and any(v.validated_on_test for v in s.variants)]) + [""]
 
 
-def _answer_links(ordered: list[tuple[str, str, list[StudyResults]]]) -> list[str]:
-    """The homework's answer before anything else on the front page: a link to each part's answer table."""
+def _answer_links(ordered: list[tuple[str, str, list[StudyResults]]]) -> str:
+    """The homework's answer before anything else on the front page: a link to each part's answer
+    table ("" where the results make one part or none has an answer table)."""
     with_parts = len(ordered) > 1 or bool(ordered[0][0])
     answered = [k for k, (_suite, _title, members) in enumerate(ordered, 1) if _answerable(members)]
     if not answered or not with_parts:
-        return []
+        return ""
     part = _("Part {k}")
-    links = _(", ").join(f"[{part.format(k=k)}](#part-{k})" for k in answered)
-    return [_("**The answer to the homework**, \"did test accuracy get better or worse than the baseline, and why?\", "
-              "is the table that leads each part: {links}.").format(links=links), ""]
+    return _(", ").join(f"[{part.format(k=k)}](#part-{k})" for k in answered)
 
 
 STATUS_WORDS = {"ok": N_("{count} ok"), "diverged": N_("{count} diverged"), "failed": N_("{count} failed")}
@@ -256,13 +222,12 @@ HEADLINE_HEADER = [N_("study"), N_("chosen on validation"), N_("within seed nois
 
 def _appendix(studies: list[StudyResults]) -> list[str]:
     """After the parts: how to read them (said once; every section links here), and what made the runs
-    (the answers come first)."""
-    lines = [_("# Appendix"), ""]
-    if any(s.kind == "train" for s in studies):
-        # The heading's id stays the English one, so every link to it holds in every language.
-        lines += (['<a id="how-to-read-this-report"></a>', ""] if i18n.current() != "en" else [])
-        lines += ["## " + _(HOW_TO_READ_TITLE), ""] + [_(paragraph) if paragraph else "" for paragraph in HOW_TO_READ_PAGE]
-    return lines + [_("## Environment"), ""] + _environment([r for s in studies for r in s.runs]) + [""]
+    (the answers come first); templates/appendix.md.j2 lays it out."""
+    trains = any(s.kind == "train" for s in studies)
+    # The heading's id stays the English one, so every link to it holds in every language.
+    return templating.lines("appendix.md.j2", anchor=i18n.current() != "en", how_to_read_title=_(HOW_TO_READ_TITLE),
+                            how_to_read=[_(paragraph) if paragraph else "" for paragraph in HOW_TO_READ_PAGE] if trains else [],
+                            environment=_environment([r for s in studies for r in s.runs])) + [""]
 
 
 # The method and the words, once: each section's tables and sentences link here instead of saying it again.
@@ -350,7 +315,7 @@ def _contents(ordered: list[tuple[str, str, list[StudyResults]]]) -> list[str]:
     for k, (_suite, description, members) in enumerate(ordered, 1):
         lines += [_("- Part {k}: {description}").format(k=k, description=description)] if with_parts else []
         lines += [("    " if with_parts else "") + f"- [{s.name}](#{s.name.lower()})"
-                  + (f": {s.config['description']}" if s.config.get("description") else "") for s in members]
+                  + (f": {_(s.config['description'])}" if s.config.get("description") else "") for s in members]
     return lines
 
 
@@ -358,12 +323,13 @@ def _headline_row(s: StudyResults) -> list[str]:
     choice = conclusions.choose(s)
     base = s.variant(s.baseline)
     figure, _where, verdict = conclusions.book_verdict(s)
-    book = f"{figure}: {verdict}" if figure != "—" else (f"— ({verdict})" if verdict else "—")
+    book = (_("{figure}: {verdict}").format(figure=figure, verdict=verdict) if figure != "—" else
+            _("— ({verdict})").format(verdict=verdict) if verdict else "—")
     if choice is None:
         return [s.name, "—", "—", "—", "—", s.baseline, "—", book]
     chosen = choice.variant
     metric = _(METRIC_WORDS.get(choice.metric, choice.metric))
-    return [s.name, f"**{chosen.name}** ({metric})",
+    return [s.name, _("**{name}** ({metric})").format(name=chosen.name, metric=metric),
             ", ".join(choice.tied) or "—",
             f"{fmt(*chosen.mean_sd('test_accuracy'), digits=3)} (n={chosen.n})",
             _("{rank} of {ranked}").format(rank=choice.test_rank, ranked=choice.ranked) if choice.test_rank else "—",
@@ -373,14 +339,14 @@ def _headline_row(s: StudyResults) -> list[str]:
 METRIC_WORDS = {"val_loss": N_("validation loss"), "val_accuracy": N_("validation accuracy")}
 
 
-def _code_lines(runs: list[Run]) -> list[str]:
+def _code(runs: list[Run]) -> str:
     """The commits the runs came from, each with its run count, and those from uncommitted code: a
     run repeats from its commit only where the code was committed.
 
     >>> from types import SimpleNamespace as R
     >>> runs = [R(provenance={"environment": {"commit": "a" * 40, "dirty": False}})] * 2
-    >>> _code_lines(runs + [R(provenance={"environment": {"commit": "b" * 40, "dirty": True}})])
-    ['- Code: commit `aaaaaaaaaaaa` (2 runs); commit `bbbbbbbbbbbb` with uncommitted changes (1 run: it cannot be repeated from any commit)']
+    >>> _code(runs + [R(provenance={"environment": {"commit": "b" * 40, "dirty": True}})])
+    'commit `aaaaaaaaaaaa` (2 runs); commit `bbbbbbbbbbbb` with uncommitted changes (1 run: it cannot be repeated from any commit)'
     """
     counts: dict[tuple, int] = {}
     for run in runs:
@@ -388,34 +354,34 @@ def _code_lines(runs: list[Run]) -> list[str]:
         key = (environment.get("commit"), bool(environment.get("dirty")))
         counts[key] = counts.get(key, 0) + 1
     if not counts:
-        return []
+        return ""
     parts = []
     for (commit, dirty), n in sorted(counts.items(), key=lambda item: (item[0][1], -item[1], str(item[0][0]))):
         name = _("commit `{commit}`").format(commit=commit[:12]) if commit else _("no git checkout")
         runs_said = (_("{n} run") if n == 1 else _("{n} runs")).format(n=n)
         parts.append(_("{name} with uncommitted changes ({runs}: it cannot be repeated from any commit)").format(name=name, runs=runs_said)
-                     if dirty else f"{name} ({runs_said})")
-    return [_("- Code: ") + _("; ").join(parts)]
+                     if dirty else _("{name} ({runs})").format(name=name, runs=runs_said))
+    return _("; ").join(parts)
 
 
 def _environment(runs: list[Run]) -> list[str]:
     envs = [r.provenance["environment"] for r in runs if r.provenance]
     if not envs:
-        return ["No provenance recorded."]
+        return [_("No provenance recorded.")]
     rows = []
-    for key, label in (("nnlab", "nnlab"), ("commit", "git commit"), ("python", "Python"),
+    for key, label in (("nnlab", "nnlab"), ("commit", N_("git commit")), ("python", "Python"),
                        ("tensorflow", "TensorFlow"), ("keras", "Keras"), ("numpy", "numpy"),
-                       ("platform", "platform"), ("cpu", "CPU"), ("gpus", "GPUs")):
+                       ("platform", N_("platform")), ("cpu", N_("CPU")), ("gpus", N_("GPUs"))):
         values = sorted({", ".join(e[key]) if isinstance(e.get(key), list) else str(e.get(key)) for e in envs})
-        rows.append(f"- {label}: {'; '.join(v or 'none' for v in values)}")
-    threads = sorted({str(e.get("threads") or "not fixed (the cores, before nnlab pinned it)") for e in envs})
-    rows.append(f"- TensorFlow threads per run: {'; '.join(threads)}")
-    kernels = sorted({f"{(e.get('onednn') or {}).get('isa') or 'off'}" for e in envs if "onednn" in e})
+        rows.append(_("- {label}: {values}").format(label=_(label), values=_("; ").join(v or _("none") for v in values)))
+    threads = sorted({str(e.get("threads") or _("not fixed (the cores, before nnlab pinned it)")) for e in envs})
+    rows.append(_("- TensorFlow threads per run: {threads}").format(threads=_("; ").join(threads)))
+    kernels = sorted({(e.get('onednn') or {}).get('isa') or _("off") for e in envs if "onednn" in e})
     if kernels:
-        rows.append(f"- oneDNN's instruction set: {'; '.join(kernels)}")
+        rows.append(_("- oneDNN's instruction set: {isa}").format(isa=_("; ").join(kernels)))
     if any(e.get("dirty") for e in envs):
-        rows.append("- Some runs were made from a checkout with uncommitted changes (the front page counts them).")
+        rows.append(_("- Some runs were made from a checkout with uncommitted changes (the front page counts them)."))
     datasets = sorted({(r.provenance["dataset"]["file"], r.provenance["dataset"]["sha256"])
                        for r in runs if r.provenance and r.provenance.get("dataset")})
-    rows += [f"- data: `{Path(f).name}` sha256 `{h[:16]}…`" for f, h in datasets]
+    rows += [_("- data: `{file}` sha256 `{hash}…`").format(file=Path(f).name, hash=h[:16]) for f, h in datasets]
     return rows

@@ -119,8 +119,10 @@ class StudyResults:
 
     @property
     def asks(self) -> str:
-        """What the study asks: its config's description, without its full stop (a sentence adds one)."""
-        return (self.config.get("description") or _("(the config gives no description)")).rstrip(".")
+        """What the study asks: its config's description (a shipped one in the report's language),
+        without its full stop (the sentence around it adds one)."""
+        return (_(self.config["description"]) if self.config.get("description") else
+                _("(the config gives no description)")).rstrip(".。")
 
     def heading(self, found: str) -> list[str]:
         """The section's title, then a sentence on what the study asks (its description) and one on

@@ -17,8 +17,9 @@ from .i18n import _
 
 def _body(text: str) -> str:
     # toc: headings get ids, as on GitHub; md_in_html: the Markdown inside <details markdown="1">
-    # (report_parts.folded) is rendered.
-    return markdown.markdown(text, extensions=["tables", "toc", "md_in_html"])
+    # (report_parts.folded) is rendered; fenced_code: a ``` block (a learned solution, the course's printout)
+    # keeps its lines, as on GitHub.
+    return markdown.markdown(text, extensions=["tables", "toc", "md_in_html", "fenced_code"])
 
 
 def to_html(text: str, root: Path, lang: str = "en") -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .. import plots, results
 from ..config import grid_labels
+from ..i18n import N_, _, sentences
 from ..report_data import StudyResults
 from ..report_parts import fmt, image, markdown_table
 from ..selection import Rule
@@ -23,7 +24,12 @@ from ..stats import ALPHA, adjust, compare, mean_sd, p_is
 from .driver import COMPARISON_FILE
 
 WITHIN = 0.01  # "came within 1% of the best any search found": the figure a strategy is timed to
-NAMES = {"grid": "grid", "random": "random", "bayesian": "Bayesian (TPE)", "lipo": "LIPO (dlib, + trust region)"}
+NAMES = {"grid": N_("grid"), "random": N_("random"), "bayesian": N_("Bayesian (TPE)"), "lipo": N_("LIPO (dlib, + trust region)")}
+
+
+def named(strategy: str) -> str:
+    """A strategy's name in the report's language (the figures keep NAMES' English: their labels are English)."""
+    return _(NAMES.get(strategy, strategy))
 
 
 def holds_comparison(study: StudyResults) -> bool:
@@ -62,16 +68,20 @@ def section(root: Path, study: StudyResults) -> list[str]:
     lines = study.heading(_finding(by_strategy, curves, tests, reference, rule))
     proposed = sum(len(x["trials"]) for x in data["searches"])
     distinct = len({t["trial"] for x in data["searches"] for t in x["trials"]})
-    lines += [f"Each of {', '.join(NAMES.get(s, s) for s in strategies)} searched the same space "
-              f"({', '.join(f'`{k}`' for k in data['space'])}) with the same budget of {budget} trials, from each of the "
-              f"search seeds {', '.join(map(str, data['seeds']))}. Every trial trained with the study's first seed and "
-              f"was scored by its best {metric} on the validation split; no trial saw the test set. The searches "
-              f"proposed {proposed} trials; {distinct} distinct settings were trained, the rest read back from the "
-              f"trial folder of the same settings (a trial is a run keyed by its settings), so sharing saved "
-              f"{proposed - distinct} trainings. Pruning is off, so a shared trial is the same run whoever proposed it."
-              + (f" The grid tries {data['grid_points']} values of each real range (log-spaced on a log scale), in an "
-                 "order drawn from the search seed (its points outnumber the budget)." if "grid" in strategies else "")
-              + " LIPO's categorical settings are searched as their index in the list, in the order listed.", ""]
+    lines += [sentences(
+        _("Each of {strategies} searched the same space ({space}) with the same budget of {budget} trials, from each of the "
+          "search seeds {seeds}.").format(strategies=_(", ").join(named(s) for s in strategies),
+                                          space=_(", ").join(f"`{k}`" for k in data["space"]), budget=budget,
+                                          seeds=_(", ").join(map(str, data["seeds"]))),
+        _("Every trial trained with the study's first seed and was scored by its best {metric} on the validation split; no "
+          "trial saw the test set.").format(metric=metric),
+        _("The searches proposed {proposed} trials; {distinct} distinct settings were trained, the rest read back from the "
+          "trial folder of the same settings (a trial is a run keyed by its settings), so sharing saved {saved} "
+          "trainings.").format(proposed=proposed, distinct=distinct, saved=proposed - distinct),
+        _("Pruning is off, so a shared trial is the same run whoever proposed it."),
+        _("The grid tries {points} values of each real range (log-spaced on a log scale), in an order drawn from the search "
+          "seed (its points outnumber the budget).").format(points=data["grid_points"]) if "grid" in strategies else "",
+        _("LIPO's categorical settings are searched as their index in the list, in the order listed.")), ""]
     fig = plots.search_methods({NAMES.get(s, s): c for s, c in curves.items()}, metric, rule.mode,
                                f"{study.name}: best {metric} found after k trials (mean over search seeds, band: their range)")
     lines += [image(fig, root, f"{study.name}-methods.png", f"{study.name} search methods"), ""]
@@ -83,16 +93,24 @@ def section(root: Path, study: StudyResults) -> list[str]:
         hit = [r for r in reached if r is not None]
         early = {k: [c[k - 1] for c in curves[s] if len(c) >= k and c[k - 1] is not None] for k in checkpoints}
         repeats = [len(x["trials"]) - len({t["trial"] for t in x["trials"]}) for x in by_strategy[s]]
-        rows.append([NAMES.get(s, s), len(curves[s]), *(fmt(*mean_sd(early[k])) for k in checkpoints), fmt(*mean_sd(finals_s)),
-                     (f"{statistics.fmean(hit):.1f} ({len(hit)}/{len(reached)} reached)" if hit else f"— (0/{len(reached)} reached)"),
+        rows.append([named(s), len(curves[s]), *(fmt(*mean_sd(early[k])) for k in checkpoints), fmt(*mean_sd(finals_s)),
+                     (_("{mean} ({hit}/{n} reached)").format(mean=f"{statistics.fmean(hit):.1f}", hit=len(hit), n=len(reached))
+                      if hit else _("— (0/{n} reached)").format(n=len(reached))),
                      f"{sum(repeats)} ({', '.join(map(str, repeats))})", fmt(*mean_sd([t for t in tests[s] if t is not None]))])
-    lines += markdown_table(["strategy", "searches", *(f"best {metric} after {k} trial{'s' * (k != 1)}" for k in checkpoints), f"after {budget}",
-                             f"trials to within {WITHIN:.0%} of the best found", "trials that repeated a setting (per search)",
-                             "test accuracy of its choice"], rows)
-    lines += ["", f"Means ± sd over search seeds. The best found by any search: {metric} {fmt(overall)}; within "
-              f"{WITHIN:.0%}: {fmt(target)}. A trial that repeats a setting its own search had tried already spends the "
-              "budget and learns nothing new (it is read back, not retrained). A choice's test accuracy is its mean over "
-              "the training seeds it was retrained with (the table below), so each search counts once.", ""]
+    lines += markdown_table([_("strategy"), _("searches"),
+                             *((_("best {metric} after {k} trial") if k == 1 else _("best {metric} after {k} trials")).format(
+                                 metric=metric, k=k) for k in checkpoints),
+                             _("after {budget}").format(budget=budget),
+                             _("trials to within {within} of the best found").format(within=f"{WITHIN:.0%}"),
+                             _("trials that repeated a setting (per search)"), _("test accuracy of its choice")], rows)
+    lines += ["", sentences(
+        _("Means ± sd over search seeds."),
+        _("The best found by any search: {metric} {best}; within {within}: {target}.").format(
+            metric=metric, best=fmt(overall), within=f"{WITHIN:.0%}", target=fmt(target)),
+        _("A trial that repeats a setting its own search had tried already spends the budget and learns nothing new (it is "
+          "read back, not retrained)."),
+        _("A choice's test accuracy is its mean over the training seeds it was retrained with (the table below), so each "
+          "search counts once.")), ""]
     lines += _comparison_lines(strategies, reference, curves, tests, metric, rule)
     lines += _choices(study, data)
     return lines
@@ -115,58 +133,79 @@ def _comparison_lines(strategies, reference, curves, tests, metric, rule) -> lis
     others = [s for s in strategies if s != reference]
     found = {s: _welch([c[-1] for c in curves[s] if c], [c[-1] for c in curves[reference] if c]) for s in others}
     tested = {s: _welch(tests[s], tests[reference]) for s in others}
-    lines = [f"Each strategy against {NAMES.get(reference, reference)} search, by Welch's t-test over search seeds, the p-values "
-             f"Holm-adjusted over the {len(others)} comparisons of each figure:", ""]
+    lines = [_("Each strategy against {reference} search, by Welch's t-test over search seeds, the p-values Holm-adjusted over "
+               "the {n} comparisons of each figure:").format(reference=named(reference), n=len(others)), ""]
     rows = []
     adjusted_found = adjust([c.p_value if c else None for c in found.values()], "Holm")
     adjusted_tested = adjust([c.p_value if c else None for c in tested.values()], "Holm")
     for s, p_found, p_tested in zip(others, adjusted_found, adjusted_tested):
-        rows.append([NAMES.get(s, s), _difference(found[s], p_found, 4), _verdict(found[s], p_found, better_low=rule.mode == "min"),
+        rows.append([named(s), _difference(found[s], p_found, 4), _verdict(found[s], p_found, better_low=rule.mode == "min"),
                      _difference(tested[s], p_tested, 4), _verdict(tested[s], p_tested, better_low=False)])
-    lines += markdown_table(["strategy", f"best {metric} found, minus {reference}'s (95% CI; adjusted p)", "verdict",
-                             f"its choice's test accuracy, minus {reference}'s", "verdict"], rows)
+    lines += markdown_table([_("strategy"), _("best {metric} found, minus {reference}'s (95% CI; adjusted p)").format(
+                                 metric=metric, reference=named(reference)), _("verdict"),
+                             _("its choice's test accuracy, minus {reference}'s").format(reference=named(reference)), _("verdict")],
+                            rows)
     if "lipo" in others:
         k = others.index("lipo")
-        lines += ["", "**Does LIPO beat random search here?** " + _answer(found["lipo"], adjusted_found[k], tested["lipo"],
-                                                                         adjusted_tested[k], metric, rule, reference)]
+        lines += ["", sentences(_("**Does LIPO beat random search here?**"),
+                                _answer(found["lipo"], adjusted_found[k], tested["lipo"], adjusted_tested[k], metric, rule,
+                                        named(reference)))]
     return lines + [""]
 
 
 def _difference(c, p, digits: int) -> str:
     if c is None:
         return "—"
+    difference = f"{c.difference:+.{digits}f}"
     if c.low is None:
-        return f"{c.difference:+.{digits}f} (one search a side: no interval)"
-    return f"{c.difference:+.{digits}f} ({c.low:+.{digits}f} to {c.high:+.{digits}f}" + (f"; p {p_is(p)}" if p is not None else "") + ")"
+        return _("{difference} (one search a side: no interval)").format(difference=difference)
+    low, high = f"{c.low:+.{digits}f}", f"{c.high:+.{digits}f}"
+    if p is None:
+        return _("{difference} ({low} to {high})").format(difference=difference, low=low, high=high)
+    return _("{difference} ({low} to {high}; p {p})").format(difference=difference, low=low, high=high, p=p_is(p))
 
 
 def _verdict(c, p, better_low: bool) -> str:
     if c is None or c.low is None:
-        return "too few searches to tell"
+        return _("too few searches to tell")
     if p is None:
-        return "identical on every search seed" if not c.difference else "the same difference on every search seed"
+        return _("identical on every search seed") if not c.difference else _("the same difference on every search seed")
     if p >= ALPHA:
-        return "within search-seed noise"
+        return _("within search-seed noise")
     good = (c.difference < 0) == better_low
-    return "better beyond search-seed noise" if good else "worse beyond search-seed noise"
+    return _("better beyond search-seed noise") if good else _("worse beyond search-seed noise")
 
 
 def _answer(found, p_found, tested, p_tested, metric, rule, reference) -> str:
     if found is None or found.low is None:
-        return "Too few searches a side to tell."
-    better = "lower" if rule.mode == "min" else "higher"
-    parts = [f"On the validation split, LIPO's best {metric} after the budget is {found.difference:+.4f} against "
-             f"{reference}'s (95% CI {found.low:+.4f} to {found.high:+.4f}; {better} is better), "
-             + ("beyond search-seed noise" if p_found is not None and p_found < ALPHA else "within search-seed noise")]
+        return _("Too few searches a side to tell.")
+    beyond = p_found is not None and p_found < ALPHA
+    parts = [_(VALIDATION_ANSWER[rule.mode == "min", beyond]).format(
+        metric=metric, difference=f"{found.difference:+.4f}", reference=reference, low=f"{found.low:+.4f}", high=f"{found.high:+.4f}")]
     if tested is not None and tested.low is not None:
-        parts.append(f"the test accuracy of what it chose is {tested.difference:+.4f} against {reference}'s "
-                     f"(95% CI {tested.low:+.4f} to {tested.high:+.4f}), "
-                     + ("beyond search-seed noise" if p_tested is not None and p_tested < ALPHA else "within search-seed noise"))
+        parts.append((_("the test accuracy of what it chose is {difference} against {reference}'s (95% CI {low} to {high}), "
+                        "beyond search-seed noise") if p_tested is not None and p_tested < ALPHA else
+                      _("the test accuracy of what it chose is {difference} against {reference}'s (95% CI {low} to {high}), "
+                        "within search-seed noise")).format(
+            difference=f"{tested.difference:+.4f}", reference=reference, low=f"{tested.low:+.4f}", high=f"{tested.high:+.4f}"))
     wins = p_found is not None and p_found < ALPHA and (found.difference < 0) == (rule.mode == "min")
-    verdict = ("Yes, on this space and budget: LIPO finds better settings than random search beyond search-seed noise."
-               if wins else "Not shown here: with these search seeds LIPO cannot be told from random search, which does "
-                            "not mean the two are equal (a few searches a side detect only large differences).")
-    return "; ".join(parts) + ". " + verdict
+    verdict = (_("Yes, on this space and budget: LIPO finds better settings than random search beyond search-seed noise.")
+               if wins else _("Not shown here: with these search seeds LIPO cannot be told from random search, which does "
+                              "not mean the two are equal (a few searches a side detect only large differences)."))
+    return sentences(_("; ").join(parts) + _("."), verdict)
+
+
+# The answer's reading of the validation figure, by (lower is better, beyond search-seed noise).
+VALIDATION_ANSWER = {
+    (True, True): N_("On the validation split, LIPO's best {metric} after the budget is {difference} against {reference}'s "
+                     "(95% CI {low} to {high}; lower is better), beyond search-seed noise"),
+    (True, False): N_("On the validation split, LIPO's best {metric} after the budget is {difference} against {reference}'s "
+                      "(95% CI {low} to {high}; lower is better), within search-seed noise"),
+    (False, True): N_("On the validation split, LIPO's best {metric} after the budget is {difference} against {reference}'s "
+                      "(95% CI {low} to {high}; higher is better), beyond search-seed noise"),
+    (False, False): N_("On the validation split, LIPO's best {metric} after the budget is {difference} against {reference}'s "
+                       "(95% CI {low} to {high}; higher is better), within search-seed noise"),
+}
 
 
 def _choices(study: StudyResults, data: dict) -> list[str]:
@@ -178,25 +217,25 @@ def _choices(study: StudyResults, data: dict) -> list[str]:
     rows = []
     for name, labels in by_variant.items():
         variant = study.variant(name) if name in [v.name for v in study.variants] else None
-        rows.append([f"`{name}`", ", ".join(labels), *(_value(params[name].get(k)) for k in keys),
-                     fmt(*variant.mean_sd("test_accuracy")) + f" (n={variant.n})" if variant else "—"])
+        rows.append([f"`{name}`", _(", ").join(labels), *(_value(params[name].get(k)) for k in keys),
+                     _("{accuracy} (n={n})").format(accuracy=fmt(*variant.mean_sd("test_accuracy")), n=variant.n) if variant else "—"])
     base = study.variant(study.baseline) if study.baseline in [v.name for v in study.variants] else None
-    lines = ["What each search chose, retrained from scratch over the study's seeds and tested once:", ""]
-    lines += markdown_table(["variant", "chosen by", *grid_labels(keys), "test accuracy"], rows)
+    lines = [_("What each search chose, retrained from scratch over the study's seeds and tested once:"), ""]
+    lines += markdown_table([_("variant"), _("chosen by"), *grid_labels(keys), _("test accuracy")], rows)
     if base:
-        lines += ["", f"The config as written ({study.baseline}): test accuracy {fmt(*base.mean_sd('test_accuracy'))} "
-                  f"(n={base.n})."]
+        lines += ["", _("The config as written ({baseline}): test accuracy {accuracy} (n={n}).").format(
+            baseline=study.baseline, accuracy=fmt(*base.mean_sd("test_accuracy")), n=base.n)]
     return lines + [""]
 
 
 def _finding(by_strategy, curves, tests, reference, rule) -> str:
     means = {s: statistics.fmean(v) for s, v in ((s, [c[-1] for c in cs if c and c[-1] is not None]) for s, cs in curves.items()) if v}
     if not means:
-        return "no search finished a trial."
+        return _("no search finished a trial.")
     leader = rule.best(list(means), key=lambda s: means[s])
-    return (f"after the budget, {NAMES.get(leader, leader)} search has the best mean validation figure "
-            f"({means[leader]:.4f}, over {len(curves[leader])} search seeds); the table and the comparisons with "
-            f"{NAMES.get(reference, reference)} search below say which differences exceed search-seed noise.")
+    return _("after the budget, {leader} search has the best mean validation figure ({mean}, over {n} search seeds); the table "
+             "and the comparisons with {reference} search below say which differences exceed search-seed noise.").format(
+        leader=named(leader), mean=f"{means[leader]:.4f}", n=len(curves[leader]), reference=named(reference))
 
 
 def _value(value) -> str:

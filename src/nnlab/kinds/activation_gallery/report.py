@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...i18n import N_, _
 from ...report_data import StudyResults
 from ...report_parts import copied_image, markdown_table
 
@@ -12,23 +13,28 @@ from ...report_parts import copied_image, markdown_table
 def section(root: Path, study: StudyResults) -> list[str]:
     run = next((r for v in study.variants for r in v.runs if r.ok), None)
     if run is None:
-        return study.heading("no run finished.")
+        return study.heading(_("no run finished."))
     low, high = run.metrics["interval"]
     table = run.metrics["activations"]
     steepest = max(table, key=lambda a: a["derivative_max"])
     flat = [a["activation"] for a in table if a["derivative_max"] <= 0.25 + 1e-6]
-    lines = study.heading(f"the steepest is {steepest['activation']} (derivative up to {steepest['derivative_max']:.3g}); "
-                          + (f"{', '.join(flat)} never has a derivative above 0.25." if flat else
-                             "every activation has a derivative above 0.25 somewhere."))
-    lines += [f"Values and derivatives (automatic differentiation) sampled at {run.metrics['points']} points on "
-              f"[{low}, {high}].", "",
+    lines = study.heading((_("the steepest is {name} (derivative up to {largest}); {flat} never has a derivative above 0.25.")
+                           if flat else
+                           _("the steepest is {name} (derivative up to {largest}); every activation has a derivative above 0.25 "
+                             "somewhere.")).format(name=steepest["activation"], largest=f"{steepest['derivative_max']:.3g}",
+                                                   flat=_(", ").join(flat)))
+    lines += [_("Values and derivatives (automatic differentiation) sampled at {points} points on [{low}, {high}].").format(
+        points=run.metrics["points"], low=low, high=high), "",
               ]
-    lines += markdown_table(["activation", "min f", "max f", "min f′", "max f′", "f′(0)"],
+    lines += markdown_table([_(word) for word in HEADER],
                             [[a["activation"]] + [f"{a[k]:.4f}" for k in ("min", "max", "derivative_min", "derivative_max",
                                                                            "derivative_at_0")] for a in table])
     small = [a["activation"] for a in table if a["derivative_max"] <= 0.25 + 1e-6]
     if small:
-        lines += ["", f"Derivative never above 0.25 on this interval: {', '.join(small)}. Through k such layers "
-                  "a gradient shrinks by at least 4^k, which is why deep sigmoid nets learn slowly (vanishing gradients)."]
+        lines += ["", _("Derivative never above 0.25 on this interval: {names}. Through k such layers a gradient shrinks by at "
+                        "least 4^k, which is why deep sigmoid nets learn slowly (vanishing gradients).").format(names=_(", ").join(small))]
     lines += ["", copied_image(root, run.folder / "gallery.png", f"{study.name}.png", study.name)]
     return lines + [""]
+
+
+HEADER = [N_("activation"), N_("min f"), N_("max f"), N_("min f′"), N_("max f′"), "f′(0)"]

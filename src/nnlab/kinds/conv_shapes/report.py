@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...i18n import N_, _
 from ...report_data import StudyResults
 from ...report_parts import markdown_table
 
@@ -12,23 +13,30 @@ from ...report_parts import markdown_table
 def section(root: Path, study: StudyResults) -> list[str]:
     run = next((r for v in study.variants for r in v.runs if r.ok), None)
     if run is None:
-        return study.heading("no run finished.")
+        return study.heading(_("no run finished."))
     m = run.metrics
-    found = ("the formula W2 = (W1 − F + 2P)/S + 1 and (F·F·C + 1)·K give " + "; ".join(
-        f"{c['width']}×{c['width']}×{c['channels']} → {c['formula_width']}×{c['formula_width']}×{c['filters']} with "
-        f"{c['formula_parameters']} parameters" for c in m["convolutions"]) +
-        (", exactly what the built Keras layers have." if m["all_agree"] else "; Keras' layers **disagree** (table below)."))
+    shapes = _("; ").join(_("{input} → {output} with {parameters} parameters").format(
+        input=f"{c['width']}×{c['width']}×{c['channels']}", output=f"{c['formula_width']}×{c['formula_width']}×{c['filters']}",
+        parameters=c["formula_parameters"]) for c in m["convolutions"])
+    found = (_("the formula W2 = (W1 − F + 2P)/S + 1 and (F·F·C + 1)·K give {shapes}, exactly what the built Keras layers have.")
+             if m["all_agree"] else
+             _("the formula W2 = (W1 − F + 2P)/S + 1 and (F·F·C + 1)·K give {shapes}; Keras' layers **disagree** (table below).")
+             ).format(shapes=shapes)
     lines = study.heading(found)
-    lines += markdown_table(["case", "input W1×W1×C", "filters K of F×F", "stride S", "padding P", "W2 by the formula",
-                             "Keras output shape", "parameters (F·F·C + 1)·K", "Keras parameters"],
+    lines += markdown_table([_(word) for word in HEADER],
                             [[c.get("label") or "—", f"{c['width']}×{c['width']}×{c['channels']}",
-                              f"{c['filters']} of {c['kernel']}×{c['kernel']}",
-                              c["stride"], c["padding"], str(c["formula_width"]) + ("" if c["formula_exact"] else " (rounded down)"),
+                              _("{filters} of {kernel}×{kernel}").format(filters=c["filters"], kernel=c["kernel"]),
+                              c["stride"], c["padding"], str(c["formula_width"]) + ("" if c["formula_exact"] else _(" (rounded down)")),
                               "×".join(map(str, c["keras_shape"])), c["formula_parameters"], c["keras_parameters"]]
                              for c in m["convolutions"]])
     p = m["pooling"]
     grid = lambda rows: "<br>".join(" ".join(f"{v:g}" for v in row) for row in rows)
-    lines += ["", f"{p['size']}×{p['size']} pooling, stride {p['size']}, by a plain loop (Keras' MaxPooling2D and "
-              "AveragePooling2D give the same):", ""]
-    lines += markdown_table(["input", "max pooling", "average pooling"], [[grid(p["input"]), grid(p["max"]), grid(p["average"])]])
+    lines += ["", _("{size}×{size} pooling, stride {size}, by a plain loop (Keras' MaxPooling2D and AveragePooling2D give the "
+                    "same):").format(size=p["size"]), ""]
+    lines += markdown_table([_("input"), _("max pooling"), _("average pooling")],
+                            [[grid(p["input"]), grid(p["max"]), grid(p["average"])]])
     return lines + [""]
+
+
+HEADER = [N_("case"), N_("input W1×W1×C"), N_("filters K of F×F"), N_("stride S"), N_("padding P"), N_("W2 by the formula"),
+          N_("Keras output shape"), N_("parameters (F·F·C + 1)·K"), N_("Keras parameters")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ... import plots
+from ...i18n import N_, _
 from ...report_data import StudyResults
 from ...report_parts import image, markdown_table
 
@@ -12,23 +13,29 @@ from ...report_parts import image, markdown_table
 def section(root: Path, study: StudyResults) -> list[str]:
     c = study.config
     runs = {v.name: v.runs[0] for v in study.variants if v.n}
-    found = ("after the last epoch " + "; ".join(f"{name}: w = {r.metrics['final_w']:.6f}, loss {r.metrics['final_loss']:.3g}"
-                                                  for name, r in runs.items()) + "." if runs else "no run finished.")
+    found = (_("after the last epoch {runs}.").format(runs=_("; ").join(
+        _("{name}: w = {w}, loss {loss}").format(name=name, w=f"{r.metrics['final_w']:.6f}", loss=f"{r.metrics['final_loss']:.3g}")
+        for name, r in runs.items())) if runs else _("no run finished."))
     lines = study.heading(found) + [
-        f"Gradient descent on (w − {c['target']})² from w = {c['w0']}, lr = {c['learning_rate']} · decay_rate^epoch, "
-        f"{c['epochs']} epochs (TensorFlow GradientTape, in {c.get('precision', 'float64')}"
-        + (", as the course's TensorFlow code computes)." if c.get("precision") == "float32" else ").") , "",
+        (_("Gradient descent on (w − {target})² from w = {w0}, lr = {rate} · decay_rate^epoch, {epochs} epochs (TensorFlow "
+           "GradientTape, in {precision}, as the course's TensorFlow code computes).") if c.get("precision") == "float32" else
+         _("Gradient descent on (w − {target})² from w = {w0}, lr = {rate} · decay_rate^epoch, {epochs} epochs (TensorFlow "
+           "GradientTape, in {precision}).")).format(target=c["target"], w0=c["w0"], rate=c["learning_rate"], epochs=c["epochs"],
+                                                     precision=c.get("precision", "float64")), "",
     ]
-    lines += markdown_table(["variant", "decay rate", "lr at the last epoch", "final w", "final loss"],
+    lines += markdown_table([_(word) for word in HEADER],
                             [[name, r.config.get("decay_rate"), f"{r.metrics['rows'][-1]['lr']:.6f}",
                               f"{r.metrics['final_w']:.6f}", f"{r.metrics['final_loss']:.3g}"] for name, r in runs.items()])
     for name, r in runs.items():
         rows = r.metrics["rows"]
         shown = rows[:3] + rows[-2:]
-        lines += ["", f"{name} (the first three and last two of its {len(rows)} rows; every row is in "
-                  f"`{study.folder.relative_to(root)}/summary.csv`):", "", "```"] + [
+        lines += ["", _("{name} (the first three and last two of its {n} rows; every row is in `{folder}/summary.csv`):").format(
+            name=name, n=len(rows), folder=study.folder.relative_to(root)), "", "```"] + [  # the course's own printed lines
             f"After {x['epoch']} epoch, w is {x['w']:f}, loss is {x['loss']:f}, lr is {x['lr']:f}" for x in shown] + ["```"]
     if runs:
         fig = plots.lr_decay_curves({n: r.metrics["rows"] for n, r in runs.items()}, f"{study.name}: w, loss and lr per epoch")
         lines += ["", image(fig, root, f"{study.name}.png", study.name)]
     return lines + [""]
+
+
+HEADER = [N_("variant"), N_("decay rate"), N_("lr at the last epoch"), N_("final w"), N_("final loss")]

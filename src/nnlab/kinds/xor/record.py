@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ...i18n import _
+
 FIELDS = ("study", "variant", "seed", "status", "repeats", "solved", "solved_rate", "runs_with_dead_unit",
           "dead_unit_rate", "mean_dead_units", "identical_units_rate", "final_loss_median", "final_loss_mean",
           "example", "wall_time_s")
@@ -42,15 +44,18 @@ def show(config: dict | None, metrics: dict | None) -> list[tuple[str, str]]:
 
 def _init_text(example: dict) -> str:
     if "init_seeds" in example:
-        return "initializer seeds (W1, b1, W2, b2) " + ", ".join(map(str, example["init_seeds"]))
-    return f"init seed {example['init_seed']}"  # a run of the kind's first revision
+        return _("initializer seeds (W1, b1, W2, b2) {seeds}").format(seeds=", ".join(map(str, example["init_seeds"])))
+    return _("init seed {seed}").format(seed=example["init_seed"])  # a run of the kind's first revision
 
 
 def describe_solution(example: dict) -> str:
-    """The learned weights of one run, as the course prints them."""
-    lines = [f"repeat {example['repeat']} ({'solved' if example['solved'] else 'NOT solved'}), {_init_text(example)}"]
+    """The learned weights of one run, as the course prints them (in the report's language: the
+    console's lines are English)."""
+    lines = [(_("repeat {repeat} (solved), {init}") if example["solved"] else _("repeat {repeat} (NOT solved), {init}")).format(
+        repeat=example["repeat"], init=_init_text(example))]
     for j, (col, bias) in enumerate(zip(np.array(example["W1"]).T, example["b1"])):
-        lines.append(f"  hidden {j}: w = [{col[0]:+.4f}, {col[1]:+.4f}], b = {bias:+.4f}, out weight {example['W2'][j]:+.4f}")
-    lines.append(f"  output bias {example['b2']:+.4f}; predictions for (0,0),(0,1),(1,0),(1,1): "
-                 + ", ".join(f"{p:.3f}" for p in example["predictions"]))
+        lines.append("  " + _("hidden {j}: w = [{w0}, {w1}], b = {b}, out weight {out}").format(
+            j=j, w0=f"{col[0]:+.4f}", w1=f"{col[1]:+.4f}", b=f"{bias:+.4f}", out=f"{example['W2'][j]:+.4f}"))
+    lines.append("  " + _("output bias {b}; predictions for (0,0),(0,1),(1,0),(1,1): {predictions}").format(
+        b=f"{example['b2']:+.4f}", predictions=", ".join(f"{p:.3f}" for p in example["predictions"])))
     return "\n".join(lines)
