@@ -28,7 +28,8 @@ from nnlab.provenance import RUN_FORMAT
 # (end_learning_rate unset, power 1: no other schedule reads them, so no key changes).
 DEFAULTS_DIGESTS = {2: {"719c710afb431fe7", "f9dee178770aeba2", "0263f69e12df0e26", "5ab13c84481e636c", "9a63d58d6fd2ce3d",
                         "744b07b6e9f2b26e", "9ef53d147cfb1ccb"},
-                    3: {"fb25d4e6be216a17", "a77cce0e4e361a90", "88e0d15b61dbe289"}}
+                    3: {"fb25d4e6be216a17", "a77cce0e4e361a90", "88e0d15b61dbe289",
+                        "f371e674cad1f644"}}  # model.conv: [] (no convolution, as before)
 
 
 def defaults(model: type[BaseModel]) -> dict:

@@ -1,4 +1,5 @@
-"""Turn a model spec into the book's Keras MLP, its optimizer, loss and accuracy."""
+"""Turn a model spec into the book's Keras MLP (a convolutional stack ahead of it where the spec has
+one), its optimizer, loss and accuracy."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import keras
 import tensorflow as tf
 from tensorflow.python.ops.linalg.sparse import sparse_csr_matrix_ops
 
-from .specs import ModelSpec, OptimizerSpec, RegularizerSpec, ScheduleSpec, is_binary
+from .specs import IMAGE_SIDE, ModelSpec, OptimizerSpec, RegularizerSpec, ScheduleSpec, is_binary
 
 
 def output_layer(num_classes: int, override: str | None) -> tuple[int, str]:
@@ -87,7 +88,7 @@ def build_model(spec: ModelSpec, input_width: int, num_classes: int, multi_hot: 
     penalties = {"kernel_regularizer": build_regularizer(spec.kernel_regularizer),
                  "bias_regularizer": build_regularizer(spec.bias_regularizer)}
     hidden = list(zip(spec.widths, spec.layer_activations, spec.dropout_rates))
-    layers, width_in = [], input_width
+    layers, width_in = conv_layers(spec, init) if spec.conv else ([], input_width)
     for depth, (width, act, rate) in enumerate([*hidden, (units, activation, 0.0)]):
         output = depth == len(hidden)
         if spec.kernel_init_range is not None:  # a fresh instance per layer: each draws its own weights
@@ -113,6 +114,30 @@ def build_model(spec: ModelSpec, input_width: int, num_classes: int, multi_hot: 
         if rate:
             layers.append(keras.layers.Dropout(rate, seed=seed + depth))
     return MLP(layers)
+
+
+def conv_layers(spec: ModelSpec, init: dict) -> tuple[list[keras.layers.Layer], int]:
+    """The convolutional stack ahead of the Dense layers (spec.conv): the flat 784-pixel row read as a
+    28 x 28 x 1 image, each convolution and pooling as Keras has it, then flattened; each layer built
+    here, as the Dense ones are. Returns the layers and the flattened width the first Dense reads.
+    The convolutions take the net's initialisers (kernel_init_range included); the penalties stay the
+    hidden Dense layers', as the model spec says."""
+    shape = (None, IMAGE_SIDE, IMAGE_SIDE, 1)
+    layers = [keras.layers.Reshape(shape[1:])]
+    for layer in spec.conv:
+        if layer.type == "conv2d":
+            if spec.kernel_init_range is not None:
+                init = {**init, "kernel_initializer": keras.initializers.RandomUniform(*spec.kernel_init_range)}
+            made = keras.layers.Conv2D(layer.filters, layer.kernel, strides=layer.stride, padding=layer.padding,
+                                       activation=layer.activation, **init)
+        else:
+            pooling = keras.layers.MaxPooling2D if layer.type == "max_pooling2d" else keras.layers.AveragePooling2D
+            made = pooling(layer.size, strides=layer.stride or layer.size, padding=layer.padding)
+        made.build(shape)
+        shape = made.compute_output_shape(shape)
+        layers.append(made)
+    layers.append(keras.layers.Flatten())
+    return layers, int(shape[1] * shape[2] * shape[3])
 
 
 def activation_layer(name: str, negative_slope: float | None) -> keras.layers.Layer:

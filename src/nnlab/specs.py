@@ -141,6 +141,15 @@ def is_binary(num_classes: int) -> bool:
     return num_classes == 2
 
 
+def dense_inputs(model: ModelSpec, dataset: DatasetSpec) -> int:
+    """What the first Dense layer reads: the image's or the vocabulary's columns, or the last
+    convolutional layer's output flattened (side x side x channels; 0 where the stack does not fit)."""
+    if not model.conv:
+        return input_width(dataset)
+    _name, side, channels, _parameters, _macs = conv_stack(model.conv)[-1]
+    return max(side, 0) ** 2 * channels
+
+
 def input_width(spec: DatasetSpec) -> int:
     """Columns of the vectorized inputs, known from the spec alone: a word's or a pixel's."""
     return spec.num_words if spec.name in TEXT_DATASETS else IMAGE_PIXELS
@@ -202,6 +211,77 @@ class RegularizerSpec(Strict):
         return self
 
 
+IMAGE_SIDE = 28  # an MNIST image's height and width; a convolutional stack reads it as 28 x 28 x 1
+MAX_FILTERS = 1_024  # per convolution: the book's chapter-5 net uses 32 and 64
+
+
+class Conv2DSpec(Strict):
+    """A convolution (Keras Conv2D): `filters` kernels of `kernel` x `kernel` over every channel of the
+    layer below, moved `stride` pixels at a time; padding valid (no border: the side shrinks by kernel
+    - 1) or same (a border of zeros: the side stays, divided by the stride)."""
+
+    type: Literal["conv2d"]
+    filters: StrictInt = Field(gt=0, le=MAX_FILTERS, description="kernels, so output channels (the book: 32, 64)")
+    kernel: StrictInt = Field(3, gt=0, le=IMAGE_SIDE, description="the kernel's side (the book: 3)")
+    stride: StrictInt = Field(1, gt=0, le=IMAGE_SIDE, description="pixels the kernel moves between outputs")
+    padding: Literal["valid", "same"] = Field("valid", description="valid: no border; same: zeros around, the side kept")
+    activation: Activation = Field("relu", description="applied to each output (the book: relu)")
+
+
+class Pool2DSpec(Strict):
+    """A pooling layer (Keras MaxPooling2D, AveragePooling2D): the largest or the mean value of each
+    `size` x `size` window, channel by channel; no weights."""
+
+    type: Literal["max_pooling2d", "average_pooling2d"]
+    size: StrictInt = Field(2, gt=0, le=IMAGE_SIDE, description="the window's side (the book: 2)")
+    stride: StrictInt | None = Field(None, gt=0, le=IMAGE_SIDE, description="pixels between windows; defaults to size")
+    padding: Literal["valid", "same"] = "valid"
+
+
+ConvLayer = Annotated[Conv2DSpec | Pool2DSpec, Field(discriminator="type")]
+
+
+def side_after(side: int, window: int, stride: int, padding: str) -> int:
+    """An image side after a convolution or pooling window, as Keras computes it: valid keeps the
+    windows that fit, same pads with zeros so every stride step has one.
+
+    >>> side_after(28, 3, 1, "valid"), side_after(26, 2, 2, "valid"), side_after(28, 3, 2, "same")
+    (26, 13, 14)
+    """
+    return -(-side // stride) if padding == "same" else (side - window) // stride + 1
+
+
+def conv_stack(layers: list, side: int = IMAGE_SIDE, channels: int = 1) -> list[tuple[str, int, int, int, int]]:
+    """Each layer of a convolutional stack as (name, side, channels, parameters, multiply-adds per
+    example), the input first: the shapes a config is checked by before anything trains, and the
+    costs the report puts beside test accuracy. A side below 1 means the stack does not fit.
+
+    >>> book = [Conv2DSpec(type="conv2d", filters=32), Pool2DSpec(type="max_pooling2d"),
+    ...         Conv2DSpec(type="conv2d", filters=64), Pool2DSpec(type="max_pooling2d"), Conv2DSpec(type="conv2d", filters=64)]
+    >>> for name, side, channels, parameters, _macs in conv_stack(book):
+    ...     print(name, side, channels, parameters)
+    input 28 1 0
+    conv2d 32 3x3 26 32 320
+    max_pooling2d 2x2 13 32 0
+    conv2d 64 3x3 11 64 18496
+    max_pooling2d 2x2 5 64 0
+    conv2d 64 3x3 3 64 36928
+    """
+    out = [("input", side, channels, 0, 0)]
+    for layer in layers:
+        if layer.type == "conv2d":
+            side = side_after(side, layer.kernel, layer.stride, layer.padding)
+            weights = layer.kernel * layer.kernel * channels
+            name = f"conv2d {layer.filters} {layer.kernel}x{layer.kernel}" + (f" stride {layer.stride}" if layer.stride != 1 else "")
+            channels, parameters, macs = layer.filters, (weights + 1) * layer.filters, max(side, 0) ** 2 * weights * layer.filters
+        else:
+            stride = layer.stride or layer.size
+            side = side_after(side, layer.size, stride, layer.padding)
+            name, parameters, macs = f"{layer.type} {layer.size}x{layer.size}" + (f" stride {stride}" if stride != layer.size else ""), 0, 0
+        out.append((name + (" same" if layer.padding == "same" else ""), side, channels, parameters, macs))
+    return out
+
+
 class ModelSpec(Strict):
     hidden_layers: StrictInt = Field(2, ge=0, le=MAX_HIDDEN_LAYERS)
     units: StrictInt | list[StrictInt] = 64
@@ -222,6 +302,10 @@ class ModelSpec(Strict):
     kernel_init_range: list[float] | None = Field(
         None, min_length=2, max_length=2, description="[low, high]: every kernel uniform in it, instead of kernel_initializer "
                                                       "(the course: weights in [0, 1] vanish, above 1 explode)")
+    conv: list[ConvLayer] = Field([], description="convolution and pooling layers ahead of the dense ones, read from "
+                                                  "the image (28 x 28 x 1; MNIST only) and flattened after the last "
+                                                  "(each: type conv2d with filters, kernel, stride, padding, activation; "
+                                                  "or max_pooling2d / average_pooling2d with size, stride, padding)")
 
     @model_validator(mode="after")
     def _units(self) -> ModelSpec:

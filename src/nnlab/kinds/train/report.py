@@ -22,7 +22,7 @@ from ...conclusions import (
 from ...i18n import N_, _, sentences
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import HOW_TO_READ, fmt, image
-from ...specs import TEXT_DATASETS, input_width, output_width
+from ...specs import TEXT_DATASETS, conv_stack, dense_inputs, output_width
 from ...stats import compare, mean_sd, p_is
 from . import claims, why
 from .schema import Config, parameter_count
@@ -126,12 +126,20 @@ def size_of(spec: Config) -> tuple[int, int]:
     ...         "epochs": 20, "batch_size": 512, "model": {"units": 16}}
     >>> size_of(config_of(book))  # the book's IMDB net: 160,305 parameters
     (160305, 160272)
+    >>> convnet = {"name": "convnet", "dataset": {"name": "mnist"}, "validation": {"size": 10000}, "epochs": 5, "batch_size": 64,
+    ...            "loss": "categorical_crossentropy", "model": {"hidden_layers": 1, "units": 64, "conv": [
+    ...                {"type": "conv2d", "filters": 32}, {"type": "max_pooling2d"}, {"type": "conv2d", "filters": 64},
+    ...                {"type": "max_pooling2d"}, {"type": "conv2d", "filters": 64}]}}
+    >>> size_of(config_of(convnet))  # chapter 5's convnet: 93,322 parameters (Keras); 26²·9·32 + 11²·9·32·64 + 3²·9·64² + 576·64 + 640
+    (93322, 2794240)
     """
     model = spec.model
     widths = model.widths
     extra = 2 * sum(widths) * model.batch_norm + sum(w for w, a in zip(widths, model.layer_activations) if a == "prelu")
-    sizes = [input_width(spec.dataset), *widths, output_width(spec.dataset)]
-    return parameter_count(sizes[0], widths, sizes[-1]) + extra, sum(a * b for a, b in zip(sizes, sizes[1:]))
+    convolutions = conv_stack(model.conv) if model.conv else []
+    sizes = [dense_inputs(model, spec.dataset), *widths, output_width(spec.dataset)]
+    return (sum(layer[3] for layer in convolutions) + parameter_count(sizes[0], widths, sizes[-1]) + extra,
+            sum(layer[4] for layer in convolutions) + sum(a * b for a, b in zip(sizes, sizes[1:])))
 
 
 def _first_epoch_norms(study: StudyResults) -> dict[str, list[float]]:

@@ -20,7 +20,8 @@ from ...specs import (
     Strict,
     StudyBase,
     ValidationSpec,
-    input_width,
+    conv_stack,
+    dense_inputs,
     output_width,
 )
 
@@ -122,9 +123,28 @@ class Config(StudyBase):
         if "dataset" not in info.data:  # the dataset was refused: that error is the one to read
             return model
         dataset = info.data["dataset"]
-        if parameter_count(input_width(dataset), model.widths, output_width(dataset)) > MAX_PARAMETERS:
+        if model.conv and (dataset.name in TEXT_DATASETS or not dense_inputs(model, dataset)):
+            return model  # a stack that does not fit or reads no image: _conv_fits says which
+        if net_parameters(dataset, model) > MAX_PARAMETERS:
             raise ValueError(_too_many_parameters(dataset, model))
         return model
+
+    @model_validator(mode="after")
+    def _conv_fits(self) -> Config:
+        """A convolutional stack reads a 28 x 28 image and must leave at least one pixel: refused
+        otherwise, with the shape after every layer, before any data is read."""
+        if not self.model.conv:
+            return self
+        if self.dataset.name in TEXT_DATASETS:
+            raise ValueError(f"model.conv reads images (28 x 28 x 1); dataset {self.dataset.name} is text (multi-hot "
+                             f"word rows): leave model.conv out, or use dataset mnist")
+        stack = conv_stack(self.model.conv)
+        bad = next((k for k, (_name, side, _c, _p, _m) in enumerate(stack) if side < 1), None)
+        if bad is not None:
+            shapes = " -> ".join(f"{name} {max(side, 0)}x{max(side, 0)}x{channels}" for name, side, channels, _p, _m in stack[:bad + 1])
+            raise ValueError(f"model.conv.{bad - 1} ({stack[bad][0]}) does not fit: no pixel of the image would be left "
+                             f"after it ({shapes}); use a smaller kernel, stride or window, padding same, or fewer layers")
+        return self
 
     @model_validator(mode="after")
     def _loss_fits_dataset(self) -> Config:
@@ -206,11 +226,18 @@ def parameter_count(inputs: int, widths: list[int], outputs: int) -> int:
     return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
 
 
+def net_parameters(dataset: DatasetSpec, model: ModelSpec) -> int:
+    """Every weight and bias of the net: its convolutions' (if any), then the Dense stack's."""
+    convolutions = sum(parameters for _name, _side, _channels, parameters, _macs in conv_stack(model.conv)) if model.conv else 0
+    return convolutions + parameter_count(dense_inputs(model, dataset), model.widths, output_width(dataset))
+
+
 def _too_many_parameters(dataset: DatasetSpec, model: ModelSpec) -> str:
-    inputs, outputs = input_width(dataset), output_width(dataset)
-    count = parameter_count(inputs, model.widths, outputs)
+    inputs, outputs = dense_inputs(model, dataset), output_width(dataset)
+    count = net_parameters(dataset, model)
     text = dataset.name in TEXT_DATASETS
-    return (f"{_layers(model.widths)} on {inputs:,} inputs{' (dataset.num_words)' * text} and {outputs} "
+    where = " (dataset.num_words)" * text + " (model.conv, flattened)" * bool(model.conv)
+    return (f"{_layers(model.widths)} on {inputs:,} inputs{where} and {outputs} "
             f"output{'s' * (outputs != 1)} make {count:,} parameters ({_gigabytes(count)} of float32 weights), above "
             f"the limit of {MAX_PARAMETERS:,} ({_gigabytes(MAX_PARAMETERS)}); lower model.units or model.hidden_layers"
             f"{' or dataset.num_words' * text}")
