@@ -20,10 +20,12 @@ install: $(BIN)/nnlab
 quickstart: install  ## a small study on the bundled sample, no download
 	$(BIN)/nnlab run configs/quickstart.yaml --results results
 
+# Every run trains on one thread, so two test workers keep both cores of a laptop (or CI) busy.
+TEST_WORKERS ?= 2
 test: install  ## lint, the import contracts, then every test: unit tests plus smoke runs on tiny subsets (what CI runs; minutes)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint-imports: install  ## the house's import contracts (pyproject.toml: floors, a kind's rooms); fails on an upward import
 	$(BIN)/lint-imports
