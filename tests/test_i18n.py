@@ -137,6 +137,14 @@ def test_report_lang_zh_writes_beside_the_english_report_and_leads_with_the_answ
     index = (site / "index.html").read_text()
     assert 'href="appendix.html#how-to-read-this-report"' in index  # the link finds the page that holds it
     assert {p.name for p in (tmp_path / "site").glob("*.html")} == {"index.html", "synth.html", "appendix.html"}
+    # The figures: the Chinese ones (where matplotlib has a Chinese font) in report_assets/zh/, two folders up from site/zh/.
+    from nnlab import plots
+
+    figures = re.findall(r'src="\.\./\.\./(report_assets/[^"]+\.png)"', (site / "synth.html").read_text())
+    assert figures and all((tmp_path / figure).is_file() for figure in figures)
+    assert all(f.startswith("report_assets/zh/") for f in figures) == (plots.chinese_font() is not None)
+    english = (tmp_path / "site" / "synth.html").read_text()
+    assert 'src="../report_assets/synth-test-accuracy.png"' in english and "report_assets/zh/" not in english
 
 
 def test_a_list_setting_in_the_chinese_what_changed_cell_does_not_read_as_a_link():

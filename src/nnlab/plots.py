@@ -1,17 +1,90 @@
 """Every figure nnlab draws: a run's learning curves, a study's validation curves overlaid and its test
 accuracy by variant, and the kinds' and the search's own (XOR losses and rate bars, the decay curves,
-the activation gallery, the best so far by trial)."""
+the activation gallery, the best so far by trial).
+
+The figures `nnlab report` draws speak the report's language (nnlab.i18n): their words go through
+this module's _(), which translates only where matplotlib has a font with the language's glyphs
+(`speaks`), so a machine without one draws English rather than boxes; the figures a run draws as it
+trains (its learning curves, the kinds' own) are English. A figure drawn in another language than
+English gets the language's font after the default one (`in_language`): Latin text keeps the default
+face, and the glyphs it lacks come from the fallback."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import matplotlib.pyplot as plt  # the backend is the caller's: the CLI picks Agg (files only)
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from . import i18n
+from .i18n import N_
 from .selection import Rule
+
+# Faces that draw Simplified Chinese, the first installed one used: Noto's (Debian's fonts-noto-cjk) and
+# Adobe's (the same glyphs), WenQuanYi's on older Linux, Windows' and macOS's own, and SimHei.
+CHINESE_FACES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC", "SimHei")
+
+
+@functools.cache
+def chinese_font() -> str | None:
+    """The first of CHINESE_FACES matplotlib knows, or None where it knows none (looked up once)."""
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return next((face for face in CHINESE_FACES if face in installed), None)
+
+
+FONTS = {"zh": lambda: chinese_font()}  # a language other than English -> its font, None where none is installed
+
+
+def font_for(lang: str) -> str | None:
+    """The face that draws `lang`'s glyphs beyond the default font's; None for English."""
+    return FONTS[lang]() if lang in FONTS else None
+
+
+def speaks(lang: str | None = None) -> bool:
+    """Whether the figures can be drawn in `lang` (the report's current language by default): English
+    always, another language where a font for its glyphs is installed."""
+    lang = lang or i18n.current()
+    return lang == "en" or font_for(lang) is not None
+
+
+def _(message: str) -> str:
+    """A figure's words in the report's language where the figures can speak it (`speaks`), else as written."""
+    return i18n._(message) if speaks() else message
+
+
+def in_language(draw):
+    """Draw inside the language's font where it has one: the figure's texts keep the font families
+    they are made with (the default's, then the language's), so the file saved later draws them too."""
+
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        face = font_for(i18n.current())
+        if face is None:  # English, or no font for the language: its words were left English (_)
+            return draw(*args, **kwargs)
+        with plt.rc_context({"font.family": [*plt.rcParams["font.family"], face]}):
+            return draw(*args, **kwargs)
+
+    return drawn
+
+
+# A metric's words on a figure; another metric is shown by its name ("val_" read as "validation ").
+METRIC_WORDS = {"loss": N_("loss"), "accuracy": N_("accuracy"), "val_loss": N_("validation loss"),
+                "val_accuracy": N_("validation accuracy")}
+TRAINING_WORDS = {"loss": N_("training loss"), "accuracy": N_("training accuracy")}
+PANEL_TITLES = {"val_loss": N_("Validation loss"), "val_accuracy": N_("Validation accuracy")}
+
+
+def metric_words(metric: str) -> str:
+    """'validation loss' for val_loss (in the figures' language), the name itself for a metric nnlab has no words for.
+
+    >>> metric_words("val_accuracy"), metric_words("val_auc")
+    ('validation accuracy', 'validation auc')
+    """
+    return _(METRIC_WORDS[metric]) if metric in METRIC_WORDS else metric.replace("val_", "validation ")
 
 
 def variant_colors(variants: list[str]) -> dict[str, str]:
@@ -71,6 +144,7 @@ def validation_overlay(histories: dict[str, dict[str, list[float]]], best: dict[
     return _epoch_panels(fig, axes, title, "variant (● best epoch)")
 
 
+@in_language
 def validation_overlay_seeds(runs: dict[str, list[tuple[dict[str, list[float]], int | None]]], title: str,
                              colors: dict[str, str] | None = None):
     """Validation loss and accuracy of every variant over all its seeds on shared axes: the mean over
@@ -80,7 +154,7 @@ def validation_overlay_seeds(runs: dict[str, list[tuple[dict[str, list[float]], 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, metric in zip(axes, ("val_loss", "val_accuracy")):
         for variant, seeds in runs.items():
-            curves = [h.get(metric, []) for h, _ in seeds]
+            curves = [h.get(metric, []) for h, _best in seeds]
             length = max((len(c) for c in curves), default=0)
             at = [[c[e] for c in curves if e < len(c) and isinstance(c[e], (int, float)) and math.isfinite(c[e])]
                   for e in range(length)]
@@ -89,16 +163,16 @@ def validation_overlay_seeds(runs: dict[str, list[tuple[dict[str, list[float]], 
                 continue
             color = colors[variant]
             ax.plot(epochs, [sum(at[e - 1]) / len(at[e - 1]) for e in epochs], "-", color=color,
-                    label=f"{variant} ({len(seeds)} seed{'s' * (len(seeds) != 1)})")
+                    label=(_("{variant} ({n} seed)") if len(seeds) == 1 else _("{variant} ({n} seeds)")).format(
+                        variant=variant, n=len(seeds)))
             if len(seeds) > 1:
                 ax.fill_between(epochs, [min(at[e - 1]) for e in epochs], [max(at[e - 1]) for e in epochs],
                                 color=color, alpha=0.15, linewidth=0)
-            best = [(b, c[b - 1]) for (_, b), c in zip(seeds, curves) if b and b <= len(c)]
+            best = [(b, c[b - 1]) for (_history, b), c in zip(seeds, curves) if b and b <= len(c)]
             if best:
                 ax.plot(*zip(*best), "o", color=color, ms=4, alpha=0.8)
-        ax.set(xlabel="epoch", ylabel=metric.replace("val_", "validation "),
-               title=metric.replace("val_", "Validation ").replace("_", " "))
-    return _epoch_panels(fig, axes, title, "variant: mean over seeds\nband: lowest to highest seed\n● each seed's best epoch")
+        ax.set(xlabel=_("epoch"), ylabel=metric_words(metric), title=_(PANEL_TITLES[metric]))
+    return _epoch_panels(fig, axes, title, _("variant: mean over seeds\nband: lowest to highest seed\n● each seed's best epoch"))
 
 
 def _epoch_panels(fig, axes, title: str, legend: str):
@@ -112,6 +186,7 @@ def _epoch_panels(fig, axes, title: str, legend: str):
     return fig
 
 
+@in_language
 def test_accuracy_bars(names: list[str], means: list[float], sds: list[float | None], counts: list[int],
                        colors: dict[str, str], baseline: str, references: dict[str, float], title: str):
     """Mean test accuracy per variant with ±1 sd error bars, horizontal so long variant names stay
@@ -130,12 +205,14 @@ def test_accuracy_bars(names: list[str], means: list[float], sds: list[float | N
     below = []
     for k, (label, value) in enumerate(references.items()):
         if value >= low:
-            ax.axvline(value, color="grey", ls=("--", ":")[k % 2], lw=1, label=f"{label} ({value:.3f})")
+            ax.axvline(value, color="grey", ls=("--", ":")[k % 2], lw=1,
+                       label=_("{label} ({value})").format(label=label, value=f"{value:.3f}"))
         else:
             below.append(f"{label} {value:.3f}")
-    ax.set_yticks(y, [f"{n} (baseline)" if n == baseline else n for n in names], fontsize=8)
-    xlabel = "test accuracy (fraction correct)"
-    ax.set(xlabel=xlabel + ("\nleft of the axis: " + ", ".join(below) if below else ""), title=title)
+    ax.set_yticks(y, [_("{name} (baseline)").format(name=n) if n == baseline else n for n in names], fontsize=8)
+    xlabel = _("test accuracy (fraction correct)")
+    left = "\n" + _("left of the axis: {values}").format(values=_(", ").join(below)) if below else ""
+    ax.set(xlabel=xlabel + left, title=title)
     ax.grid(axis="x", alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right", fontsize=8)
@@ -143,6 +220,7 @@ def test_accuracy_bars(names: list[str], means: list[float], sds: list[float | N
     return fig
 
 
+@in_language
 def learning_curve_grid(histories: dict[str, list[tuple[dict, int | None]]], colors: dict[str, str], title: str,
                         metric: str = "loss"):
     """One panel per variant: training (dashed) and validation (solid) `metric` of every seed, best epochs dotted."""
@@ -157,20 +235,22 @@ def learning_curve_grid(histories: dict[str, list[tuple[dict, int | None]]], col
             ax.plot(epochs, history[f"val_{metric}"], "-", color=colors[name], lw=1.5)
             if best:
                 ax.axvline(best, color=colors[name], ls=":", lw=1)
-        ax.set(title=name, xlabel="epoch", ylabel=metric)
+        ax.set(title=name, xlabel=_("epoch"), ylabel=metric_words(metric))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
-    handles = [plt.Line2D([], [], color="black", ls="--", lw=1, label=f"training {metric}"),
-               plt.Line2D([], [], color="black", ls="-", lw=1.5, label=f"validation {metric}"),
-               plt.Line2D([], [], color="black", ls=":", lw=1, label="best epoch")]
-    fig.suptitle(title + " (one line per seed)")
+    training = _(TRAINING_WORDS[metric]) if metric in TRAINING_WORDS else f"training {metric}"
+    handles = [plt.Line2D([], [], color="black", ls="--", lw=1, label=training),
+               plt.Line2D([], [], color="black", ls="-", lw=1.5, label=metric_words(f"val_{metric}")),
+               plt.Line2D([], [], color="black", ls=":", lw=1, label=_("best epoch"))]
+    fig.suptitle(_("{title} (one line per seed)").format(title=title))
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.legend(handles=handles, loc="lower center", fontsize=8, ncol=3)
     return fig
 
 
+@in_language
 def rate_bars(names: list[str], series: dict[str, list[float]], colors: list[str], title: str, ylabel: str):
     """Grouped bars of rates (fractions of runs) per variant, e.g. XOR solved vs dead-unit rates."""
     fig, ax = plt.subplots(figsize=(max(5, 1.3 * len(names) + 2), 4))
@@ -200,6 +280,7 @@ def xor_curves(steps: list[int], losses, solved, title: str):
     return fig
 
 
+@in_language
 def lr_decay_curves(runs: dict[str, list[dict]], title: str):
     """w, loss and learning rate per epoch, one line per variant."""
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
@@ -207,8 +288,8 @@ def lr_decay_curves(runs: dict[str, list[dict]], title: str):
         epochs = [r["epoch"] for r in rows]
         for ax, key in zip(axes, ("w", "loss", "lr")):
             ax.plot(epochs, [r[key] for r in rows], "o-", ms=2.5, label=name, color=f"C{k}")
-    for ax, label in zip(axes, ("w after the epoch's step", "loss (w - target)², log scale", "learning rate")):
-        ax.set(xlabel="epoch", ylabel=label)
+    for ax, label in zip(axes, (_("w after the epoch's step"), _("loss (w - target)², log scale"), _("learning rate"))):
+        ax.set(xlabel=_("epoch"), ylabel=label)
         ax.grid(alpha=0.3)
     axes[1].set_yscale("log")
     axes[2].legend(fontsize=8)
@@ -237,12 +318,13 @@ def activation_gallery(x, curves: dict[str, tuple], title: str):
     return fig
 
 
+@in_language
 def rate_overlay(rates: dict[str, list[float]], colors: dict[str, str], title: str):
     """Learning rate per epoch of each variant: what the schedules actually did."""
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for name, values in rates.items():
         ax.plot(range(1, len(values) + 1), values, "o-", ms=3, color=colors[name], label=name)
-    ax.set(xlabel="epoch", ylabel="learning rate (at the epoch's start)", title=title)
+    ax.set(xlabel=_("epoch"), ylabel=_("learning rate (at the epoch's start)"), title=title)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
@@ -250,6 +332,7 @@ def rate_overlay(rates: dict[str, list[float]], colors: dict[str, str], title: s
     return fig
 
 
+@in_language
 def search_progress(numbers: list[int], values: list[float | None], statuses: list[str], direction: str,
                     metric: str, title: str):
     """Each trial's validation figure by trial number (finished ●, pruned ×: its figure when stopped)
@@ -260,12 +343,12 @@ def search_progress(numbers: list[int], values: list[float | None], statuses: li
         if value is not None and status == "ok" and rule.better(value, best):
             best = value
         steps.append(None if best != best else best)
-    for status, marker, color, label in (("ok", "o", "tab:blue", "finished trial"), ("pruned", "x", "tab:grey", "pruned trial")):
+    for status, marker, color, label in (("ok", "o", "tab:blue", _("finished trial")), ("pruned", "x", "tab:grey", _("pruned trial"))):
         points = [(n, v) for n, v, s in zip(numbers, values, statuses) if s == status and v is not None]
         if points:
             ax.plot(*zip(*points), marker, color=color, ls="none", label=label)
-    ax.step(numbers, [s if s is not None else float("nan") for s in steps], where="post", color="tab:red", label="best so far")
-    ax.set(xlabel="trial number", ylabel=metric.replace("val_", "validation "), title=title)
+    ax.step(numbers, [s if s is not None else float("nan") for s in steps], where="post", color="tab:red", label=_("best so far"))
+    ax.set(xlabel=_("trial number"), ylabel=metric_words(metric), title=title)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
@@ -273,12 +356,13 @@ def search_progress(numbers: list[int], values: list[float | None], statuses: li
     return fig
 
 
+@in_language
 def importance_bars(importances: dict[str, float], title: str):
     """Optuna's parameter importances, largest on top."""
     names = list(importances)[::-1]
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(names) + 1.2))
     ax.barh(names, [importances[n] for n in names], color="tab:blue")
-    ax.set(xlabel="importance (sums to 1)", title=title, xlim=(0, 1))
+    ax.set(xlabel=_("importance (sums to 1)"), title=title, xlim=(0, 1))
     ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()
     return fig
@@ -310,18 +394,21 @@ def poly_fit(data: dict, grid, truth, fits, epochs, train, val, floor: float, ti
     return fig
 
 
+@in_language
 def poly_curves(curves: dict[str, dict], colors: dict[str, str], floor: float, title: str):
     """Median training (dashed) and validation (solid) MSE over a run's initialisations, per variant."""
     import numpy as np
 
     fig, ax = plt.subplots(figsize=(8, 4.2))
     for name, c in curves.items():
-        ax.plot(c["epochs"], np.median(c["train_mse"], axis=1), "--", color=colors[name], lw=1.2, label=f"{name}: training")
-        ax.plot(c["epochs"], np.median(c["val_mse"], axis=1), color=colors[name], lw=1.8, label=f"{name}: validation")
+        ax.plot(c["epochs"], np.median(c["train_mse"], axis=1), "--", color=colors[name], lw=1.2,
+                label=_("{name}: training").format(name=name))
+        ax.plot(c["epochs"], np.median(c["val_mse"], axis=1), color=colors[name], lw=1.8,
+                label=_("{name}: validation").format(name=name))
     if floor > 0:
-        ax.axhline(floor, color="tab:green", ls=":", lw=1, label="noise floor (σ²)")
+        ax.axhline(floor, color="tab:green", ls=":", lw=1, label=_("noise floor (σ²)"))
     ax.set_yscale("log")
-    ax.set(xlabel="epoch (full batch)", ylabel="MSE (log scale)", title=title)
+    ax.set(xlabel=_("epoch (full batch)"), ylabel=_("MSE (log scale)"), title=title)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -347,6 +434,7 @@ def cost_slowdown(demo: dict, title: str):
     return fig
 
 
+@in_language
 def gradient_norms(norms: dict[str, list[float]], title: str):
     """Each variant's weight-gradient norm per layer, first hidden layer to output, on a log scale."""
     fig, ax = plt.subplots(figsize=(8, 4.2))
@@ -354,7 +442,7 @@ def gradient_norms(norms: dict[str, list[float]], title: str):
     for name, values in norms.items():
         ax.plot(range(1, len(values) + 1), values, "o-", color=colors[name], label=name)
     ax.set_yscale("log")
-    ax.set(xlabel="layer (1 = first hidden, last = output)", ylabel="‖∂L/∂W‖ (log scale)", title=title)
+    ax.set(xlabel=_("layer (1 = first hidden, last = output)"), ylabel=_("‖∂L/∂W‖ (log scale)"), title=title)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -362,6 +450,7 @@ def gradient_norms(norms: dict[str, list[float]], title: str):
     return fig
 
 
+@in_language
 def generalisation_gap(curves: dict[str, list[tuple[dict, int | None]]], colors: dict[str, str], title: str,
                        losses_differ: bool = False):
     """The overfitting picture: per epoch, validation minus training loss (left) and training minus
@@ -369,11 +458,13 @@ def generalisation_gap(curves: dict[str, list[tuple[dict, int | None]]], colors:
     each seed's best epoch a dot on its variant's line. A line that climbs is a net fitting its training
     set better than data it has not seen."""
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.2))
-    panels = (("validation − training loss", lambda h: [v - t for v, t in zip(h["val_loss"], h["loss"])]),
-              ("training − validation accuracy", lambda h: [t - v for t, v in zip(h["accuracy"], h["val_accuracy"])]))
-    for ax, (label, gap_of) in zip(axes, panels):
+    panels = ((_("validation − training loss"), _("Validation − training loss"),
+               lambda h: [v - t for v, t in zip(h["val_loss"], h["loss"])]),
+              (_("training − validation accuracy"), _("Training − validation accuracy"),
+               lambda h: [t - v for t, v in zip(h["accuracy"], h["val_accuracy"])]))
+    for k, (ax, (label, panel_title, gap_of)) in enumerate(zip(axes, panels)):
         for name, runs in curves.items():
-            gaps = [gap_of(history) for history, _ in runs if all(k in history for k in ("loss", "val_loss", "accuracy", "val_accuracy"))]
+            gaps = [gap_of(history) for history, _best in runs if all(k in history for k in ("loss", "val_loss", "accuracy", "val_accuracy"))]
             if not gaps:
                 continue
             length = min(map(len, gaps))
@@ -383,15 +474,17 @@ def generalisation_gap(curves: dict[str, list[tuple[dict, int | None]]], colors:
             ax.plot(epochs, mean, "-", color=colors[name], lw=1.6, label=name)
             if len(gaps) > 1:
                 ax.fill_between(epochs, [min(c) for c in columns], [max(c) for c in columns], color=colors[name], alpha=0.15, lw=0)
-            for _, best in runs:
+            for _history, best in runs:
                 if best and best <= length:
                     ax.plot(best, mean[best - 1], "o", color=colors[name], ms=5, mec="white", mew=0.6)
         ax.axhline(0, color="grey", lw=0.8)
-        ax.set(xlabel="epoch", ylabel=label, title=label.capitalize() + (" (losses differ: scales do not compare)"
-                                                                           if losses_differ and "loss" in label else ""))
-    return _epoch_panels(fig, axes, title, "variant (● a seed's best epoch)")
+        differ = losses_differ and k == 0  # the loss panel
+        ax.set(xlabel=_("epoch"), ylabel=label,
+               title=_("{title} (losses differ: scales do not compare)").format(title=panel_title) if differ else panel_title)
+    return _epoch_panels(fig, axes, title, _("variant (● a seed's best epoch)"))
 
 
+@in_language
 def search_methods(curves: dict[str, list[list[float | None]]], metric: str, mode: str, title: str):
     """Best figure found after k trials, one line per strategy (mean over its search seeds) with the
     band of their range: the lower (or higher) and the sooner, the better the strategy at that budget."""
@@ -407,10 +500,10 @@ def search_methods(curves: dict[str, list[list[float | None]]], metric: str, mod
                 means.append(sum(values) / len(values))
                 lows.append(min(values))
                 highs.append(max(values))
-        ax.plot(ks, means, "-", color=colors[name], lw=1.8, label=f"{name} ({len(searches)} searches)")
+        ax.plot(ks, means, "-", color=colors[name], lw=1.8, label=_("{name} ({n} searches)").format(name=name, n=len(searches)))
         ax.fill_between(ks, lows, highs, color=colors[name], alpha=0.15, lw=0)
-    ax.set(xlabel="trials so far", ylabel=f"best {metric} so far ({'lower' if mode == 'min' else 'higher'} is better)",
-           title=title)
+    best = _("best {metric} so far (lower is better)") if mode == "min" else _("best {metric} so far (higher is better)")
+    ax.set(xlabel=_("trials so far"), ylabel=best.format(metric=metric), title=title)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

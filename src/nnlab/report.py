@@ -7,17 +7,18 @@ This module writes the front page and puts the study sections (each kind's own, 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 from pathlib import Path
 
-from . import conclusions, i18n, results, run_store, templating, variant_filter
+from . import conclusions, i18n, plots, results, run_store, templating, variant_filter
 from .errors import NnlabError, write_error_log
 from .i18n import N_, _
 from .kinds import KINDS
 from .report_data import Run, StudyResults, collect
 from .report_html import SITE, site_pages, to_html
-from .report_parts import ASSETS, HOW_TO_READ, fmt, markdown_table
+from .report_parts import ASSETS, HOW_TO_READ, figures_folder, fmt, markdown_table
 from .search import comparison as comparison_section
 from .search import section as search_section
 
@@ -43,7 +44,9 @@ def _build(root: Path, warn, patterns: tuple[str, ...], lang: str) -> tuple[Path
     studies = [s for _suite, _title, members in ordered for s in members]
     # Each folder the report writes in, locked: a killed report's temporaries there are cleared.
     site = root / SITE if lang == "en" else root / SITE / lang
-    with results.writing_in(root), results.writing_in(root / ASSETS), results.writing_in(site):
+    figures = root / figures_folder()  # report_assets/, or report_assets/<lang>/ for figures in the language
+    with (results.writing_in(root), results.writing_in(root / ASSETS), results.writing_in(site),
+          results.writing_in(figures) if figures != root / ASSETS else contextlib.nullcontext()):
         lines = _front_page(root, studies, warn, patterns, ordered)
         index, pages = list(lines), []  # the site: the front page with every part's answer, a page per study
         for k, (name, description, members) in enumerate(ordered, 1):
@@ -191,7 +194,7 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tu
             for s in studies if s.kind == "train" and not any(v.validated_on_test for v in s.variants)]
     return templating.lines(
         "front_page.md.j2", when=dt.datetime.now().astimezone().isoformat(timespec="seconds"), root=root,
-        translated=i18n.current() != "en", answer_links=_answer_links(ordered or [("", "", studies)]),
+        translated=i18n.current() != "en", figures_translated=plots.speaks(), answer_links=_answer_links(ordered or [("", "", studies)]),
         studies=[s.name for s in studies], variants=sum(len(s.variants) for s in studies),
         seeds=sorted({r.metrics["seed"] for r in runs}), runs=len(runs),
         statuses=", ".join(_(STATUS_WORDS[k]).format(count=v) for k, v in statuses.items() if v),

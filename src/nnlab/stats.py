@@ -21,6 +21,8 @@ import statistics
 import warnings
 from dataclasses import dataclass
 
+from .i18n import _
+
 ALPHA = 0.05  # every verdict's significance level, after the correction for many comparisons
 POWER = 0.80  # the conventional power at which the detectable difference is quoted
 HOLM_UP_TO = 5  # comparisons per study; above, Benjamini-Hochberg (see adjust)
@@ -99,7 +101,7 @@ def adjust(p_values: list[float | None], method: str | None = None) -> list[floa
         from scipy import stats as scipy_stats
 
         adjusted = [float(p) for p in scipy_stats.false_discovery_control(values, method="bh")]
-    for (i, _), p in zip(known, adjusted):
+    for (i, _value), p in zip(known, adjusted):
         out[i] = p
     return out
 
@@ -145,7 +147,7 @@ def detectable_difference(sd: float | None, n: int, paired: bool = False, alpha:
         return power(difference, sd, n, paired, alpha) - wanted
 
     high = sd
-    for _ in range(64):  # power rises to 1 with the difference; 2**64 spreads is past any figure
+    for _attempt in range(64):  # power rises to 1 with the difference; 2**64 spreads is past any figure
         if not math.isfinite(shortfall(high)):
             return None
         if shortfall(high) >= 0:
@@ -162,13 +164,13 @@ def undetectable_reason(sd: float | None, n: int) -> str | None:
     """Why no detectable difference can be stated for a design of `n` seeds and spread `sd`, in words
     the report prints; None where it can be."""
     if n < 2:
-        return "one seed: no estimate of seed noise"
+        return _("one seed: no estimate of seed noise")
     if n < MIN_SEEDS_FOR_POWER:
-        return f"{n} seeds: too few to state a detectable difference"
+        return _("{n} seeds: too few to state a detectable difference").format(n=n)
     if sd is None or not math.isfinite(sd):
-        return "no estimate of seed noise"
+        return _("no estimate of seed noise")
     if sd == 0:
-        return "no spread between seeds: every seed gave the same figure"
+        return _("no spread between seeds: every seed gave the same figure")
     return None
 
 

@@ -28,7 +28,7 @@ NAMES = {"grid": N_("grid"), "random": N_("random"), "bayesian": N_("Bayesian (T
 
 
 def named(strategy: str) -> str:
-    """A strategy's name in the report's language (the figures keep NAMES' English: their labels are English)."""
+    """A strategy's name in the report's language (a figure's, plots._(NAMES[s]), where the figures can speak it)."""
     return _(NAMES.get(strategy, strategy))
 
 
@@ -82,8 +82,9 @@ def section(root: Path, study: StudyResults) -> list[str]:
         _("The grid tries {points} values of each real range (log-spaced on a log scale), in an order drawn from the search "
           "seed (its points outnumber the budget).").format(points=data["grid_points"]) if "grid" in strategies else "",
         _("LIPO's categorical settings are searched as their index in the list, in the order listed.")), ""]
-    fig = plots.search_methods({NAMES.get(s, s): c for s, c in curves.items()}, metric, rule.mode,
-                               f"{study.name}: best {metric} found after k trials (mean over search seeds, band: their range)")
+    fig = plots.search_methods({plots._(NAMES[s]) if s in NAMES else s: c for s, c in curves.items()}, metric, rule.mode,
+                               plots._("{study}: best {metric} found after k trials (mean over search seeds, band: their "
+                                       "range)").format(study=study.name, metric=metric))
     lines += [image(fig, root, f"{study.name}-methods.png", f"{study.name} search methods"), ""]
     checkpoints = sorted({k for k in (budget // 4, budget // 2) if 0 < k < budget})
     rows = []

@@ -70,13 +70,13 @@ def section(root: Path, study: StudyResults) -> list[str]:
     lines += ["", _("The pruned trials' figure is their best when stopped; s: seconds the trial trained."), ""]
     fig = plots.search_progress([t["number"] for t in trials], [t["value"] for t in trials],
                                 [t["status"] for t in trials], search["direction"], metric,
-                                f"{study.name}: {metric} by trial, and the best so far")
+                                plots._("{study}: {metric} by trial, and the best so far").format(study=study.name, metric=metric))
     lines += [image(fig, root, f"{study.name}-search.png", f"{study.name} search progress"), ""]
     if search.get("importances"):
         ranked = _("; ").join(f"`{k}` {v:.2f}" for k, v in search["importances"].items())
         lines += [_("Which settings mattered, by Optuna's parameter importances (PED-ANOVA over the finished trials; they sum "
                     "to 1 and describe this search's trials, not a law): {ranked}.").format(ranked=ranked), ""]
-        fig = plots.importance_bars(search["importances"], f"{study.name}: parameter importances")
+        fig = plots.importance_bars(search["importances"], plots._("{study}: parameter importances").format(study=study.name))
         lines += [image(fig, root, f"{study.name}-importances.png", f"{study.name} parameter importances"), ""]
     elif search.get("importances_note"):
         lines += [_("No parameter importances: {why}.").format(why=search["importances_note"]), ""]

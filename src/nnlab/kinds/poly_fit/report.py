@@ -47,7 +47,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
         first = {v.name: next(r for r in v.runs if r.ok) for v in scored}
         fig = plots.poly_curves({name: results.read_json(run.folder / "curves.json") for name, run in first.items()},
                                 plots.variant_colors(list(first)), study.config["noise"] ** 2,
-                                f"{study.name}: median MSE over initialisations (first seed)")
+                                plots._("{study}: median MSE over initialisations (first seed)").format(study=study.name))
         lines += ["", image(fig, root, f"{study.name}-curves.png", f"{study.name} curves")]
         for v in scored:
             lines += ["", copied_image(root, first[v.name].folder / "fit.png", f"{study.name}-{v.name}-fit.png",

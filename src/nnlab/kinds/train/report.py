@@ -62,7 +62,8 @@ def section(root: Path, study: StudyResults) -> list[str]:
         course_header=[_(column) for column in COURSE_HEADER], course_rows=[_course_row(study, v) for v in course],
         notes=_notes(study, analysis, trivial), how_to_read=_(HOW_TO_READ), curves_header=curves_header, curves=curves,
         norms_line=_norms_line(norms) if norms else "",
-        norms_figure=image(plots.gradient_norms(norms, f"{study.name}: each layer's gradient norm, first epoch (mean over seeds)"),
+        norms_figure=image(plots.gradient_norms(norms, plots._("{study}: each layer's gradient norm, first epoch (mean over seeds)").format(
+                               study=study.name)),
                            root, f"{study.name}-gradient-norms.png", f"{study.name} gradient norms") if norms else "",
         book=_book_line(study),
         comparisons=[(comparison_sentence(study, v, analysis) + (OPTIMISTIC + _(" (optimistic: its epoch was chosen on the test set)")
@@ -191,8 +192,8 @@ def _gap_figure(root: Path, study: StudyResults) -> str | None:
     if not curves:
         return None
     losses_differ = len({r.config.get("loss") for r in study.runs}) > 1
-    fig = plots.generalisation_gap(curves, colors, f"{study.name}: the gap between training and validation, per epoch",
-                                   losses_differ)
+    fig = plots.generalisation_gap(curves, colors, plots._("{study}: the gap between training and validation, per epoch").format(
+        study=study.name), losses_differ)
     return image(fig, root, f"{study.name}-generalisation-gap.png", f"{study.name} generalisation gap")
 
 
@@ -281,26 +282,28 @@ def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list
     if scored:
         fig = plots.test_accuracy_bars([shown[v.name] for v in scored], [v.mean_sd("test_accuracy")[0] for v in scored],
                                        [v.mean_sd("test_accuracy")[1] for v in scored], [v.n for v in scored],
-                                       colors, shown.get(study.baseline, study.baseline), trivial,
-                                       f"{study.name}: test accuracy (mean ± sd over seeds)")
+                                       colors, shown.get(study.baseline, study.baseline),
+                                       {plots._(label): value for label, value in trivial.items()},
+                                       plots._("{study}: test accuracy (mean ± sd over seeds)").format(study=study.name))
         out.append(image(fig, root, f"{study.name}-test-accuracy.png", f"{study.name} test accuracy"))
     first = {shown[v.name]: v.runs[0] for v in study.variants if v.runs[0].history}
     if first:
         every = {shown[v.name]: [(r.history, r.metrics.get("best_epoch")) for r in v.runs if r.history]
                  for v in study.variants}
         fig = plots.validation_overlay_seeds({k: h for k, h in every.items() if h},
-                                             f"{study.name}: validation curves over all seeds", colors)
+                                             plots._("{study}: validation curves over all seeds").format(study=study.name), colors)
         out.append(image(fig, root, f"{study.name}-validation.png", f"{study.name} validation curves"))
         rates = {n: r.history.get("learning_rate", []) for n, r in first.items()}
         if any(len(set(r)) > 1 for r in rates.values()):
-            fig = plots.rate_overlay(rates, colors, f"{study.name}: learning rate per epoch (first seed)")
+            fig = plots.rate_overlay(rates, colors, plots._("{study}: learning rate per epoch (first seed)").format(study=study.name))
             out.append(image(fig, root, f"{study.name}-learning-rate.png", f"{study.name} learning rate"))
         grid = {shown[v.name]: [(r.history, r.metrics.get("best_epoch")) for r in v.runs if r.history] for v in study.variants}
-        fig = plots.learning_curve_grid({k: h for k, h in grid.items() if h}, colors, f"{study.name}: learning curves")
+        fig = plots.learning_curve_grid({k: h for k, h in grid.items() if h}, colors,
+                                        plots._("{study}: learning curves").format(study=study.name))
         out.append(image(fig, root, f"{study.name}-learning-curves.png", f"{study.name} learning curves"))
         if all("accuracy" in history and "val_accuracy" in history for runs in grid.values() for history, _test in runs):
             fig = plots.learning_curve_grid({k: h for k, h in grid.items() if h}, colors,
-                                            f"{study.name}: accuracy curves", metric="accuracy")
+                                            plots._("{study}: accuracy curves").format(study=study.name), metric="accuracy")
             out.append(image(fig, root, f"{study.name}-accuracy-curves.png", f"{study.name} accuracy curves"))
     return out
 

@@ -27,7 +27,7 @@ def rates(variant: VariantStats) -> dict[str, float | int]:
             "final_loss_median": statistics.median(m["final_loss_median"] for m in ms)}
 
 
-OPTIMIZER_WORDS = {"sgd": "SGD", "adam": "Adam"}
+OPTIMIZER_WORDS = {"sgd": "SGD", "adam": "Adam", "adagrad": "Adagrad"}
 LOSS_WORDS = {"mse": "MSE", "binary_crossentropy": N_("binary cross-entropy")}
 
 
@@ -76,10 +76,11 @@ def section(root: Path, study: StudyResults) -> list[str]:
         lines += [f"- {xor_sentence(v, base)}" for v in scored if v.name != study.baseline]
     if scored:
         fig = plots.rate_bars([v.name for v in scored],
-                              {"solved": [shares[v.name]["solved_rate"] for v in scored],
-                               "run with a dead unit": [shares[v.name]["dead_unit_rate"] for v in scored],
-                               "units identical": [shares[v.name]["identical_rate"] for v in scored]},
-                              ["tab:green", "tab:red", "tab:grey"], f"{study.name}: share of runs", "fraction of runs")
+                              {plots._("solved"): [shares[v.name]["solved_rate"] for v in scored],
+                               plots._("run with a dead unit"): [shares[v.name]["dead_unit_rate"] for v in scored],
+                               plots._("units identical"): [shares[v.name]["identical_rate"] for v in scored]},
+                              ["tab:green", "tab:red", "tab:grey"], plots._("{study}: share of runs").format(study=study.name),
+                              plots._("fraction of runs"))
         lines += ["", image(fig, root, f"{study.name}-rates.png", f"{study.name} rates")]
         example = next((r for v in scored for r in v.runs if r.ok and r.metrics["example"]["solved"]), None)
         if example:
