@@ -198,3 +198,16 @@ def test_show_names_metrics_that_lack_what_the_kind_records(tmp_path):
 def test_show_of_a_folder_without_a_run_says_so(tmp_path):
     shown = invoke("show", tmp_path)
     assert shown.exit_code == 1 and "holds no nnlab run" in shown.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("optimizer", ["adam", "adagrad"])
+def test_an_adaptive_optimizer_steps_each_xor_repeat_on_its_own_gradient(optimizer):
+    """Adam's and Adagrad's accumulators are per element, so a repeat trained beside five others ends
+    where it ends alone (the dying-ReLU study sets Adagrad against SGD)."""
+    config = {**XOR, "optimizer": optimizer, "learning_rate": 0.1}
+    many = fit_xor(XorConfig(**config), seed=3)
+    alone = fit_xor(XorConfig(**{**config, "repeats": 1}), seed=3)
+    np.testing.assert_allclose(many["w1"][0], alone["w1"][0], rtol=1e-4, atol=1e-5)
+    plain = fit_xor(XorConfig(**{**config, "optimizer": "sgd"}), seed=3)
+    assert not np.allclose(many["w1"][0], plain["w1"][0])  # it is not SGD under another name

@@ -76,9 +76,11 @@ def fit_xor(config: Config, seed: int) -> dict[str, np.ndarray]:
     else:
         activation = keras.activations.get(config.model.activation)
     x, y = tf.constant(XOR_X), tf.constant(XOR_Y)
-    adam = keras.optimizers.Adam(config.learning_rate) if config.optimizer == "adam" else None
-    if adam is not None:
-        adam.build(params)  # element by element: each repeat's parameters still see only their own gradient
+    # Adam and Adagrad work element by element: each repeat's parameters still see only their own gradient.
+    stepper = {"adam": keras.optimizers.Adam, "adagrad": keras.optimizers.Adagrad}.get(config.optimizer)
+    stepper = stepper(config.learning_rate) if stepper is not None else None
+    if stepper is not None:
+        stepper.build(params)
 
     def forward():
         pre = tf.einsum("pi,rih->rph", x, params[0]) + params[1][:, None, :]
@@ -99,8 +101,8 @@ def fit_xor(config: Config, seed: int) -> dict[str, np.ndarray]:
                 losses = loss_of(out)
                 total = tf.reduce_sum(losses)
             grads = tape.gradient(total, params)
-            if adam is not None:
-                adam.apply(grads, params)
+            if stepper is not None:
+                stepper.apply(grads, params)
             else:
                 for p, g in zip(params, grads):
                     p.assign_sub(config.learning_rate * g)

@@ -39,7 +39,9 @@ class Config(StudyBase):
     learning_rate: float = Field(0.01, gt=0)
     steps: StrictInt = Field(10000, gt=0, le=MAX_STEPS, description="full-batch SGD steps on MSE")
     repeats: StrictInt = Field(100, gt=0, le=MAX_REPEATS, description="independent initialisations drawn from each seed")
-    optimizer: Literal["sgd", "adam"] = Field("sgd", description="full-batch SGD (the course's), or Adam (its code's comments)")
+    optimizer: Literal["sgd", "adam", "adagrad"] = Field(
+        "sgd", description="full-batch SGD (the course's), Adam (its code's comments), or Adagrad (a remedy the course "
+                           "names for dying ReLU: a rate that shrinks where gradients have been large)")
     loss: Literal["mse", "binary_crossentropy"] = Field(
         "mse", description="binary_crossentropy: the linear output read as a logit (a sigmoid then gives the prediction)")
 
