@@ -29,6 +29,16 @@ def pytest_ignore_collect(collection_path, config):
     return None
 
 
+def pytest_configure(config):
+    """Each test process computes with one TensorFlow thread, as nnlab's runs do, whichever test
+    starts TensorFlow first: a test that builds a model itself may come before any run when the tests
+    are spread over workers (make test: pytest-xdist), and TensorFlow reads its thread count once, at
+    its start (nnlab.process.use_threads). Runs that ask for other counts do so in worker processes."""
+    from nnlab import process
+
+    process.use_threads(1)
+
+
 _LOADED_TENSORFLOW: list[str] = []
 
 
