@@ -129,7 +129,8 @@ def test_a_larger_rate_kills_more_relu_units_and_the_course_code_initialises_as_
     assert np.abs(w2).max() <= 0.5 and np.abs(b2).max() <= 0.5  # fan_in 4: ±1/2
     result = invoke("run", CONFIGS / "xor_dying_relu.yaml", "--results", tmp_path)
     assert result.exit_code == 0, result.output
-    dead = {lr: json.loads((tmp_path / "xor_dying_relu" / f"learning_rate-{lr}_optimizer-sgd" / "seed-0" / "metrics.json").read_text())["dead_unit_rate"]
+    runs = tmp_path / "xor_dying_relu"
+    dead = {lr: json.loads((runs / f"learning_rate-{lr}_optimizer-sgd" / "seed-0" / "metrics.json").read_text())["dead_unit_rate"]
             for lr in ("0.01", "1.0")}
     assert dead["1.0"] > dead["0.01"]
     assert invoke("report", "--results", tmp_path).exit_code == 0
