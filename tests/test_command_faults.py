@@ -91,7 +91,7 @@ def test_tensorboard_export_into_a_folder_below_a_regular_file_is_one_line(finis
 
 # --- nnlab init ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("blocked", ["configs", "experiments"])
+@pytest.mark.parametrize("blocked", ["configs", "experiments", "schema"])
 def test_init_where_one_of_its_folders_is_a_file_writes_nothing(tmp_path, blocked):
     (tmp_path / blocked).write_text("in the way\n")
     error = one_line_error(invoke("init", tmp_path))

@@ -34,6 +34,7 @@ def test_the_wheel_in_a_fresh_venv_inits_a_folder_and_runs_the_quickstart_study(
     init = subprocess.run([fresh / "bin" / "nnlab", "init"], cwd=empty, env=env, capture_output=True, text=True, timeout=120)
     assert init.returncode == 0, init.stderr
     assert (empty / "configs" / "reuters_units.yaml").is_file() and (empty / "experiments" / "chapter3.yaml").is_file()
+    assert (empty / "schema" / "study.schema.json").is_file()  # the configs' first lines name it, for an editor
     ran = subprocess.run([fresh / "bin" / "nnlab", "run", "configs/quickstart.yaml", "--quiet"], cwd=empty, env=env,
                          capture_output=True, text=True, timeout=600)
     assert ran.returncode == 0, ran.stderr + ran.stdout

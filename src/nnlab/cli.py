@@ -484,8 +484,9 @@ def init(folder):
         written = copy_out(folder)
     except NnlabError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"wrote {len(written)} files under {folder}: configs/ ({len(names('configs'))} studies) and "
-               f"experiments/ ({len(names('experiments'))} suites). Try: nnlab run {Path(folder) / 'configs' / 'quickstart.yaml'}")
+    click.echo(f"wrote {len(written)} files under {folder}: configs/ ({len(names('configs'))} studies), "
+               f"experiments/ ({len(names('experiments'))} suites) and schema/ (for an editor's completion). "
+               f"Try: nnlab run {Path(folder) / 'configs' / 'quickstart.yaml'}")
 
 
 @main.group()
@@ -533,6 +534,25 @@ def export_tensorboard(results_dir, log_dir):
 def _export_progress(done: int, total: int) -> None:
     if done % 50 == 0 or done == total:
         click.echo(f"  {done}/{total} runs", err=True)
+
+
+@main.command()
+@click.argument("what", type=click.Choice(["study", "suite"]), default="study")
+def schema(what):
+    """Print the JSON Schema of a study config (default) or of a suite manifest.
+
+    An editor with the YAML language server (VS Code's YAML extension, Neovim, Helix) completes and
+    checks keys as you type when a file's first line names it:
+
+        # yaml-language-server: $schema=../schema/study.schema.json
+
+    The shipped configs carry that line, and `nnlab init` writes schema/ beside them. Rules that tie
+    keys together (a loss the output can give, a conv stack that fits) are `nnlab validate`'s."""
+    import json
+
+    from .editor_schema import SCHEMAS
+
+    click.echo(json.dumps(SCHEMAS[what](), indent=1, ensure_ascii=False))
 
 
 @main.command()

@@ -3,6 +3,7 @@ pipx, no clone) can run them by name and copy them out to edit.
 
     configs/       one YAML per study (the repository's configs/ is a link here)
     experiments/   the suite manifests behind the report (experiments/ likewise)
+    schema/        their JSON Schemas (`nnlab schema`), which each file's first line names for editors
 
     resolve(given, "configs")   a path as given if it exists, else the shipped file of that name
     copy_out(folder)            `nnlab init`: both folders into `folder`, refusing to overwrite
@@ -18,7 +19,8 @@ from pathlib import Path
 from ..errors import NnlabError
 
 HERE = Path(__file__).resolve().parent
-FOLDERS = ("configs", "experiments")
+FOLDERS = ("configs", "experiments", "schema")
+_FILES = {"configs": "*.yaml", "experiments": "*.yaml", "schema": "*.schema.json"}
 
 
 def names(folder: str) -> list[str]:
@@ -36,11 +38,11 @@ def resolve(given: str | Path, folder: str) -> Path:
 
 
 def copy_out(folder: Path) -> list[Path]:
-    """The shipped configs and suites into `folder`/configs and `folder`/experiments (the suites'
-    ../configs/ paths then hold there too). All or nothing: every target is checked first (none may
+    """The shipped configs, suites and schemas into `folder`/configs, /experiments and /schema (the
+    suites' ../configs/ paths and the configs' ../schema/ lines then hold there too). All or nothing: every target is checked first (none may
     exist, each folder must be creatable and writable), and a write that fails all the same (a full
     disk) takes back what was written, so a second try never meets files of the first."""
-    targets = [(source, Path(folder) / name / source.name) for name in FOLDERS for source in sorted((HERE / name).glob("*.yaml"))]
+    targets = [(source, Path(folder) / name / source.name) for name in FOLDERS for source in sorted((HERE / name).glob(_FILES[name]))]
     present = [target for _, target in targets if target.exists() or target.is_symlink()]
     if present:
         raise NnlabError(f"{len(present)} of the files nnlab init would write exist already, e.g. {present[0]}; "
