@@ -7,7 +7,7 @@ DATA_DIR ?=
 DATA_OPT := $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 SUITES   ?= experiments/chapter3.yaml experiments/course.yaml experiments/course_script.yaml experiments/search_methods.yaml
 
-.PHONY: install quickstart test test-fast lint-imports smoke-report all-experiments bench bench-quick torture clean
+.PHONY: install quickstart test test-fast docs lint-imports smoke-report all-experiments bench bench-quick torture clean
 
 $(BIN)/nnlab: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,15 @@ quickstart: install  ## a small study on the bundled sample, no download
 
 # Every run trains on one thread, so two test workers keep both cores of a laptop (or CI) busy.
 TEST_WORKERS ?= 2
-test: install  ## lint, the import contracts, then every test: unit tests plus smoke runs on tiny subsets (what CI runs; minutes)
+test: install  ## lint, the import contracts, the docs site, then every test: unit tests plus smoke runs on tiny subsets (what CI runs; minutes)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
+
+docs: install  ## the documentation site into build/docs (mkdocs.yml; warnings are errors), in about a second
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	@echo "open build/docs/index.html (or: $(BIN)/mkdocs serve)"
 
 lint-imports: install  ## the house's import contracts (pyproject.toml: floors, a kind's rooms); fails on an upward import
 	$(BIN)/lint-imports

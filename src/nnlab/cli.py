@@ -55,7 +55,7 @@ JOBS = click.option("--jobs", type=click.IntRange(min=1), default=None, envvar="
                          "jobs:). The numbers do not depend on it: each run computes with its own --threads.")
 THREADS = click.option("--threads", type=click.IntRange(min=1, max=1024), default=None,
                        help="TensorFlow threads each run computes with, instead of the configs' threads: (default 1). "
-                            "It changes the last digits, so it is part of each run's key (README: Determinism).")
+                            "It changes the last digits, so it is part of each run's key (docs/reproducibility.md: Determinism).")
 EXECUTOR = click.option("--executor", type=click.Choice(["local", "threads", "ray"]), default=None,
                         help="local: this machine, --jobs worker processes; threads: --jobs runs side by side in "
                              "this process (one TensorFlow, a process's memory; the numbers of --jobs 1); "

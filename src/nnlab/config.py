@@ -508,7 +508,7 @@ def _too_many_runs(path: Path, named: int, grid: dict[str, list[Any]], seed_coun
     with_seeds = f" x {_seeds(next(iter(seed_counts)))}" if len(seed_counts) == 1 else " with their seeds"
     return (f"{path}: {key}: {what}{variants:,} variant{'s' * (variants != 1)}{with_seeds} = {runs:,} runs, above the "
             f"limit of {max_runs:,} runs; raise it with --max-runs, or explore a large space with search: and a trial "
-            f"budget (README: \"Hyperparameter search\")")
+            f"budget (docs/search.md)")
 
 
 def _seeds(count: int) -> str:

@@ -346,7 +346,7 @@ def _environment() -> dict:
         "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
         "numpy": numpy.__version__, "platform": platform.platform(), "cpu": provenance.cpu_name(),
         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")], "argv": sys.argv,
-        # What decides the kernels, and so the last digits (README: Determinism).
+        # What decides the kernels, and so the last digits (docs/reproducibility.md: Determinism).
         "threads": process.pinned_threads(), "cpu_facts": provenance.cpu_facts(), "onednn": provenance.onednn(),
     }
 
