@@ -122,13 +122,15 @@ def process_pool(jobs: int, display):
     events = context.SimpleQueue()  # no feeder thread: an event is in the pipe when put() returns
     reader = threading.Thread(target=_show_events, args=(events.get, display), daemon=True)
     reader.start()
+    before = set(multiprocessing.active_children())  # a notebook's own processes are not the pool's
     executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                    initializer=_worker_set_up, initargs=(worker_environment(), events, os.getpid()))
     try:
         yield _ProcessPool(executor, jobs, events, display)
     except BaseException:
-        # Python < 3.14 has no terminate_workers(); shutdown() forgets the processes, so take them first.
-        workers = list((getattr(executor, "_processes", None) or {}).values())
+        # Python < 3.14 has no terminate_workers(), and shutdown() forgets the processes: take them first,
+        # as the children multiprocessing started since the pool was made (its public view of them).
+        workers = [child for child in multiprocessing.active_children() if child not in before]
         executor.shutdown(wait=False, cancel_futures=True)
         for process in workers:
             process.terminate()

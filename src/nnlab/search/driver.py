@@ -259,12 +259,21 @@ def _requeue_interrupted(search, display) -> None:
     import optuna
 
     for stale in search.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        trial = optuna.trial.Trial(search, stale._trial_id)
-        trial.set_user_attr("status", "interrupted")
-        search.tell(trial, state=optuna.trial.TrialState.FAIL)
+        # Told by its number (Study.tell's public form); no status of nnlab's: a failed trial without
+        # one is an interrupted trial (trial_status), since every trial nnlab finishes gets one.
+        search.tell(stale.number, state=optuna.trial.TrialState.FAIL)
         if stale.params:
             search.enqueue_trial(stale.params, user_attrs={"redo_of": stale.number})
         display({"kind": "note", "text": f"trial #{stale.number} was interrupted; its settings are queued again"})
+
+
+def trial_status(trial) -> str:
+    """What became of a trial: ok, pruned, diverged or failed (nnlab's own record, set as it is told);
+    interrupted (cut off with its process, told FAIL on resume without one); else Optuna's state."""
+    status = trial.user_attrs.get("status")
+    if status:
+        return status
+    return "interrupted" if trial.state.name == "FAIL" else trial.state.name.lower()
 
 
 def _spent(search) -> int:
@@ -403,7 +412,7 @@ def write_search_files(folder: Path, search, spec: SearchSpec, at_once: int, imp
 
 def _write_search_files(folder: Path, search, spec: SearchSpec, at_once: int, importances: bool, stem: str) -> None:
     trials = [{"number": t.number, "trial": t.user_attrs.get("run", "").split("/")[-1],
-               "status": t.user_attrs.get("status", t.state.name.lower()), "state": t.state.name,
+               "status": trial_status(t), "state": t.state.name,
                "value": t.value, "epochs": t.last_step, "params": t.params,
                "seconds": round(t.duration.total_seconds(), 1) if t.duration else None,
                "redo_of": t.user_attrs.get("redo_of")} for t in search.get_trials(deepcopy=False)]
