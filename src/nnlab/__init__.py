@@ -8,7 +8,7 @@ TensorFlow's callers or matplotlib."""
 
 from ._version import __version__ as __version__
 
-_API = ("run_studies", "run_suite", "load_configs", "write_report", "Execution", "StudyOutcomes")
+_API = ("run_studies", "run_suite", "load_configs", "write_report", "Execution", "RunOptions", "StudyOutcomes")
 _NOTEBOOK = ("run", "load", "StudyView")
 
 

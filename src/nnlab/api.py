@@ -12,6 +12,10 @@ or a test. The command line is a thin shell over these (options, messages, exit 
     # nnlab suite experiments/chapter3.yaml --jobs 2
     nnlab.run_suite("experiments/chapter3.yaml", data_dir="../shared/datasets", jobs=2)
 
+    # the same settings as one object, for several calls
+    options = nnlab.RunOptions(data_dir="../shared/datasets", seeds=3, jobs=2)
+    nnlab.run_studies(["configs/imdb_units.yaml"], options=options)
+
     # nnlab report
     markdown_path, html_path = nnlab.write_report("results")
 
@@ -26,6 +30,7 @@ NNLAB_VERBOSE for this process and its workers).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 from dataclasses import dataclass
@@ -84,6 +89,76 @@ class Execution:
 
 
 @dataclass(frozen=True)
+class RunOptions:
+    """What `nnlab run`, `nnlab suite`, run_studies, run_suite and nnlab.run share: one object, so an
+    option is added in one place (here, and cli.run_options for its flag). Every field defaults to
+    what the configs or the manifest say.
+
+    Args:
+        results: the folder the run folders go in. Defaults to "results".
+        data_dir: the folder holding Keras-format imdb.npz, reuters.npz, mnist.npz. Defaults to
+            None: the NNLAB_DATA_DIR environment variable if set, else Keras' own cache and download.
+        subset, epochs, seeds, threads: the first N train and test examples only; the epochs of every
+            variant; seeds 0..N-1; N TensorFlow threads per run. Default to None (as the configs say).
+        force: re-run finished runs. Defaults to False.
+        max_runs: refuse a study of more runs. Defaults to 10,000.
+        only: -k patterns: only the variants they match (nnlab.variant_filter). Defaults to ().
+        jobs, executor, ray_address, cpus_per_run, gpus_per_run: where runs execute (`Execution`),
+            each None to take it from the manifest, else Execution's default; `execution` gives
+            them as one object instead.
+        quiet, verbose: print only each study's table; let TensorFlow print. Default to False.
+        require_clean: refuse to start from a git checkout with uncommitted changes. Defaults to False.
+
+    Example:
+
+        >>> RunOptions(seeds=2, jobs=4).overrides()
+        {'seeds': [0, 1]}
+        >>> RunOptions(jobs=4).execution_over(Execution(executor="threads"))
+        Execution(jobs=4, executor='threads', ray_address=None, cpus_per_run=1, gpus_per_run=0)
+    """
+
+    results: str | Path = "results"
+    data_dir: str | None = None
+    subset: int | None = None
+    epochs: int | None = None
+    seeds: int | None = None
+    threads: int | None = None
+    force: bool = False
+    max_runs: int = DEFAULT_MAX_RUNS
+    only: tuple[str, ...] = ()
+    jobs: int | None = None
+    executor: str | None = None
+    ray_address: str | None = None
+    cpus_per_run: float | None = None
+    gpus_per_run: float | None = None
+    execution: Execution | None = None
+    quiet: bool = False
+    verbose: bool = False
+    require_clean: bool = False
+
+    @classmethod
+    def of(cls, options: RunOptions | None = None, **given) -> RunOptions:
+        """`options` (or the defaults) with each setting given by keyword that is not None."""
+        given = {name: value for name, value in given.items() if value is not None}
+        if "only" in given:
+            given["only"] = tuple(given["only"])
+        return dataclasses.replace(options or cls(), **given)
+
+    def overrides(self) -> dict:
+        """The dotted keys --subset, --epochs, --seeds and --threads set in every variant."""
+        return command_line_overrides(self.subset, self.epochs, self.seeds, self.threads)
+
+    def execution_over(self, default: Execution) -> Execution:
+        """Where runs execute: `execution` if given, else `default` with each setting given here."""
+        if self.execution is not None:
+            if self.jobs is not None:
+                raise ValueError("give jobs inside execution (Execution(jobs=...)), or jobs alone, not both")
+            return self.execution
+        given = {name: getattr(self, name) for name in ("jobs", "executor", "ray_address", "cpus_per_run", "gpus_per_run")}
+        return dataclasses.replace(default, **{name: value for name, value in given.items() if value is not None})
+
+
+@dataclass(frozen=True)
 class StudyOutcomes:
     """One study's runs as they ended: finished now, found finished, failed, diverged or locked."""
 
@@ -108,45 +183,35 @@ def load_configs(configs: list[str | Path], subset: int | None = None, epochs: i
     return [load_study(path, command_line_overrides(subset, epochs, seeds), max_runs) for path in configs]
 
 
-def run_studies(configs: list[str | Path | Study], results: str | Path = "results", data_dir: str | None = None, *,
-                subset: int | None = None, epochs: int | None = None, seeds: int | None = None,
-                force: bool = False, max_runs: int = DEFAULT_MAX_RUNS, execution: Execution | None = None,
-                jobs: int | None = None, quiet: bool = False, verbose: bool = False,
-                display: progress.Display | None = None, only: list[str] | tuple[str, ...] = ()) -> list[StudyOutcomes]:
+def run_studies(configs: list[str | Path | Study], results: str | Path | None = None, data_dir: str | None = None, *,
+                options: RunOptions | None = None, display: progress.Display | None = None, **settings) -> list[StudyOutcomes]:
     """Run every variant and seed of each study, skipping finished runs, and write each study's tables.
 
     Args:
-        configs: config paths (read with `load_configs`) or studies already loaded.
-        results: the folder the run folders go in. Defaults to "results".
-        data_dir: the folder holding Keras-format imdb.npz, reuters.npz, mnist.npz. Defaults to
-            None: the NNLAB_DATA_DIR environment variable if set, else Keras' own cache and download.
-        subset, epochs, seeds: the first N train and test examples only; the epochs of every variant;
-            seeds 0..N-1 instead of the configs'. Default to None (as the configs say); ignored for
-            studies passed already loaded.
-        force: re-run finished runs. Defaults to False.
-        execution: where runs execute (`Execution`); `jobs` alone is a shorthand for
-            Execution(jobs=jobs). Defaults to one run after another in this process.
-        quiet, verbose, display: what is shown while runs train: quiet prints only each study's
-            table, verbose lets TensorFlow print; `display` (nnlab.progress) replaces both.
-        only: -k patterns: run only the variants they match (nnlab.variant_filter); a study with none
-            is left out. Defaults to () (every variant).
+        configs: config paths (read with `load_configs`) or studies already loaded (then subset,
+            epochs, seeds and threads are theirs already).
+        results, data_dir: as RunOptions'; given here, they replace the options'.
+        options: a RunOptions; or its fields as keywords (`seeds=2, jobs=2, quiet=True`), which replace
+            the options' where given. Defaults to RunOptions(): one run after another in this process.
+        display: what is shown while runs train (nnlab.progress); replaces quiet and verbose.
 
     Returns:
         One StudyOutcomes per study, in order.
     """
-    studies = distinct_names([c if isinstance(c, Study) else load_study(c, command_line_overrides(subset, epochs, seeds), max_runs)
-                              for c in configs])
-    studies = [study.selecting(only) for study in studies] if only else studies
-    if execution is not None and jobs is not None:
-        raise ValueError("give jobs inside execution (Execution(jobs=...)), or jobs alone, not both")
-    execution = execution or Execution(jobs=jobs or 1)
-    if verbose:
+    options = RunOptions.of(options, results=results, data_dir=data_dir, **settings)
+    if options.require_clean:
+        _require_clean()
+    studies = distinct_names([c if isinstance(c, Study) else load_study(c, options.overrides(), options.max_runs) for c in configs])
+    studies = [study.selecting(options.only) for study in studies] if options.only else studies
+    execution = options.execution_over(Execution())
+    if options.verbose:
         os.environ["NNLAB_VERBOSE"] = "1"  # read where runs train: this process, its workers, Ray's
-    data_dir = data_dir if data_dir is not None else os.environ.get("NNLAB_DATA_DIR") or None
+    data_dir = options.data_dir if options.data_dir is not None else os.environ.get("NNLAB_DATA_DIR") or None
     # Ray's workers may start elsewhere: every path they are given is absolute (and must be shared).
-    root = Path(results).absolute()
+    root = Path(options.results).absolute()
     data_dir = str(Path(data_dir).absolute()) if data_dir else None
-    display = display or progress.choose(quiet, verbose)
+    force = options.force
+    display = display or progress.choose(options.quiet, options.verbose)
     studies = [study for study in studies if study.selected]  # -k: a study none of whose variants match is left out
     preflight(studies, root, data_dir, force)  # a fault of the last study must not wait for the first to train
     if any(study.search and "lipo" in [s.strategy for s in study.search.searches()] for study in studies):
@@ -206,22 +271,34 @@ def _after_others(study: Study, outcomes: list[RunOutcome], root: Path, pool, da
     return out
 
 
-def run_suite(manifest: str | Path, results: str | Path = "results", data_dir: str | None = None, *,
-              subset: int | None = None, epochs: int | None = None, seeds: int | None = None, force: bool = False,
-              max_runs: int = DEFAULT_MAX_RUNS, execution: Execution | None = None, quiet: bool = False,
-              verbose: bool = False, display: progress.Display | None = None) -> list[StudyOutcomes]:
-    """Every study of a suite manifest (experiments/*.yaml) with the suite's seeds; `execution`
-    defaults to what the manifest sets (jobs:, executor:, ray_address:); `seeds` replaces the manifest's
-    seeds with 0..N-1. Otherwise as run_studies."""
-    suite, studies = load_suite(manifest, command_line_overrides(subset, epochs, seeds), max_runs)
-    return run_studies(studies, results, data_dir, force=force, execution=execution or suite_execution(suite),
-                       quiet=quiet, verbose=verbose, display=display)
+def run_suite(manifest: str | Path, results: str | Path | None = None, data_dir: str | None = None, *,
+              options: RunOptions | None = None, display: progress.Display | None = None, **settings) -> list[StudyOutcomes]:
+    """Every study of a suite manifest (experiments/*.yaml) with the suite's seeds (`seeds` replaces
+    them with 0..N-1); where runs execute defaults to what the manifest sets (jobs:, executor:,
+    ray_address:). Arguments as run_studies'."""
+    options = RunOptions.of(options, results=results, data_dir=data_dir, **settings)
+    suite, studies = load_suite(manifest, options.overrides(), options.max_runs)
+    execution = options.execution_over(suite_execution(suite))
+    return run_studies(studies, options=dataclasses.replace(options, execution=execution, jobs=None), display=display)
 
 
-def suite_execution(suite: SuiteConfig, **given) -> Execution:
-    """The manifest's execution settings, each replaced by one given (not None)."""
-    settings = {"jobs": suite.jobs or 1, "executor": suite.executor, "ray_address": suite.ray_address}
-    return Execution(**{**settings, **{k: v for k, v in given.items() if v is not None}})
+def suite_execution(suite: SuiteConfig, jobs: int = 1) -> Execution:
+    """The manifest's execution settings; `jobs` where it sets none (the command line: the cores)."""
+    return Execution(jobs=suite.jobs or jobs, executor=suite.executor, ray_address=suite.ray_address)
+
+
+def _require_clean() -> None:
+    """require_clean: a run made from uncommitted code cannot be repeated from any commit."""
+    from .errors import NnlabError
+    from .provenance import git_state
+
+    state = git_state()
+    if state["commit"] is None:
+        raise NnlabError("--require-clean: nnlab is not running from a git checkout, so no commit would "
+                         "repeat these runs; install it editable from a clone (make install)")
+    if state["dirty"]:
+        raise NnlabError(f"--require-clean: the checkout at {state['commit'][:12]} has uncommitted changes "
+                         "(git status): commit them first, so that every run repeats from its commit")
 
 
 def reproduce_runs(results: str | Path = "results", sample: int | None = None, sample_seed: int = 0,

@@ -5,6 +5,8 @@ the schemas alone (no TensorFlow, matplotlib or report code) and answer in well 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import sys
 from pathlib import Path
@@ -91,11 +93,33 @@ REQUIRE_CLEAN = click.option("--require-clean", is_flag=True,
                                    "so that every run repeats from its commit (`make all-experiments` uses it).")
 
 
-def execution_options(command):
-    """Where and how runs execute, and what the console shows: the same for `run` and `suite`."""
-    for option in reversed((JOBS, THREADS, EXECUTOR, RAY_ADDRESS, CPUS, GPUS, REQUIRE_CLEAN, QUIET, VERBOSE)):
-        command = option(command)
-    return command
+_OPTION_FIELDS = {"results_dir": "results", "patterns": "only"}  # click's parameter names -> RunOptions'
+
+
+def run_options(seeds_help: str):
+    """The options `run` and `suite` share, given to the command as one nnlab.api.RunOptions
+    (`options`): a new option is a flag here and a field there."""
+    seeds = click.option("--seeds", type=click.IntRange(min=1, max=MAX_SEEDS), help=seeds_help)
+    flags = (RESULTS, DATA_DIR, SUBSET, EPOCHS, seeds, FORCE, MAX_RUNS, KEYWORD, JOBS, THREADS, EXECUTOR, RAY_ADDRESS,
+             CPUS, GPUS, REQUIRE_CLEAN, QUIET, VERBOSE)
+
+    def decorate(command):
+        @functools.wraps(command)
+        def packed(**params):
+            from .api import RunOptions  # the runner loads only in the commands that run (module docstring)
+
+            names = [name for name in params if name not in _COMMAND_PARAMS[command.__name__]]
+            options = RunOptions(**{_OPTION_FIELDS.get(n, n): params.pop(n) for n in names})
+            return command(options=options, **params)
+
+        for flag in reversed(flags):
+            packed = flag(packed)
+        return packed
+
+    return decorate
+
+
+_COMMAND_PARAMS = {"run": {"configs"}, "suite": {"manifest"}}
 
 
 class NotInstalled(click.ClickException):
@@ -106,10 +130,7 @@ class NotInstalled(click.ClickException):
 
 def _load_all(configs, max_runs=DEFAULT_MAX_RUNS, **options):
     studies = [_loaded(lambda overrides, path=path: load_study(path, overrides, max_runs), **options) for path in configs]
-    try:
-        studies = distinct_names(studies)
-    except NnlabError as exc:
-        raise click.ClickException(str(exc)) from None
+    studies = distinct_names(studies)
     _say_notes(studies)
     return studies
 
@@ -168,7 +189,9 @@ class Unexpected(click.ClickException):
 
 
 class Main(click.Group):
-    """The nnlab command. No command ends in a raw traceback: nnlab's own errors are one line (exit 1),
+    """The nnlab command, and the one place its errors become exit statuses. No command ends in a raw
+    traceback: nnlab's own errors are one line (exit 1; an optional extra not installed: 2; a storage
+    fault says that finished runs are intact), Ctrl-C during runs says how many finished (130),
     any other exception is one line naming it and a log file holding the traceback (`--debug` prints
     the traceback instead), and a closed pipe (`nnlab list ... | head`) ends quietly."""
 
@@ -181,8 +204,23 @@ class Main(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except KeyboardInterrupt:
+            display = ctx.meta.get("nnlab.display")
+            if display is None:
+                raise
+            click.echo(f"\nStopped (Ctrl-C): {display.finished} run(s) finished in this command"
+                       + (f", {display.skipped} were already complete" if display.skipped else "")
+                       + "; runs in flight were left unfinished (nothing recorded for them). "
+                       "Run the same command again to resume.", err=True)
+            sys.exit(130)
+        except StorageError as exc:
+            advice = f"{exc.advice[0].upper()}{exc.advice[1:]}, then run" if exc.advice else "Run"
+            raise click.ClickException(f"{exc.message}. Runs finished before it are intact; nothing half-written was "
+                                       f"kept. {advice} the same command again to resume.") from None
+        except MissingExtra as exc:
+            raise NotInstalled(str(exc)) from None
         except NnlabError as exc:
             raise click.ClickException(str(exc)) from None
         except BrokenPipeError:
@@ -197,19 +235,6 @@ class Main(click.Group):
             where = f"the full traceback is in {log}" if log else "no log file could be written"
             raise Unexpected(f"nnlab failed unexpectedly: {type(exc).__name__}: {exc}\n"
                              f"  {where}; `nnlab --debug ...` prints it here. Finished runs are intact.") from None
-
-
-def _require_clean() -> None:
-    """--require-clean: a run made from uncommitted code cannot be repeated from any commit."""
-    from .provenance import git_state
-
-    state = git_state()
-    if state["commit"] is None:
-        raise click.ClickException("--require-clean: nnlab is not running from a git checkout, so no commit would "
-                                   "repeat these runs; install it editable from a clone (make install)")
-    if state["dirty"]:
-        raise click.ClickException(f"--require-clean: the checkout at {state['commit'][:12]} has uncommitted changes "
-                                   "(git status): commit them first, so that every run repeats from its commit")
 
 
 def _error_log(exc: BaseException, command_line: list[str]) -> Path | None:
@@ -227,18 +252,8 @@ def main(debug):
 
 @main.command()
 @CONFIG
-@RESULTS
-@DATA_DIR
-@SUBSET
-@EPOCHS
-@click.option("--seeds", type=click.IntRange(min=1, max=MAX_SEEDS),
-              help="Run every variant with seeds 0..N-1 instead of the config's seeds.")
-@FORCE
-@MAX_RUNS
-@KEYWORD
-@execution_options
-def run(configs, results_dir, data_dir, subset, epochs, seeds, force, max_runs, patterns, jobs, threads, executor, ray_address,
-        cpus_per_run, gpus_per_run, require_clean, quiet, verbose):
+@run_options("Run every variant with seeds 0..N-1 instead of the config's seeds.")
+def run(configs, options):
     """Run every variant of each study CONFIG (a path, or a shipped study's name: reuters_units;
     `nnlab init` copies them out to edit): train with validation, pick the best epoch,
     retrain on the full training set, test, and write results. A study with a search: block
@@ -246,74 +261,47 @@ def run(configs, results_dir, data_dir, subset, epochs, seeds, force, max_runs, 
 
     Finished runs are skipped, so running the same command again after a crash or Ctrl-C
     resumes where it stopped. Exits non-zero if any run failed or diverged."""
-    studies = _selected(_load_all(configs, max_runs, subset=subset, epochs=epochs, seeds=seeds, threads=threads),
-                        patterns)  # all checked before any trains
-    from .api import Execution  # the runner and its kinds load only in the commands that run (module docstring)
+    from .api import Execution
 
-    _run(studies, results_dir, data_dir, force, Execution(jobs or cores(), executor or "local", ray_address, cpus_per_run,
-                                                           gpus_per_run), quiet, verbose, require_clean)
-
-
-def _run(studies, results_dir: Path, data_dir, force: bool, execution, quiet: bool, verbose: bool,
-         require_clean: bool = False) -> None:
-    """nnlab.api.run_studies, its faults as one line and an exit status each."""
-    from . import progress
-    from .api import run_studies
-
-    if require_clean:
-        _require_clean()
-    display = progress.choose(quiet, verbose)
-    try:
-        done = run_studies(studies, results_dir, data_dir, force=force, execution=execution, verbose=verbose,
-                           display=display)
-    except KeyboardInterrupt:
-        click.echo(f"\nStopped (Ctrl-C): {display.finished} run(s) finished in this command"
-                   + (f", {display.skipped} were already complete" if display.skipped else "")
-                   + "; runs in flight were left unfinished (nothing recorded for them). "
-                   "Run the same command again to resume.", err=True)
-        sys.exit(130)
-    except StorageError as exc:
-        advice = f"{exc.advice[0].upper()}{exc.advice[1:]}, then run" if exc.advice else "Run"
-        raise click.ClickException(f"{exc.message}. Runs finished before it are intact; nothing half-written was "
-                                   f"kept. {advice} the same command again to resume.") from None
-    except MissingExtra as exc:
-        raise NotInstalled(str(exc)) from None
-    except NnlabError as exc:
-        raise click.ClickException(str(exc)) from None
-    problems = [f"{study.name}/{o.variant} seed {o.seed}: {o.status}" for study in done for o in study.not_ok]
-    if problems:
-        raise click.ClickException(f"{len(problems)} run(s) did not finish ok:\n  " + "\n  ".join(problems))
+    studies = _selected(_load_all(configs, options.max_runs, **_overriding(options)), options.only)  # all checked before any trains
+    _run(studies, options.execution_over(Execution(jobs=cores())), options)
 
 
 @main.command()
 @click.argument("manifest", type=Shipped("experiments"))
-@RESULTS
-@DATA_DIR
-@SUBSET
-@EPOCHS
-@click.option("--seeds", type=click.IntRange(min=1, max=MAX_SEEDS),
-              help="Run every study with seeds 0..N-1 instead of the suite's seeds (a smoke run's 2, say).")
-@FORCE
-@MAX_RUNS
-@KEYWORD
-@execution_options
-def suite(manifest, results_dir, data_dir, subset, epochs, seeds, force, max_runs, patterns, jobs, threads, executor,
-          ray_address, cpus_per_run, gpus_per_run, require_clean, quiet, verbose):
+@run_options("Run every study with seeds 0..N-1 instead of the suite's seeds (a smoke run's 2, say).")
+def suite(manifest, options):
     """Run every study of a suite MANIFEST (experiments/*.yaml, or a shipped suite's name: chapter3)
     with the suite's seeds.
 
     Like `run`, it skips finished runs, so re-running after an interruption resumes."""
     from .api import suite_execution
 
-    spec, studies = _loaded(lambda overrides: load_suite(manifest, overrides, max_runs), subset=subset, epochs=epochs,
-                            seeds=seeds, threads=threads)
+    spec, studies = _loaded(lambda overrides: load_suite(manifest, overrides, options.max_runs), **_overriding(options))
     _say_notes(studies)
-    studies = _selected(studies, patterns)
+    studies = _selected(studies, options.only)
     click.echo(f"suite {spec.name}: {len(studies)} studies, seeds {studies[0].seeds if studies else spec.seed_list}, "
                f"{sum(s.run_count for s in studies)} runs")
-    execution = suite_execution(spec, jobs=jobs or spec.jobs or cores(), executor=executor, ray_address=ray_address, cpus_per_run=cpus_per_run,
-                                gpus_per_run=gpus_per_run)
-    _run(studies, results_dir, data_dir, force, execution, quiet, verbose, require_clean)
+    _run(studies, options.execution_over(suite_execution(spec, jobs=cores())), options)
+
+
+def _overriding(options) -> dict:
+    """The options that change what a config asks for, by their flags' names (for _loaded's blame)."""
+    return {"subset": options.subset, "epochs": options.epochs, "seeds": options.seeds, "threads": options.threads}
+
+
+def _run(studies, execution, options) -> None:
+    """nnlab.api.run_studies on loaded studies; a run that did not end ok makes the exit status 1.
+    Its faults and Ctrl-C are Main.invoke's, which the display tells how many runs finished."""
+    from . import progress
+    from .api import run_studies
+
+    display = progress.choose(options.quiet, options.verbose)
+    click.get_current_context().meta["nnlab.display"] = display
+    done = run_studies(studies, options=dataclasses.replace(options, execution=execution, jobs=None), display=display)
+    problems = [f"{study.name}/{o.variant} seed {o.seed}: {o.status}" for study in done for o in study.not_ok]
+    if problems:
+        raise click.ClickException(f"{len(problems)} run(s) did not finish ok:\n  " + "\n  ".join(problems))
 
 
 @main.command()
@@ -336,11 +324,8 @@ def reproduce(results_dir, sample, sample_seed, scratch, data_dir, jobs, quiet):
     from . import reproduce as judging
     from .api import Execution, reproduce_runs
 
-    try:
-        findings, skipped = reproduce_runs(results_dir, sample, sample_seed, scratch, data_dir,
-                                           Execution(jobs or cores()), quiet)
-    except NnlabError as exc:
-        raise click.ClickException(str(exc)) from None
+    findings, skipped = reproduce_runs(results_dir, sample, sample_seed, scratch, data_dir,
+                                       Execution(jobs or cores()), quiet)
     for finding in findings:
         click.echo(finding.text)
     for line in skipped:
@@ -361,11 +346,8 @@ def report(results_dir, patterns, lang):
     (with -k, of the matching variants only; the report says which it holds)."""
     from .api import write_report
 
-    try:
-        md_path, html_path = write_report(results_dir, warn=lambda text: click.echo(f"warning: {text}", err=True),
-                                          patterns=patterns, lang=lang)
-    except NnlabError as exc:
-        raise click.ClickException(str(exc)) from None
+    md_path, html_path = write_report(results_dir, warn=lambda text: click.echo(f"warning: {text}", err=True),
+                                      patterns=patterns, lang=lang)
     click.echo(f"wrote {md_path} and {html_path}")
 
 
@@ -380,10 +362,7 @@ def diff(results_a, results_b):
     side may be the committed report: `nnlab diff results MY_RESULTS`."""
     from .diff import diff_lines
 
-    try:
-        lines = diff_lines(results_a, results_b)
-    except NnlabError as exc:
-        raise click.ClickException(str(exc)) from None
+    lines = diff_lines(results_a, results_b)
     click.echo("\n".join(lines))
 
 
@@ -410,10 +389,7 @@ def show(run_dir):
     a damaged file is named, and the rest is still shown."""
     from .show import show_lines
 
-    try:
-        click.echo("\n".join(show_lines(run_dir)))
-    except NnlabError as exc:
-        raise click.ClickException(str(exc)) from None
+    click.echo("\n".join(show_lines(run_dir)))
 
 
 @main.command(name="list")
@@ -451,10 +427,7 @@ def status(results_dir, config, patterns, as_json):
     if config is None:
         states = [s for s in run_status.of_results(results_dir) if variant_filter.matches(s.variant, patterns)]
     else:
-        try:
-            studies = load_suite(config)[1] if "studies" in (_yaml_keys(config)) else [load_study(config)]
-        except NnlabError as exc:
-            raise click.ClickException(str(exc)) from None
+        studies = load_suite(config)[1] if "studies" in (_yaml_keys(config)) else [load_study(config)]
         states = run_status.of_studies(results_dir, _selected(studies, patterns))
     if as_json:
         click.echo(json.dumps(run_status.as_json(states), indent=1))
@@ -480,10 +453,7 @@ def init(folder):
     FOLDER/experiments (default: here), to edit and run. Refuses to overwrite any file."""
     from .shipped import copy_out, names
 
-    try:
-        written = copy_out(folder)
-    except NnlabError as exc:
-        raise click.ClickException(str(exc)) from None
+    written = copy_out(folder)
     click.echo(f"wrote {len(written)} files under {folder}: configs/ ({len(names('configs'))} studies), "
                f"experiments/ ({len(names('experiments'))} suites) and schema/ (for an editor's completion). "
                f"Try: nnlab run {Path(folder) / 'configs' / 'quickstart.yaml'}")
@@ -507,11 +477,8 @@ def export_mlflow(results_dir, tracking_uri, experiment):
     already there (the same run key) is skipped, so exporting twice creates nothing twice."""
     from .export import to_mlflow
 
-    try:
-        done = to_mlflow(results_dir, tracking_uri, experiment, warn=lambda text: click.echo(f"warning: {text}", err=True),
-                         progress=_export_progress)
-    except MissingExtra as exc:
-        raise NotInstalled(str(exc)) from None
+    done = to_mlflow(results_dir, tracking_uri, experiment, warn=lambda text: click.echo(f"warning: {text}", err=True),
+                     progress=_export_progress)
     click.echo(f"mlflow: {done.created} runs exported, {done.skipped} already there ({done.where})")
 
 
@@ -523,11 +490,8 @@ def export_tensorboard(results_dir, log_dir):
     seed-<n>: each curve as scalars per epoch, the settings as hparams. `tensorboard --logdir LOG_DIR`."""
     from .export import to_tensorboard
 
-    try:
-        done = to_tensorboard(results_dir, log_dir, warn=lambda text: click.echo(f"warning: {text}", err=True),
-                              progress=_export_progress)
-    except MissingExtra as exc:
-        raise NotInstalled(str(exc)) from None
+    done = to_tensorboard(results_dir, log_dir, warn=lambda text: click.echo(f"warning: {text}", err=True),
+                          progress=_export_progress)
     click.echo(f"tensorboard: {done.created} runs written, {done.skipped} already there ({done.where})")
 
 

@@ -18,30 +18,34 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import plots, progress
 from .errors import MissingExtra, NnlabError
 from .report_data import StudyResults, collect_study
+
+if TYPE_CHECKING:
+    from .api import RunOptions
 
 INSTALL = "nnlab's notebook tables need pandas, an optional extra: pip install -e '.[notebook]'"
 RUN_COLUMNS = ("variant", "seed", "status", "best_epoch", "best_val_loss", "best_val_accuracy", "test_loss",
                "test_accuracy", "wall_time_s")
 
 
-def run(config: str | Path, results: str | Path = "results", data_dir: str | None = None, *, seeds: int | None = None,
-        subset: int | None = None, epochs: int | None = None, only: list[str] | tuple[str, ...] = (),
-        jobs: int | None = None, force: bool = False) -> StudyView:
+def run(config: str | Path, results: str | Path = "results", data_dir: str | None = None, *,
+        options: RunOptions | None = None, **settings) -> StudyView:
     """Run one study CONFIG as `nnlab run` does (finished runs are skipped, so a second call trains
-    nothing) and return its results. Args as nnlab.api.run_studies: `seeds` 0..N-1 instead of the
-    config's, `subset` the first N examples, `only` -k patterns, `jobs` runs at once. Defaults: the
-    config's seeds, all examples and variants, one run at a time."""
-    from .api import run_studies
+    nothing) and return its results. Options as nnlab.api.run_studies' (a RunOptions, or its fields
+    as keywords: `seeds=3` seeds 0..2 instead of the config's, `subset` the first N examples, `only`
+    -k patterns, `jobs` runs at once). Defaults: the config's seeds, all examples and variants, one run
+    at a time."""
+    from .api import RunOptions, run_studies
 
+    options = RunOptions.of(options, results=results, data_dir=data_dir, **settings)
     display = progress.Notebook()
-    done = run_studies([config], results, data_dir, subset=subset, epochs=epochs, seeds=seeds, force=force,
-                       jobs=jobs, only=only, display=display)
+    done = run_studies([config], options=options, display=display)
     if not done:
-        raise NnlabError(f"{config}: no variant matches {', '.join(only)}")
+        raise NnlabError(f"{config}: no variant matches {', '.join(options.only)}")
     view = load(done[0].results)
     view.trained, view.skipped = display.finished, display.skipped
     return view
