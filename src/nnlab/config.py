@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from . import yaml_strict
+from . import dotted, yaml_strict
 from .errors import ConfigError
 from .kinds import KINDS
 from .same_runs import refuse_duplicate_runs, same_run_form
@@ -173,7 +173,7 @@ def _fold_inert(path: Path, variants: list[Variant]) -> tuple[list[Variant], dic
     inert = {v.id: v.config.inert() for v in variants}
     keys = {key for found in inert.values() for key in found}
     for key in sorted(keys):
-        used = [v for v in variants if key not in inert[v.id] and _dotted_value(v.config, key) != _dotted_default(v.config, key)]
+        used = [v for v in variants if key not in inert[v.id] and dotted.get(v.config, key) != _dotted_default(v.config, key)]
         if not used:
             why = next(found[key] for found in inert.values() if key in found)
             where = "" if len(variants) == 1 else f" in any variant ({', '.join(v.id for v in variants if key in inert[v.id])})"
@@ -264,12 +264,6 @@ def _check_file_names(path: Path, variants: list[Variant]) -> None:
             raise ConfigError(f"{path}: variant '{variant.id[:60]}...': its id is {len(variant.id.encode())} bytes, above the "
                               f"{MAX_FILE_NAME_BYTES} a folder name may have (made from {keys}); shorten the variant's name "
                               f"or its values")
-
-
-def _dotted_value(config: Any, key: str) -> Any:
-    for part in key.split("."):
-        config = getattr(config, part)
-    return config
 
 
 def _dotted_default(config: Any, key: str) -> Any:
@@ -597,14 +591,10 @@ def _slug(value: Any) -> str:
 
 
 def _set_dotted(data: dict[str, Any], key: str, value: Any, path: Path, vid: str) -> None:
-    node = data
-    parts = key.split(".")
-    for part in parts[:-1]:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise ConfigError(f"{path}: variant '{vid}': cannot set '{key}': '{part}' is not a mapping")
-        node = child
-    node[parts[-1]] = value
+    try:
+        dotted.put(data, key, value)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: variant '{vid}': {exc}") from None
 
 
 def _validate(data: dict[str, Any], path: Path, vid: str) -> StudyBase:

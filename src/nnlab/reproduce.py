@@ -24,6 +24,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import dotted
 from .config import Variant, config_of, load_study
 from .diff import read_side
 from .errors import NnlabError
@@ -142,17 +143,11 @@ def causes_of(recorded: dict | None, fresh: dict | None) -> str:
     if not recorded or not fresh:
         return ""
     out = []
-    for dotted in CAUSES:
-        a, b = _dotted(recorded, dotted), _dotted(fresh, dotted)
+    for key in CAUSES:
+        a, b = dotted.get(recorded, key), dotted.get(fresh, key)
         if a != b:
-            out.append(f"{dotted} ({_short(a)} → {_short(b)})")
+            out.append(f"{key} ({_short(a)} → {_short(b)})")
     return ", ".join(out)
-
-
-def _dotted(mapping: dict, dotted: str):
-    for key in dotted.split("."):
-        mapping = mapping.get(key) if isinstance(mapping, dict) else None
-    return mapping
 
 
 def _short(value) -> str:

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from . import dotted
 from .errors import ConfigError
 from .specs import INITIALIZER_ALIASES, OPTIMIZER_DEFAULTS, UNKEYED, StudyBase
 
@@ -38,13 +39,9 @@ def same_run_form(config: StudyBase) -> str:
 
 def _differences(a: StudyBase, b: StudyBase) -> list[str]:
     """The dotted keys whose written values differ between two configs, with both values."""
-    def flat(node: Any, prefix: str = "") -> dict[str, Any]:
-        if not isinstance(node, dict):
-            return {prefix: node}
-        return {k: v for key, child in node.items() for k, v in flat(child, f"{prefix}{key}.").items()} or {prefix: {}}
     exclude = set(UNKEYED)
-    x, y = (flat(c.model_dump(mode="json", exclude_defaults=True, exclude=exclude)) for c in (a, b))
-    return [f"{key.rstrip('.')} ({x.get(key, 'not set')} vs {y.get(key, 'not set')})"
+    x, y = (dotted.flatten(c.model_dump(mode="json", exclude_defaults=True, exclude=exclude)) for c in (a, b))
+    return [f"{key} ({x.get(key, 'not set')} vs {y.get(key, 'not set')})"
             for key in sorted(set(x) | set(y)) if x.get(key) != y.get(key)]
 
 

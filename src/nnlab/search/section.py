@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import plots, results
+from .. import dotted, plots, results
 from ..config import grid_labels
 from ..i18n import N_, _, sentences
 from ..kinds.train import report as train
@@ -54,7 +54,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
     best = search.get("best")
     if best:
         chosen = study.variant(BEST) if BEST in [v.name for v in study.variants] else None
-        rows = [[f"`{key}`", _value(_config_value(study.variant(study.baseline).runs[0].config, key)), _value(value)]
+        rows = [[f"`{key}`", _value(dotted.get(study.variant(study.baseline).runs[0].config, key)), _value(value)]
                 for key, value in best["params"].items()]
         lines += [(_("Chosen: trial #{number} ({metric} {value}); its settings were retrained from scratch and tested as the "
                      "variant **{best}** over {n} seeds:") if chosen else
@@ -90,15 +90,6 @@ TRIAL_STATUS = {"ok": N_("ok"), "pruned": N_("pruned"), "diverged": N_("diverged
 
 def _status(trial: dict) -> str:
     return _(TRIAL_STATUS.get(trial["status"], trial["status"]))
-
-
-def _config_value(config: dict, dotted: str):
-    node = config
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def _value(value) -> str:
