@@ -14,6 +14,8 @@ what its job needs (import-linter holds them to it: `make lint-imports`):
                 summarize(study_name, study_dir, rows, first_histories): the study's tables.
                 Imported only where runs are made; TensorFlow loads inside run(), where a run trains.
     report.py   section(root, study_results): the kind's part of the report, as Markdown lines.
+    figures.py  the kind's own figures, where it draws any beyond nnlab.plots' shared ones: matplotlib
+                only, used by its run (a run's own figures) and its report (the study's).
 
 Adding a kind is one folder and its name in NAMES below. The rooms other than the schema are
 imported when first asked for (`Kind.run`, ...), so a process loads only the rooms it uses.

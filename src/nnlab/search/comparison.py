@@ -21,6 +21,7 @@ from ..report_data import StudyResults
 from ..report_parts import fmt, image, markdown_table
 from ..selection import Rule
 from ..stats import ALPHA, adjust, compare, mean_sd, p_is
+from . import figures
 from .driver import COMPARISON_FILE
 
 WITHIN = 0.01  # "came within 1% of the best any search found": the figure a strategy is timed to
@@ -82,7 +83,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
         _("The grid tries {points} values of each real range (log-spaced on a log scale), in an order drawn from the search "
           "seed (its points outnumber the budget).").format(points=data["grid_points"]) if "grid" in strategies else "",
         _("LIPO's categorical settings are searched as their index in the list, in the order listed.")), ""]
-    fig = plots.search_methods({plots._(NAMES[s]) if s in NAMES else s: c for s, c in curves.items()}, metric, rule.mode,
+    fig = figures.search_methods({plots._(NAMES[s]) if s in NAMES else s: c for s, c in curves.items()}, metric, rule.mode,
                                plots._("{study}: best {metric} found after k trials (mean over search seeds, band: their "
                                        "range)").format(study=study.name, metric=metric))
     lines += [image(fig, root, f"{study.name}-methods.png", f"{study.name} search methods"), ""]

@@ -13,6 +13,7 @@ from ..i18n import N_, _, sentences
 from ..kinds.train import report as train
 from ..report_data import StudyResults
 from ..report_parts import fmt, image, markdown_table
+from . import figures
 from .driver import BEST, SEARCH_FILE
 
 
@@ -68,7 +69,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
                               fmt(t["value"]), t["epochs"] or "—", *(_value(t["params"].get(k)) for k in search["space"]),
                               t["seconds"] if t["seconds"] is not None else "—", f"`{t['trial']}`"] for t in trials])
     lines += ["", _("The pruned trials' figure is their best when stopped; s: seconds the trial trained."), ""]
-    fig = plots.search_progress([t["number"] for t in trials], [t["value"] for t in trials],
+    fig = figures.search_progress([t["number"] for t in trials], [t["value"] for t in trials],
                                 [t["status"] for t in trials], search["direction"], metric,
                                 plots._("{study}: {metric} by trial, and the best so far").format(study=study.name, metric=metric))
     lines += [image(fig, root, f"{study.name}-search.png", f"{study.name} search progress"), ""]
@@ -76,7 +77,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
         ranked = _("; ").join(f"`{k}` {v:.2f}" for k, v in search["importances"].items())
         lines += [_("Which settings mattered, by Optuna's parameter importances (PED-ANOVA over the finished trials; they sum "
                     "to 1 and describe this search's trials, not a law): {ranked}.").format(ranked=ranked), ""]
-        fig = plots.importance_bars(search["importances"], plots._("{study}: parameter importances").format(study=study.name))
+        fig = figures.importance_bars(search["importances"], plots._("{study}: parameter importances").format(study=study.name))
         lines += [image(fig, root, f"{study.name}-importances.png", f"{study.name} parameter importances"), ""]
     elif search.get("importances_note"):
         lines += [_("No parameter importances: {why}.").format(why=search["importances_note"]), ""]

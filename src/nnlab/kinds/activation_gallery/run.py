@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ... import plots, results
+from ... import results
+from . import figures
 from .schema import Config
 
 
@@ -42,7 +43,7 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
     metrics = {"study": study, "variant": variant_id, "seed": seed, "status": "ok",
                "interval": [config.x_min, config.x_max], "points": config.points, "activations": table,
                "wall_time_s": round(time.time() - start_time, 2)}
-    return results.RunOutput(metrics, {}, {"gallery.png": plots.activation_gallery(x.numpy(), curves, config.name)}, None)
+    return results.RunOutput(metrics, {}, {"gallery.png": figures.activation_gallery(x.numpy(), curves, config.name)}, None)
 
 
 def summarize(study_name: str, study_dir: Path, rows: list[dict], first_histories: dict) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ... import plots, results
+from ... import results
+from . import figures
 from .schema import Config
 
 
@@ -82,7 +83,7 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
     demo = slowdown(config)
     metrics = {"study": study, "variant": variant_id, "seed": seed, "status": "ok", "softmax": softmax,
                "entropies": entropies, "slowdown": demo, "wall_time_s": round(time.time() - start_time, 2)}
-    figure = plots.cost_slowdown(demo, f"{study}: one sigmoid neuron, quadratic cost vs cross-entropy")
+    figure = figures.cost_slowdown(demo, f"{study}: one sigmoid neuron, quadratic cost vs cross-entropy")
     return results.RunOutput(metrics, {}, {"slowdown.png": figure}, None)
 
 

@@ -8,6 +8,7 @@ from ... import plots
 from ...i18n import N_, _
 from ...report_data import StudyResults
 from ...report_parts import image, markdown_table
+from . import figures
 
 
 def section(root: Path, study: StudyResults) -> list[str]:
@@ -33,7 +34,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
             name=name, n=len(rows), folder=study.folder.relative_to(root)), "", "```"] + [  # the course's own printed lines
             f"After {x['epoch']} epoch, w is {x['w']:f}, loss is {x['loss']:f}, lr is {x['lr']:f}" for x in shown] + ["```"]
     if runs:
-        fig = plots.lr_decay_curves({n: r.metrics["rows"] for n, r in runs.items()},
+        fig = figures.lr_decay_curves({n: r.metrics["rows"] for n, r in runs.items()},
                                     plots._("{study}: w, loss and lr per epoch").format(study=study.name))
         lines += ["", image(fig, root, f"{study.name}.png", study.name)]
     return lines + [""]

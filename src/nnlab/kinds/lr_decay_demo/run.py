@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ... import plots, results
+from ... import results
+from . import figures
 from .schema import Config
 
 
@@ -37,7 +38,7 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
     metrics = {"study": study, "variant": variant_id, "seed": seed, "status": "ok",
                "final_w": rows[-1]["w"], "final_loss": float((rows[-1]["w"] - config.target) ** 2),
                "epochs": config.epochs, "rows": rows, "wall_time_s": round(time.time() - start_time, 2)}
-    return results.RunOutput(metrics, {}, {"curves.png": plots.lr_decay_curves({config.name: rows}, f"{config.name}")}, None)
+    return results.RunOutput(metrics, {}, {"curves.png": figures.lr_decay_curves({config.name: rows}, f"{config.name}")}, None)
 
 
 def summarize(study_name: str, study_dir: Path, rows: list[dict], first_histories: dict) -> None:

@@ -12,6 +12,7 @@ from ...i18n import N_, _, sentences
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import copied_image, fmt, image, markdown_table
 from ...stats import compare
+from . import figures
 
 COLUMNS = {"final_train_mse": N_("train MSE at the end"), "min_val_mse": N_("lowest validation MSE"),
            "min_val_epoch": N_("epoch of the lowest"), "final_val_mse": N_("validation MSE at the end"),
@@ -45,7 +46,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
               and (reference := _raw_twin(study, v) or base).n]
     if scored:
         first = {v.name: next(r for r in v.runs if r.ok) for v in scored}
-        fig = plots.poly_curves({name: results.read_json(run.folder / "curves.json") for name, run in first.items()},
+        fig = figures.poly_curves({name: results.read_json(run.folder / "curves.json") for name, run in first.items()},
                                 plots.variant_colors(list(first)), study.config["noise"] ** 2,
                                 plots._("{study}: median MSE over initialisations (first seed)").format(study=study.name))
         lines += ["", image(fig, root, f"{study.name}-curves.png", f"{study.name} curves")]

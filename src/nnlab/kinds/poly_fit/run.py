@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ... import plots, results
+from ... import results
+from . import figures
 from .schema import Config
 
 CHECKPOINTS = 100  # MSE samples kept per run for the curves
@@ -144,7 +145,7 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
     files = {"data.json": {k: v.tolist() for k, v in f["data"].items()},
              "curves.json": {"epochs": f["epochs"].tolist(), "train_mse": f["train"].tolist(), "val_mse": f["val"].tolist(),
                              "grid": f["grid"].tolist(), "fits": f["fits"].tolist()}}
-    figure = plots.poly_fit(f["data"], f["grid"], truth(config, f["grid"]), f["fits"], f["epochs"], f["train"], f["val"],
+    figure = figures.poly_fit(f["data"], f["grid"], truth(config, f["grid"]), f["fits"], f["epochs"], f["train"], f["val"],
                             floor, f"{study} / {variant_id} / seed {seed}")
     return results.RunOutput(metrics, files, {"fit.png": figure}, None)
 

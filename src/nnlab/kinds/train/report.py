@@ -24,7 +24,7 @@ from ...report_data import StudyResults, VariantStats
 from ...report_parts import HOW_TO_READ, fmt, image
 from ...specs import TEXT_DATASETS, conv_stack, dense_inputs, output_width
 from ...stats import compare, mean_sd, p_is
-from . import claims, why
+from . import claims, figures, why
 from .schema import Config, parameter_count
 
 
@@ -62,7 +62,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
         course_header=[_(column) for column in COURSE_HEADER], course_rows=[_course_row(study, v) for v in course],
         notes=_notes(study, analysis, trivial), how_to_read=_(HOW_TO_READ), curves_header=curves_header, curves=curves,
         norms_line=_norms_line(norms) if norms else "",
-        norms_figure=image(plots.gradient_norms(norms, plots._("{study}: each layer's gradient norm, first epoch (mean over seeds)").format(
+        norms_figure=image(figures.gradient_norms(norms, plots._("{study}: each layer's gradient norm, first epoch (mean over seeds)").format(
                                study=study.name)),
                            root, f"{study.name}-gradient-norms.png", f"{study.name} gradient norms") if norms else "",
         book=_book_line(study),
@@ -192,7 +192,7 @@ def _gap_figure(root: Path, study: StudyResults) -> str | None:
     if not curves:
         return None
     losses_differ = len({r.config.get("loss") for r in study.runs}) > 1
-    fig = plots.generalisation_gap(curves, colors, plots._("{study}: the gap between training and validation, per epoch").format(
+    fig = figures.generalisation_gap(curves, colors, plots._("{study}: the gap between training and validation, per epoch").format(
         study=study.name), losses_differ)
     return image(fig, root, f"{study.name}-generalisation-gap.png", f"{study.name} generalisation gap")
 
@@ -295,7 +295,7 @@ def _figures(root: Path, study: StudyResults, trivial: dict[str, float]) -> list
         out.append(image(fig, root, f"{study.name}-validation.png", f"{study.name} validation curves"))
         rates = {n: r.history.get("learning_rate", []) for n, r in first.items()}
         if any(len(set(r)) > 1 for r in rates.values()):
-            fig = plots.rate_overlay(rates, colors, plots._("{study}: learning rate per epoch (first seed)").format(study=study.name))
+            fig = figures.rate_overlay(rates, colors, plots._("{study}: learning rate per epoch (first seed)").format(study=study.name))
             out.append(image(fig, root, f"{study.name}-learning-rate.png", f"{study.name} learning rate"))
         grid = {shown[v.name]: [(r.history, r.metrics.get("best_epoch")) for r in v.runs if r.history] for v in study.variants}
         fig = plots.learning_curve_grid({k: h for k, h in grid.items() if h}, colors,

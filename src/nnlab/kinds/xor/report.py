@@ -13,6 +13,7 @@ from ...conclusions import changed_sentence
 from ...i18n import N_, _, sentences
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import copied_image, image, markdown_table
+from . import figures
 from .record import describe_solution
 
 
@@ -75,7 +76,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
     if base.name in shares:
         lines += [f"- {xor_sentence(v, base)}" for v in scored if v.name != study.baseline]
     if scored:
-        fig = plots.rate_bars([v.name for v in scored],
+        fig = figures.rate_bars([v.name for v in scored],
                               {plots._("solved"): [shares[v.name]["solved_rate"] for v in scored],
                                plots._("run with a dead unit"): [shares[v.name]["dead_unit_rate"] for v in scored],
                                plots._("units identical"): [shares[v.name]["identical_rate"] for v in scored]},

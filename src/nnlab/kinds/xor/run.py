@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ... import plots, results
+from ... import results
+from . import figures
 from .schema import Config
 
 # --- before anything trains: nothing to load
@@ -144,7 +145,7 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
     }
     metrics = {"study": study, "variant": variant_id, "seed": seed, "status": "ok", **metrics,
                "wall_time_s": round(time.time() - start_time, 2)}
-    fig = plots.xor_curves(f["steps"].tolist(), f["curve"], solved, f"{config.name}: loss of {n} runs")
+    fig = figures.xor_curves(f["steps"].tolist(), f["curve"], solved, f"{config.name}: loss of {n} runs")
     return results.RunOutput(metrics, {}, {"curves.png": fig}, None)
 
 
