@@ -495,6 +495,22 @@ def settings_changed(config: dict, base: dict) -> list[tuple[str, object, object
     return out
 
 
+def setting_text(value: object) -> str:
+    """A setting's value as a person reads it: a convolutional stack as its layers (what size_of and
+    validate name them), a block by its set fields.
+
+        >>> setting_text([{"type": "conv2d", "filters": 32}, {"type": "max_pooling2d", "size": 2}])
+        'conv2d 32 3x3 → max_pooling2d 2x2'
+        >>> setting_text([]), setting_text({"name": "l2", "factor": 0.001})
+        ('none', '{name: l2, factor: 0.001}')
+    """
+    if isinstance(value, list) and all(isinstance(v, dict) and "type" in v for v in value):
+        from .specs import ModelSpec, conv_stack
+
+        return " → ".join(name for name, *_ in conv_stack(ModelSpec(conv=value).conv)[1:]) or "none"
+    return _value_text(value)
+
+
 def _value_text(value: object) -> str:
     if value is None:
         return "none"
@@ -511,7 +527,7 @@ def changed_sentence(variant: VariantStats, base: VariantStats, what: str | None
     changed = settings_changed(variant.runs[0].config, base.runs[0].config)
     if not changed:
         return _("It trains with {against}'s settings.").format(against=against)
-    settings = listed([_("{key} ({value}, against {baseline})").format(key=key, value=_value_text(a), baseline=_value_text(b))
+    settings = listed([_("{key} ({value}, against {baseline})").format(key=key, value=setting_text(a), baseline=setting_text(b))
                      for key, a, b in changed])
     if len(changed) == 1:
         return _("It differs from {against} in one setting: {listed}.").format(against=against, listed=settings)

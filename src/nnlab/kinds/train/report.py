@@ -417,10 +417,10 @@ def _whose(source: str) -> str:
 
 
 def _changed(v: VariantStats, base: VariantStats) -> str:
-    from ...conclusions import settings_changed  # a plain function of two configs
+    from ...conclusions import setting_text, settings_changed  # plain functions of two configs
 
     changed = settings_changed(v.runs[0].config, base.runs[0].config)
-    return "; ".join(_("{key} {value} (baseline {baseline})").format(key=key, value=a, baseline=b)
+    return "; ".join(_("{key} {value} (baseline {baseline})").format(key=key, value=setting_text(a), baseline=setting_text(b))
                      for key, a, b in changed) or _("nothing")
 
 
