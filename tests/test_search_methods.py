@@ -15,7 +15,7 @@ from conftest import BASE
 from nnlab.config import load_study
 from nnlab.errors import ConfigError
 from nnlab.search import lipo
-from nnlab.search.driver import _grid_point
+from nnlab.search.propose import _grid_point
 from nnlab.search.spec import SearchSpec
 
 SPACE = {"model.units": [32, 64, 128, 256], "model.hidden_layers": {"low": 1, "high": 3},

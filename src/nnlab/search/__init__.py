@@ -3,7 +3,11 @@
     spec.py       the block's schema: strategy, budget, validation metric, pruning, the space
     pruning.py    Optuna's pruner, asked inside the worker that trains the trial
     driver.py     the ask-and-tell loop: trials as runs on any executor, resume, the best retrained
-    section.py    the study's part of the report
+    storage.py    Optuna's SQLite storage: opened or set aside, its faults, what the trials came to
+    propose.py    the next settings: the grid in order, or Optuna's sampler (random, TPE, LIPO)
+    outputs.py    what a search writes for the report: search.json, trials.csv, comparison.json
+    figures.py    the best so far by trial, importances, the methods compared
+    comparison.py, section.py   the study's part of the report
 
 Why Optuna rather than KerasTuner: its storage keeps every finished trial in one SQLite file, so a
 killed search resumes without redoing them (KerasTuner reruns interrupted trials from scratch and

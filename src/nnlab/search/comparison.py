@@ -22,7 +22,7 @@ from ..report_parts import fmt, image, markdown_table
 from ..selection import Rule
 from ..stats import ALPHA, adjust, compare, mean_sd, p_is
 from . import figures
-from .driver import COMPARISON_FILE
+from .outputs import COMPARISON_FILE
 
 WITHIN = 0.01  # "came within 1% of the best any search found": the figure a strategy is timed to
 NAMES = {"grid": N_("grid"), "random": N_("random"), "bayesian": N_("Bayesian (TPE)"), "lipo": N_("LIPO (dlib, + trust region)")}

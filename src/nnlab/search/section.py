@@ -14,7 +14,7 @@ from ..kinds.train import report as train
 from ..report_data import StudyResults
 from ..report_parts import fmt, image, markdown_table
 from . import figures
-from .driver import BEST, SEARCH_FILE
+from .outputs import BEST, SEARCH_FILE
 
 
 def holds_search(study: StudyResults) -> bool:
