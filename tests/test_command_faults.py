@@ -163,9 +163,9 @@ def test_epochs_beyond_what_a_studys_kind_allows_names_the_option_and_the_limit(
 
 def test_epochs_a_kind_allows_beyond_trains_limit_are_taken(write_config):
     """poly_fit allows a million full-batch steps: --epochs is bounded by each study's kind, not by one figure."""
-    from nnlab.cli import _load_all
+    from nnlab.cli_options import load_all
 
-    [study] = _load_all([write_config("name: poly\nkind: poly_fit\n")], epochs=50_000)
+    [study] = load_all([write_config("name: poly\nkind: poly_fit\n")], epochs=50_000)
     assert study.variants[0].config.epochs == 50_000
 
 
