@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import itertools
-import math
-import re
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from . import dotted, yaml_strict
+from . import dotted
+from .config_file import check_run_count, check_search_run_count, config_seeds, override_seeds, read_yaml, seed_count
 from .errors import ConfigError
+from .grid import check_file_names, cross, grid_labels, grid_of, named_variants, slug
 from .kinds import KINDS
 from .same_runs import refuse_duplicate_runs, same_run_form
 from .schema_errors import did_you_mean, error_lines
@@ -96,13 +93,6 @@ SEARCH_BASELINE = "baseline"  # a search study's config as written, run beside t
 # keys of 100 values (one slip from 10) ask for a million, and listing them took over a minute and
 # 650 MB before `nnlab validate` could answer.
 DEFAULT_MAX_RUNS = 10_000
-MAX_CONFIG_BYTES = 1024 * 1024  # the shipped configs are under 2 KB; PyYAML reads 1 MiB in a few seconds
-# Values a config may hold with its aliases (*name) expanded. Written out, 1 MiB holds at most ~520,000
-# ([1,1,...]), so only aliases get here: a few lines of nested ones stand for billions of values ("billion
-# laughs"), which validation, the grid and error messages would otherwise walk one by one.
-MAX_CONFIG_VALUES = 1_000_000
-# The shipped configs nest at most 4 levels; the grid's ids, deepcopy and pydantic recurse once per level.
-MAX_CONFIG_DEPTH = 16
 
 
 def command_line_overrides(subset: int | None = None, epochs: int | None = None, seeds: int | None = None,
@@ -128,13 +118,13 @@ def load_study(path: str | Path, overrides: dict[str, Any] | None = None, max_ru
     of more than `max_runs` runs is refused from the lengths of its lists, before anything is expanded.
     """
     path = Path(path)
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     base = {k: v for k, v in raw.items() if k not in _STUDY_KEYS}
     if "search" in raw:
         return _load_search_study(path, raw, base, overrides, max_runs)
-    named, grid = _named_variants(raw.get("variants"), path), _grid(raw.get("grid"), path)
-    _check_run_count(path, named, grid, "variants" in raw, _config_seeds(base), _override_seeds(overrides), max_runs)
-    expanded = _expanded(named, grid, path)
+    named, grid = named_variants(raw.get("variants"), path), grid_of(raw.get("grid"), path)
+    check_run_count(path, named, grid, "variants" in raw, config_seeds(base), override_seeds(overrides), max_runs)
+    expanded = cross(named, grid, path)
     variants = []
     for vid, vover, _, _ in expanded:
         data = copy.deepcopy(base)
@@ -150,7 +140,7 @@ def load_study(path: str | Path, overrides: dict[str, Any] | None = None, max_ru
     variants, inert = _fold_inert(path, variants)
     variants, renamed, notes = _fold_grid_cells(variants, expanded, grid, inert)
     refuse_duplicate_runs(path, variants)
-    _check_file_names(path, variants)
+    check_file_names(path, variants)
     ids = [v.id for v in variants]
     baseline = variants[0].config.baseline
     if baseline in renamed:
@@ -215,7 +205,7 @@ def _fold_grid_cells(variants: list[Variant], expanded: list[tuple[str, dict[str
             continue
         changed = differing(members)
         combo = expanded[i][3]
-        cell = "_".join(f"{labels[k]}-{_slug(combo[k])}" for k in range(len(labels)) if k not in changed)
+        cell = "_".join(f"{labels[k]}-{slug(combo[k])}" for k in range(len(labels)) if k not in changed)
         new_id = "_".join(p for p in (expanded[i][2], cell) if p) or "default"
         if new_id != variant.id and new_id in taken:
             new_id = variant.id  # another variant holds the shorter name: keep the first cell's
@@ -246,24 +236,6 @@ def _references_kept(variants: list[Variant], renamed: dict[str, str]) -> tuple[
     if not left_out and all(r.variant in ids for r in references):
         return variants, []
     return [dataclasses.replace(v, config=v.config.model_copy(update={"references": kept})) for v in variants], left_out
-
-
-# A results folder is <study>/<variant>/seed-<n>: each name is one file name, which Linux file systems
-# cap at 255 bytes (longer ones fail when the run's folder is made, after the data has loaded).
-MAX_FILE_NAME_BYTES = 255
-
-
-def _check_file_names(path: Path, variants: list[Variant]) -> None:
-    name = variants[0].config.name
-    if len(name.encode()) > MAX_FILE_NAME_BYTES:
-        raise ConfigError(f"{path}: name: {len(name.encode())} bytes, above the {MAX_FILE_NAME_BYTES} a folder name may "
-                          f"have; the study's results folder is named after it: shorten it")
-    for variant in variants:
-        if len(variant.id.encode()) > MAX_FILE_NAME_BYTES:
-            keys = ", ".join(variant.overrides) or "name"
-            raise ConfigError(f"{path}: variant '{variant.id[:60]}...': its id is {len(variant.id.encode())} bytes, above the "
-                              f"{MAX_FILE_NAME_BYTES} a folder name may have (made from {keys}); shorten the variant's name "
-                              f"or its values")
 
 
 def _dotted_default(config: Any, key: str) -> Any:
@@ -302,8 +274,8 @@ def _load_search_study(path: Path, raw: dict[str, Any], base: dict[str, Any], ov
         spec = SearchSpec.model_validate(_real_ranges(raw["search"], data, path))
     except ValidationError as exc:
         raise ConfigError("\n".join(f"{path}: search.{line}" for line in error_lines(exc, SearchSpec))) from None
-    seeds = _override_seeds(overrides)
-    _check_search_run_count(path, spec, _seed_count(_config_seeds(base) if seeds is None else seeds), max_runs)
+    seeds = override_seeds(overrides)
+    check_search_run_count(path, spec, seed_count(config_seeds(base) if seeds is None else seeds), max_runs)
     config = _validate(data, path, SEARCH_BASELINE)
     if config.validation.split == "test" or "validation.split" in spec.space:
         raise ConfigError(f"{path}: validation.split: a search scores its trials on the validation split and never "
@@ -384,210 +356,10 @@ def config_of(resolved: dict[str, Any]) -> StudyBase:
         raise ConfigError("; ".join(error_lines(exc, kind.Config))) from None
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    if path.is_dir():
-        raise ConfigError(f"{path}: is a folder, not a config file; give a .yaml file (e.g. {path / 'study.yaml'})")
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such config file")
-    size = path.stat().st_size
-    if size > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path}: {size:,} bytes, above the limit of {MAX_CONFIG_BYTES:,} bytes (1 MiB) for a config "
-                          f"file; a study's values fit in a few lines (grid:, variants:, search:)")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[:exc.start].count(b"\n") + 1
-        raise ConfigError(f"{path}: line {line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save the file as "
-                          f"UTF-8, as every shipped config is") from None
-    try:
-        raw = yaml_strict.load(text)
-    except yaml_strict.Misread as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
-    except RecursionError:  # PyYAML reads nested blocks recursively
-        raise ConfigError(f"{path}: malformed YAML: nested deeper than a config can be") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a study config must be a YAML mapping of keys, got {type(raw).__name__}")
-    _check_expanded_size(raw, path)
-    return raw
-
-
-def _check_expanded_size(raw: dict[str, Any], path: Path) -> None:
-    """PyYAML gives every use of an alias the same object, so a billion-laughs file loads at once; the
-    harm comes later, from whatever walks it: count what it stands for before anything does."""
-    values, _ = _measure(raw, path, {}, set(), 1)
-    if values > MAX_CONFIG_VALUES:
-        raise ConfigError(f"{path}: holds {values:,} values once its YAML aliases (*name) are expanded, above the limit "
-                          f"of {MAX_CONFIG_VALUES:,}; the shipped ones hold under 200")
-
-
-def _measure(node: Any, path: Path, measured: dict[int, tuple[int, int]], open_nodes: set[int], depth: int) -> tuple[int, int]:
-    """(values, levels) of `node` with each alias expanded where it is used: keys, values and containers,
-    and how deeply they nest. Each shared object is measured once, so this costs only the objects there are."""
-    if not isinstance(node, (dict, list)):
-        return 1, 0
-    if id(node) in open_nodes:
-        raise ConfigError(f"{path}: an alias (*name) stands inside the node it names; a config must be a tree of values")
-    if id(node) not in measured:
-        if depth > MAX_CONFIG_DEPTH:  # stop before Python's own recursion limit does
-            raise _too_deep(path)
-        open_nodes.add(id(node))
-        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
-        children_measured = [_measure(child, path, measured, open_nodes, depth + 1) for child in children]
-        measured[id(node)] = (1 + sum(v for v, _ in children_measured),
-                              1 + max((levels for _, levels in children_measured), default=0))
-        open_nodes.discard(id(node))
-    if depth - 1 + measured[id(node)][1] > MAX_CONFIG_DEPTH:  # a shared node measured higher up may sit deeper here
-        raise _too_deep(path)
-    return measured[id(node)]
-
-
-def _too_deep(path: Path) -> ConfigError:
-    return ConfigError(f"{path}: lists and mappings nested more than {MAX_CONFIG_DEPTH} levels deep; the shipped "
-                       f"configs nest at most 4 (search: space: <key>: {{low, high}})")
-
-
 # --- the run count, from the lists' lengths ------------------------------------------------------
-
-def _config_seeds(base: dict[str, Any]) -> Any:
-    return base.get("seeds", StudyBase.model_fields["seeds"].default)
-
-
-def _override_seeds(overrides: dict[str, Any] | None) -> list[int] | None:
-    """--seeds N or a suite's seeds: applied after the grid and the named variants, in every kind."""
-    return (overrides or {}).get("seeds")
-
-
-def _seed_count(seeds: Any) -> int:
-    return len(seeds) if isinstance(seeds, list) else 1  # anything but a list is refused by the schema after
-
-
-def _check_run_count(path: Path, named: list[tuple[str, dict[str, Any]]], grid: dict[str, list[Any]],
-                     has_named: bool, config_seeds: Any, override_seeds: list[int] | None, max_runs: int) -> None:
-    """Named variants x grid cells, each with the seeds it will run, counted exactly without listing them."""
-    runs, seed_counts = 0, set()
-    for _, changes in named:
-        variant_runs, counts = _runs_of_named(changes, grid, config_seeds, override_seeds)
-        runs += variant_runs
-        seed_counts |= counts
-    if runs > max_runs:
-        raise ConfigError(_too_many_runs(path, len(named) if has_named else 0, grid, seed_counts, runs, max_runs))
-
-
-def _runs_of_named(changes: dict[str, Any], grid: dict[str, list[Any]], config_seeds: Any,
-                   override_seeds: list[int] | None) -> tuple[int, set[int]]:
-    """Runs of one named variant over the grid's cells, and the seed counts they run with. A cell's
-    seeds are, the last applied first: --seeds or the suite's, the grid's, the named variant's, the config's."""
-    cells = math.prod(len(values) for values in grid.values())
-    if override_seeds is not None:
-        return cells * len(override_seeds), {len(override_seeds)}
-    if "seeds" in grid:
-        counts = [_seed_count(seeds) for seeds in grid["seeds"]]
-        return cells // len(counts) * sum(counts), set(counts)
-    count = _seed_count(changes.get("seeds", config_seeds))
-    return cells * count, {count}
-
-
-def _too_many_runs(path: Path, named: int, grid: dict[str, list[Any]], seed_counts: set[int], runs: int,
-                   max_runs: int) -> str:
-    variants = max(named, 1) * math.prod(len(values) for values in grid.values())
-    parts = {"variants": f"{named:,} named" if named else "",
-             "grid": " x ".join(f"{len(values):,}" for values in grid.values()) + " values" if grid else ""}
-    key = " x ".join(k for k, part in parts.items() if part) or "seeds"
-    what = f"{' x '.join(part for part in parts.values() if part)} = " if grid else ""
-    with_seeds = f" x {_seeds(next(iter(seed_counts)))}" if len(seed_counts) == 1 else " with their seeds"
-    return (f"{path}: {key}: {what}{variants:,} variant{'s' * (variants != 1)}{with_seeds} = {runs:,} runs, above the "
-            f"limit of {max_runs:,} runs; raise it with --max-runs, or explore a large space with search: and a trial "
-            f"budget (docs/search.md)")
-
-
-def _seeds(count: int) -> str:
-    return f"{count:,} seed{'s' * (count != 1)}"
-
-
-def _check_search_run_count(path: Path, spec: SearchSpec, seeds: int, max_runs: int) -> None:
-    """A search runs its trials, then the chosen settings and the config as written over every seed."""
-    runs = spec.all_trials + spec.tested * seeds
-    if runs <= max_runs:
-        return
-    if spec.compare:
-        raise ConfigError(f"{path}: search.compare: {len(spec.searches())} searches x {spec.trials:,} trials + "
-                          f"{spec.tested} tested variants x {_seeds(seeds)} = {runs:,} runs, above the limit of "
-                          f"{max_runs:,} runs; raise it with --max-runs, or compare fewer strategies or seeds")
-    if spec.budget == spec.trials:
-        key, trials = "search.trials", f"{spec.budget:,} trials"
-    else:
-        key, trials = "search.space", f"a grid of {' x '.join(f'{n:,}' for n in spec.grid_lengths())} values = {spec.budget:,} trials"
-    raise ConfigError(f"{path}: {key}: {trials} + 2 x {_seeds(seeds)} (the chosen settings and the baseline, tested) = "
-                      f"{runs:,} runs, above the limit of {max_runs:,} runs; raise it with --max-runs, or give the "
-                      f"search a smaller budget (search.trials)")
 
 
 # --- expanding -----------------------------------------------------------------------------------
-
-def _named_variants(variants: Any, path: Path) -> list[tuple[str, dict[str, Any]]]:
-    """(name, dotted overrides) of each named variant; one unnamed, unchanged variant without `variants:`."""
-    if variants is None:
-        return [("", {})]
-    if not isinstance(variants, list) or not variants:
-        raise ConfigError(f"{path}: variants: must be a non-empty list of {{name: ..., <dotted key>: value}}")
-    named = []
-    for i, item in enumerate(variants):
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise ConfigError(f"{path}: variants[{i}]: each variant needs a 'name' and its overrides as dotted keys")
-        name = item["name"]
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
-            raise ConfigError(f"{path}: variants[{i}].name: '{name}' may hold only letters, digits, '_', '.', '-'")
-        named.append((name, {k: v for k, v in item.items() if k != "name"}))
-    return named
-
-
-def _grid(grid: Any, path: Path) -> dict[str, list[Any]]:
-    """The grid's dotted keys and their values, checked for shape only; {} without `grid:`."""
-    if grid is None:
-        return {}
-    if not isinstance(grid, dict) or not grid:
-        raise ConfigError(f"{path}: grid: must be a non-empty mapping of dotted keys to lists of values")
-    for key, values in grid.items():
-        if not isinstance(values, list) or not values:
-            raise ConfigError(f"{path}: grid.{key}: must be a non-empty list of values, got {values!r}")
-    return grid
-
-
-def _expanded(named: list[tuple[str, dict[str, Any]]], grid: dict[str, list[Any]],
-              path: Path) -> list[tuple[str, dict[str, Any], str, tuple]]:
-    """(id, dotted overrides, named variant's name, grid cell's values) of every variant."""
-    cells: list[tuple[str, dict[str, Any], tuple]] = [("", {}, ())]
-    if grid:
-        labels = grid_labels(list(grid))
-        cells = []
-        for combo in itertools.product(*grid.values()):
-            vid = "_".join(f"{label}-{_slug(v)}" for label, v in zip(labels, combo))
-            cells.append((vid, dict(zip(grid, combo)), combo))
-    out = [("_".join(p for p in (n, c) if p) or "default", {**nov, **cov}, n, combo)
-           for n, nov in named for c, cov, combo in cells]
-    dupes = sorted(vid for vid, uses in Counter(vid for vid, *_ in out).items() if uses > 1)
-    if dupes:
-        raise ConfigError(f"{path}: variant ids repeat: {', '.join(dupes)}; give each variant a distinct name")
-    return out
-
-
-def grid_labels(keys: list[str]) -> list[str]:
-    """Last segment of each dotted key, or the whole key where last segments would collide."""
-    last = [k.split(".")[-1] for k in keys]
-    return [lst if last.count(lst) == 1 else k.replace(".", "-") for k, lst in zip(keys, last)]
-
-
-def _slug(value: Any) -> str:
-    """A value as part of a variant id: [64, 32] -> 64x32 (widths), [relu, relu, softmax] -> relu-relu-softmax."""
-    if isinstance(value, list):
-        return ("-" if value and all(isinstance(v, str) for v in value) else "x").join(_slug(v) for v in value)
-    text = str(value).lower() if isinstance(value, bool) else str(value)
-    return re.sub(r"[^A-Za-z0-9.-]+", "", text) or "none"
 
 
 def _set_dotted(data: dict[str, Any], key: str, value: Any, path: Path, vid: str) -> None:

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictInt, ValidationError
 
-from .config import DEFAULT_MAX_RUNS, Study, _read_yaml, distinct_names, load_study
+from .config import DEFAULT_MAX_RUNS, Study, distinct_names, load_study
+from .config_file import read_yaml
 from .errors import ConfigError
 from .schema_errors import error_lines
 from .specs import MAX_SEEDS, Seed, Strict
@@ -35,7 +36,7 @@ def load_suite(path: str | Path, overrides: dict[str, Any] | None = None,
     """The manifest and its studies, each run with the suite's seeds and held to `max_runs` with them."""
     path = Path(path)
     try:
-        suite = SuiteConfig.model_validate(_read_yaml(path))
+        suite = SuiteConfig.model_validate(read_yaml(path))
     except ValidationError as exc:
         raise ConfigError("\n".join(f"{path}: {line}" for line in error_lines(exc, SuiteConfig))) from None
     if isinstance(suite.seeds, int) and suite.seeds <= 0 or suite.seeds == []:

@@ -15,7 +15,7 @@ import statistics
 from pathlib import Path
 
 from .. import plots, results
-from ..config import grid_labels
+from ..grid import grid_labels
 from ..i18n import N_, _, sentences
 from ..report_data import StudyResults
 from ..report_parts import fmt, image, markdown_table

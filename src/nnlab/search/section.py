@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import dotted, plots, results
-from ..config import grid_labels
+from ..grid import grid_labels
 from ..i18n import N_, _, sentences
 from ..kinds.train import report as train
 from ..report_data import StudyResults
