@@ -6,7 +6,8 @@ import copy
 from pathlib import Path
 
 from conftest import train_metrics
-from nnlab.conclusions import analyse, method_sentence, settings_changed
+from nnlab.changes import settings_changed
+from nnlab.conclusions import analyse, method_sentence
 from nnlab.kinds.train import why
 from nnlab.report_data import Run, StudyResults, VariantStats
 from nnlab.stats import Comparison

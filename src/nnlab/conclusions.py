@@ -12,82 +12,24 @@ The statistics themselves (tests, corrections, power) are nnlab.stats, on scipy.
 
 from __future__ import annotations
 
-import math
 import statistics
 from dataclasses import dataclass
 
 from .i18n import N_, _, sentences
+from .pairing import compare_variants, pair_spread
 from .report_data import StudyResults, VariantStats
 from .report_parts import HOW_TO_READ, fmt
 from .selection import Rule
-from .specs import TEXT_DATASETS
 from .stats import (
     ALPHA,
     Comparison,
     adjust,
-    compare,
     correction,
     detectable_difference,
-    mean_sd,
     p_is,
     p_text,
-    prediction_interval,
     undetectable_reason,
 )
-
-# Published test accuracies the exercises are checked against (Deep Learning with Python): as printed,
-# where, the range the printed figure stands for (a rounded "≈ 0.88" covers 0.875 to 0.885), and the
-# net it was measured with (a study's baseline is checked against the figure only if it is that net).
-BOOK = {
-    "imdb": ("≈ 0.88", "DLwP §3.4", (0.875, 0.885),
-             {"hidden_layers": 2, "units": 16, "activation": "relu", "loss": "binary_crossentropy", "optimizer": "rmsprop"}),
-    "reuters": ("≈ 0.78–0.80", "DLwP §3.5", (0.78, 0.80),
-                {"hidden_layers": 2, "units": 64, "activation": "relu", "loss": "categorical_crossentropy", "optimizer": "rmsprop"}),
-    "mnist": ("≈ 0.98", "DLwP ch. 2, dense net", (0.975, 0.985),
-              {"hidden_layers": 1, "units": 512, "activation": "relu", "loss": "categorical_crossentropy", "optimizer": "rmsprop"}),
-}
-
-
-def book_verdict(study: StudyResults) -> tuple[str, str, str]:
-    """The book's figure for the study's dataset, where it is printed, and whether it is where one run of
-    the baseline lands: the book ran its net once, so its figure is set against the 95% prediction
-    interval over the seeds, not the mean's interval ("—" on the bundled sample, a subset or another net
-    than the book's)."""
-    dataset = study.config.get("dataset", {})
-    if dataset.get("sample") or dataset.get("subset"):
-        return "—", "", _("bundled sample") if dataset.get("sample") else _("subset of {n}").format(n=dataset["subset"])
-    if dataset.get("name") not in BOOK:
-        return "—", "", ""
-    printed, where, (low, high), net = BOOK[dataset["name"]]
-    base = study.variant(study.baseline)
-    config = base.runs[0].config
-    model = config.get("model", {})
-    ours = {"hidden_layers": model.get("hidden_layers"), "units": model.get("units"), "activation": model.get("activation"),
-            "loss": config.get("loss"), "optimizer": config.get("optimizer", {}).get("name")}
-    if ours != net:
-        return printed, where, not_the_books_net()
-    interval = prediction_interval(base.values("test_accuracy"))
-    if interval is None:
-        return printed, where, _("one seed: no interval")
-    span = f"{interval[0]:.3f}–{interval[1]:.3f}"
-    if interval[1] < low:
-        return printed, where, _("below it (one run lands in {span}, 95%)").format(span=span)
-    if interval[0] > high:
-        return printed, where, _("above it (one run lands in {span}, 95%)").format(span=span)
-    return printed, where, _("consistent (one run lands in {span}, 95%)").format(span=span)
-
-
-def not_the_books_net() -> str:
-    return _(NOT_THE_BOOKS_NET)
-
-
-def book_consistent(verdict: str) -> bool:
-    """Whether book_verdict's words say the figure lies where one run lands (in the report's language)."""
-    return verdict.startswith(_("consistent (one run lands in {span}, 95%)").split("{span}")[0])
-
-
-NOT_THE_BOOKS_NET = N_("not the book's net")
-
 
 # The report's one paragraph on what its "why" sentences (kinds/train/why.py) can and cannot establish.
 CURVES_CAN_AND_CANNOT = N_(
@@ -112,12 +54,6 @@ CURVES_CAN_AND_CANNOT = N_(
     "is compared only between variants trained on the same loss. Few seeds hide real differences: with 3 "
     "seeds a curve measure is rarely told from noise (`experiments/chapter3.yaml` runs the homework with 10)."
 )
-
-
-# What makes two variants' runs of one seed start alike: with these equal, the seed gives both the
-# same initial weights and the same data order and validation split, so the seeds pair the runs.
-PAIRING_KEYS = (("dataset",), ("validation",), ("model", "hidden_layers"), ("model", "units"),
-                ("model", "kernel_initializer"), ("model", "bias_initializer"), ("model", "kernel_init_range"))
 
 
 @dataclass(frozen=True)
@@ -160,59 +96,6 @@ class Analysis:
     undetectable: str | None = None  # why the study has no detectable difference, in words
 
 
-def paired(study: StudyResults, a: VariantStats, b: VariantStats) -> bool:
-    """Whether the seeds pair these two variants' runs (PAIRING_KEYS equal, two or more common seeds)."""
-    def settings(v: VariantStats) -> list:
-        config = v.runs[0].config
-        return [_dig(config, path) for path in PAIRING_KEYS]
-    return settings(a) == settings(b) and len(set(_by_seed(a)) & set(_by_seed(b))) >= 2
-
-
-def _dig(config: dict, path: tuple[str, ...]):
-    for key in path:
-        config = (config or {}).get(key) if isinstance(config, dict) else None
-    if path == ("dataset",) and isinstance(config, dict):
-        return {k: v for k, v in config.items() if k != "num_words" or config.get("name") in TEXT_DATASETS}
-    return config
-
-
-def _by_seed(v: VariantStats, key: str = "test_accuracy") -> dict[int, float]:
-    return {r.metrics["seed"]: float(r.metrics[key]) for r in v.runs if r.ok and r.metrics.get(key) is not None}
-
-
-def compare_by_seed(x: dict[int, float], y: dict[int, float], pair: bool) -> Comparison:
-    """x against y, each {seed: value}: the paired t-test over their common seeds where `pair` (the seeds
-    pair the runs: `paired`) and two or more seeds are common, else Welch's over all of each. The one
-    place the report makes this choice, for test accuracy, the curve measures, the claims and the
-    full-epochs figures alike.
-
-        >>> compare_by_seed({0: 0.80, 1: 0.82, 2: 0.81}, {0: 0.79, 1: 0.80, 2: 0.80}, pair=True).paired
-        True
-        >>> compare_by_seed({0: 0.80, 1: 0.82}, {2: 0.79, 3: 0.80}, pair=True).paired  # no common seeds
-        False
-    """
-    common = sorted(set(x) & set(y))
-    if pair and len(common) >= 2:
-        return compare([x[s] for s in common], [y[s] for s in common], paired=True)
-    return compare(list(x.values()), list(y.values()))
-
-
-def _compare(study: StudyResults, a: VariantStats, b: VariantStats, key: str) -> Comparison:
-    return compare_by_seed(_by_seed(a, key), _by_seed(b, key), paired(study, a, b))
-
-
-def _pair_spread(study: StudyResults, a: VariantStats, b: VariantStats) -> tuple[float | None, int, bool]:
-    """The seed-to-seed standard deviation a test of this pair works with, its seeds, and whether paired."""
-    if paired(study, a, b):
-        x, y = _by_seed(a), _by_seed(b)
-        differences = [x[s] - y[s] for s in sorted(set(x) & set(y))]
-        return mean_sd(differences)[1], len(differences), True
-    sds = [v.mean_sd("test_accuracy")[1] for v in (a, b)]
-    if None in sds:
-        return None, min(a.n, b.n), False
-    return math.sqrt((sds[0] ** 2 + sds[1] ** 2) / 2), min(a.n, b.n), False
-
-
 def analyse(study: StudyResults) -> Analysis:
     """Every comparison with the baseline (Welch's or paired, as the seeds allow), its p-value adjusted
     over the study's comparisons, what the seeds could detect, and the variant validation chooses;
@@ -223,13 +106,13 @@ def analyse(study: StudyResults) -> Analysis:
 def _analyse(study: StudyResults) -> Analysis:
     base = study.variant(study.baseline)
     others = [v for v in study.variants if v.name != base.name and v.values("test_accuracy") and base.values("test_accuracy")]
-    comparisons = {v.name: _compare(study, v, base, "test_accuracy") for v in others}
+    comparisons = {v.name: compare_variants(study, v, base, "test_accuracy") for v in others}
     tested = sum(c.p_value is not None for c in comparisons.values())
     method = correction(tested)
     adjusted = dict(zip(comparisons, adjust([c.p_value for c in comparisons.values()], method)))
     verdicts, pair_spreads = {}, []
     for v in others:
-        sd, n, is_paired = _pair_spread(study, v, base)
+        sd, n, is_paired = pair_spread(study, v, base)
         pair_spreads.append(sd)
         verdicts[v.name] = Verdict(v.name, comparisons[v.name], adjusted[v.name], detectable_difference(sd, n, is_paired),
                                    undetectable_reason(sd, n))
@@ -265,7 +148,7 @@ def _choose(study: StudyResults) -> Choice | None:
         return None
     chosen = rule.best(scored, key=lambda v: v.mean_sd(key)[0])
     rivals = [v for v in scored if v is not chosen]
-    checks = [_compare(study, v, chosen, key) for v in rivals]
+    checks = [compare_variants(study, v, chosen, key) for v in rivals]
     adjusted = adjust([c.p_value for c in checks])
     tied = [v.name for v, c, p in zip(rivals, checks, adjusted)
             if (p is None and (c.low is None or c.difference == 0)) or (p is not None and p >= ALPHA)]
@@ -468,68 +351,3 @@ def method_sentence(study: StudyResults, analysis: Analysis) -> str:
         tests=tests, corrected=corrected, how_to_read=_(HOW_TO_READ))
 
 
-# What a run's recorded config holds that decides nothing it computes: names, seeds, figures from
-# elsewhere, what is recorded beside the curves.
-NOT_SETTINGS = ("name", "description", "seeds", "baseline", "references", "variant", "seed", "overrides", "record")
-
-
-def settings_changed(config: dict, base: dict) -> list[tuple[str, object, object]]:
-    """(dotted key, variant's value, baseline's value) of every setting the two run configs differ in,
-    from the configs themselves. A block one side lacks (a schedule) is one setting, not its parts.
-
-        >>> settings_changed({"loss": "mse", "optimizer": {"name": "adam"}}, {"loss": "mse", "optimizer": {"name": "sgd"}})
-        [('optimizer.name', 'adam', 'sgd')]
-    """
-    out: list[tuple[str, object, object]] = []
-
-    def walk(a: object, b: object, prefix: str) -> None:
-        if isinstance(a, dict) and isinstance(b, dict):
-            for key in sorted(set(a) | set(b)):
-                if not prefix and key in NOT_SETTINGS:
-                    continue
-                walk(a.get(key), b.get(key), f"{prefix}{key}.")
-        elif a != b:
-            out.append((prefix.rstrip("."), a, b))
-
-    walk(config, base, "")
-    return out
-
-
-def setting_text(value: object) -> str:
-    """A setting's value as a person reads it: a convolutional stack as its layers (what size_of and
-    validate name them), a block by its set fields.
-
-        >>> setting_text([{"type": "conv2d", "filters": 32}, {"type": "max_pooling2d", "size": 2}])
-        'conv2d 32 3x3 → max_pooling2d 2x2'
-        >>> setting_text([]), setting_text({"name": "l2", "factor": 0.001})
-        ('none', '{name: l2, factor: 0.001}')
-    """
-    if isinstance(value, list) and all(isinstance(v, dict) and "type" in v for v in value):
-        from .specs import ModelSpec, conv_stack
-
-        return " → ".join(name for name, *_ in conv_stack(ModelSpec(conv=value).conv)[1:]) or "none"
-    return _value_text(value)
-
-
-def _value_text(value: object) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_value_text(v)}" for k, v in value.items() if v not in (None, False, 0.0)) + "}"
-    return str(value)
-
-
-def changed_sentence(variant: VariantStats, base: VariantStats, what: str | None = None, against: str | None = None) -> str:
-    """What differs between the variant and the baseline, read from their configs, and whether the
-    curves can attribute a change to it: not when several settings differ. `what`: what cannot be
-    attributed. Defaults to "what follows"; `against`: the other side. Defaults to "the baseline"."""
-    what, against = what or _("what follows"), against or _("the baseline")
-    changed = settings_changed(variant.runs[0].config, base.runs[0].config)
-    if not changed:
-        return _("It trains with {against}'s settings.").format(against=against)
-    settings = listed([_("{key} ({value}, against {baseline})").format(key=key, value=setting_text(a), baseline=setting_text(b))
-                     for key, a, b in changed])
-    if len(changed) == 1:
-        return _("It differs from {against} in one setting: {listed}.").format(against=against, listed=settings)
-    return _("It differs from {against} in {n} settings, {listed}, so {what} cannot be attributed to one of them.").format(
-        against=against, n=len(changed), listed=settings, what=what)

@@ -13,6 +13,7 @@ import functools
 from pathlib import Path
 
 from . import conclusions, i18n, plots, results, run_store, templating, variant_filter
+from .book import book_verdict
 from .errors import NnlabError, write_error_log
 from .i18n import N_, _
 from .kinds import KINDS
@@ -325,7 +326,7 @@ def _contents(ordered: list[tuple[str, str, list[StudyResults]]]) -> list[str]:
 def _headline_row(s: StudyResults) -> list[str]:
     choice = conclusions.choose(s)
     base = s.variant(s.baseline)
-    figure, _where, verdict = conclusions.book_verdict(s)
+    figure, _where, verdict = book_verdict(s)
     book = (_("{figure}: {verdict}").format(figure=figure, verdict=verdict) if figure != "—" else
             _("— ({verdict})").format(verdict=verdict) if verdict else "—")
     if choice is None:

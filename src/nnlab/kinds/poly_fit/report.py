@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ... import plots, results
-from ...conclusions import changed_sentence
+from ...changes import changed_sentence
 from ...i18n import N_, _, sentences
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import copied_image, fmt, image, markdown_table

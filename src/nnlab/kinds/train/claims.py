@@ -16,8 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ...conclusions import Analysis, compare_by_seed, corrected_away, paired
+from ...conclusions import Analysis, corrected_away
 from ...i18n import N_, _
+from ...pairing import compare_by_seed, paired
 from ...report_data import StudyResults, VariantStats
 from ...stats import mean_interval, mean_sd, prediction_interval
 from .schema import DIRECTIONS, FIGURES

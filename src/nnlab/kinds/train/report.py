@@ -6,20 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ... import plots, templating
-from ...conclusions import (
-    analyse,
-    book_consistent,
-    book_verdict,
-    compare_by_seed,
-    comparison_sentence,
-    detectable_sentence,
-    finding,
-    listed,
-    method_sentence,
-    not_the_books_net,
-    paired,
-)
+from ...book import book_consistent, book_verdict, not_the_books_net
+from ...conclusions import analyse, comparison_sentence, detectable_sentence, finding, listed, method_sentence
 from ...i18n import N_, _, sentences
+from ...pairing import compare_by_seed, paired
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import HOW_TO_READ, fmt, image
 from ...specs import TEXT_DATASETS, conv_stack, dense_inputs, output_width
@@ -417,7 +407,7 @@ def _whose(source: str) -> str:
 
 
 def _changed(v: VariantStats, base: VariantStats) -> str:
-    from ...conclusions import setting_text, settings_changed  # plain functions of two configs
+    from ...changes import setting_text, settings_changed  # plain functions of two configs
 
     changed = settings_changed(v.runs[0].config, base.runs[0].config)
     return "; ".join(_("{key} {value} (baseline {baseline})").format(key=key, value=setting_text(a), baseline=setting_text(b))

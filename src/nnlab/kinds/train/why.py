@@ -15,9 +15,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ...conclusions import Verdict, changed_sentence, compare_by_seed, paired, points
+from ...changes import changed_sentence
+from ...conclusions import Verdict, points
 from ...diagnostics import STATES, Diagnosis
 from ...i18n import N_, _, sentences
+from ...pairing import compare_by_seed, paired
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import fmt
 from ...stats import ALPHA, Comparison, adjust, mean_sd

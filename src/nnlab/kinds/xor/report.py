@@ -9,7 +9,7 @@ from pathlib import Path
 from scipy import stats as scipy_stats
 
 from ... import plots
-from ...conclusions import changed_sentence
+from ...changes import changed_sentence
 from ...i18n import N_, _, sentences
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import copied_image, image, markdown_table
