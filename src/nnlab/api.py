@@ -40,9 +40,10 @@ from . import progress, report
 from . import results as run_files
 from .config import DEFAULT_MAX_RUNS, Study, command_line_overrides, distinct_names, load_study
 from .executors import InlinePool, process_pool, thread_pool
-from .runner import NOT_OK, RunContext, RunOutcome, Submitted, outcome_of, preflight, run_guarded, run_study, submit_study, write_study_outputs
+from .runner import NOT_OK, RunContext, RunOutcome, Submitted, outcome_of, preflight, run_guarded, run_study, submit_study
 from .search import lipo
 from .search.driver import run_search
+from .study_outputs import write_study_outputs
 from .suites import SuiteConfig, load_suite
 
 

@@ -29,11 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import integrity, kinds, plots, process, provenance, records, results, run_store
+from . import integrity, kinds, plots, process, provenance, results, run_store
 from ._version import __version__
 from .config import Study, Variant
 from .data import dataset_file
 from .errors import Fatal, NnlabError, StorageError
+from .study_outputs import write_study_outputs
 
 Echo = Callable[[dict], None]  # a progress event (nnlab.progress)
 NOT_OK = ("diverged", "failed", "locked")
@@ -349,38 +350,6 @@ def _environment() -> dict:
         # What decides the kernels, and so the last digits (docs/reproducibility.md: Determinism).
         "threads": process.pinned_threads(), "cpu_facts": provenance.cpu_facts(), "onednn": provenance.onednn(),
     }
-
-
-def write_study_outputs(study: Study, root: Path, warn=None) -> None:
-    """The study's summary over every finished (or failed) run of its variants, by its kind. A run
-    that is damaged (nnlab.records) is left out, and `warn(text)` says so."""
-    rows, first_histories = [], {}
-    for variant in study.variants:
-        for seed in variant.config.seeds:
-            folder = results.run_dir(root, study.name, variant.id, seed)
-            metrics, problems = records.read_record(folder)
-            if problems and warn:
-                warn(f"{folder} left out of the summary: " + "; ".join(p.line(folder) for p in problems))
-            if metrics is None:
-                continue
-            rows.append(metrics)
-            if variant.id not in first_histories and (folder / "search_history.json").is_file():
-                first_histories[variant.id] = (results.read_history(folder / "search_history.json"),
-                                               metrics.get("best_epoch"))
-    if rows:
-        with results.writing_in(Path(root) / study.name):
-            kinds.of(study.variants[0].config).run.summarize(study.name, Path(root) / study.name, rows, first_histories)
-            write_references(study, Path(root) / study.name)
-
-
-def write_references(study: Study, folder: Path) -> None:
-    """The study's reference figures as its config last gave them (results.REFERENCES), for the report:
-    they are in no run key, so runs made before a figure was added still meet it there."""
-    references = [r.model_dump(mode="json", exclude_none=True) for r in getattr(study.variants[0].config, "references", [])]
-    if references:
-        results.write_json(folder / results.REFERENCES, references)
-    else:
-        (folder / results.REFERENCES).unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

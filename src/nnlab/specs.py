@@ -115,7 +115,8 @@ class Strict(BaseModel):
 
 
 class DatasetSpec(Strict):
-    name: Literal[DATASETS]  # type: ignore[valid-type]
+    name: Literal[DATASETS] = Field(  # type: ignore[valid-type]
+        description="imdb: movie reviews, positive or negative; reuters: newswires in 46 topics; mnist: handwritten digits 0-9")
     num_words: StrictInt = Field(10000, gt=3, le=MAX_NUM_WORDS, description="vocabulary size (imdb, reuters): the book's 10,000")
     sample: bool = Field(False, description="use the small sample bundled with nnlab")
     subset: StrictInt | None = Field(None, gt=0, description="keep the first N train and test examples")
@@ -191,7 +192,8 @@ class RegularizerSpec(Strict):
     """A weight penalty added to the training loss: factor x sum |w| (l1), x sum w^2 (l2), or both
     (l1_l2, with l1 and l2 factors). Keras' own regularizers; the book's chapter 4 uses l2 with 0.001."""
 
-    name: Literal[REGULARIZERS]  # type: ignore[valid-type]
+    name: Literal[REGULARIZERS] = Field(  # type: ignore[valid-type]
+        description="l1: factor x sum |w|; l2: factor x sum w^2; l1_l2: both, with their own l1 and l2 factors")
     factor: float | None = Field(None, gt=0, le=10, description="l1, l2: the penalty's factor")
     l1: float | None = Field(None, ge=0, le=10, description="l1_l2: the L1 factor")
     l2: float | None = Field(None, ge=0, le=10, description="l1_l2: the L2 factor")
@@ -220,7 +222,7 @@ class Conv2DSpec(Strict):
     layer below, moved `stride` pixels at a time; padding valid (no border: the side shrinks by kernel
     - 1) or same (a border of zeros: the side stays, divided by the stride)."""
 
-    type: Literal["conv2d"]
+    type: Literal["conv2d"] = Field(description="conv2d: a convolution (Keras Conv2D)")
     filters: StrictInt = Field(gt=0, le=MAX_FILTERS, description="kernels, so output channels (the book: 32, 64)")
     kernel: StrictInt = Field(3, gt=0, le=IMAGE_SIDE, description="the kernel's side (the book: 3)")
     stride: StrictInt = Field(1, gt=0, le=IMAGE_SIDE, description="pixels the kernel moves between outputs")
@@ -232,10 +234,12 @@ class Pool2DSpec(Strict):
     """A pooling layer (Keras MaxPooling2D, AveragePooling2D): the largest or the mean value of each
     `size` x `size` window, channel by channel; no weights."""
 
-    type: Literal["max_pooling2d", "average_pooling2d"]
+    type: Literal["max_pooling2d", "average_pooling2d"] = Field(
+        description="max_pooling2d: each window's largest value; average_pooling2d: its mean (Keras MaxPooling2D, AveragePooling2D)")
     size: StrictInt = Field(2, gt=0, le=IMAGE_SIDE, description="the window's side (the book: 2)")
     stride: StrictInt | None = Field(None, gt=0, le=IMAGE_SIDE, description="pixels between windows; defaults to size")
-    padding: Literal["valid", "same"] = "valid"
+    padding: Literal["valid", "same"] = Field("valid", description="pooling: valid keeps only the windows that fit; same pads "
+                                                                    "with zeros, a window at every stride step")
 
 
 ConvLayer = Annotated[Conv2DSpec | Pool2DSpec, Field(discriminator="type")]
@@ -283,17 +287,20 @@ def conv_stack(layers: list, side: int = IMAGE_SIDE, channels: int = 1) -> list[
 
 
 class ModelSpec(Strict):
-    hidden_layers: StrictInt = Field(2, ge=0, le=MAX_HIDDEN_LAYERS)
-    units: StrictInt | list[StrictInt] = 64
-    activation: LayerActivation | list[LayerActivation] = "relu"
+    hidden_layers: StrictInt = Field(2, ge=0, le=MAX_HIDDEN_LAYERS, description="Dense layers between the input (or the "
+                                     "convolutions) and the output layer (the book's nets: 1 to 3); 0: the output layer alone")
+    units: StrictInt | list[StrictInt] = Field(64, description="each hidden layer's width, or a list of widths, one per hidden layer")
+    activation: LayerActivation | list[LayerActivation] = Field(
+        "relu", description="each hidden layer's activation, or a list, one per hidden layer; prelu: a learned slope (Keras PReLU)")
     output_activation: Activation | None = Field(None, description="default follows dataset and loss")
     activations: list[LayerActivation] | None = Field(
         None, description="every layer's activation, the output's last (hidden_layers + 1 names): one key for a "
                           "grid over combinations; it stands for activation and output_activation")
     negative_slope: float | None = Field(None, gt=0, lt=1, description="leaky_relu's slope below 0 (Keras: 0.2; the "
                                                                        "course: usually 0.01)")
-    kernel_initializer: Initializer = "glorot_uniform"
-    bias_initializer: Initializer = "zeros"
+    kernel_initializer: Initializer = Field("glorot_uniform", description="Keras initializer of every layer's weights, "
+                                            "convolutions and output included (normal: RandomNormal, stddev 0.05, the course's)")
+    bias_initializer: Initializer = Field("zeros", description="Keras initializer of every layer's biases, convolutions and output included")
     dropout: float | list[float] = Field(0.0, description="fraction of each hidden layer's outputs dropped in "
                                                           "training (a list: per layer); the book's nets use none")
     kernel_regularizer: RegularizerSpec | None = Field(None, description="a penalty on each hidden layer's weights (the book: l2, 0.001)")
@@ -404,11 +411,14 @@ class ScheduleSpec(Strict):
     """A Keras learning-rate schedule; the optimizer's learning_rate is where it starts.
     Steps are counted in epochs by default (unit: epoch), converted to Keras' batch steps at build."""
 
-    name: Literal[SCHEDULES]  # type: ignore[valid-type]
-    unit: Literal["epoch", "step"] = "epoch"
+    name: Literal[SCHEDULES] = Field(  # type: ignore[valid-type]
+        description="the Keras schedule (exponential_decay: ExponentialDecay, ...); each reads only the keys below that name it")
+    unit: Literal["epoch", "step"] = Field("epoch", description="what decay_steps and boundaries count: epochs (made batch steps "
+                                                               "when the optimizer is built) or Keras' batch steps")
     decay_steps: float | None = Field(None, gt=0, description="exponential, inverse_time, cosine, polynomial")
     decay_rate: float | None = Field(None, gt=0, description="exponential, inverse_time")
-    staircase: bool = False
+    staircase: bool = Field(False, description="exponential, inverse_time: decay only at whole multiples of decay_steps "
+                                               "(a staircase), not continuously")
     alpha: float = Field(0.0, ge=0, le=1, description="cosine: final fraction of the learning rate")
     boundaries: list[float] | None = Field(None, description="piecewise_constant: where the rate changes")
     values: list[float] | None = Field(None, description="piecewise_constant: one more rate than boundaries")
@@ -439,8 +449,9 @@ class OptimizerSpec(BaseModel):
     """An optimizer by Keras name; every other key is passed to its constructor."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    name: Literal[tuple(OPTIMIZER_PARAMS)] = "rmsprop"  # type: ignore[valid-type]
-    schedule: ScheduleSpec | None = None
+    name: Literal[tuple(OPTIMIZER_PARAMS)] = Field(  # type: ignore[valid-type]
+        "rmsprop", description="the Keras optimizer; the block's other keys (learning_rate, momentum, ...) go to its constructor")
+    schedule: ScheduleSpec | None = Field(None, description="a Keras learning-rate schedule, starting from learning_rate")
 
     @model_validator(mode="after")
     def _params(self) -> OptimizerSpec:
@@ -477,7 +488,9 @@ class SelectionSpec(Strict):
     highest val_accuracy. `mode` follows the metric when left out; a mode against it is refused, since
     it would pick the worst epoch."""
 
-    metric: Literal[HISTORY_METRICS[2:]] = "val_loss"  # type: ignore[valid-type]
+    metric: Literal[HISTORY_METRICS[2:]] = Field(  # type: ignore[valid-type]
+        "val_loss", description="the validation figure the best epoch is chosen on: val_loss (its lowest, the book's) or "
+                                "val_accuracy (its highest)")
     mode: Literal["min", "max"] = Field("min", description="min for val_loss, max for val_accuracy (the default follows metric)")
 
     @model_validator(mode="before")
@@ -508,9 +521,11 @@ class StudyBase(Strict):
     # its finished runs are redone. The first revision adds nothing to the key.
     REVISION: ClassVar[int] = 1
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    description: str = ""
-    seeds: list[Seed] = Field(default=[0], min_length=1, max_length=MAX_SEEDS)
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="the study's id and its folder under the results: "
+                      "letters, digits, '_', '.', '-', a letter or digit first")
+    description: str = Field("", description="what the study asks, in a line: the report's sentence on it and its entry in the contents")
+    seeds: list[Seed] = Field(default=[0], min_length=1, max_length=MAX_SEEDS, description="each variant runs once per seed "
+                              "(numpy's and TensorFlow's); --seeds N or a suite's seeds replace them")
     baseline: str | None = Field(None, description="id of the variant others are compared with")
     # Keyed (it changes the last digits), but left out of the key at its default, so the runs made one
     # thread each before it was a setting keep their keys.

@@ -17,8 +17,8 @@ from .specs import MAX_SEEDS, Seed, Strict
 class SuiteConfig(Strict):
     """A manifest of studies run together with the same seeds: what `make all-experiments` runs."""
 
-    name: str
-    description: str = ""
+    name: str = Field(description="the suite's name, printed when it runs")
+    description: str = Field("", description="what the suite covers, in a line: the title of its part of the report")
     seeds: StrictInt | list[Seed] = Field(description="a count N (seeds 0..N-1) or a list")
     studies: list[str] = Field(min_length=1, description="config paths, relative to the manifest")
     jobs: StrictInt | None = Field(None, ge=1, description="runs trained at once in worker processes (--jobs "

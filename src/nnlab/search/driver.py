@@ -27,8 +27,9 @@ from pathlib import Path
 from .. import results
 from ..config import Study, search_variant
 from ..errors import NnlabError
-from ..runner import RunContext, RunOutcome, outcome_of, run_all, run_guarded, write_study_outputs
+from ..runner import RunContext, RunOutcome, outcome_of, run_all, run_guarded
 from ..selection import Rule
+from ..study_outputs import write_study_outputs
 from . import lipo
 from .outputs import BEST, CHOSEN, COMPARISON_FILE, SEARCHES, comparison_record, show_value, write_search_files
 from .propose import ask

@@ -98,7 +98,8 @@ class Pruning(Strict):
 class Compare(Strict):
     """The same space and budget searched by each strategy, from each search seed."""
 
-    strategies: list[Literal[STRATEGIES]] = Field(min_length=2)  # type: ignore[valid-type]
+    strategies: list[Literal[STRATEGIES]] = Field(  # type: ignore[valid-type]
+        min_length=2, description="the strategies compared, each searching the same space with the same budget")
     seeds: list[Seed] = Field([0, 1, 2], min_length=1, max_length=MAX_COMPARED_SEEDS,
                                    description="search seeds: each strategy searches once from each")
 
@@ -113,13 +114,15 @@ class Compare(Strict):
 class SearchSpec(Strict):
     strategy: Literal[STRATEGIES] | None = Field(None, description="how settings are proposed; "  # type: ignore[valid-type]
                                                                     "left out with compare:")
-    compare: Compare | None = None
+    compare: Compare | None = Field(None, description="several strategies searched over the same space and budget, each "
+                                                     "from several search seeds, instead of strategy:")
     trials: StrictInt | None = Field(None, gt=0, description="trials to finish; grid: the grid's size by default")
     metric: str | None = Field(None, description="the validation figure optimised: val_loss or val_accuracy; "
                                                  "by default the study's selection.metric (config.py)")
     seed: Seed = Field(0, description="the sampler's seed: the same seed proposes the same trials")
     startup_trials: StrictInt = Field(10, ge=1, description="bayesian: random trials before TPE's model takes over")
-    pruning: Pruning | None = None
+    pruning: Pruning | None = Field(None, description="stop trials worse than a percentile of the finished ones at the same "
+                                                     "epoch (Optuna's percentile pruner); left out, none is stopped")
     grid_points: StrictInt | None = Field(None, ge=2, le=100, description="grid: a real range becomes this many "
                                                                           "values, log-spaced on a log scale")
     grid_order: Literal["listed", "shuffled"] = Field(

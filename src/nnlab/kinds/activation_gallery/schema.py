@@ -19,13 +19,16 @@ class Config(StudyBase):
     # 2: leaky_relu drawn at leaky_slope (the course's 0.01), no longer at Keras' default 0.2.
     REVISION: ClassVar[int] = 2
 
-    kind: Literal["activation_gallery"]
-    activations: list[Activation] = Field(min_length=1)
-    x_min: float = -5.0
-    x_max: float = 5.0
-    points: StrictInt = Field(1001, ge=3, le=MAX_POINTS)
+    kind: Literal["activation_gallery"] = Field(description="what this study is: the course notes' activation functions and "
+                                                            "their derivatives (by automatic differentiation) over an interval")
+    activations: list[Activation] = Field(min_length=1, description="the Keras activations drawn, each with its derivative")
+    x_min: float = Field(-5.0, description="the interval's low end")
+    x_max: float = Field(5.0, description="the interval's high end, above x_min")
+    points: StrictInt = Field(1001, ge=3, le=MAX_POINTS, description="evenly spaced x values from x_min to x_max, both "
+                                                                     "included, at which each curve is computed")
     # leaky_relu's slope for x < 0. Defaults to 0.01, the course's (Keras' own default is 0.2).
-    leaky_slope: float = Field(0.01, gt=0, lt=1)
+    leaky_slope: float = Field(0.01, gt=0, lt=1, description="leaky_relu's slope for x < 0 (the default is the course's; "
+                                                             "Keras' own is 0.2); only with leaky_relu among activations")
 
     @model_validator(mode="after")
     def _interval(self) -> Config:

@@ -17,12 +17,12 @@ MAX_SIZE = 4_096  # an input side; Keras builds the layer for real, on a zero in
 class Convolution(Strict):
     """A square input of `width` x `width` x `channels` and `filters` square kernels of side `kernel`."""
 
-    width: StrictInt = Field(gt=0, le=MAX_SIZE)
-    channels: StrictInt = Field(1, gt=0, le=1024)
-    kernel: StrictInt = Field(gt=0, le=MAX_SIZE)
-    filters: StrictInt = Field(1, gt=0, le=1024)
-    stride: StrictInt = Field(1, gt=0, le=MAX_SIZE)
-    padding: StrictInt = Field(0, ge=0, le=MAX_SIZE)
+    width: StrictInt = Field(gt=0, le=MAX_SIZE, description="W1: the input's side, before padding")
+    channels: StrictInt = Field(1, gt=0, le=1024, description="C: the input's depth, which every kernel spans")
+    kernel: StrictInt = Field(gt=0, le=MAX_SIZE, description="F: each kernel's side")
+    filters: StrictInt = Field(1, gt=0, le=1024, description="K: kernels, so the output's channels")
+    stride: StrictInt = Field(1, gt=0, le=MAX_SIZE, description="S: pixels the kernel moves between outputs")
+    padding: StrictInt = Field(0, ge=0, le=MAX_SIZE, description="P: rows and columns of zeros added on every side")
     label: str = Field("", max_length=200, description="what the case is, in the report")
 
     @model_validator(mode="after")
@@ -33,7 +33,8 @@ class Convolution(Strict):
 
 
 class Config(StudyBase):
-    kind: Literal["conv_shapes"]
+    kind: Literal["conv_shapes"] = Field(description="what this study is: the course's convolution arithmetic (output sides and "
+                                                     "parameter counts, by the formula and by Keras) and pooling")
     convolutions: list[Convolution] = Field(
         [Convolution(width=5, kernel=3, stride=2, padding=0, label="the course's W1 = 5, F = 3, P = 0, S = 2"),
          Convolution(width=5, channels=3, kernel=3, filters=2, stride=2, padding=1,
@@ -42,7 +43,8 @@ class Config(StudyBase):
                      label="7×7×3 read as the input itself, padded by 1 again")], min_length=1, max_length=100,
         description="the course's cases; its 7x7x3 example is a 5x5x3 input shown with its padding")
     pooling_input: list[list[float]] = Field([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]],
-                                             min_length=2, max_length=MAX_SIZE)
+                                             min_length=2, max_length=MAX_SIZE,
+                                             description="the matrix max and average pooling are applied to: rows of equal length")
     pool: StrictInt = Field(2, gt=0, le=MAX_SIZE, description="the pooling window and stride")
 
     @model_validator(mode="after")

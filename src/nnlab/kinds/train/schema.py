@@ -52,6 +52,7 @@ FIGURES = {  # what a reference may state, and what of a run it is checked again
     "best_val_accuracy": "validation accuracy at the best epoch",
     "test_accuracy": "test accuracy",
 }
+_STATED = ": a number, a range [low, high], or against the baseline higher, lower or same"  # each figure's description
 
 
 class Reference(Strict):
@@ -65,10 +66,10 @@ class Reference(Strict):
     said: str = Field("", description="the claim in its author's words")
     runs: StrictInt = Field(1, ge=1, le=1000, description="runs the figures stand for: 1, a single run, is checked "
                                                           "against where one run lands; more, against the mean")
-    best_epoch: Any = None
-    lowest_epoch: Any = None
-    best_val_accuracy: Any = None
-    test_accuracy: Any = None
+    best_epoch: Any = Field(None, description=FIGURES["best_epoch"] + _STATED)
+    lowest_epoch: Any = Field(None, description=FIGURES["lowest_epoch"] + _STATED)
+    best_val_accuracy: Any = Field(None, description=FIGURES["best_val_accuracy"] + _STATED)
+    test_accuracy: Any = Field(None, description=FIGURES["test_accuracy"] + _STATED)
     overfitting: Literal[OVERFITTING] | None = Field(  # type: ignore[valid-type]
         None, description="against the baseline: how far validation loss climbs after its lowest")
 
@@ -98,18 +99,22 @@ def _is_number(value: Any) -> bool:
 class Config(StudyBase):
     """Everything that determines one training run, except the seed."""
 
-    kind: Literal["train"] = "train"
-    dataset: DatasetSpec
-    validation: ValidationSpec
-    model: ModelSpec = ModelSpec()
-    loss: Loss
-    optimizer: OptimizerSpec = OptimizerSpec()
-    epochs: StrictInt = Field(gt=0, le=MAX_EPOCHS)
-    batch_size: StrictInt = Field(gt=0, le=MAX_BATCH_SIZE)
-    selection: SelectionSpec = SelectionSpec()
+    kind: Literal["train"] = Field("train", description="what this study is: Keras nets trained and tested on imdb, reuters or "
+                                                         "mnist (the default kind)")
+    dataset: DatasetSpec = Field(description="the data set the net learns, and how much of it")
+    validation: ValidationSpec = Field(description="how the examples the best epoch is chosen on are held out of the training set")
+    model: ModelSpec = Field(ModelSpec(), description="the net: its hidden Dense layers, activations, initializers, penalties, "
+                                                      "and convolutions ahead of them (mnist)")
+    loss: Loss = Field(description="the Keras loss: binary_crossentropy (imdb's 0/1 labels), categorical or "
+                                   "sparse_categorical_crossentropy (classes), mse or mae")
+    optimizer: OptimizerSpec = Field(OptimizerSpec(), description="the Keras optimizer, its parameters and a learning-rate schedule")
+    epochs: StrictInt = Field(gt=0, le=MAX_EPOCHS, description="epochs trained against the validation split; selection chooses "
+                                                               "the best of them")
+    batch_size: StrictInt = Field(gt=0, le=MAX_BATCH_SIZE, description="examples per gradient step (the book: 512 on imdb and reuters)")
+    selection: SelectionSpec = Field(SelectionSpec(), description="how the best epoch is picked from the validation curves")
     retrain: bool = Field(True, description="retrain on train + validation for the best epoch count; "
                                              "false: test the search model's best-epoch weights")
-    record: RecordSpec = RecordSpec()
+    record: RecordSpec = Field(RecordSpec(), description="what a run records beyond its learning curves")
     references: list[Reference] = Field([], description="figures from elsewhere to check against the runs")
     protocol: Literal["nnlab", "course"] = Field(
         "nnlab", description="course: the course's own script is followed where it departs from nnlab's protocol "

@@ -25,18 +25,21 @@ XorInitializer = Literal[INITIALIZERS + tuple(INITIALIZER_ALIASES) + ("torch_def
 
 
 class XorModel(Strict):
-    units: StrictInt = Field(2, gt=0, le=MAX_UNITS)
+    units: StrictInt = Field(2, gt=0, le=MAX_UNITS, description="H: hidden units (the course: 2 to 8)")
     activation: Activation | Literal["prelu"] = Field("relu", description="prelu: a slope per unit, learned, from 0.25")
-    kernel_initializer: XorInitializer = "glorot_uniform"
-    bias_initializer: XorInitializer = "zeros"
+    kernel_initializer: XorInitializer = Field("glorot_uniform", description="the weights' initializer: a Keras name, or "
+                                               "torch_default (PyTorch nn.Linear's: uniform in ±1/√fan_in, the course's code)")
+    bias_initializer: XorInitializer = Field("zeros", description="the biases' initializer: a Keras name, or torch_default "
+                                             "(uniform in ±1/√fan_in)")
 
 
 class Config(StudyBase):
     """The 2-H-1 network on the four XOR points, trained full-batch many times from different seeds."""
 
-    kind: Literal["xor"]
-    model: XorModel = XorModel()
-    learning_rate: float = Field(0.01, gt=0)
+    kind: Literal["xor"] = Field(description="what this study is: the course's XOR problem, a 2-H-1 net trained full-batch from "
+                                             "many initialisations")
+    model: XorModel = Field(XorModel(), description="the 2-H-1 net: H hidden units, their activation, the initializers; a linear output")
+    learning_rate: float = Field(0.01, gt=0, description="SGD's step size, or Adam's or Adagrad's learning rate")
     steps: StrictInt = Field(10000, gt=0, le=MAX_STEPS, description="full-batch SGD steps on MSE")
     repeats: StrictInt = Field(100, gt=0, le=MAX_REPEATS, description="independent initialisations drawn from each seed")
     optimizer: Literal["sgd", "adam", "adagrad"] = Field(
