@@ -40,7 +40,7 @@ def test_a_part_holding_its_whole_suite_takes_the_suites_title():
 
 
 def test_the_answer_table_gives_each_variant_the_homeworks_answer():
-    from nnlab.kinds.train.report import ANSWER_HEADER, answer_rows
+    from nnlab.kinds.train.answer import ANSWER_HEADER, answer_rows
 
     base = variant("base", [overfitting_at(8, 0.02, wobble=w) for w in (0, 0.01, -0.01, 0.005)], TESTS)
     wide = variant("wide", [overfitting_at(4, 0.06, wobble=w) for w in (0, 0.01, -0.01, 0.005)], [0.70, 0.71, 0.69, 0.70],

@@ -91,7 +91,7 @@ def test_english_is_the_default_and_a_language_holds_only_inside_its_block():
 
 
 def test_the_answer_readings_are_chinese_and_keep_their_numbers():
-    from nnlab.kinds.train.report import answer_rows
+    from nnlab.kinds.train.answer import answer_rows
     from nnlab.report_data import StudyResults
     from test_diagnostics import overfitting_at
     from test_sentences import TESTS, variant
@@ -151,7 +151,7 @@ def test_a_list_setting_in_the_chinese_what_changed_cell_does_not_read_as_a_link
     """"[64, 4](基线 …)" is Markdown for a link: the Chinese cell keeps the value and the bracket apart."""
     import markdown
 
-    from nnlab.kinds.train.report import _changed
+    from nnlab.kinds.train.answer import _changed
     from test_diagnostics import overfitting_at
     from test_sentences import TESTS, variant
 

@@ -139,7 +139,7 @@ def _answerable(members: list[StudyResults]) -> list[StudyResults]:
 
 def _answer_table(members: list[StudyResults], warn) -> list[str]:
     """The part's answer, first: every training variant against its baseline, in the suite's order."""
-    from .kinds.train.report import ANSWER_HEADER, answer_header, answer_rows
+    from .kinds.train.answer import ANSWER_HEADER, answer_header, answer_rows
 
     rows = []
     for study in _answerable(members):
