@@ -12,7 +12,8 @@ from nnlab.cli import main
 from nnlab.config import load_study
 from nnlab.errors import ConfigError
 from nnlab.kinds.train.schema import parameter_count
-from nnlab.specs import ACTIVATIONS, OPTIMIZER_PARAMS
+from nnlab.optimizer_specs import OPTIMIZER_PARAMS
+from nnlab.spec_tables import ACTIVATIONS
 from nnlab.suites import load_suite
 
 
@@ -361,7 +362,7 @@ def test_the_optimizer_defaults_table_is_keras_own():
 
     import keras
 
-    from nnlab.specs import OPTIMIZER_DEFAULTS
+    from nnlab.optimizer_specs import OPTIMIZER_DEFAULTS
 
     for name, defaults in OPTIMIZER_DEFAULTS.items():
         signature = inspect.signature(type(keras.optimizers.get(name)).__init__).parameters

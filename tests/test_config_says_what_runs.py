@@ -14,7 +14,7 @@ from conftest import BASE, CONFIGS
 from nnlab.cli import main
 from nnlab.config import load_study
 from nnlab.errors import ConfigError
-from nnlab.specs import OUTPUT_RANGES
+from nnlab.spec_tables import OUTPUT_RANGES
 
 IMDB = BASE.replace("{name: reuters, num_words: 1000, sample: true}", "{name: imdb, num_words: 1000, sample: true}").replace(
     "categorical_crossentropy", "binary_crossentropy")
@@ -62,7 +62,7 @@ def test_the_output_rule_is_one_rule_over_every_activation():
     """Every activation named in the schema has a range, and the rule accepts exactly those that reach
     both labels (mse) or are a probability (binary cross-entropy) on one output unit."""
     from nnlab.kinds.train.schema import output_fault
-    from nnlab.specs import ACTIVATIONS
+    from nnlab.spec_tables import ACTIVATIONS
 
     assert set(OUTPUT_RANGES) == set(ACTIVATIONS)
     mse_ok = {a for a in ACTIVATIONS if output_fault("mse", a, 1, "imdb") is None}
@@ -143,7 +143,7 @@ def test_whole_numbers_for_float_parameters_reach_keras_as_floats():
     """Keras' SGD refuses `momentum: 0` (an int) and every optimizer an int rate, after the data loads."""
     pytest.importorskip("keras")
     from nnlab.models import build_optimizer
-    from nnlab.specs import OptimizerSpec
+    from nnlab.optimizer_specs import OptimizerSpec
 
     optimizer = build_optimizer(OptimizerSpec(name="sgd", momentum=0, learning_rate=1))
     assert optimizer.momentum == 0.0 and math.isclose(float(optimizer.learning_rate.numpy()), 1.0)

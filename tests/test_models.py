@@ -7,7 +7,8 @@ import tensorflow as tf
 
 from nnlab.data import Sequences, multi_hot
 from nnlab.models import MultiHotDense, build_model, build_optimizer
-from nnlab.specs import ModelSpec, OptimizerSpec
+from nnlab.optimizer_specs import OptimizerSpec
+from nnlab.specs import ModelSpec
 
 pytestmark = pytest.mark.slow  # builds Keras models: TensorFlow's import alone takes seconds
 

@@ -63,7 +63,7 @@ def test_variants_that_differ_only_in_the_rate_or_initialiser_share_a_trace(writ
     from nnlab import training
 
     base = config_of(write_config, BASE)
-    from nnlab.specs import OptimizerSpec
+    from nnlab.optimizer_specs import OptimizerSpec
 
     faster = base.model_copy(update={"optimizer": OptimizerSpec(**{**base.optimizer.model_dump(), "learning_rate": 0.01})})
     uniform = base.model_copy(update={"model": base.model.model_copy(update={"kernel_initializer": "he_uniform"})})

@@ -12,7 +12,7 @@ import click
 from . import variant_filter
 from .config import DEFAULT_MAX_RUNS, command_line_overrides, distinct_names, load_study
 from .errors import NnlabError
-from .specs import MAX_SEEDS
+from .spec_tables import MAX_SEEDS
 
 
 class Shipped(click.ParamType):

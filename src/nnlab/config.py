@@ -24,7 +24,8 @@ from .same_runs import refuse_duplicate_runs, same_run_form
 from .schema_errors import did_you_mean, error_lines
 from .search.spec import SearchSpec
 from .selection import Rule
-from .specs import TEXT_DATASETS, StudyBase
+from .spec_tables import TEXT_DATASETS
+from .specs import StudyBase
 from .variant_filter import matches
 
 

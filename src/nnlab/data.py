@@ -22,7 +22,8 @@ import numpy as np
 from .errors import ConfigError, DataError, StorageError
 from .features import Features, MultiHot, Pixels
 from .results import write_bytes
-from .specs import NUM_CLASSES, DatasetSpec, ValidationSpec, is_binary
+from .spec_tables import NUM_CLASSES
+from .specs import DatasetSpec, ValidationSpec, is_binary
 
 DATA_DIR_ENV = "NNLAB_DATA_DIR"
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"

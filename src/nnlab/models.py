@@ -7,7 +7,8 @@ import keras
 import tensorflow as tf
 from tensorflow.python.ops.linalg.sparse import sparse_csr_matrix_ops
 
-from .specs import IMAGE_SIDE, ModelSpec, OptimizerSpec, RegularizerSpec, ScheduleSpec, is_binary
+from .optimizer_specs import OptimizerSpec, RegularizerSpec, ScheduleSpec
+from .specs import IMAGE_SIDE, ModelSpec, is_binary
 
 
 def output_layer(num_classes: int, override: str | None) -> tuple[int, str]:

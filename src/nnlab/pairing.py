@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from .report_data import StudyResults, VariantStats
-from .specs import TEXT_DATASETS
+from .spec_tables import TEXT_DATASETS
 from .stats import (
     Comparison,
     compare,

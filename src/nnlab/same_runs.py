@@ -10,7 +10,9 @@ from typing import Any
 
 from . import dotted
 from .errors import ConfigError
-from .specs import INITIALIZER_ALIASES, OPTIMIZER_DEFAULTS, UNKEYED, StudyBase
+from .optimizer_specs import OPTIMIZER_DEFAULTS
+from .spec_tables import INITIALIZER_ALIASES
+from .specs import UNKEYED, StudyBase
 
 
 def same_run_form(config: StudyBase) -> str:

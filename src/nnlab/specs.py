@@ -1,9 +1,7 @@
-"""The schema pieces every study kind shares: datasets, validation, models, optimizers, selection,
-and the base every kind's config extends (name, seeds, baseline, fingerprint).
-
-Nothing here imports TensorFlow, so `nnlab validate` and `nnlab list` answer in well under a second.
-The name tables are static for the same reason; tests/test_config.py checks them against Keras.
-"""
+"""The schema pieces every study kind shares: datasets, validation, models (dense and convolutional
+layers), selection, and the base every kind's config extends (name, seeds, baseline, fingerprint).
+The name tables are in spec_tables, the optimizer in optimizer_specs. Nothing here imports
+TensorFlow, so `nnlab validate` answers in well under a second."""
 
 from __future__ import annotations
 
@@ -11,107 +9,27 @@ import hashlib
 import json
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
+from .optimizer_specs import RegularizerSpec
 from .schema_errors import did_you_mean
-
-_INF = float("inf")
-DATASETS = ("imdb", "reuters", "mnist")
-TEXT_DATASETS = ("imdb", "reuters")
-NUM_CLASSES = {"imdb": 2, "reuters": 46, "mnist": 10}
-IMAGE_PIXELS = 28 * 28  # an MNIST image, flattened to one input row
-
-ACTIVATIONS = (
-    "relu", "sigmoid", "tanh", "softmax", "softplus", "softsign", "elu", "selu",
-    "gelu", "silu", "swish", "leaky_relu", "mish", "relu6", "hard_sigmoid",
-    "exponential", "linear",
+from .spec_tables import (
+    DATASETS,
+    HISTORY_METRICS,
+    IMAGE_PIXELS,
+    LAYER_ACTIVATIONS,
+    MAX_HIDDEN_LAYERS,
+    MAX_NUM_WORDS,
+    MAX_SEEDS,
+    MAX_UNITS,
+    NUM_CLASSES,
+    TEXT_DATASETS,
+    Activation,
+    Initializer,
+    LayerActivation,
+    Seed,
+    Strict,
 )
-LOSSES = (
-    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
-    "mse", "mae",
-)
-_COMMON_OPT = ("learning_rate", "weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
-OPTIMIZER_PARAMS: dict[str, tuple[str, ...]] = {
-    "sgd": _COMMON_OPT + ("momentum", "nesterov"),
-    "rmsprop": _COMMON_OPT + ("rho", "momentum", "epsilon", "centered"),
-    "adam": _COMMON_OPT + ("beta_1", "beta_2", "epsilon", "amsgrad"),
-    "adamw": _COMMON_OPT + ("beta_1", "beta_2", "epsilon", "amsgrad"),
-    "adagrad": _COMMON_OPT + ("initial_accumulator_value", "epsilon"),
-    "adadelta": _COMMON_OPT + ("rho", "epsilon"),
-    "adamax": _COMMON_OPT + ("beta_1", "beta_2", "epsilon"),
-    "nadam": _COMMON_OPT + ("beta_1", "beta_2", "epsilon"),
-}
-# Each optimizer's constructor defaults in Keras 3 (tests/test_config.py checks them against the installed
-# Keras): a parameter given at its default builds the same optimizer as one left out, so the duplicate-
-# variant check (config.same_run_form) drops it. SGD's rate is 0.01, every other optimizer's 0.001.
-_COMMON_DEFAULTS = {"weight_decay": None, "clipnorm": None, "clipvalue": None, "global_clipnorm": None}
-OPTIMIZER_DEFAULTS: dict[str, dict[str, Any]] = {
-    "sgd": {**_COMMON_DEFAULTS, "learning_rate": 0.01, "momentum": 0.0, "nesterov": False},
-    "rmsprop": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-07, "centered": False},
-    "adam": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False},
-    "adamw": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "weight_decay": 0.004, "beta_1": 0.9, "beta_2": 0.999,
-              "epsilon": 1e-07, "amsgrad": False},
-    "adagrad": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-07},
-    "adadelta": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "rho": 0.95, "epsilon": 1e-07},
-    "adamax": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07},
-    "nadam": {**_COMMON_DEFAULTS, "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07},
-}
-# What Keras accepts, or trains at all, for each numeric parameter: (low, high, low excluded, high
-# excluded). Keras itself refuses SGD's momentum outside [0, 1] and a clip of more than one kind only
-# when it builds the optimizer, after the data loads; a beta of 1 or an epsilon of 0 it takes, and then
-# divides by zero. Whole numbers are given to Keras as floats (models.build_optimizer): it refuses an
-# int rate or momentum, though `momentum: 0` is what a person writes.
-OPTIMIZER_RANGES: dict[str, tuple[float, float, bool, bool]] = {
-    "learning_rate": (0, _INF, True, False), "momentum": (0, 1, False, False), "rho": (0, 1, False, False),
-    "beta_1": (0, 1, False, True), "beta_2": (0, 1, False, True), "epsilon": (0, _INF, True, False),
-    "weight_decay": (0, _INF, False, False), "clipnorm": (0, _INF, True, False), "clipvalue": (0, _INF, True, False),
-    "global_clipnorm": (0, _INF, True, False), "initial_accumulator_value": (0, _INF, False, False),
-}
-HISTORY_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
-INITIALIZERS = (
-    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
-    "random_normal", "random_uniform", "truncated_normal", "orthogonal", "zeros", "ones",
-)
-# The values one unit of each activation can reach (the closure of its range), for the output rule
-# (kinds/train/schema.py): what a loss needs of the output, the output must be able to give. softmax
-# is the exception, a function of all the layer's units: each lies in [0, 1] and they sum to 1, so a
-# single softmax unit is always exactly 1.
-_NEG_INF = float("-inf")
-OUTPUT_RANGES: dict[str, tuple[float, float]] = {
-    "relu": (0.0, _INF), "sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "softmax": (0.0, 1.0), "softplus": (0.0, _INF),
-    "softsign": (-1.0, 1.0), "elu": (-1.0, _INF), "selu": (-1.7581, _INF), "gelu": (-0.17, _INF), "silu": (-0.28, _INF),
-    "swish": (-0.28, _INF), "leaky_relu": (_NEG_INF, _INF), "mish": (-0.31, _INF), "relu6": (0.0, 6.0),
-    "hard_sigmoid": (0.0, 1.0), "exponential": (0.0, _INF), "linear": (_NEG_INF, _INF),
-}
-# Keras' own short names for the same initializers (the course's script writes kernel_initializer='normal':
-# RandomNormal, stddev 0.05). Accepted as written; the duplicate-run check reads them as the long name.
-INITIALIZER_ALIASES = {"normal": "random_normal", "uniform": "random_uniform", "zero": "zeros", "one": "ones"}
-# A hidden layer may also end in a learned-slope PReLU (keras.layers.PReLU), which is a layer, not a function.
-LAYER_ACTIVATIONS = ACTIVATIONS + ("prelu",)
-REGULARIZERS = ("l1", "l2", "l1_l2")
-SCHEDULES = ("exponential_decay", "inverse_time_decay", "piecewise_constant", "cosine_decay", "polynomial_decay")
-Initializer = Literal[INITIALIZERS + tuple(INITIALIZER_ALIASES)]  # type: ignore[valid-type]
-
-# Upper bounds on the sizes a typo can blow up (units: 640000, epochs: 2000000), each far above what
-# the course and the book use, so only a slip reaches them. The train kind also bounds the whole
-# model's parameter count (kinds/train/schema.py), which catches wide layers on a large vocabulary.
-MAX_HIDDEN_LAYERS = 64  # the book's nets have 1 to 3; 64 is deeper than any plain MLP here trains well
-MAX_UNITS = 16_384  # per layer: the book's widest is 512, the course's 784; a few thousand stays possible
-MAX_EPOCHS = 10_000  # the book trains 20 to 100; every epoch keeps a row of history
-MAX_BATCH_SIZE = 1_000_000  # above MNIST's 60,000 training images, the largest set here
-MAX_NUM_WORDS = 1_000_000  # IMDB's whole vocabulary is ~89,000 words, Reuters' ~31,000; the book keeps 10,000
-MAX_SEEDS = 1_000  # seeds run every variant once each; the report uses 3
-# A seed is what numpy and TensorFlow take: 0 .. 2**32 - 1 (numpy refuses a negative one at run time).
-MAX_SEED = 2**32 - 1
-Seed = Annotated[StrictInt, Field(ge=0, le=MAX_SEED)]
-
-Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
-LayerActivation = Literal[LAYER_ACTIVATIONS]  # type: ignore[valid-type]
-Loss = Literal[LOSSES]  # type: ignore[valid-type]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class DatasetSpec(Strict):
@@ -186,31 +104,6 @@ class ValidationSpec(Strict):
         if self.seed != 0 and self.split in ("first", "test"):
             return {"seed": f"split {self.split} draws nothing at random; a seed shuffles only random and stratified splits"}
         return {}
-
-
-class RegularizerSpec(Strict):
-    """A weight penalty added to the training loss: factor x sum |w| (l1), x sum w^2 (l2), or both
-    (l1_l2, with l1 and l2 factors). Keras' own regularizers; the book's chapter 4 uses l2 with 0.001."""
-
-    name: Literal[REGULARIZERS] = Field(  # type: ignore[valid-type]
-        description="l1: factor x sum |w|; l2: factor x sum w^2; l1_l2: both, with their own l1 and l2 factors")
-    factor: float | None = Field(None, gt=0, le=10, description="l1, l2: the penalty's factor")
-    l1: float | None = Field(None, ge=0, le=10, description="l1_l2: the L1 factor")
-    l2: float | None = Field(None, ge=0, le=10, description="l1_l2: the L2 factor")
-
-    @model_validator(mode="after")
-    def _factors(self) -> RegularizerSpec:
-        if self.name == "l1_l2":
-            if self.factor is not None:
-                raise ValueError("l1_l2 takes l1 and l2 factors, not factor")
-            if not (self.l1 or self.l2):
-                raise ValueError("l1_l2 needs a positive l1 or l2 factor")
-        else:
-            if self.l1 is not None or self.l2 is not None:
-                raise ValueError(f"{self.name} takes factor, not l1 or l2")
-            if self.factor is None:
-                raise ValueError(f"{self.name} needs a factor (the book's: 0.001)")
-        return self
 
 
 IMAGE_SIDE = 28  # an MNIST image's height and width; a convolutional stack reads it as 28 x 28 x 1
@@ -398,85 +291,6 @@ class ModelSpec(Strict):
     def dropout_rates(self) -> list[float]:
         """Each hidden layer's dropout rate."""
         return list(self.dropout) if isinstance(self.dropout, list) else [self.dropout] * self.hidden_layers
-
-
-# What each Keras schedule reads (a key it does not read would be keyed, and change nothing).
-SCHEDULE_READS = {"exponential_decay": ("decay_steps", "decay_rate", "staircase"),
-                  "inverse_time_decay": ("decay_steps", "decay_rate", "staircase"),
-                  "cosine_decay": ("decay_steps", "alpha"), "piecewise_constant": ("boundaries", "values"),
-                  "polynomial_decay": ("decay_steps", "end_learning_rate", "power")}
-
-
-class ScheduleSpec(Strict):
-    """A Keras learning-rate schedule; the optimizer's learning_rate is where it starts.
-    Steps are counted in epochs by default (unit: epoch), converted to Keras' batch steps at build."""
-
-    name: Literal[SCHEDULES] = Field(  # type: ignore[valid-type]
-        description="the Keras schedule (exponential_decay: ExponentialDecay, ...); each reads only the keys below that name it")
-    unit: Literal["epoch", "step"] = Field("epoch", description="what decay_steps and boundaries count: epochs (made batch steps "
-                                                               "when the optimizer is built) or Keras' batch steps")
-    decay_steps: float | None = Field(None, gt=0, description="exponential, inverse_time, cosine, polynomial")
-    decay_rate: float | None = Field(None, gt=0, description="exponential, inverse_time")
-    staircase: bool = Field(False, description="exponential, inverse_time: decay only at whole multiples of decay_steps "
-                                               "(a staircase), not continuously")
-    alpha: float = Field(0.0, ge=0, le=1, description="cosine: final fraction of the learning rate")
-    boundaries: list[float] | None = Field(None, description="piecewise_constant: where the rate changes")
-    values: list[float] | None = Field(None, description="piecewise_constant: one more rate than boundaries")
-    end_learning_rate: float | None = Field(None, ge=0, description="polynomial: the rate reached at decay_steps")
-    power: float = Field(1.0, gt=0, description="polynomial: the curve's power (1: a straight line)")
-
-    @model_validator(mode="after")
-    def _needs(self) -> ScheduleSpec:
-        required = {"exponential_decay": ("decay_steps", "decay_rate"), "inverse_time_decay": ("decay_steps", "decay_rate"),
-                    "cosine_decay": ("decay_steps",), "piecewise_constant": ("boundaries", "values"),
-                    "polynomial_decay": ("decay_steps", "end_learning_rate")}[self.name]
-        missing = [k for k in required if getattr(self, k) is None]
-        if missing:
-            raise ValueError(f"schedule {self.name} needs {', '.join(missing)}")
-        # By value, not by the keys written: a run's recorded config spells out every default.
-        unread = [k for k, field in ScheduleSpec.model_fields.items()
-                  if k not in ("name", "unit", *SCHEDULE_READS[self.name]) and getattr(self, k) != field.default]
-        if unread:
-            raise ValueError(f"schedule {self.name} does not read {', '.join(sorted(unread))}; it reads "
-                             f"{', '.join(SCHEDULE_READS[self.name])}")
-        if self.name == "piecewise_constant" and len(self.values) != len(self.boundaries) + 1:
-            raise ValueError(f"piecewise_constant needs one more value than boundaries, got "
-                             f"{len(self.values)} values and {len(self.boundaries)} boundaries")
-        return self
-
-
-class OptimizerSpec(BaseModel):
-    """An optimizer by Keras name; every other key is passed to its constructor."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    name: Literal[tuple(OPTIMIZER_PARAMS)] = Field(  # type: ignore[valid-type]
-        "rmsprop", description="the Keras optimizer; the block's other keys (learning_rate, momentum, ...) go to its constructor")
-    schedule: ScheduleSpec | None = Field(None, description="a Keras learning-rate schedule, starting from learning_rate")
-
-    @model_validator(mode="after")
-    def _params(self) -> OptimizerSpec:
-        allowed = OPTIMIZER_PARAMS[self.name]
-        for key, value in self.params.items():
-            if key not in allowed:
-                hint = did_you_mean(key, allowed)
-                raise ValueError(f"{self.name} takes no parameter '{key}'{hint}; allowed: {', '.join(allowed)}")
-            if isinstance(value, bool) != (key in ("nesterov", "amsgrad", "centered")):
-                raise ValueError(f"{key} must be {'true/false' if key in ('nesterov', 'amsgrad', 'centered') else 'a number'}, got {value!r}")
-            if not isinstance(value, (int, float)):
-                raise ValueError(f"{key} must be a number, got {value!r}")
-            if key in OPTIMIZER_RANGES:
-                low, high, low_open, high_open = OPTIMIZER_RANGES[key]
-                if value < low or value > high or (low_open and value == low) or (high_open and value == high):
-                    raise ValueError(f"{key} must lie in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}, "
-                                     f"got {value}")
-        clipping = [key for key in ("clipnorm", "clipvalue", "global_clipnorm") if key in self.params]
-        if len(clipping) > 1:
-            raise ValueError(f"give one of clipnorm, clipvalue and global_clipnorm, as Keras takes one; got {', '.join(clipping)}")
-        return self
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
 
 
 # The way each validation figure improves: a loss falls, an accuracy rises.

@@ -11,7 +11,7 @@ from .config import DEFAULT_MAX_RUNS, Study, distinct_names, load_study
 from .config_file import read_yaml
 from .errors import ConfigError
 from .schema_errors import error_lines
-from .specs import MAX_SEEDS, Seed, Strict
+from .spec_tables import MAX_SEEDS, Seed, Strict
 
 
 class SuiteConfig(Strict):

@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Field, StrictInt, Tag, field_validator, model_validator
 
-from ..specs import Seed, Strict
+from ..spec_tables import Seed, Strict
 
 STRATEGIES = ("grid", "random", "bayesian", "lipo")
 MAX_COMPARED_SEEDS = 20  # search seeds per strategy in a comparison: each is a whole search

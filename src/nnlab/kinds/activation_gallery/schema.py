@@ -6,7 +6,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, StrictInt, model_validator
 
-from ...specs import Activation, StudyBase
+from ...spec_tables import Activation
+from ...specs import StudyBase
 
 NAME = "activation_gallery"
 

@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import Field, StrictInt, model_validator
 
-from ...specs import Strict, StudyBase
+from ...spec_tables import Strict
+from ...specs import StudyBase
 
 NAME = "conv_shapes"
 MAX_SIZE = 4_096  # an input side; Keras builds the layer for real, on a zero input of that shape

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import Field, StrictInt, model_validator
 
-from ...specs import Strict, StudyBase
+from ...spec_tables import Strict
+from ...specs import StudyBase
 
 NAME = "functions_gallery"
 

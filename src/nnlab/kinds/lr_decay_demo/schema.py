@@ -7,7 +7,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, StrictInt
 
-from ...specs import MAX_EPOCHS, StudyBase
+from ...spec_tables import MAX_EPOCHS
+from ...specs import StudyBase
 
 NAME = "lr_decay_demo"
 

@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import Field, StrictInt, model_validator
 
-from ...specs import Activation, Initializer, Strict, StudyBase
+from ...spec_tables import Activation, Initializer, Strict
+from ...specs import StudyBase
 
 NAME = "poly_fit"
 

@@ -11,7 +11,8 @@ from ...conclusions import analyse, comparison_sentence, detectable_sentence, fi
 from ...i18n import N_, _, sentences
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import HOW_TO_READ, fmt, image
-from ...specs import TEXT_DATASETS, conv_stack, dense_inputs, output_width
+from ...spec_tables import TEXT_DATASETS
+from ...specs import conv_stack, dense_inputs, output_width
 from ...stats import compare, mean_sd
 from . import claims, figures, why
 from .schema import Config, parameter_count

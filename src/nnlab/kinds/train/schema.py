@@ -7,23 +7,9 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictInt, ValidationInfo, field_validator, model_validator
 
-from ...specs import (
-    MAX_BATCH_SIZE,
-    MAX_EPOCHS,
-    OUTPUT_RANGES,
-    TEXT_DATASETS,
-    DatasetSpec,
-    Loss,
-    ModelSpec,
-    OptimizerSpec,
-    SelectionSpec,
-    Strict,
-    StudyBase,
-    ValidationSpec,
-    conv_stack,
-    dense_inputs,
-    output_width,
-)
+from ...optimizer_specs import OptimizerSpec
+from ...spec_tables import MAX_BATCH_SIZE, MAX_EPOCHS, OUTPUT_RANGES, TEXT_DATASETS, Loss, Strict
+from ...specs import DatasetSpec, ModelSpec, SelectionSpec, StudyBase, ValidationSpec, conv_stack, dense_inputs, output_width
 
 NAME = "train"
 

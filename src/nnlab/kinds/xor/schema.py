@@ -7,7 +7,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, StrictInt
 
-from ...specs import INITIALIZER_ALIASES, INITIALIZERS, Activation, Strict, StudyBase
+from ...spec_tables import INITIALIZER_ALIASES, INITIALIZERS, Activation, Strict
+from ...specs import StudyBase
 
 NAME = "xor"
 
