@@ -16,7 +16,7 @@ from conftest import train_metrics
 from nnlab import report
 from nnlab.conclusions import CURVES_CAN_AND_CANNOT, analyse
 from nnlab.diagnostics import diagnose, epochs_to_reach, slope
-from nnlab.kinds.train import claims, why
+from nnlab.kinds.train import claims, learning, why
 from nnlab.kinds.train.report import size_of
 from nnlab.report_data import Run, StudyResults, VariantStats
 
@@ -146,7 +146,7 @@ def test_a_variant_that_learns_nothing_is_said_to_barely_learn_and_one_still_lea
 
 def test_the_table_gives_each_variants_measures_and_its_seeds_states():
     base = variant("base", [overfitting_at(6, 0.02) for _ in range(3)], [0.80, 0.80, 0.80])
-    header, rows = why.table(study_of(base))
+    header, rows = learning.table(study_of(base))
     assert header[:3] == ["variant", "curves (seeds)", "lowest val loss at epoch"]
     assert rows[0][1] == "overfits 3/3" and rows[0][2] == "6.0 ± 0.0"
 

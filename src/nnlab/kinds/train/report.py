@@ -14,7 +14,7 @@ from ...report_parts import HOW_TO_READ, fmt, image
 from ...spec_tables import TEXT_DATASETS
 from ...specs import conv_stack, dense_inputs, output_width
 from ...stats import compare, mean_sd
-from . import claims, figures, why
+from . import claims, figures, learning, why
 from .schema import Config, parameter_count
 
 
@@ -42,7 +42,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
     course = [v for v in study.variants if v.validated_on_test]
     trivial = trivial_baselines(study)
     norms = _first_epoch_norms(study)
-    curves_header, curves = why.table(study)
+    curves_header, curves = learning.table(study)
     found = claims.checks(study, analysis)
     base = study.variant(study.baseline)
     return templating.lines(

@@ -21,8 +21,8 @@ from ...diagnostics import STATES, Diagnosis
 from ...i18n import N_, _, sentences
 from ...pairing import compare_by_seed, paired
 from ...report_data import StudyResults, VariantStats
-from ...report_parts import fmt
 from ...stats import ALPHA, Comparison, adjust, mean_sd
+from .gradients import gradient_regime
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def diagnoses(variant: VariantStats) -> dict[int, Diagnosis]:
     return {r.metrics["seed"]: r.diagnosis for r in variant.runs if r.history and r.metrics.get("status") in ("ok", "diverged")}
 
 
-def _value(diagnosis: Diagnosis, measure: Measure) -> float | None:
+def measure_value(diagnosis: Diagnosis, measure: Measure) -> float | None:
     value = getattr(diagnosis, measure.key)
     if value is None or not math.isfinite(value):
         return None
@@ -101,8 +101,8 @@ def _differences(study: StudyResults, variant: VariantStats, base: VariantStats)
     for measure in MEASURES:
         if measure.loss_scaled and not same_loss:
             continue
-        x = {s: v for s, d in ours.items() if (v := _value(d, measure)) is not None}
-        y = {s: v for s, d in theirs.items() if (v := _value(d, measure)) is not None}
+        x = {s: v for s, d in ours.items() if (v := measure_value(d, measure)) is not None}
+        y = {s: v for s, d in theirs.items() if (v := measure_value(d, measure)) is not None}
         if len(x) < 2 or len(y) < 2:
             continue
         found.append((measure, mean_sd(list(x.values()))[0], mean_sd(list(y.values()))[0], compare_by_seed(x, y, pair)))
@@ -110,7 +110,7 @@ def _differences(study: StudyResults, variant: VariantStats, base: VariantStats)
     return [Difference(m, a, b, c, p) for (m, a, b, c), p in zip(found, adjusted)]
 
 
-def _state_counts(diagnosed: dict[int, Diagnosis]) -> dict[str, int]:
+def state_counts(diagnosed: dict[int, Diagnosis]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for d in diagnosed.values():
         counts[d.state] = counts.get(d.state, 0) + 1
@@ -122,7 +122,7 @@ def telling_states(variant: VariantStats, base: VariantStats) -> list[tuple[str,
     ours, theirs = diagnoses(variant), diagnoses(base)
     found = []
     for state in TELLING_STATES:
-        a, b = _state_counts(ours).get(state, 0), _state_counts(theirs).get(state, 0)
+        a, b = state_counts(ours).get(state, 0), state_counts(theirs).get(state, 0)
         if len(ours) >= 2 and a == len(ours) and b == 0:
             found.append((state, "variant"))
         elif len(theirs) >= 2 and b == len(theirs) and a == 0:
@@ -203,26 +203,6 @@ def gap_direction(d: Difference) -> int:
     if d.variant * d.baseline < 0:
         return 0
     return (abs(d.variant) > abs(d.baseline)) - (abs(d.variant) < abs(d.baseline))
-
-
-# Gradient regimes, from a net's first-epoch gradient norms (mean over seeds): exploding where even the
-# smaller of its first hidden layer's and its output layer's is this large (an ordinary net's are near
-# 1 or below; MNIST's ReLU net with weights in [0, 1] has 10^3 to 10^7); vanishing where the first
-# layer's is this share of the output's or less (MNIST's 6-layer sigmoid net: 0.001; 0 where its units
-# saturate; its ReLU net: 2). "Shrinks more / less" compares only two nets that are neither.
-EXPLODING_NORM = 10.0
-VANISHED_RATIO = 0.01
-
-
-def gradient_regime(first: float, output: float) -> str:
-    """The regime of a net's first-epoch gradient norms: the first hidden layer's and the output's.
-
-        >>> [gradient_regime(*norms) for norms in ((7.74e3, 7.33e5), (1.21, 0.582), (0.00028, 0.247), (0.0, 0.519))]
-        ['exploding', 'ordinary', 'vanishing', 'vanishing']
-    """
-    if min(first, output) >= EXPLODING_NORM:
-        return "exploding"
-    return "vanishing" if first <= VANISHED_RATIO * output else "ordinary"
 
 
 def _regime(variant: VariantStats) -> str | None:
@@ -417,35 +397,3 @@ def _test_side(verdict: Verdict | None, explained: bool) -> str:
     return _("Its test accuracy is not distinguishable from the baseline's.")
 
 
-# --- the table ----------------------------------------------------------------------------------
-
-def table(study: StudyResults) -> tuple[list[str], list[list[str]]]:
-    """(header, rows): each variant's curve measures, mean ± sd over seeds, and its seeds' states."""
-    per_variant = {v.name: diagnoses(v) for v in study.variants}
-    shown = [m for m in MEASURES if any(_value(d, m) is not None for ds in per_variant.values() for d in ds.values())]
-    rows = []
-    for v in study.variants:
-        ds = per_variant[v.name]
-        if not ds:
-            continue
-        counts = _state_counts(ds)
-        row = [study.label(v), _(", ").join(f"{_(STATE_NAMES[state])} {n}/{len(ds)}" for state, n in sorted(counts.items(), key=lambda kv: -kv[1]))]
-        for m in shown:
-            values = [value for d in ds.values() if (value := _value(d, m)) is not None]
-            mean, sd = mean_sd(values)
-            if m.log:
-                row.append(f"{10 ** mean:.3g}×" if mean is not None else "—")
-            elif m.key.startswith("accuracy_gap"):
-                row.append(fmt(*(x * 100 if x is not None else None for x in (mean, sd)), digits=1) + (_(" pts") if mean is not None else ""))
-            elif m.key in ("val_accuracy_at_best", "lowest_val_loss"):
-                row.append(fmt(mean, sd, digits=4))
-            elif m.key == "rise_per_epoch":
-                row.append(fmt(mean, sd, digits=4))
-            else:
-                row.append(fmt(mean, sd, digits=1))
-        rows.append(row)
-    return [_("variant"), _("curves (seeds)"), *(_(m.header) for m in shown)], rows
-
-
-STATE_NAMES = {"overfits": N_("overfits"), "levelled off": N_("levelled off"), "still improving": N_("still improving"),
-               "flat": N_("flat"), "diverged": N_("diverged")}  # diagnostics.STATES' keys, in a table cell
