@@ -7,6 +7,7 @@ from __future__ import annotations
 from .conclusions import listed
 from .i18n import _
 from .report_data import VariantStats
+from .specs import PER_HIDDEN_LAYER
 
 # What a run's recorded config holds that decides nothing it computes: names, seeds, figures from
 # elsewhere, what is recorded beside the curves.
@@ -15,10 +16,13 @@ NOT_SETTINGS = ("name", "description", "seeds", "baseline", "references", "varia
 
 def settings_changed(config: dict, base: dict) -> list[tuple[str, object, object]]:
     """(dotted key, variant's value, baseline's value) of every setting the two run configs differ in,
-    from the configs themselves. A block one side lacks (a schedule) is one setting, not its parts.
+    from the configs themselves. A block one side lacks (a schedule) is one setting, not its parts;
+    hidden-layer settings are none where either net has no hidden layer.
 
         >>> settings_changed({"loss": "mse", "optimizer": {"name": "adam"}}, {"loss": "mse", "optimizer": {"name": "sgd"}})
         [('optimizer.name', 'adam', 'sgd')]
+        >>> settings_changed({"model": {"hidden_layers": 0, "units": 64}}, {"model": {"hidden_layers": 2, "units": 16}})
+        [('model.hidden_layers', 0, 2)]
     """
     out: list[tuple[str, object, object]] = []
 
@@ -32,7 +36,10 @@ def settings_changed(config: dict, base: dict) -> list[tuple[str, object, object
             out.append((prefix.rstrip("."), a, b))
 
     walk(config, base, "")
-    return out
+    # A net without hidden layers has no units or hidden activation: a difference there is not a setting
+    # of both nets (a config loaded with hidden_layers: 0 keeps their defaults).
+    layerless = any(c.get("model", {}).get("hidden_layers") == 0 for c in (config, base) if isinstance(c.get("model"), dict))
+    return [row for row in out if not (layerless and row[0].removeprefix("model.") in PER_HIDDEN_LAYER)]
 
 
 def setting_text(value: object) -> str:

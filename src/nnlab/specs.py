@@ -179,6 +179,10 @@ def conv_stack(layers: list, side: int = IMAGE_SIDE, channels: int = 1) -> list[
     return out
 
 
+# The model settings that shape hidden layers, and so mean nothing in a net without one.
+PER_HIDDEN_LAYER = ("units", "activation", "dropout", "batch_norm", "kernel_regularizer", "bias_regularizer")
+
+
 class ModelSpec(Strict):
     hidden_layers: StrictInt = Field(2, ge=0, le=MAX_HIDDEN_LAYERS, description="Dense layers between the input (or the "
                                      "convolutions) and the output layer (the book's nets: 1 to 3); 0: the output layer alone")
@@ -248,7 +252,7 @@ class ModelSpec(Strict):
             return out
         why = "it applies to hidden layers, and hidden_layers is 0"
         defaults = {k: f.default for k, f in ModelSpec.model_fields.items()}
-        for key in ("units", "activation", "dropout", "batch_norm", "kernel_regularizer", "bias_regularizer"):
+        for key in PER_HIDDEN_LAYER:
             value = getattr(self, key)
             if value != defaults[key] and value != []:  # a per-layer list has no entry without layers
                 out[key] = why
