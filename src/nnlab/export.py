@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 
 from . import results
 from .errors import MissingExtra, NnlabError
+from .integrity import is_trial
 from .report_data import Run, collect, collect_trials
 
 INSTALL = "nnlab export {what} needs {package}, an optional extra: pip install -e '.[export]'"
@@ -115,7 +116,7 @@ def to_mlflow(root: Path, tracking_uri: str | None = None, experiment: str | Non
             experiments[name] = (experiment_id, known)
         experiment_id, known = experiments[name]
         metrics, key = run.metrics, run.metrics["run_key"]
-        trial = run.folder.parent.parent.name == results.TRIALS  # older trials' metrics do not say so
+        trial = is_trial(run.folder, metrics)  # older trials' metrics do not say so: their folder does
         folder = f"{results.TRIALS}/{metrics['variant']}" if trial else metrics["variant"]
         # The same run (its key) may sit in two studies (imdb_layers' and imdb_units' baselines are one
         # net): each study's copy is its own MLflow run, found again by its key and name.
@@ -226,7 +227,7 @@ def to_tensorboard(root: Path, folder: Path, warn=None, progress: Callable[[int,
     runs = finished_runs(root, warn)
     created = skipped = 0
     for k, (study, run) in enumerate(runs, 1):
-        target = (Path(folder) / study / (results.TRIALS if run.folder.parent.parent.name == results.TRIALS else "") / run.metrics["variant"]
+        target = (Path(folder) / study / (results.TRIALS if is_trial(run.folder, run.metrics) else "") / run.metrics["variant"]
                   / f"seed-{run.metrics['seed']}")
         if target.is_dir() and any(target.glob("events.out.tfevents.*")):
             skipped += 1

@@ -47,7 +47,7 @@ def is_trial(folder: Path, metrics: dict) -> bool:
     """Whether a run is a search's trial, as its metrics record it; runs recorded before they said so
     tell it by their place (results/<study>/trials/<trial>/seed-<n>/)."""
     recorded = metrics.get("trial")
-    return recorded if isinstance(recorded, bool) else folder.parent.parent.name == results.TRIALS
+    return recorded if isinstance(recorded, bool) else results.in_trials(folder)
 
 
 def _key_problems(folder: Path, metrics: dict, provenance: object) -> list[Problem]:

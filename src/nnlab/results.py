@@ -70,6 +70,12 @@ def run_dir(root: Path, study: str, variant: str, seed: int) -> Path:
     return Path(root) / study / variant / f"seed-{seed}"
 
 
+def in_trials(folder: Path) -> bool:
+    """Whether a run folder is where a search's trials are (`trial_dir`): the one place that says it
+    from the folder, for runs recorded before their metrics said (integrity.is_trial reads those first)."""
+    return Path(folder).parent.parent.name == TRIALS
+
+
 def trial_dir(root: Path, study: str, trial: str, seed: int) -> Path:
     """A search's trial: a run folder like any other, under the study's trials/ (the report's study
     tables list the variants beside it, the chosen settings and the baseline)."""
