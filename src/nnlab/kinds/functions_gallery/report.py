@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ...i18n import N_, _, sentences
 from ...report_data import StudyResults
-from ...report_parts import copied_image, markdown_table
+from ...report_parts import copied_image, image, markdown_table
+from . import figures
 
 # When the output first closes half the gap to the target, by (under the quadratic cost, under cross-entropy)
 # whether it ever does; "at epoch never" is the English these sentences have always read.
@@ -55,6 +56,8 @@ def section(root: Path, study: StudyResults) -> list[str]:
                      f"{max(abs(a - b) for a, b in zip(row['keras'], row['formula'])):.1e}"])
     lines += [_("Softmax by Keras (`keras.activations.softmax`), checked against exp(z_i − max z) / Σ exp(z_j − max z):"), ""]
     lines += markdown_table(["z", "softmax(z)", _("the course prints"), _("agrees (±1 in its last digit)"), _("Keras vs formula")], rows)
+    lines += ["", image(figures.softmax_against_max(m["softmax"], _("{study}: softmax against the hard max").format(study=study.name)),
+                        root, f"{study.name}-softmax.png", f"{study.name} softmax"), ""]
     lines += ["", _("Cross-entropy H(p, q) = −Σ p log q and relative entropy KL(p ‖ q) = Σ p log(p / q) = H(p, q) − H(p), "
                     "by Keras (`categorical_crossentropy`, `kl_divergence`) and by the formula:"), ""]
     lines += markdown_table(["p", "q", "H(p, q)", "H(p)", "KL(p ‖ q)", _("Keras vs formula")],
