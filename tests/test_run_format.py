@@ -25,11 +25,14 @@ from nnlab.provenance import RUN_FORMAT
 # and tested there too) and issue 34's threads (1, in no key at its default). a77cce0e4e361a90: issue 35's
 # activation_gallery leaky_slope (0.01, the course's; the gallery drew Keras' 0.2 before, so the kind's
 # REVISION went to 2 and only its runs are redone). 88e0d15b61dbe289: issue 35's polynomial_decay schedule
-# (end_learning_rate unset, power 1: no other schedule reads them, so no key changes).
+# (end_learning_rate unset, power 1: no other schedule reads them, so no key changes). 5c4d626204a9c5d2:
+# lr_decay_demo's framework_example (the course's ExponentialDecay example, at its defaults; the kind's
+# REVISION went to 3, so its runs, which did not record it, are redone and no other run is).
 DEFAULTS_DIGESTS = {2: {"719c710afb431fe7", "f9dee178770aeba2", "0263f69e12df0e26", "5ab13c84481e636c", "9a63d58d6fd2ce3d",
                         "744b07b6e9f2b26e", "9ef53d147cfb1ccb"},
                     3: {"fb25d4e6be216a17", "a77cce0e4e361a90", "88e0d15b61dbe289",
-                        "f371e674cad1f644"}}  # model.conv: [] (no convolution, as before)
+                        "f371e674cad1f644",  # model.conv: [] (no convolution, as before)
+                        "5c4d626204a9c5d2"}}
 
 
 def defaults(model: type[BaseModel]) -> dict:

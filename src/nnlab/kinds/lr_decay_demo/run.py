@@ -21,6 +21,7 @@ def preflight(config: Config, data: None) -> None:
 def run(study: str, variant_id: str, config: Config, seed: int, data=None, progress=None) -> results.RunOutput:
     """Gradient descent on (w - target)^2; each row is the course's 'After k epoch, w is ..., loss is ...'
     line: w after the step, the loss that step reduced, and the rate it used."""
+    import keras
     import tensorflow as tf  # loaded only in the process that trains
 
     start_time = time.time()
@@ -35,9 +36,12 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
             loss = (w - tf.constant(config.target, dtype)) ** 2
         w.assign_sub(rate * tape.gradient(loss, w))
         rows.append({"epoch": epoch, "w": float(w.numpy()), "loss": float(loss.numpy()), "lr": float(rate.numpy())})
+    ex = config.framework_example  # the rate Keras' own schedule gives at each step, as the framework prints it
+    schedule = keras.optimizers.schedules.ExponentialDecay(ex.learning_rate, ex.decay_steps, ex.decay_rate, staircase=ex.staircase)
     metrics = {"study": study, "variant": variant_id, "seed": seed, "status": "ok",
                "final_w": rows[-1]["w"], "final_loss": float((rows[-1]["w"] - config.target) ** 2),
-               "epochs": config.epochs, "rows": rows, "wall_time_s": round(time.time() - start_time, 2)}
+               "epochs": config.epochs, "rows": rows, "framework_example": [float(schedule(step)) for step in range(ex.steps)],
+               "wall_time_s": round(time.time() - start_time, 2)}
     return results.RunOutput(metrics, {}, {"curves.png": figures.lr_decay_curves({config.name: rows}, f"{config.name}")}, None)
 
 
