@@ -101,6 +101,7 @@ def test_the_worked_example_studies_run_agree_with_keras_and_are_reported(tmp_pa
     conv = json.loads((tmp_path / "conv_shapes" / "default" / "seed-0" / "metrics.json").read_text())
     assert conv["all_agree"] and [c["keras_shape"] for c in conv["convolutions"]] == [[2, 2, 1], [3, 3, 2], [4, 4, 2]]
     assert [c["keras_parameters"] for c in conv["convolutions"]] == [10, 56, 56]
+    assert all(c["depth_sum_max_difference"] < 1e-5 for c in conv["convolutions"])  # the course's depth-D sum is Conv2D
     gallery = json.loads((tmp_path / "functions_gallery" / "default" / "seed-0" / "metrics.json").read_text())
     assert gallery["softmax"][1]["keras"] == pytest.approx(softmax_formula([1, 2, 5, 3]))
     slow = gallery["slowdown"]  # from a saturated wrong start the quadratic cost learns far slower
@@ -116,6 +117,8 @@ def test_the_worked_example_studies_run_agree_with_keras_and_are_reported(tmp_pa
     assert "E_total = 0.298371109 and dE/dw5 = 0.082167041" in report and "printed 0.75136079" in report
     assert "The course's own next line, E_o1, uses out_o1 = 0.75136507, which is the computed value" in report  # issue 32
     assert "5×5×3 → 3×3×2 with 56 parameters" in report and invoke("verify", tmp_path).exit_code == 0
+    assert "all 6 agree to the printed digits" in report  # the course's framework example of a decaying rate
+    assert "against the built Keras layer: the largest difference over every output is" in report
 
 
 @pytest.mark.slow
@@ -174,3 +177,12 @@ def test_a_run_with_an_initialisation_range_checks_out_and_is_not_redone(tmp_pat
     verified = invoke("verify", tmp_path)
     assert verified.exit_code == 0, verified.output  # its recorded config, read back, is a valid config
     assert "already complete" in invoke("run", config, "--results", tmp_path).output
+
+
+def test_the_depth_sum_is_the_formula_term_by_term():
+    """One output by hand: a 2 x 2 x 2 input, one 2 x 2 x 2 filter of ones and a bias of 1 sum every value plus 1."""
+    from nnlab.kinds.conv_shapes.run import depth_sum
+
+    x = np.arange(8.0).reshape(2, 2, 2)
+    assert depth_sum(x, np.ones((2, 2, 2, 1)), np.array([1.0]), stride=1, padding=0).tolist() == [[[29.0]]]
+    assert depth_sum(x, np.ones((2, 2, 2, 1)), np.array([0.0]), stride=1, padding=1).shape == (3, 3, 1)

@@ -29,6 +29,12 @@ def section(root: Path, study: StudyResults) -> list[str]:
                               c["stride"], c["padding"], str(c["formula_width"]) + ("" if c["formula_exact"] else _(" (rounded down)")),
                               "×".join(map(str, c["keras_shape"])), c["formula_parameters"], c["keras_parameters"]]
                              for c in m["convolutions"]])
+    differences = [c["depth_sum_max_difference"] for c in m["convolutions"] if "depth_sum_max_difference" in c]
+    if differences:
+        lines += ["", _("Each convolution computed by the course's sum a_ij = f(Σ_d Σ_m Σ_n w_dmn · x_d,(iS+m),(jS+n) + w_b), term "
+                        "by term, on a seeded input with seeded weights, against the built Keras layer: the largest difference "
+                        "over every output is {difference} (float32 against the sum in float64).").format(
+            difference=f"{max(differences):.1e}")]
     p = m["pooling"]
     grid = lambda rows: "<br>".join(" ".join(f"{v:g}" for v in row) for row in rows)
     lines += ["", _("{size}×{size} pooling, stride {size}, by a plain loop (Keras' MaxPooling2D and AveragePooling2D give the "

@@ -31,6 +31,31 @@ def pooled(matrix: np.ndarray, size: int, how) -> np.ndarray:
     return np.array([[how(matrix[i * size:(i + 1) * size, j * size:(j + 1) * size]) for j in range(cols)] for i in range(rows)])
 
 
+def depth_sum(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, stride: int, padding: int) -> np.ndarray:
+    """The course's formula, summed term by term: a_ij = Σ_d Σ_m Σ_n w_dmn · x_d,(iS+m),(jS+n) + w_b for
+    each filter, over the input padded with P zeros on every side (x: W x W x D; kernel: F x F x D x K,
+    Keras' layout). The activation f is left out: it is applied to the sum alike on both sides.
+
+        >>> x = np.arange(9.0).reshape(3, 3, 1); w = np.ones((2, 2, 1, 1))
+        >>> depth_sum(x, w, np.array([0.5]), stride=1, padding=0)[:, :, 0].tolist()
+        [[8.5, 12.5], [20.5, 24.5]]
+    """
+    x = np.pad(x, ((padding, padding), (padding, padding), (0, 0)))
+    size, depth, filters = kernel.shape[0], kernel.shape[2], kernel.shape[3]
+    side = (x.shape[0] - size) // stride + 1
+    out = np.zeros((side, side, filters))
+    for i in range(side):
+        for j in range(side):
+            for k in range(filters):
+                total = bias[k]
+                for d in range(depth):
+                    for m in range(size):
+                        for n in range(size):
+                            total += kernel[m, n, d, k] * x[i * stride + m, j * stride + n, d]
+                out[i, j, k] = total
+    return out
+
+
 def run(study: str, variant_id: str, config: Config, seed: int, data=None, progress=None) -> results.RunOutput:
     import keras  # TensorFlow loads only in the process that computes
 
@@ -41,9 +66,19 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
         model = keras.Sequential([keras.Input((c.width, c.width, c.channels)), *layers])
         shape = model.output_shape
         formula = output_width(c.width, c.kernel, c.stride, c.padding)
+        # The depth-D sum: a seeded input and seeded weights through the built layer and through the formula.
+        rng = np.random.default_rng(seed)
+        x = rng.uniform(-1, 1, (c.width, c.width, c.channels)).astype(np.float32)
+        conv = model.layers[-1]
+        kernel, bias = (rng.uniform(-1, 1, w.shape).astype(np.float32) for w in conv.get_weights())
+        conv.set_weights([kernel, bias])
+        by_keras = keras.ops.convert_to_numpy(model(x[None]))[0].astype(np.float64)
+        by_formula = depth_sum(x.astype(np.float64), kernel.astype(np.float64), bias.astype(np.float64), c.stride, c.padding)
         convolutions.append({**c.model_dump(), "formula_width": formula, "formula_exact": (c.width - c.kernel + 2 * c.padding) % c.stride == 0,
                              "formula_parameters": (c.kernel * c.kernel * c.channels + 1) * c.filters,
-                             "keras_shape": list(shape[1:]), "keras_parameters": int(model.count_params())})
+                             "keras_shape": list(shape[1:]), "keras_parameters": int(model.count_params()),
+                             "depth_sum_max_difference": float(np.abs(by_keras - by_formula).max()),
+                             "depth_sum_example": {"keras": float(by_keras[0, 0, 0]), "formula": float(by_formula[0, 0, 0])}})
     matrix = np.array(config.pooling_input, dtype=np.float32)
     x = matrix[None, :, :, None]
     pooling = {"input": matrix.tolist(), "size": config.pool}

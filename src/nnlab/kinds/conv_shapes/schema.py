@@ -4,7 +4,7 @@ against a built Keras layer, and 2x2 max and average pooling of a small matrix."
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, StrictInt, model_validator
 
@@ -34,6 +34,10 @@ class Convolution(Strict):
 
 
 class Config(StudyBase):
+    # 2: each convolution is also computed by the course's depth-D sum and set against the built layer
+    # (depth_sum_max_difference), which runs of revision 1 lack.
+    REVISION: ClassVar[int] = 2
+
     kind: Literal["conv_shapes"] = Field(description="what this study is: the course's convolution arithmetic (output sides and "
                                                      "parameter counts, by the formula and by Keras) and pooling")
     convolutions: list[Convolution] = Field(
