@@ -114,7 +114,7 @@ def most_often(scored: list[VariantStats], shares: dict[str, dict]) -> str:
         return _("**{first}** solves XOR most often, beyond chance against the next, {second} (Fisher's exact test "
                  "p = {p}). Runs solved: {counts}.").format(first=ranked[0].name, second=ranked[1].name, p=f"{p:.3g}",
                                                             counts=counts)
-    return _("no variant solves XOR more often than the others beyond chance: the first two, {first} and {second}, differ "
+    return _("no one variant leads beyond chance: the two that solve XOR most often, {first} and {second}, differ "
              "by no more than chance allows (Fisher's exact test p = {p}). Runs solved: {counts}.").format(
         first=ranked[0].name, second=ranked[1].name, p=f"{p:.2g}", counts=counts)
 
