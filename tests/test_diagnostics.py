@@ -184,6 +184,25 @@ def test_a_direction_the_seeds_cannot_show_is_not_supported_and_overfitting_is_r
     assert checked(study, variant="noisy", source="s", best_val_accuracy="higher").verdict == claims.UNSUPPORTED
 
 
+def timed(v: VariantStats, seconds: list[float]) -> VariantStats:
+    for run, s in zip(v.runs, seconds):
+        run.metrics["seconds_per_epoch"] = s
+    return v
+
+
+def test_a_claim_of_faster_epochs_is_checked_against_each_seeds_timing_paired_with_the_baselines():
+    base = timed(variant("base", [overfitting_at(6, 0.02) for _ in range(3)], [0.80, 0.80, 0.80]), [6.1, 6.3, 6.2])
+    large = timed(variant("large", [overfitting_at(9, 0.02) for _ in range(3)], [0.80, 0.80, 0.80]), [1.8, 1.7, 1.9])
+    small = timed(variant("small", [overfitting_at(4, 0.02) for _ in range(3)], [0.80, 0.80, 0.80]), [6.0, 6.6, 5.9])
+    study = study_of(base, large, small)
+    faster = checked(study, variant="large", source="the course", said="larger batches process data faster",
+                     seconds_per_epoch="lower")
+    assert faster.verdict == claims.HOLDS and faster.measured.startswith("1.80 ± 0.10")
+    assert "against the baseline's 6.20: difference -4.40, beyond seed noise (paired" in faster.why
+    assert checked(study, variant="large", source="s", seconds_per_epoch="higher").verdict == claims.CONTRADICTED
+    assert checked(study, variant="small", source="s", seconds_per_epoch="higher").verdict == claims.UNSUPPORTED
+
+
 def test_a_reference_to_a_variant_these_results_lack_is_listed_not_checked(units_study):
     assert checked(units_study, variant="gone", source="s", best_epoch=3).verdict == claims.UNCHECKED
 

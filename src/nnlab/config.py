@@ -348,6 +348,8 @@ def config_of(resolved: dict[str, Any]) -> StudyBase:
     dataset = data.get("dataset")
     if isinstance(dataset, dict) and dataset.get("name") not in TEXT_DATASETS:
         dataset.pop("num_words", None)  # a full dump records the vocabulary's default even where none applies
+    elif isinstance(dataset, dict) and dataset.get("pixels") == "scaled":
+        dataset.pop("pixels")  # and the pixels' default on text, which has none
     kind = KINDS.get(data.get("kind", "train"))
     if kind is None:
         raise ConfigError(f"kind '{data.get('kind')}' is not a study kind")

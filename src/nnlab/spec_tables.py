@@ -18,6 +18,10 @@ DATASETS = ("imdb", "reuters", "mnist")
 TEXT_DATASETS = ("imdb", "reuters")
 
 
+# How an image's 0-255 pixels reach the net (dataset.pixels); the first is the book's /255.
+PIXELS = ("scaled", "raw", "standardized")
+
+
 NUM_CLASSES = {"imdb": 2, "reuters": 46, "mnist": 10}
 
 

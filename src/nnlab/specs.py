@@ -23,6 +23,7 @@ from .spec_tables import (
     MAX_SEEDS,
     MAX_UNITS,
     NUM_CLASSES,
+    PIXELS,
     TEXT_DATASETS,
     Activation,
     Initializer,
@@ -38,11 +39,17 @@ class DatasetSpec(Strict):
     num_words: StrictInt = Field(10000, gt=3, le=MAX_NUM_WORDS, description="vocabulary size (imdb, reuters): the book's 10,000")
     sample: bool = Field(False, description="use the small sample bundled with nnlab")
     subset: StrictInt | None = Field(None, gt=0, description="keep the first N train and test examples")
+    pixels: Literal[PIXELS] = Field(  # type: ignore[valid-type]
+        "scaled", description="mnist: how pixels reach the net. scaled: divided by 255, into [0, 1] (the book's and "
+                              "the course's); raw: 0 to 255 as they are; standardized: minus the mean, over the standard "
+                              "deviation, both of every pixel of the rows the net trains on (never of validation or test)")
 
     @model_validator(mode="after")
     def _vocabulary(self) -> DatasetSpec:
         if self.name not in TEXT_DATASETS and "num_words" in self.model_fields_set:
             raise ValueError(f"num_words applies only to {' and '.join(TEXT_DATASETS)}, not {self.name}")
+        if self.name in TEXT_DATASETS and "pixels" in self.model_fields_set:
+            raise ValueError(f"pixels applies only to images (mnist), not {self.name}: its inputs are 0/1 word columns")
         return self
 
     @property

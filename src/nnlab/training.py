@@ -34,7 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import process
-from .features import PIXEL_SCALE, Features, MultiHot
+from .features import PIXEL_SCALE, Features, MultiHot, Pixels
 from .kinds.train.schema import Config as RunConfig
 from .models import build_model, build_optimizer
 from .selection import Rule
@@ -109,6 +109,25 @@ def program_key(config: RunConfig, num_classes: int, x: Features) -> str:
                        "input": [isinstance(x, MultiHot), x.width]}, sort_keys=True)
 
 
+def pixel_transform(x: Pixels, pixels: str) -> tuple[float, float]:
+    """(shift, scale) that pixels are read with, (pixel - shift) / scale, by dataset.pixels: scaled is
+    the book's / 255, raw leaves 0-255 as they are, standardized takes the mean and standard deviation
+    of every pixel of `x`, the rows being trained on (one pair for all 784, as torchvision's MNIST
+    Normalize((0.1307,), (0.3081,)) does: a pixel that is 0 in every training image has no deviation
+    of its own to divide by).
+
+    >>> x = Pixels(np.array([[0, 255], [255, 0]], dtype=np.uint8))
+    >>> pixel_transform(x, "scaled"), pixel_transform(x, "raw"), pixel_transform(x, "standardized")
+    ((0.0, 255.0), (0.0, 1.0), (127.5, 127.5))
+    """
+    if pixels == "scaled":
+        return 0.0, PIXEL_SCALE
+    if pixels == "raw":
+        return 0.0, 1.0
+    values = x.values.astype(np.float64)
+    return float(values.mean()), float(values.std()) or 1.0
+
+
 class Trainer:
     """One run: its config and seed, on the program (model, optimizer, graphs) of its shape. A later
     Trainer of the same shape in the same thread takes the program over (its own initial values
@@ -164,6 +183,8 @@ class Trainer:
         held_out = program.tensors(*validation) if validation is not None else None
         self.model.set_weights(self._initial_weights)
         program.restart(len(x), self._rate)
+        if not isinstance(x, MultiHot):  # validation and test are read with the training rows' shift and scale
+            program.set_pixels(*pixel_transform(x, self.config.dataset.pixels))
         history: dict[str, list[float]] = {"loss": [], "accuracy": []}
         if held_out is not None:
             history.update(val_loss=[], val_accuracy=[])
@@ -230,6 +251,10 @@ class Program:
         else:
             self._input_spec = tf.TensorSpec([None, x.width], tf.uint8)
         self._label_spec = None  # known at the first fit: depends on the loss's label encoding
+        # Pixels reach the net as (pixel - shift) / scale: variables the graphs read, so each fit sets its
+        # own (standardized: from the rows it trains on) and every pixels mode shares one trace.
+        self.pixel_shift = tf.Variable(0.0, trainable=False, dtype=tf.float32)
+        self.pixel_scale = tf.Variable(PIXEL_SCALE, trainable=False, dtype=tf.float32)
 
     # --- set-up between phases ---------------------------------------------------------------------
 
@@ -252,6 +277,10 @@ class Program:
             variable.assign(value)
         if rate is not None:
             self.optimizer.learning_rate = rate
+
+    def set_pixels(self, shift: float, scale: float) -> None:
+        self.pixel_shift.assign(shift)
+        self.pixel_scale.assign(scale)
 
     def tensors(self, x: Features, y: np.ndarray):
         if self.multi_hot:
@@ -281,7 +310,7 @@ class Program:
             columns, row_splits = inputs
             picked = tf.gather(tf.RaggedTensor.from_row_splits(columns, row_splits, validate=False), rows)
             return tf.cast(picked.value_rowids(), tf.int32), picked.flat_values, tf.shape(rows)[0]
-        return tf.cast(tf.gather(inputs, rows), tf.float32) / PIXEL_SCALE
+        return (tf.cast(tf.gather(inputs, rows), tf.float32) - self.pixel_shift) / self.pixel_scale
 
     def _loss_and_hits(self, labels, predictions):
         loss = tf.reduce_mean(self.loss_function(labels, predictions))

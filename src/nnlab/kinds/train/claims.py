@@ -26,6 +26,7 @@ from .why import diagnoses, differences
 
 NAMES = {"best_epoch": N_("best epoch"), "lowest_epoch": N_("lowest validation loss at epoch"),
          "best_val_accuracy": N_("validation accuracy at the best epoch"), "test_accuracy": N_("test accuracy"),
+         "seconds_per_epoch": N_("seconds per epoch"),
          "overfitting": N_("overfitting (validation loss rise per epoch after its lowest)")}
 HOLDS, FAILS, UNSUPPORTED, CONTRADICTED, UNCHECKED = (N_("holds"), N_("does not hold"), N_("not supported"), N_("contradicted"),
                                                       N_("not checked"))
@@ -88,7 +89,7 @@ def _values(variant: VariantStats, figure: str) -> dict[int, float]:
 
 
 def _digits(figure: str) -> int:
-    return 1 if figure in ("best_epoch", "lowest_epoch") else 4
+    return 1 if figure in ("best_epoch", "lowest_epoch") else 2 if figure == "seconds_per_epoch" else 4
 
 
 def _check(study: StudyResults, analysis: Analysis, variant: VariantStats, figure: str, value, runs: int,
@@ -129,7 +130,7 @@ def _check(study: StudyResults, analysis: Analysis, variant: VariantStats, figur
 
 
 def _seed_digits(figure: str) -> int:
-    return 0 if figure in ("best_epoch", "lowest_epoch") else 4
+    return 0 if figure in ("best_epoch", "lowest_epoch") else 2 if figure == "seconds_per_epoch" else 4
 
 
 def _stated_range(value, figure: str) -> tuple[float, float, int]:
