@@ -116,6 +116,33 @@ def test_the_gallery_draws_leaky_relu_at_the_courses_slope_unless_told_otherwise
         GalleryConfig(name="g", kind="activation_gallery", activations=["relu"], leaky_slope=0.1)
 
 
+@pytest.mark.slow  # needs TensorFlow
+def test_the_gallery_draws_prelu_and_rrelu_beside_leaky_relu_as_the_course_compares_them():
+    """PReLU at its initial slope 0.25; RReLU at its test-time slope, the mean of 1/8 and 1/3, with its
+    training-time slopes a band (Keras has no RReLU)."""
+    config = GalleryConfig(name="g", kind="activation_gallery", activations=["prelu", "rrelu"], x_min=-2.0, x_max=2.0)
+    prelu, rrelu = activation_gallery.run("g", "default", config, 0).metrics["activations"]
+    assert prelu["derivative_min"] == pytest.approx(0.25) and prelu["min"] == pytest.approx(-0.5)
+    assert rrelu["derivative_min"] == pytest.approx((1 / 8 + 1 / 3) / 2, rel=1e-6)
+    assert rrelu["activation"].startswith("rrelu (slope 0.229 at test; 0.125 to 0.333 in training)")
+
+
+@pytest.mark.slow
+def test_rrelu_draws_its_slopes_from_the_seed_in_training_and_uses_their_mean_at_test():
+    config = XorConfig(**{**XOR, "model": {"units": 4, "activation": "rrelu"}})
+    first, again = fit_xor(config, seed=1), fit_xor(config, seed=1)
+    np.testing.assert_array_equal(first["w1"], again["w1"])  # the same slopes, step by step
+    assert not np.array_equal(first["w1"], fit_xor(config, seed=2)["w1"])
+    # at test the negative part is scaled by the mean slope, not a random one: recompute the output
+    pre = first["pre"]
+    hidden = np.maximum(pre, 0) + (1 / 8 + 1 / 3) / 2 * np.minimum(pre, 0)
+    out = np.einsum("rph,rho->rpo", hidden, first["w2"])[..., 0] + first["b2"]
+    np.testing.assert_allclose(out, first["out"], rtol=1e-5, atol=1e-6)
+    # training differs from a leaky ReLU fixed at that slope: the slopes were random
+    leaky = fit_xor(XorConfig(**{**XOR, "model": {"units": 4, "activation": "leaky_relu"}}), seed=1)
+    assert not np.allclose(first["w1"], leaky["w1"])
+
+
 @pytest.mark.slow  # needs TensorFlow: its import alone takes seconds
 def test_per_layer_activations_and_initialisers_come_from_yaml(write_config):
     from nnlab.models import build_model

@@ -73,6 +73,13 @@ INITIALIZER_ALIASES = {"normal": "random_normal", "uniform": "random_uniform", "
 # A hidden layer may also end in a learned-slope PReLU (keras.layers.PReLU), which is a layer, not a function.
 LAYER_ACTIVATIONS = ACTIVATIONS + ("prelu",)
 
+# RReLU (Xu et al. 2015, "Empirical Evaluation of Rectified Activations in Convolutional Network"):
+# in training each negative input gets its own slope, drawn uniform in [lower, upper] at every step;
+# at test the slope is their mean. These bounds are the paper's and PyTorch nn.RReLU's defaults (1/8,
+# 1/3); Keras has no RReLU. PReLU starts at Keras' and PyTorch's 0.25 and learns its slope.
+RRELU_SLOPES = (1 / 8, 1 / 3)
+PRELU_INITIAL_SLOPE = 0.25
+
 
 REGULARIZERS = ("l1", "l2", "l1_l2")
 

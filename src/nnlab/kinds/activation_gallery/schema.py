@@ -7,6 +7,11 @@ from typing import ClassVar, Literal
 from pydantic import Field, StrictInt, model_validator
 
 from ...spec_tables import Activation
+
+# Beside Keras' activations, the two the course compares with Leaky ReLU that Keras has only as a layer
+# (PReLU) or not at all (RReLU): drawn at PReLU's initial slope and at RReLU's test-time slope, with
+# RReLU's training-time range of slopes shaded.
+GalleryActivation = Activation | Literal["prelu", "rrelu"]
 from ...specs import StudyBase
 
 NAME = "activation_gallery"
@@ -22,7 +27,9 @@ class Config(StudyBase):
 
     kind: Literal["activation_gallery"] = Field(description="what this study is: the course notes' activation functions and "
                                                             "their derivatives (by automatic differentiation) over an interval")
-    activations: list[Activation] = Field(min_length=1, description="the Keras activations drawn, each with its derivative")
+    activations: list[GalleryActivation] = Field(min_length=1, description=(
+        "the Keras activations drawn, each with its derivative; also prelu (at its initial slope 0.25, which training "
+        "learns) and rrelu (at its test-time slope, the mean of 1/8 and 1/3, its training-time slopes shaded)"))
     x_min: float = Field(-5.0, description="the interval's low end")
     x_max: float = Field(5.0, description="the interval's high end, above x_min")
     points: StrictInt = Field(1001, ge=3, le=MAX_POINTS, description="evenly spaced x values from x_min to x_max, both "

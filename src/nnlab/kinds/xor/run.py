@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ... import results
+from ...spec_tables import PRELU_INITIAL_SLOPE, RRELU_SLOPES
 from . import figures
 from .schema import Config
 
@@ -72,10 +73,13 @@ def fit_xor(config: Config, seed: int) -> dict[str, np.ndarray]:
     n = config.repeats
     params = [tf.Variable(p) for p in initial_parameters(config, seed)]
     if config.model.activation == "prelu":  # its slopes, one per unit of every repeat, from PReLU's 0.25
-        params.append(tf.Variable(np.full((n, config.model.units), 0.25, np.float32)))
-        activation = lambda z: tf.maximum(z, 0.0) + params[4][:, None, :] * tf.minimum(z, 0.0)
+        params.append(tf.Variable(np.full((n, config.model.units), PRELU_INITIAL_SLOPE, np.float32)))
+        activation = lambda z, training: tf.maximum(z, 0.0) + params[4][:, None, :] * tf.minimum(z, 0.0)
+    elif config.model.activation == "rrelu":
+        activation = _rrelu(seed)
     else:
-        activation = keras.activations.get(config.model.activation)
+        keras_activation = keras.activations.get(config.model.activation)
+        activation = lambda z, training: keras_activation(z)
     x, y = tf.constant(XOR_X), tf.constant(XOR_Y)
     # Adam and Adagrad work element by element: each repeat's parameters still see only their own gradient.
     stepper = {"adam": keras.optimizers.Adam, "adagrad": keras.optimizers.Adagrad}.get(config.optimizer)
@@ -83,9 +87,9 @@ def fit_xor(config: Config, seed: int) -> dict[str, np.ndarray]:
     if stepper is not None:
         stepper.build(params)
 
-    def forward():
+    def forward(training=False):
         pre = tf.einsum("pi,rih->rph", x, params[0]) + params[1][:, None, :]
-        out = tf.einsum("rph,rho->rpo", activation(pre), params[2])[..., 0] + params[3]
+        out = tf.einsum("rph,rho->rpo", activation(pre, training), params[2])[..., 0] + params[3]
         return pre, out
 
     def loss_of(out):
@@ -98,7 +102,7 @@ def fit_xor(config: Config, seed: int) -> dict[str, np.ndarray]:
         losses = tf.zeros([n])
         for _ in tf.range(count):
             with tf.GradientTape() as tape:
-                _, out = forward()
+                _, out = forward(training=True)
                 losses = loss_of(out)
                 total = tf.reduce_sum(losses)
             grads = tape.gradient(total, params)
@@ -122,6 +126,21 @@ def fit_xor(config: Config, seed: int) -> dict[str, np.ndarray]:
     w1, b1, w2, b2 = (p.numpy() for p in params[:4])
     return {"w1": w1, "b1": b1, "w2": w2, "b2": b2, "pre": pre, "out": out, "curve": np.array(curve),
             "steps": np.array(at), "init_seeds": initial_seeds(seed, n)}
+
+
+def _rrelu(seed: int):
+    """RReLU as a function of (z, training): in training a fresh slope for every negative input at every
+    step, uniform in RRELU_SLOPES, from a generator of the run's seed (so a rerun draws the same ones);
+    at test their mean. Each repeat's inputs draw their own slopes, so the repeats stay independent."""
+    import tensorflow as tf
+
+    lower, upper = RRELU_SLOPES
+    generator = tf.random.Generator.from_seed(seed)
+
+    def activation(z, training):
+        slope = generator.uniform(tf.shape(z), lower, upper) if training else (lower + upper) / 2
+        return tf.maximum(z, 0.0) + slope * tf.minimum(z, 0.0)
+    return activation
 
 
 def run(study: str, variant_id: str, config: Config, seed: int, data=None, progress=None) -> results.RunOutput:

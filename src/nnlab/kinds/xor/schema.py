@@ -27,7 +27,9 @@ XorInitializer = Literal[INITIALIZERS + tuple(INITIALIZER_ALIASES) + ("torch_def
 
 class XorModel(Strict):
     units: StrictInt = Field(2, gt=0, le=MAX_UNITS, description="H: hidden units (the course: 2 to 8)")
-    activation: Activation | Literal["prelu"] = Field("relu", description="prelu: a slope per unit, learned, from 0.25")
+    activation: Activation | Literal["prelu", "rrelu"] = Field(
+        "relu", description="prelu: a slope per unit, learned, from 0.25; rrelu: in training a slope per input drawn "
+                            "uniform in [1/8, 1/3] at every step, at test their mean (Xu et al. 2015, PyTorch's nn.RReLU)")
     kernel_initializer: XorInitializer = Field("glorot_uniform", description="the weights' initializer: a Keras name, or "
                                                "torch_default (PyTorch nn.Linear's: uniform in ±1/√fan_in, the course's code)")
     bias_initializer: XorInitializer = Field("zeros", description="the biases' initializer: a Keras name, or torch_default "
