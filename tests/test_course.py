@@ -46,6 +46,36 @@ def test_a_sigmoid_output_under_cross_entropy_is_the_course_protocols_alone(writ
     assert study.variants[0].config.model.output_activation == "sigmoid"
 
 
+STUDENT = """\
+name: student
+dataset: {name: imdb, num_words: 1000, sample: true}
+validation: {split: first, size: 100}
+model: {hidden_layers: 2, units: 8, activation: relu, output_activation: relu}
+loss: binary_crossentropy
+epochs: 3
+batch_size: 64
+"""
+
+
+def test_a_students_relu_output_under_binary_cross_entropy_runs_only_under_the_course_protocol(write_config):
+    with pytest.raises(ConfigError, match="runs with protocol: course, flagged in the report"):
+        load_study(write_config(STUDENT))
+    assert load_study(write_config(STUDENT + "protocol: course\n")).variants[0].config.model.output_activation == "relu"
+    with pytest.raises(ConfigError, match="does not give the probabilities"):  # the course's leave is for relu alone
+        load_study(write_config(STUDENT.replace("output_activation: relu", "output_activation: linear") + "protocol: course\n"))
+
+
+@pytest.mark.slow
+def test_the_report_flags_a_relu_output_as_no_probability(tmp_path, write_config):
+    config = write_config(STUDENT + "protocol: course\nseeds: [0, 1]\nbaseline: book\nvariants:\n"
+                          "  - {name: book, model.output_activation: sigmoid}\n  - name: slip\n")
+    assert invoke("run", config, "--results", tmp_path).exit_code == 0
+    assert invoke("report", "--results", tmp_path).exit_code == 0
+    report = (tmp_path / "report.md").read_text()
+    assert "slip ends in a relu unit under binary cross-entropy: not a probability" in report
+    assert "book end in" not in report
+
+
 @pytest.mark.parametrize("extra, message", [
     ("validation: {split: test}\nretrain: false\n", "allowed only as the course's script, with protocol: course"),
     ("protocol: course\nvalidation: {split: test}\n", "set retrain: false"),

@@ -54,8 +54,8 @@ def test_a_changed_config_default_comes_with_a_new_run_format():
 
 
 def test_the_shipped_studies_keep_their_fingerprints():
-    # activation_gallery/default: 17248338f510b144 since issue 35 added prelu and rrelu to its list (a new study, redone in seconds).
     """Refactoring the schema must not change a run's key: finished results stay complete."""
+    # activation_gallery/default: 17248338f510b144 since issue 35 added prelu and rrelu to its list (redone in seconds).
     known = {"reuters_units/units-64": "35843960a2844f74", "imdb_layers/hidden_layers-2": "535bbcdaf15d7106",
              "mnist_activations/xent-adam_activation-gelu": "5f1a56eae6489549", "xor/relu": "baad250ce21f8e0f",
              "lr_decay_demo/decay": "3460069ba6916bec", "activation_gallery/default": "17248338f510b144", "quickstart/units-16": "9e8ca7ec44674676"}

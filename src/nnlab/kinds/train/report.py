@@ -71,11 +71,21 @@ def _notes(study: StudyResults, analysis, trivial: dict[str, float]) -> list[str
     """The paragraphs between the figures table and the curves, each where it applies: an output that is
     no distribution, the trivial baselines, runs that did not finish, the tests used and their power."""
     notes = []
-    improper = [v.name for v in study.variants if _improper_output(v)]
+    improper = [v.name for v in study.variants if _improper_output(v) == "sigmoid"]
     if improper:
         notes.append(_("{names} end in sigmoid units under categorical cross-entropy: not a probability distribution (the units "
                        "need not sum to 1; Keras' loss divides them by their sum): the course's choice, kept as its script has "
                        "it.").format(names=listed(improper)))
+    unbounded = [v.name for v in study.variants if _improper_output(v) == "relu"]
+    if unbounded:
+        notes.append((_("{names} ends in a relu unit under binary cross-entropy: not a probability (it runs from 0 upward; "
+                        "Keras' loss clips it to [10⁻⁷, 1 − 10⁻⁷], so an output above 1 reads as certainty and gets no gradient, "
+                        "and one at 0 none either): a student's slip, run under protocol: course to show what it did.")
+                      if len(unbounded) == 1 else
+                      _("{names} end in a relu unit under binary cross-entropy: not a probability (it runs from 0 upward; "
+                        "Keras' loss clips it to [10⁻⁷, 1 − 10⁻⁷], so an output above 1 reads as certainty and gets no gradient, "
+                        "and one at 0 none either): a student's slip, run under protocol: course to show what it did.")
+                      ).format(names=listed(unbounded)))
     if trivial:
         notes.append(_("Trivial baselines on the same test set: {baselines}.").format(
             baselines=_("; ").join(f"{_(k)} {v:.4f}" for k, v in trivial.items())))
@@ -244,10 +254,14 @@ def _difference(course: VariantStats, twin: VariantStats | None) -> str:
                 difference=f"{c.difference:+.4f}", low=f"{c.low:+.4f}", high=f"{c.high:+.4f}")
 
 
-def _improper_output(v: VariantStats) -> bool:
+def _improper_output(v: VariantStats) -> str | None:
+    """The output activation of a variant whose output is no probability for its loss, which only
+    protocol: course allows (sigmoid under categorical cross-entropy, relu under binary), or None."""
     config = v.runs[0].config
-    return (config.get("loss") in ("categorical_crossentropy", "sparse_categorical_crossentropy")
-            and (config.get("model") or {}).get("output_activation") == "sigmoid")
+    output, loss = (config.get("model") or {}).get("output_activation"), config.get("loss")
+    if loss in ("categorical_crossentropy", "sparse_categorical_crossentropy") and output == "sigmoid":
+        return "sigmoid"
+    return "relu" if loss == "binary_crossentropy" and output == "relu" else None
 
 
 def trivial_baselines(study: StudyResults) -> dict[str, float]:
