@@ -348,13 +348,15 @@ def _environment_of(folder: Path) -> dict | None:
 
 
 def write_report(results: str | Path = "results", warn=None, patterns: list[str] | tuple[str, ...] = (),
-                 lang: str = "en") -> tuple[Path, Path]:
+                 lang: str = "en", references: list[str | Path] | tuple[str | Path, ...] = ()) -> tuple[Path, Path]:
     """report.md and a self-contained report.html from every run under `results`; `warn(text)` hears
     of each damaged run left out and each section that could not be written. `patterns` (-k): only
     the variants they match (nnlab.variant_filter); the report's front page names them. `lang`: "zh"
     writes report.zh.md, report.zh.html and site/zh/ instead, the same numbers in Chinese. Defaults
-    to "en"."""
-    return report.build(Path(results), warn=warn, patterns=tuple(patterns), lang=lang)
+    to "en". `references`: files of figures from a notebook (nnlab.reference_file), each checked in its
+    study's claims table beside the config's own; none by default."""
+    return report.build(Path(results), warn=warn, patterns=tuple(patterns), lang=lang,
+                        references=tuple(Path(p) for p in references))
 
 
 

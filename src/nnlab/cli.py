@@ -201,14 +201,21 @@ def reproduce(results_dir, sample, sample_seed, scratch, data_dir, jobs, quiet):
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="The report's language: zh writes report.zh.md, report.zh.html and site/zh/ beside the English "
                    "report, the same numbers in the course's Chinese.")
-def report(results_dir, patterns, lang):
+@click.option("--references", "reference_files", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="A YAML file of figures from your own notebook (source:, figures: [{study, variant, best_epoch, "
+                   "test_accuracy, ...}]), each checked in its study's claims table beside the config's own. Repeatable.")
+def report(results_dir, patterns, lang, reference_files):
     """Write report.md and a self-contained report.html from every run under the results folder
     (with -k, of the matching variants only; the report says which it holds)."""
     from .api import write_report
 
     md_path, html_path = write_report(results_dir, warn=lambda text: click.echo(f"warning: {text}", err=True),
-                                      patterns=patterns, lang=lang)
+                                      patterns=patterns, lang=lang, references=reference_files)
     click.echo(f"wrote {md_path} and {html_path}")
+    from .reference_file import summary
+
+    for path in reference_files:
+        click.echo(summary(path))
 
 
 @main.command()

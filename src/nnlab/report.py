@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 from pathlib import Path
 
-from . import conclusions, i18n, plots, results, run_store, templating, variant_filter
+from . import conclusions, i18n, plots, reference_file, results, run_store, templating, variant_filter
 from .book import book_verdict
 from .errors import NnlabError, write_error_log
 from .i18n import N_, _
@@ -24,19 +24,24 @@ from .search import comparison as comparison_section
 from .search import section as search_section
 
 
-def build(root: Path, warn=None, patterns: tuple[str, ...] = (), lang: str = "en") -> tuple[Path, Path]:
+def build(root: Path, warn=None, patterns: tuple[str, ...] = (), lang: str = "en",
+          references: tuple[Path, ...] = ()) -> tuple[Path, Path]:
     """report.md and report.html from the runs under `root`; `warn(text)` hears of damaged runs left
     out. `patterns` (-k): only the variants they match, named on the front page. `lang` (nnlab.i18n):
     another than English writes report.<lang>.md, report.<lang>.html and site/<lang>/ beside the
-    English ones, the same numbers in that language."""
+    English ones, the same numbers in that language. `references`: files of figures from elsewhere
+    (nnlab.reference_file), checked beside the configs' own."""
+    files = [(Path(path), reference_file.load(path)) for path in references]  # a bad file is refused before anything
     with i18n.language(lang):
-        return _build(Path(root), warn, patterns, lang)
+        return _build(Path(root), warn, patterns, lang, files)
 
 
-def _build(root: Path, warn, patterns: tuple[str, ...], lang: str) -> tuple[Path, Path]:
+def _build(root: Path, warn, patterns: tuple[str, ...], lang: str, files: list) -> tuple[Path, Path]:
     studies = collect(root, warn) if root.is_dir() else []
     if not studies:
         raise NnlabError(f"{root} holds no finished runs: run `nnlab run CONFIG --results {root}` first")
+    for path, by_study in files:
+        reference_file.attach(by_study, studies, path, root)
     if patterns:
         studies = [s for s in (variant_filter.keep(s, patterns) for s in studies) if s]
         if not studies:
