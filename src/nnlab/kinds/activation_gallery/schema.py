@@ -7,12 +7,12 @@ from typing import ClassVar, Literal
 from pydantic import Field, StrictInt, model_validator
 
 from ...spec_tables import Activation
+from ...specs import StudyBase
 
 # Beside Keras' activations, the two the course compares with Leaky ReLU that Keras has only as a layer
 # (PReLU) or not at all (RReLU): drawn at PReLU's initial slope and at RReLU's test-time slope, with
 # RReLU's training-time range of slopes shaded.
 GalleryActivation = Activation | Literal["prelu", "rrelu"]
-from ...specs import StudyBase
 
 NAME = "activation_gallery"
 
