@@ -33,7 +33,8 @@ DEFAULTS_DIGESTS = {2: {"719c710afb431fe7", "f9dee178770aeba2", "0263f69e12df0e2
                     3: {"fb25d4e6be216a17", "a77cce0e4e361a90", "88e0d15b61dbe289",
                         "f371e674cad1f644",  # model.conv: [] (no convolution, as before)
                         "5c4d626204a9c5d2",
-                        "876df1fd6e2ed019"}}  # dataset.pixels: scaled (the / 255 every MNIST run did)
+                        "876df1fd6e2ed019",  # dataset.pixels: scaled (the / 255 every MNIST run did)
+                        "afae4ef6c70b37d0"}}  # conv_shapes' train_steps (its REVISION went to 3: only its run is redone)
 
 
 def defaults(model: type[BaseModel]) -> dict:

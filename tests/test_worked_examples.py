@@ -81,6 +81,7 @@ def test_each_training_variant_is_sized_as_the_course_counts_complexity():
     ("kind: backprop_example\nweights: [0.1, 0.2]\n", "at least 8"),
     ("kind: conv_shapes\nconvolutions: [{width: 2, kernel: 5}]\n", "does not fit"),
     ("kind: conv_shapes\npooling_input: [[1, 2], [3]]\n", "every row as long"),
+    ("kind: conv_shapes\nconvolutions: [{width: 4000, channels: 8, kernel: 3}]\n", "training the layer reads 64 inputs"),
     ("kind: functions_gallery\ndistributions: [{p: [0.5, 0.5], q: [1.0, 0.0]}]\n", "infinite"),
     ("kind: functions_gallery\ndistributions: [{p: [0.5, 0.6], q: [0.5, 0.5]}]\n", "summing to 1"),
     ("kind: xor\nmodel: {kernel_initializer: torch}\n", "torch_default"),
@@ -102,6 +103,8 @@ def test_the_worked_example_studies_run_agree_with_keras_and_are_reported(tmp_pa
     assert conv["all_agree"] and [c["keras_shape"] for c in conv["convolutions"]] == [[2, 2, 1], [3, 3, 2], [4, 4, 2]]
     assert [c["keras_parameters"] for c in conv["convolutions"]] == [10, 56, 56]
     assert all(c["depth_sum_max_difference"] < 1e-5 for c in conv["convolutions"])  # the course's depth-D sum is Conv2D
+    for c in conv["convolutions"]:  # each layer trained: it learns the target layer's weights from its outputs
+        assert c["trained"]["loss_after"] < 1e-6 * c["trained"]["loss_before"] and c["trained"]["weights_max_difference"] < 1e-4
     gallery = json.loads((tmp_path / "functions_gallery" / "default" / "seed-0" / "metrics.json").read_text())
     assert gallery["softmax"][1]["keras"] == pytest.approx(softmax_formula([1, 2, 5, 3]))
     slow = gallery["slowdown"]  # from a saturated wrong start the quadratic cost learns far slower

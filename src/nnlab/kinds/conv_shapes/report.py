@@ -35,6 +35,18 @@ def section(root: Path, study: StudyResults) -> list[str]:
                         "by term, on a seeded input with seeded weights, against the built Keras layer: the largest difference "
                         "over every output is {difference} (float32 against the sum in float64).").format(
             difference=f"{max(differences):.1e}")]
+    trained = [c for c in m["convolutions"] if "trained" in c]
+    if trained:
+        t0 = trained[0]["trained"]
+        lines += ["", _("Each layer trained as any layer is: from Keras' initial weights, {steps} full-batch Adam steps on the mean "
+                        "squared error between its outputs and those of a target layer of the same shape, whose weights are drawn "
+                        "uniform in [−1, 1], on {examples} inputs drawn likewise (all seeded). The loss falls to the float32 floor "
+                        "and the learned weights are the target's, to the digits below: a convolution's parameters are learned "
+                        "from data like a dense layer's.").format(steps=t0["steps"], examples=t0["examples"]), ""]
+        lines += markdown_table([_(word) for word in TRAINED_HEADER],
+                                [[c.get("label") or "—", c["formula_parameters"], f"{c['trained']['loss_before']:.3g}",
+                                  f"{c['trained']['loss_after']:.1e}", f"{c['trained']['weights_max_difference']:.1e}"]
+                                 for c in trained])
     p = m["pooling"]
     grid = lambda rows: "<br>".join(" ".join(f"{v:g}" for v in row) for row in rows)
     lines += ["", _("{size}×{size} pooling, stride {size}, by a plain loop (Keras' MaxPooling2D and AveragePooling2D give the "
@@ -46,3 +58,5 @@ def section(root: Path, study: StudyResults) -> list[str]:
 
 HEADER = [N_("case"), N_("input W1×W1×C"), N_("filters K of F×F"), N_("stride S"), N_("padding P"), N_("W2 by the formula"),
           N_("Keras output shape"), N_("parameters (F·F·C + 1)·K"), N_("Keras parameters")]
+TRAINED_HEADER = [N_("case"), N_("parameters"), N_("loss before training"), N_("loss after"),
+                  N_("largest difference from the target's weights")]

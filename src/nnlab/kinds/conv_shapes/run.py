@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ... import results
-from .schema import Config
+from .schema import TRAIN_EXAMPLES, Config
 
 
 def dataset(config: Config, data_dir: str | None) -> None:
@@ -56,6 +56,39 @@ def depth_sum(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, stride: int, 
     return out
 
 
+LEARNING_RATE = 0.05  # Adam's: the problem is a least-squares fit of a linear layer, which it solves in a few hundred steps
+
+
+def train_layer(c, seed: int, steps: int) -> dict:
+    """The layer of case `c` trained as any layer is: from Keras' initial weights (seeded), full-batch
+    Adam on the mean squared error between its outputs and those of a target layer of the same shape
+    whose weights are drawn uniform in [-1, 1], on TRAIN_EXAMPLES inputs drawn likewise. Returns the
+    loss before and after, and how far the learned weights end from the target's."""
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng([seed, 1])  # apart from the depth-sum draws
+    keras.utils.set_random_seed(seed)
+
+    def layer_model():
+        padding = [keras.layers.ZeroPadding2D(c.padding)] if c.padding else []
+        return keras.Sequential([keras.Input((c.width, c.width, c.channels)), *padding,
+                                 keras.layers.Conv2D(c.filters, c.kernel, strides=c.stride)])
+    target, student = layer_model(), layer_model()
+    weights = [rng.uniform(-1, 1, w.shape).astype(np.float32) for w in target.layers[-1].get_weights()]
+    target.layers[-1].set_weights(weights)
+    x = rng.uniform(-1, 1, (TRAIN_EXAMPLES, c.width, c.width, c.channels)).astype(np.float32)
+    y = keras.ops.convert_to_numpy(target(x))
+    student.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse")
+    before = float(student.evaluate(x, y, batch_size=TRAIN_EXAMPLES, verbose=0))
+    # One fit over the same full batch `steps` times: one Keras epoch, so not `steps` epochs' overhead.
+    student.fit(tf.data.Dataset.from_tensors((x, y)).repeat(steps), epochs=1, verbose=0)
+    after = float(student.evaluate(x, y, batch_size=TRAIN_EXAMPLES, verbose=0))
+    learned = student.layers[-1].get_weights()
+    return {"steps": steps, "examples": TRAIN_EXAMPLES, "loss_before": before, "loss_after": after,
+            "weights_max_difference": float(max(np.abs(a - b).max() for a, b in zip(learned, weights)))}
+
+
 def run(study: str, variant_id: str, config: Config, seed: int, data=None, progress=None) -> results.RunOutput:
     import keras  # TensorFlow loads only in the process that computes
 
@@ -78,7 +111,8 @@ def run(study: str, variant_id: str, config: Config, seed: int, data=None, progr
                              "formula_parameters": (c.kernel * c.kernel * c.channels + 1) * c.filters,
                              "keras_shape": list(shape[1:]), "keras_parameters": int(model.count_params()),
                              "depth_sum_max_difference": float(np.abs(by_keras - by_formula).max()),
-                             "depth_sum_example": {"keras": float(by_keras[0, 0, 0]), "formula": float(by_formula[0, 0, 0])}})
+                             "depth_sum_example": {"keras": float(by_keras[0, 0, 0]), "formula": float(by_formula[0, 0, 0])},
+                             "trained": train_layer(c, seed, config.train_steps)})
     matrix = np.array(config.pooling_input, dtype=np.float32)
     x = matrix[None, :, :, None]
     pooling = {"input": matrix.tolist(), "size": config.pool}

@@ -13,6 +13,11 @@ from ...specs import StudyBase
 
 NAME = "conv_shapes"
 MAX_SIZE = 4_096  # an input side; Keras builds the layer for real, on a zero input of that shape
+# The layer is also trained (see run.train_layer) on this many seeded inputs, in one batch: enough to
+# pin down the course's largest case, 2 filters of 3x3x3 (56 parameters) from 64 x 3 x 3 x 2 = 1,152
+# target values; the inputs then stay under 1 GiB.
+TRAIN_EXAMPLES = 64
+MAX_TRAIN_VALUES = 2 ** 28
 
 
 class Convolution(Strict):
@@ -30,13 +35,19 @@ class Convolution(Strict):
     def _fits(self) -> Convolution:
         if self.kernel > self.width + 2 * self.padding:
             raise ValueError(f"a {self.kernel}-wide kernel does not fit a {self.width}-wide input padded by {self.padding}")
+        values = TRAIN_EXAMPLES * (self.width + 2 * self.padding) ** 2 * self.channels
+        if values > MAX_TRAIN_VALUES:
+            raise ValueError(f"training the layer reads {TRAIN_EXAMPLES} inputs of {self.width}x{self.width}x{self.channels} "
+                             f"({values:,} values, above {MAX_TRAIN_VALUES:,}, about 1 GiB of float32): use a smaller width "
+                             f"or fewer channels")
         return self
 
 
 class Config(StudyBase):
     # 2: each convolution is also computed by the course's depth-D sum and set against the built layer
-    # (depth_sum_max_difference), which runs of revision 1 lack.
-    REVISION: ClassVar[int] = 2
+    # (depth_sum_max_difference), which runs of revision 1 lack. 3: each layer is also trained (its
+    # "trained" record), which runs of revision 2 lack.
+    REVISION: ClassVar[int] = 3
 
     kind: Literal["conv_shapes"] = Field(description="what this study is: the course's convolution arithmetic (output sides and "
                                                      "parameter counts, by the formula and by Keras) and pooling")
@@ -51,6 +62,9 @@ class Config(StudyBase):
                                              min_length=2, max_length=MAX_SIZE,
                                              description="the matrix max and average pooling are applied to: rows of equal length")
     pool: StrictInt = Field(2, gt=0, le=MAX_SIZE, description="the pooling window and stride")
+    train_steps: StrictInt = Field(300, gt=0, le=100_000, description=(
+        "full-batch Adam steps (rate 0.05) that train each built layer, from Keras' initial weights, to give a "
+        "seeded target layer's outputs on 64 seeded inputs: the layer learns its parameters as any layer does"))
 
     @model_validator(mode="after")
     def _square(self) -> Config:
