@@ -33,7 +33,17 @@ def curves(val_loss, loss=None, val_accuracy=None, accuracy=None, **extra):
 def test_a_curve_that_never_overfits_is_still_improving_with_nothing_climbing():
     d = diagnose(curves([1.0, 0.8, 0.6, 0.5, 0.45, 0.42]))
     assert d.state == "still improving" and d.lowest_epoch == 6
-    assert d.rise_per_epoch == 0.0 and d.climb == 0.0
+    assert d.rise_per_epoch is None and d.climb == 0.0  # no pace of a climb that has not begun
+
+
+def test_a_variant_still_improving_at_its_last_epoch_is_not_said_to_climb_more_slowly_than_one_that_overfits():
+    """imdb_linear's no-hidden-layer net was said to climb 'more slowly (0 against ...)' from a 0 that
+    stood for no climb at all."""
+    base = variant("base", [overfitting_at(low, 0.02) for low in (6, 7, 6)], [0.80, 0.80, 0.81])
+    rising = variant("rising", [curves([1.0 - 0.03 * e for e in range(12)]) for _ in range(3)], [0.80, 0.81, 0.80])
+    text = sentence(study_of(base, rising), "rising")
+    assert "climbs more slowly" not in text and "(0 against" not in text
+    assert "still falling at the last epoch" in text
 
 
 def test_a_curve_that_overfits_at_epoch_3_is_measured_from_its_lowest_point():

@@ -47,7 +47,9 @@ class Diagnosis:
     state: str  # a key of STATES
     epochs: int  # epochs the curves hold
     lowest_epoch: int | None  # the epoch of the lowest validation loss: where overfitting starts
-    rise_per_epoch: float | None  # least-squares slope of validation loss from its lowest to the last epoch (0 if lowest is last)
+    # least-squares slope of validation loss from its lowest to the last epoch; None if the lowest is the last:
+    # nothing comes after it to climb, and a 0 there would read as "climbs more slowly" beside a net that does
+    rise_per_epoch: float | None
     climb: float | None  # validation loss at the last epoch minus its lowest
     gap_at_best: float | None  # validation minus training loss at the best epoch
     gap_at_last: float | None
@@ -80,7 +82,7 @@ def diagnose(history: dict[str, list[float]], best_epoch: int | None = None) -> 
     has_accuracy = bool(accuracy) and bool(val_accuracy) and len(accuracy) == len(val_accuracy) == epochs
     return Diagnosis(
         state=state, epochs=epochs, lowest_epoch=lowest_epoch,
-        rise_per_epoch=slope(val_loss[lowest_epoch - 1:]), climb=climb,
+        rise_per_epoch=slope(val_loss[lowest_epoch - 1:]) if lowest_epoch < epochs else None, climb=climb,
         gap_at_best=val_loss[best - 1] - loss[best - 1] if len(loss) == epochs else None,
         gap_at_last=val_loss[-1] - loss[-1] if len(loss) == epochs else None,
         accuracy_gap_at_best=accuracy[best - 1] - val_accuracy[best - 1] if has_accuracy else None,
