@@ -60,7 +60,7 @@ def test_a_comparison_config_is_refused_with_its_file_and_key_and_the_shipped_on
     from conftest import CONFIGS
 
     study = load_study(CONFIGS / "reuters_search_methods.yaml")
-    assert len(study.search.searches()) == 12 and study.run_count == 12 * 20 + 13 * 3
+    assert len(study.search.searches()) == 14 and study.run_count == 14 * 20 + 15 * 3  # guess and bobyqa: one search each
     for name in ("reuters_grid", "reuters_random"):
         assert load_study(CONFIGS / f"{name}.yaml").search.strategy == name.split("_")[1]
     text = (CONFIGS / "reuters_search_methods.yaml").read_text().replace("seeds: [0, 1, 2]}", "seeds: [0, 0]}")
@@ -132,6 +132,97 @@ def test_without_dlib_the_lipo_strategy_says_in_one_line_how_to_install_it(monke
     assert "pip install -e '.[lipo]'" in str(missing.value) and "\n" not in str(missing.value)
 
 
+# --- guess-and-check and BOBYQA (issue 35: the course's other named methods) -----------------------
+
+GUESSES = [{"model.units": u, "model.hidden_layers": 2, "optimizer.learning_rate": 1e-3, "model.dropout": 0.0} for u in (64, 32, 128)]
+
+
+def test_guess_and_check_tries_the_hand_picked_settings_in_their_order(monkeypatch):
+    from nnlab.search import propose
+
+    search = spec(strategy="guess", trials=3, guesses=GUESSES)
+    queued = []
+
+    class Search:  # what propose.ask reads of an Optuna study, with nothing waiting
+        def get_trials(self, **_):
+            return []
+
+        def enqueue_trial(self, params):
+            queued.append(params)
+
+        def ask(self, _):
+            raise StopIteration
+
+    for position in range(3):
+        with pytest.raises(StopIteration):
+            propose.ask(Search(), None, search, position)
+    assert queued == GUESSES
+
+
+@pytest.mark.parametrize("given, message", [
+    ({"strategy": "guess", "trials": 4, "guesses": GUESSES}, "give at least trials (4) of them, got 3"),
+    ({"strategy": "guess", "trials": 1, "guesses": [{"model.units": 64}]}, "guesses[0]: give a value for every key of the space"),
+    ({"strategy": "guess", "trials": 1, "guesses": [dict(GUESSES[0], **{"model.units": 100})]},
+     "guesses[0].model.units: 100 is outside the space"),
+    ({"strategy": "guess", "trials": 1, "guesses": [dict(GUESSES[0], **{"model.hidden_layers": 2.5})]},
+     "guesses[0].model.hidden_layers: 2.5 is outside"),
+    ({"strategy": "random", "guesses": GUESSES}, "guesses: are tried by the guess strategy only"),
+    ({"strategy": "bobyqa", "space": {"model.units": [32, 64]}}, "two or more keys that vary"),
+])
+def test_bad_guesses_and_a_one_key_bobyqa_are_refused(given, message):
+    with pytest.raises(ValueError) as refused:
+        spec(**given)
+    assert message in str(refused.value)
+
+
+def test_only_the_guess_strategys_search_carries_the_guesses_so_the_others_keep_their_keys():
+    with_guess = spec(compare={"strategies": ["random", "guess"], "seeds": [0]}, trials=3, guesses=GUESSES)
+    without = spec(compare={"strategies": ["random", "lipo"], "seeds": [0]}, trials=3)
+    random_with, guess = with_guess.searches()
+    assert random_with.guesses is None and guess.guesses == GUESSES
+    assert random_with.key("base") == without.searches()[0].key("base")
+
+
+def test_a_strategy_that_draws_on_no_seed_searches_once_and_is_set_against_random_by_a_one_sample_test():
+    from nnlab.search.comparison import _welch
+
+    compared = spec(compare={"strategies": ["random", "bobyqa"], "seeds": [0, 1, 2]})
+    assert [s.label for s in compared.searches()] == ["random-seed-0", "random-seed-1", "random-seed-2", "bobyqa-seed-0"]
+    c = _welch([0.80], [0.90, 0.92, 0.88], fixed=True)  # random's three searches against BOBYQA's one figure
+    assert c.difference == pytest.approx(-0.10) and c.p_value == pytest.approx(0.0131, abs=1e-3)
+    assert (c.low, c.high) == (pytest.approx(-0.1497, abs=1e-3), pytest.approx(-0.0503, abs=1e-3))
+    assert _welch([0.80], [0.90, 0.92, 0.88]).low is None  # as Welch's, one search a side has no interval
+
+
+def test_bobyqa_starts_from_the_configs_settings_and_closes_in_on_the_lowest():
+    pytest.importorskip("nlopt")
+    from nnlab.search import bobyqa
+
+    search = spec(strategy="bobyqa")
+    start = {"model.units": 64, "model.hidden_layers": 2, "optimizer.learning_rate": 1e-3, "model.dropout": 0.0}
+    finished = []
+    for _ in range(20):
+        params = bobyqa.next_params(search, finished, start)
+        assert params["model.units"] in SPACE["model.units"] and params["model.hidden_layers"] in (1, 2, 3)
+        assert 1e-4 <= params["optimizer.learning_rate"] <= 1e-2 and 0.0 <= params["model.dropout"] <= 0.5
+        finished.append((params, loss_of(params)))
+    assert finished[0][0] == start  # the good start is the first trial
+    assert min(value for _, value in finished) < loss_of(start)
+    again = bobyqa.next_params(search, list(finished), start)
+    assert again == bobyqa.next_params(search, finished, start)  # replayed from the same figures: the same point
+
+
+def test_bobyqa_refuses_a_config_whose_own_settings_lie_outside_the_space(write_config):
+    from nnlab.search import bobyqa
+
+    config = write_config(BASE + "search:\n  strategy: bobyqa\n  trials: 3\n  space:\n    model.units: [16, 32]\n"
+                          "    optimizer.learning_rate: {low: 1.0e-3, high: 1.0e-2, log: true}\n")
+    study = load_study(config)
+    with pytest.raises(ConfigError, match=r"study.yaml: search.space.model.units: the bobyqa strategy starts from the "
+                                          r"config's own settings, and model.units is 8"):
+        bobyqa.start(study.search, study.variants[0].config, study.path)
+
+
 # --- a comparison, end to end --------------------------------------------------------------------
 
 COMPARISON = BASE.replace("name: tiny", "name: methods") + """seeds: [0, 1]
@@ -180,6 +271,37 @@ def test_a_comparison_killed_mid_way_resumes_every_search_without_retraining_a_f
     assert text.returncode == 0, text.stderr
     report = (results / "report.md").read_text()
     assert "**Does LIPO beat random search here?**" in report and "![methods search methods]" in report
+
+
+@pytest.mark.slow
+def test_guess_and_bobyqa_search_beside_random_and_the_report_names_them(tmp_path, write_config):
+    pytest.importorskip("nlopt")
+    config = write_config(BASE.replace("name: tiny", "name: methods") + """seeds: [0]
+search:
+  compare: {strategies: [random, guess, bobyqa], seeds: [0]}
+  trials: 3
+  guesses:
+    - {model.units: 16, optimizer.learning_rate: 0.001}
+    - {model.units: 8, optimizer.learning_rate: 0.01}
+    - {model.units: 16, optimizer.learning_rate: 0.003}
+  space:
+    model.units: [8, 16]
+    optimizer.learning_rate: {low: 1.0e-3, high: 1.0e-2, log: true}
+""")
+    results = tmp_path / "results"
+    ran = subprocess.run([sys.executable, "-m", "nnlab.cli", "run", str(config), "--results", str(results), "--quiet"],
+                         capture_output=True, text=True, timeout=600)
+    assert ran.returncode == 0, ran.stderr
+    searches = {s["strategy"]: s for s in json.loads((results / "methods" / "comparison.json").read_text())["searches"]}
+    tried = lambda strategy: [t["params"] for t in sorted(searches[strategy]["trials"], key=lambda t: t["number"])]
+    assert [p["model.units"] for p in tried("guess")] == [16, 8, 16]
+    assert tried("bobyqa")[0] == {"model.units": 8, "optimizer.learning_rate": 0.001}  # the config's own settings first
+    assert len(tried("bobyqa")) == 3
+    report = subprocess.run([sys.executable, "-m", "nnlab.cli", "report", "--results", str(results)],
+                            capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+    text = (results / "report.md").read_text()
+    assert "guess-and-check (hand-picked, in order)" in text and "BOBYQA from the config's settings (NLopt)" in text
 
 
 def test_a_search_stored_before_the_comparison_options_existed_keeps_its_key_and_resumes():

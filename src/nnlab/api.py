@@ -41,7 +41,7 @@ from . import results as run_files
 from .config import DEFAULT_MAX_RUNS, Study, command_line_overrides, distinct_names, load_study
 from .executors import InlinePool, process_pool, thread_pool
 from .runner import NOT_OK, RunContext, RunOutcome, Submitted, outcome_of, preflight, run_guarded, run_study, submit_study
-from .search import lipo
+from .search import bobyqa, lipo
 from .search.driver import run_search
 from .study_outputs import write_study_outputs
 from .suites import SuiteConfig, load_suite
@@ -215,8 +215,14 @@ def run_studies(configs: list[str | Path | Study], results: str | Path | None = 
     display = display or progress.choose(options.quiet, options.verbose)
     studies = [study for study in studies if study.selected]  # -k: a study none of whose variants match is left out
     preflight(studies, root, data_dir, force)  # a fault of the last study must not wait for the first to train
-    if any(study.search and "lipo" in [s.strategy for s in study.search.searches()] for study in studies):
+    strategies = {s.strategy for study in studies if study.search for s in study.search.searches()}
+    if "lipo" in strategies:
         lipo.require()  # an extra that is missing: one line now, not after the other studies have trained
+    if "bobyqa" in strategies:
+        bobyqa.require()
+    for study in studies:  # BOBYQA's start, the config's own settings, must lie in its space: now, not mid-suite
+        if study.search and "bobyqa" in {s.strategy for s in study.search.searches()}:
+            bobyqa.start(study.search, study.variants[0].config, study.path)
     runs = sum(study.run_count for study in studies)
     display.expect(runs)
     out = []

@@ -22,7 +22,7 @@ from .grid import check_file_names, cross, grid_labels, grid_of, named_variants,
 from .kinds import KINDS
 from .same_runs import refuse_duplicate_runs, same_run_form
 from .schema_errors import did_you_mean, error_lines
-from .search.spec import SearchSpec
+from .search.spec import SEED_FREE, SearchSpec
 from .selection import Rule
 from .spec_tables import TEXT_DATASETS
 from .specs import StudyBase
@@ -74,9 +74,10 @@ class Study:
     def what_runs(self) -> str:
         if self.search and self.search.compare:
             compare = self.search.compare
+            once = [s for s in compare.strategies if s in SEED_FREE]
             return (f"{', '.join(compare.strategies)} searches of {self.search.trials} trials from {len(compare.seeds)} "
-                    f"search seeds each, sharing trials of the same settings, then each choice and the baseline x "
-                    f"{len(self.seeds)} seeds")
+                    f"search seeds each{' (' + ' and '.join(once) + ': one, as they draw on no seed)' if once else ''}, sharing "
+                    f"trials of the same settings, then each choice and the baseline x {len(self.seeds)} seeds")
         if self.search:
             return (f"a {self.search.strategy} search of {self.search.budget} trials, then the chosen settings and "
                     f"the baseline x {len(self.seeds)} seeds")

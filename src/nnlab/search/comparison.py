@@ -20,12 +20,14 @@ from ..i18n import N_, _, sentences
 from ..report_data import StudyResults
 from ..report_parts import fmt, image, markdown_table
 from ..selection import Rule
-from ..stats import ALPHA, adjust, compare, mean_sd, p_is
+from ..stats import ALPHA, Comparison, adjust, compare, mean_sd, p_is
 from . import figures
 from .outputs import COMPARISON_FILE
+from .spec import SEED_FREE
 
 WITHIN = 0.01  # "came within 1% of the best any search found": the figure a strategy is timed to
-NAMES = {"grid": N_("grid"), "random": N_("random"), "bayesian": N_("Bayesian (TPE)"), "lipo": N_("LIPO (dlib, + trust region)")}
+NAMES = {"grid": N_("grid"), "random": N_("random"), "bayesian": N_("Bayesian (TPE)"), "lipo": N_("LIPO (dlib, + trust region)"),
+         "guess": N_("guess-and-check (hand-picked, in order)"), "bobyqa": N_("BOBYQA from the config's settings (NLopt)")}
 
 
 def named(strategy: str) -> str:
@@ -82,6 +84,10 @@ def section(root: Path, study: StudyResults) -> list[str]:
         _("Pruning is off, so a shared trial is the same run whoever proposed it."),
         _("The grid tries {points} values of each real range (log-spaced on a log scale), in an order drawn from the search "
           "seed (its points outnumber the budget).").format(points=data["grid_points"]) if "grid" in strategies else "",
+        _("Guess-and-check and BOBYQA draw on no seed: one search each, from the first search seed.")
+        if any(s in SEED_FREE for s in strategies) else "",
+        _("LIPO's and BOBYQA's categorical settings are searched as their index in the list, in the order listed.")
+        if "bobyqa" in strategies else
         _("LIPO's categorical settings are searched as their index in the list, in the order listed.")), ""]
     fig = figures.search_methods({plots._(NAMES[s]) if s in NAMES else s: c for s, c in curves.items()}, metric, rule.mode,
                                plots._("{study}: best {metric} found after k trials (mean over search seeds, band: their "
@@ -126,17 +132,37 @@ def _choice_test(study: StudyResults, search: dict) -> float | None:
     return statistics.fmean(values) if values else None
 
 
-def _welch(a: list[float], b: list[float]):
+def _welch(a: list[float], b: list[float], fixed: bool = False):
+    """`a`'s searches against `b`'s: Welch's t-test over search seeds; where `a` draws on no seed (its one
+    search is what every seed would give), a one-sample t-test of `b`'s searches against `a`'s figure."""
     a, b = [x for x in a if x is not None], [x for x in b if x is not None]
-    return compare(a, b) if a and b else None
+    if not (a and b):
+        return None
+    if not fixed or len(b) < 2:
+        return compare(a, b)
+    from scipy import stats as scipy_stats
+
+    x, spread = a[0], statistics.stdev(b)
+    if spread <= 1e-12 * max(1.0, abs(x), *map(abs, b)):
+        difference = x - statistics.fmean(b)
+        return Comparison(difference, difference, difference, None, False)
+    result = scipy_stats.ttest_1samp(b, x)
+    interval = result.confidence_interval(0.95)  # of b's mean: the difference's is x minus it
+    return Comparison(x - statistics.fmean(b), x - float(interval.high), x - float(interval.low), float(result.pvalue), False)
 
 
 def _comparison_lines(strategies, reference, curves, tests, metric, rule) -> list[str]:
     others = [s for s in strategies if s != reference]
-    found = {s: _welch([c[-1] for c in curves[s] if c], [c[-1] for c in curves[reference] if c]) for s in others}
-    tested = {s: _welch(tests[s], tests[reference]) for s in others}
-    lines = [_("Each strategy against {reference} search, by Welch's t-test over search seeds, the p-values Holm-adjusted over "
-               "the {n} comparisons of each figure:").format(reference=named(reference), n=len(others)), ""]
+    found = {s: _welch([c[-1] for c in curves[s] if c], [c[-1] for c in curves[reference] if c], s in SEED_FREE) for s in others}
+    tested = {s: _welch(tests[s], tests[reference], s in SEED_FREE) for s in others}
+    lines = [sentences(
+        _("Each strategy against {reference} search, by Welch's t-test over search seeds, the p-values Holm-adjusted over "
+          "the {n} comparisons of each figure:").format(reference=named(reference), n=len(others))
+        if not any(s in SEED_FREE for s in others) else
+        _("Each strategy against {reference} search, the p-values Holm-adjusted over the {n} comparisons of each figure: by "
+          "Welch's t-test over search seeds, and for {fixed}, which draw on no seed (one search each), by a one-sample "
+          "t-test of {reference}'s searches against its figure:").format(
+            reference=named(reference), n=len(others), fixed=_(", ").join(named(s) for s in others if s in SEED_FREE))), ""]
     rows = []
     adjusted_found = adjust([c.p_value if c else None for c in found.values()], "Holm")
     adjusted_tested = adjust([c.p_value if c else None for c in tested.values()], "Holm")

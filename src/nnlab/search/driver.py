@@ -30,7 +30,7 @@ from ..errors import NnlabError
 from ..runner import RunContext, RunOutcome, outcome_of, run_all, run_guarded
 from ..selection import Rule
 from ..study_outputs import write_study_outputs
-from . import lipo
+from . import bobyqa, lipo
 from .outputs import BEST, CHOSEN, COMPARISON_FILE, SEARCHES, comparison_record, show_value, write_search_files
 from .propose import ask
 from .pruning import PruneCheck
@@ -89,6 +89,9 @@ def _search_trials(study: Study, spec: SearchSpec, storage: Path, name: str, roo
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if spec.strategy == "lipo":
         lipo.require()
+    if spec.strategy == "bobyqa":
+        bobyqa.require()
+        bobyqa.start(spec, study.variants[0].config, study.path)  # a start outside the space: refused before any trial
     seed = study.seeds[0]  # trials train with the study's first seed; the final comparison uses all
     search = open_search(storage, name, spec, RunContext.of(study.name, study.variants[0], seed, root, data_dir).key, force,
                    pool.display)
@@ -98,7 +101,8 @@ def _search_trials(study: Study, spec: SearchSpec, storage: Path, name: str, roo
         # Proposed a batch at a time, the next when the last has finished: what each trial is
         # proposed from is then the same in every run with the same number of trials at once.
         batch = {}
-        for position in range(spent, min(spent + pool.capacity, spec.budget)):
+        at_once = 1 if spec.strategy == "bobyqa" else pool.capacity  # BOBYQA's next point needs the last one's figure
+        for position in range(spent, min(spent + at_once, spec.budget)):
             trial, variant = ask(search, study, spec, position)
             tag = f"[{label}trial #{trial.number}, {position + 1}/{spec.budget}] {study.name}/{variant.id} seed {seed}"
             pool.display({"kind": "note", "text": f"{tag}: " + ", ".join(f"{k}={show_value(v)}" for k, v in trial.params.items())})

@@ -1,5 +1,6 @@
-"""How a search proposes its next settings: the grid in its order, or Optuna's sampler (random,
-TPE, dlib's LIPO through nnlab.search.lipo), from the settings told so far."""
+"""How a search proposes its next settings: the grid in its order, the guesses in theirs, or from the
+settings told so far Optuna's sampler (random, TPE), dlib's LIPO (nnlab.search.lipo) or NLopt's BOBYQA
+(nnlab.search.bobyqa)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import random
 
 from .. import results
 from ..config import Study, search_variant
-from . import lipo
+from . import bobyqa, lipo
 from .spec import Range, SearchSpec, trial_id
 from .storage import COUNTED
 
@@ -26,6 +27,10 @@ def ask(search, study: Study, spec: SearchSpec, position: int):
         search.enqueue_trial(_next_grid_point(search, spec))
     if spec.strategy == "lipo" and not waiting:
         search.enqueue_trial(lipo.next_params(spec, _told(search), position))
+    if spec.strategy == "guess" and not waiting:  # the hand-picked settings, in their order
+        search.enqueue_trial(spec.guesses[position])
+    if spec.strategy == "bobyqa" and not waiting:
+        search.enqueue_trial(bobyqa.next_params(spec, _told(search), bobyqa.start(spec, study.variants[0].config, study.path)))
     trial = search.ask(_distributions(spec))
     variant = search_variant(study, trial_id(trial.params), trial.params)
     trial.set_user_attr("run", f"{results.TRIALS}/{variant.id}")
@@ -80,7 +85,7 @@ def _sampler(spec: SearchSpec, position: int):
     import optuna
 
     seed = spec.seed * 1_000_003 + position
-    if spec.strategy in ("random", "lipo"):  # lipo: its point is queued; the sampler fills nothing
+    if spec.strategy in ("random", "lipo", "guess", "bobyqa"):  # all but random queue their point; the sampler fills nothing
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=spec.startup_trials)
 

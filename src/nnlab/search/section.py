@@ -35,8 +35,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
     interrupted = len(trials) - len(counted)
     lines = train.section(root, study)
     pruning = search.get("pruning")
-    what = (_("A {strategy} search (Optuna, TPE sampler, seed {seed}) of {budget} trials over {space}") if search["strategy"] == "bayesian"
-            else _("A {strategy} search (Optuna, seed {seed}) of {budget} trials over {space}")).format(
+    what = _(SEARCH_WORDS.get(search["strategy"], SEARCH_WORDS["random"])).format(
         strategy=search["strategy"], seed=search["seed"], budget=search["budget"], space=", ".join(f"`{k}`" for k in search["space"]))
     if search.get("trials_at_once", 1) > 1:
         what += _(", proposed {n} at a time").format(n=search["trials_at_once"])
@@ -97,3 +96,14 @@ def _value(value) -> str:
     if value is None:
         return "default"
     return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+# How each strategy proposed its trials, as the section's first sentence says it.
+SEARCH_WORDS = {
+    "bayesian": N_("A {strategy} search (Optuna, TPE sampler, seed {seed}) of {budget} trials over {space}"),
+    "random": N_("A {strategy} search (Optuna, seed {seed}) of {budget} trials over {space}"),
+    "grid": N_("A {strategy} search (Optuna, seed {seed}) of {budget} trials over {space}"),
+    "lipo": N_("A {strategy} search (dlib's LIPO with a trust region, seed {seed}) of {budget} trials over {space}"),
+    "guess": N_("A guess-and-check search (the config's hand-picked guesses, in their order) of {budget} trials over {space}"),
+    "bobyqa": N_("A {strategy} search (NLopt's BOBYQA, from the config's own settings) of {budget} trials over {space}"),
+}

@@ -3,6 +3,7 @@
 
     search:
       strategy: bayesian            # grid | random | bayesian (Optuna's TPE) | lipo (dlib's LIPO + trust region)
+                                    # | guess (guesses:, in order) | bobyqa (from the config's own settings)
       trials: 20                    # the budget: trials that finish (grid: defaults to the grid's size)
       metric: val_loss              # val_loss (minimised) or val_accuracy (maximised); never the test set
       pruning: {startup_trials: 5, warmup_epochs: 4}   # stop trials worse than the median so far
@@ -32,14 +33,18 @@ from pydantic import Discriminator, Field, StrictInt, Tag, field_validator, mode
 
 from ..spec_tables import Seed, Strict
 
-STRATEGIES = ("grid", "random", "bayesian", "lipo")
+STRATEGIES = ("grid", "random", "bayesian", "lipo", "guess", "bobyqa")
+# Strategies that draw on no seed: the hand-picked list in its order, BOBYQA from the config's settings.
+# A comparison runs one search of each (another search seed would repeat it trial for trial).
+SEED_FREE = ("guess", "bobyqa")
 MAX_COMPARED_SEEDS = 20  # search seeds per strategy in a comparison: each is a whole search
 # The grid strategy hands Optuna each key's values as a list, stored with every trial: a whole-number
 # range with a slipped end ({low: 1, high: 1000000000}) would be a billion of them. Random and Bayesian
 # searches sample a range without listing it.
 MAX_GRID_VALUES = 10_000
 DIRECTIONS = {"val_loss": "minimize", "val_accuracy": "maximize"}
-LATER_OPTIONS = {"compare": None, "grid_points": None, "grid_order": "listed"}  # issue 23's, at their defaults
+LATER_OPTIONS = {"compare": None, "grid_points": None, "grid_order": "listed",  # issue 23's, at their defaults
+                 "guesses": None}  # issue 35's
 
 
 class Range(Strict):
@@ -129,6 +134,9 @@ class SearchSpec(Strict):
         "listed", description="grid: the order points are tried in when the budget is below the grid's size; "
                               "shuffled: a random order drawn from the search seed (a comparison's grid always is)")
     space: dict[str, Values] = Field(min_length=1, description="dotted config key -> values or a range")
+    guesses: list[dict[str, Any]] | None = Field(
+        None, description="guess (guess-and-check): the settings tried, in order, one trial each: each a value for every "
+                          "key of the space, within it; as many as the budget at least")
 
     @model_validator(mode="after")
     def _check(self) -> SearchSpec:
@@ -159,7 +167,32 @@ class SearchSpec(Strict):
                                  f"or sample it with strategy random or bayesian")
         if self.strategy not in ("grid", None) and self.trials is None:
             raise ValueError(f"the {self.strategy} strategy needs a budget: trials: N")
+        self._check_guesses(strategies)
+        varying = sum(1 for values in self.space.values() if isinstance(values, Range) or len(values) > 1)
+        if "bobyqa" in strategies and varying < 2:
+            raise ValueError("the bobyqa strategy models the figure over two or more keys that vary; this space has "
+                             f"{varying}: use grid or random")
         return self
+
+    def _check_guesses(self, strategies: list[str]) -> None:
+        if "guess" not in strategies:
+            if self.guesses is not None:
+                raise ValueError("guesses: are tried by the guess strategy only; add guess to the strategies or leave them out")
+            return
+        if not self.guesses or len(self.guesses) < (self.trials or 0):
+            raise ValueError(f"the guess strategy tries guesses: in order, one a trial: give at least trials "
+                             f"({self.trials}) of them, got {len(self.guesses or [])}")
+        for i, guess in enumerate(self.guesses):
+            if set(guess) != set(self.space):
+                missing, extra = sorted(set(self.space) - set(guess)), sorted(set(guess) - set(self.space))
+                raise ValueError(f"guesses[{i}]: give a value for every key of the space and no other"
+                                 + (f"; missing {', '.join(missing)}" if missing else "")
+                                 + (f"; not in the space: {', '.join(extra)}" if extra else ""))
+            for key, value in guess.items():
+                if not _within(self.space[key], value):
+                    values = self.space[key]
+                    where = f"one of {values}" if isinstance(values, list) else f"from {values.low} to {values.high}"
+                    raise ValueError(f"guesses[{i}].{key}: {value!r} is outside the space ({where})")
 
     def searches(self) -> list[SearchSpec]:
         """The searches this block runs: itself, or one per compared strategy and search seed (a
@@ -167,8 +200,11 @@ class SearchSpec(Strict):
         if self.compare is None:
             return [self]
         return [self.model_copy(update={"strategy": strategy, "seed": seed, "compare": None,
-                                        "grid_order": "shuffled" if strategy == "grid" else self.grid_order})
-                for strategy in self.compare.strategies for seed in self.compare.seeds]
+                                        "grid_order": "shuffled" if strategy == "grid" else self.grid_order,
+                                        # a strategy's search is keyed by what it reads: only guess reads guesses
+                                        "guesses": self.guesses if strategy == "guess" else None})
+                for strategy in self.compare.strategies
+                for seed in (self.compare.seeds[:1] if strategy in SEED_FREE else self.compare.seeds)]
 
     @property
     def label(self) -> str:
@@ -234,3 +270,12 @@ def trial_id(params: dict[str, Any]) -> str:
     so a trial redone after an interruption, or proposed twice, reuses a finished run."""
     text = json.dumps(params, sort_keys=True, default=str)
     return "trial-" + hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def _within(values, value) -> bool:
+    """Whether `value` is a point of the space's values: listed, or in the range (whole where it is whole)."""
+    if isinstance(values, list):
+        return value in values
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not values.low <= value <= values.high:
+        return False
+    return isinstance(value, int) if values.integer else True
