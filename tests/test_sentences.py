@@ -189,6 +189,29 @@ def test_xor_names_a_variant_that_solves_most_often_only_beyond_chance():
     assert most_often(scored, apart).startswith("**xent-adam** solves XOR most often, beyond chance against the next")
 
 
+def xor_variant(name: str, solved: int, dead: int, **model) -> VariantStats:
+    metrics = {"status": "ok", "seed": 0, "repeats": 100, "solved": solved, "runs_with_dead_unit": dead,
+               "identical_units_rate": 0.0, "final_loss_median": 0.1}
+    config = {"variant": name, "kind": "xor", "learning_rate": 0.01, "model": {"units": 2, "activation": "relu", **model}}
+    return VariantStats(name, [Run(Path(f"/nowhere/{name}/seed-0"), metrics, config, None, None)])
+
+
+def test_xor_verdicts_use_p_values_adjusted_over_the_studys_comparisons_and_no_tie_is_attributed():
+    from nnlab.kinds.xor.report import fisher_family, xor_sentence
+
+    base = xor_variant("relu", 30, 60)
+    # 45/100 against 30/100: beyond chance alone, one of five comparisons with the baseline
+    others = [xor_variant("a", 45, 60, activation="elu"), xor_variant("b", 30, 60, activation="tanh", units=4)]
+    others += [xor_variant(f"c{k}", 31, 60, activation="softplus") for k in range(3)]
+    solved = fisher_family([(45, 100, 30, 100)] + [(30, 100, 30, 100)] + [(31, 100, 30, 100)] * 3)
+    dead = fisher_family([(60, 100, 60, 100)] * 5)
+    assert solved[0][0] < 0.05 < solved[0][1]  # beyond chance alone, not once the five are adjusted together
+    text = xor_sentence(others[0], base, solved[0], dead[0])
+    assert "not distinguishable from chance" in text and "adjusted" in text
+    tie = xor_sentence(others[1], base, solved[1], dead[1])  # the same count, two settings changed
+    assert "It differs from the baseline in 2 settings:" in tie and "cannot be attributed" not in tie
+
+
 def poly_variant(name: str, epochs: list[float]) -> VariantStats:
     runs = [Run(Path(f"/nowhere/{name}/seed-{seed}"), {"status": "ok", "seed": seed, "epochs_to_fit": e, "min_val_mse": 0.1},
                 {"variant": name}, None, None) for seed, e in enumerate(epochs)]

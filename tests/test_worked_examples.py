@@ -116,6 +116,10 @@ def test_the_worked_example_studies_run_agree_with_keras_and_are_reported(tmp_pa
     assert all(float(np.float32(row["w"])) == row["w"] for row in decay)  # float32, as the course's TensorFlow code (issue 32)
     assert f"{decay[0]['w']:f}" == "2.600000"  # the course's first printed row
     assert invoke("report", "--results", tmp_path).exit_code == 0
+    front = (tmp_path / "report.md").read_text().split("## Contents")[1].split("\n## ")[1]  # the headline's section
+    line = next(line for line in front.splitlines() if line.startswith("Not in this table either: "))
+    assert all(name in line.split(": studies of other kinds")[0] for name in ("backprop_example", "functions_gallery",
+                                                                             "conv_shapes", "lr_decay_demo"))
     report = (tmp_path / "report.md").read_text()
     assert "E_total = 0.298371109 and dE/dw5 = 0.082167041" in report and "printed 0.75136079" in report
     assert "The course's own next line, E_o1, uses out_o1 = 0.75136507, which is the computed value" in report  # issue 32

@@ -66,10 +66,12 @@ def _value_text(value: object) -> str:
     return str(value)
 
 
-def changed_sentence(variant: VariantStats, base: VariantStats, what: str | None = None, against: str | None = None) -> str:
+def changed_sentence(variant: VariantStats, base: VariantStats, what: str | None = None, against: str | None = None,
+                     attribute: bool = True) -> str:
     """What differs between the variant and the baseline, read from their configs, and whether the
     curves can attribute a change to it: not when several settings differ. `what`: what cannot be
-    attributed. Defaults to "what follows"; `against`: the other side. Defaults to "the baseline"."""
+    attributed. Defaults to "what follows"; `against`: the other side. Defaults to "the baseline".
+    `attribute`: False where there is no difference to attribute (none beyond chance): only the settings."""
     what, against = what or _("what follows"), against or _("the baseline")
     changed = settings_changed(variant.runs[0].config, base.runs[0].config)
     if not changed:
@@ -78,5 +80,7 @@ def changed_sentence(variant: VariantStats, base: VariantStats, what: str | None
                      for key, a, b in changed])
     if len(changed) == 1:
         return _("It differs from {against} in one setting: {listed}.").format(against=against, listed=settings)
+    if not attribute:
+        return _("It differs from {against} in {n} settings: {listed}.").format(against=against, n=len(changed), listed=settings)
     return _("It differs from {against} in {n} settings, {listed}, so {what} cannot be attributed to one of them.").format(
         against=against, n=len(changed), listed=settings, what=what)

@@ -209,7 +209,8 @@ def _front_page(root: Path, studies: list[StudyResults], warn=None, patterns: tu
         selected="; ".join(f"{s.name}: {', '.join(v.name for v in s.variants)}" for s in studies),
         contents=_contents(ordered or [("", "", studies)]),
         headline_header=[_(column) for column in HEADLINE_HEADER], headline_rows=rows,
-        course=[s.name for s in studies if s.kind == "train" and any(v.validated_on_test for v in s.variants)]) + [""]
+        course=[s.name for s in studies if s.kind == "train" and any(v.validated_on_test for v in s.variants)],
+        other_kinds=[s.name for s in studies if s.kind != "train"]) + [""]
 
 
 def _answer_links(ordered: list[tuple[str, str, list[StudyResults]]]) -> str:

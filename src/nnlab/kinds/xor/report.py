@@ -13,6 +13,7 @@ from ...changes import changed_sentence
 from ...i18n import N_, _, sentences
 from ...report_data import StudyResults, VariantStats
 from ...report_parts import copied_image, image, markdown_table
+from ...stats import adjust
 from . import figures
 from .record import describe_solution
 
@@ -57,8 +58,9 @@ def section(root: Path, study: StudyResults) -> list[str]:
         _("A {net} on the four XOR points, {steps} full-batch {training}, {repeats} initialisations per variant and seed.").format(
             net=_net(study), steps=c["steps"], training=training, repeats=c["repeats"]),
         _("Solved: every output within 0.5 of its target. Dead unit: a hidden unit whose pre-activation is ≤ 0 on all four "
-          "points (for ReLU it then never learns again). Identical units: all hidden units end with the same weights "
-          "(symmetry never broken).")), ""]
+          "points (for ReLU it then never learns again; a leaky, parametric, randomized or smooth unit still passes a "
+          "gradient there, so for those the count is of units negative everywhere, not of units that cannot learn). "
+          "Identical units: all hidden units end with the same weights (symmetry never broken).")), ""]
     rows = []
     for v in study.variants:
         if v.name not in shares:
@@ -74,7 +76,14 @@ def section(root: Path, study: StudyResults) -> list[str]:
     lines.append("")
     base = study.variant(study.baseline)
     if base.name in shares:
-        lines += [f"- {xor_sentence(v, base)}" for v in scored if v.name != study.baseline]
+        others = [v for v in scored if v.name != study.baseline]
+        solved, dead = (fisher_family([(shares[v.name][key], shares[v.name]["runs"], shares[base.name][key], shares[base.name]["runs"])
+                                       for v in others]) for key in ("solved", "dead"))
+        if others:
+            lines += [_("Each variant against the baseline by Fisher's exact test; the p-values of the study's {n} comparisons "
+                        "of solved runs, and of its {n} of dead units, are Holm-adjusted as two families, and each verdict uses "
+                        "the adjusted one.").format(n=len(others)), ""]
+        lines += [f"- {xor_sentence(v, base, solved[k], dead[k])}" for k, v in enumerate(others)]
     if scored:
         fig = figures.rate_bars([v.name for v in scored],
                               {plots._("solved"): [shares[v.name]["solved_rate"] for v in scored],
@@ -124,24 +133,36 @@ def proportion_interval(successes: int, total: int) -> tuple[float, float]:
     return float(interval.low), float(interval.high)
 
 
-def xor_sentence(v: VariantStats, base: VariantStats) -> str:
+def fisher_family(tables: list[tuple[int, int, int, int]]) -> list[tuple[float, float]]:
+    """Each (successes, runs, the baseline's successes, its runs) by Fisher's exact test: (p, the p
+    Holm-adjusted over the family). A variant compared with the baseline several times over is
+    several chances to find a difference by luck; the adjusted p accounts for them."""
+    raw = [float(scipy_stats.fisher_exact([[a, n - a], [b, m - b]]).pvalue) for a, n, b, m in tables]
+    return list(zip(raw, adjust(raw, "Holm"))) if raw else []
+
+
+def xor_sentence(v: VariantStats, base: VariantStats, solved: tuple[float, float], dead: tuple[float, float]) -> str:
+    """The variant against the baseline: solved runs, then dead units; `solved` and `dead` are each
+    comparison's (p, Holm-adjusted p) from fisher_family."""
     ours, theirs = rates(v), rates(base)
     (a, n), (b, m) = (ours["solved"], ours["runs"]), (theirs["solved"], theirs["runs"])
-    p = scipy_stats.fisher_exact([[a, n - a], [b, m - b]]).pvalue
+    (p, adjusted), beyond = solved, solved[1] < 0.05
     verdict = ((_("more often than the baseline beyond chance") if a / n > b / m else
-                _("less often than the baseline beyond chance")) if p < 0.05 else _("not distinguishable from chance"))
+                _("less often than the baseline beyond chance")) if beyond else _("not distinguishable from chance"))
     parts = [_("**{name}** solves XOR in {a}/{n} runs vs {b}/{m} for {base} (difference {difference}; Fisher's exact test "
-               "p = {p}): {verdict}.").format(name=v.name, a=a, n=n, b=b, m=m, base=base.name, difference=f"{a / n - b / m:+.2f}",
-                                               p=f"{p:.3g}", verdict=verdict),
-             changed_sentence(v, base, _("the difference"))]
+               "p = {p}, adjusted {adjusted}): {verdict}.").format(
+                 name=v.name, a=a, n=n, b=b, m=m, base=base.name, difference=f"{a / n - b / m:+.2f}", p=f"{p:.3g}",
+                 adjusted=f"{adjusted:.3g}", verdict=verdict),
+             changed_sentence(v, base, _("the difference"), attribute=beyond)]
     (c, d) = (ours["dead"], theirs["dead"])
     if c or d:  # the dying-ReLU question (exercise 4-3), where any unit died
         low, high = proportion_interval(c, n)
-        p_dead = scipy_stats.fisher_exact([[c, n - c], [d, m - d]]).pvalue
+        p_dead, adjusted_dead = dead
         parts.append((_("Runs with a dead hidden unit after training: {c}/{n} ({share}, 95% CI {low}–{high}) against {d}/{m} "
-                        "({base_share}) for {base}; Fisher's p = {p} (beyond chance).") if p_dead < 0.05 else
+                        "({base_share}) for {base}; Fisher's p = {p}, adjusted {adjusted} (beyond chance).")
+                      if adjusted_dead < 0.05 else
                       _("Runs with a dead hidden unit after training: {c}/{n} ({share}, 95% CI {low}–{high}) against {d}/{m} "
-                        "({base_share}) for {base}; Fisher's p = {p} (not distinguishable from chance).")).format(
-            c=c, n=n, share=f"{c / n:.0%}", low=f"{low:.0%}", high=f"{high:.0%}", d=d, m=m, base_share=f"{d / m:.0%}",
-            base=base.name, p=f"{p_dead:.3g}"))
+                        "({base_share}) for {base}; Fisher's p = {p}, adjusted {adjusted} (not distinguishable from chance).")
+                      ).format(c=c, n=n, share=f"{c / n:.0%}", low=f"{low:.0%}", high=f"{high:.0%}", d=d, m=m,
+                               base_share=f"{d / m:.0%}", base=base.name, p=f"{p_dead:.3g}", adjusted=f"{adjusted_dead:.3g}"))
     return sentences(*parts)
