@@ -216,9 +216,11 @@ def beyond_noise_lead(study: StudyResults, analysis: Analysis) -> str:
     beyond = [(name, v) for name, v in analysis.verdicts.items() if v.beyond_noise]  # the validation choice's too
     if not beyond:
         return ""
-    words = [(_("**{name}** {points} higher (adjusted p {p})") if v.comparison.difference > 0 else
-              _("**{name}** {points} lower (adjusted p {p})")).format(name=name, points=points(abs(v.comparison.difference)),
-                                                                       p=p_is(v.adjusted_p)) for name, v in beyond]
+    one = analysis.comparisons <= 1  # one comparison: its p is not adjusted (the section says no correction is needed)
+    words = [_({(True, False): N_("**{name}** {points} higher (adjusted p {p})"), (False, False): N_("**{name}** {points} lower (adjusted p {p})"),
+                (True, True): N_("**{name}** {points} higher (p {p})"), (False, True): N_("**{name}** {points} lower (p {p})")}[
+                 v.comparison.difference > 0, one]).format(name=name, points=points(abs(v.comparison.difference)), p=p_is(v.adjusted_p))
+             for name, v in beyond]
     return _("beyond seed noise, on the test set against {baseline} accuracy: {results}. Then, ").format(
         baseline=baselines(study.baseline), results=listed(words))
 

@@ -137,7 +137,9 @@ def _answer(verdict, analysis) -> tuple[str, str]:
     if c.p_value is None:
         return difference, (_("same on every seed") if not c.difference else
                             _("better on every seed") if c.difference > 0 else _("worse on every seed"))
-    p = p_is(verdict.adjusted_p)
+    p, one = p_is(verdict.adjusted_p), analysis.comparisons <= 1  # one comparison: nothing was adjusted
     if verdict.beyond_noise:
-        return difference, (_("**better** (adjusted p {p})") if c.difference > 0 else _("**worse** (adjusted p {p})")).format(p=p)
-    return difference, _("cannot tell (adjusted p {p})").format(p=p)
+        return difference, _({(True, False): N_("**better** (adjusted p {p})"), (False, False): N_("**worse** (adjusted p {p})"),
+                              (True, True): N_("**better** (p {p})"), (False, True): N_("**worse** (p {p})")}[
+                                 c.difference > 0, one]).format(p=p)
+    return difference, (_("cannot tell (p {p})") if one else _("cannot tell (adjusted p {p})")).format(p=p)
