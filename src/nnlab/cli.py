@@ -1,4 +1,4 @@
-"""The `nnlab` command line: run, suite, list, validate, status, show, report, verify, diff, export and init. Click only:
+"""The `nnlab` command line (the classroom's assign, submit and grade are cli_classroom's). Click only:
 options, messages and exit codes, over nnlab.api (what a notebook calls too). The commands that
 train or report import their machinery when they run, so `nnlab validate` and `nnlab list` load
 the schemas alone (no TensorFlow, matplotlib or report code) and answer in well under a second."""
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import process, variant_filter
+from . import cli_classroom, process, variant_filter
 from ._version import __version__
 from .cli_options import (
     CONFIG,
@@ -395,5 +395,6 @@ def validate(configs, max_runs):
         click.echo(f"{study.path}: ok ({study.what_runs()})")
 
 
+main.add_command(cli_classroom.assign), main.add_command(cli_classroom.submit), main.add_command(cli_classroom.grade)
 if __name__ == "__main__":
     sys.exit(main())
