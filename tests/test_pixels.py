@@ -46,8 +46,8 @@ def test_the_transform_doctest_and_standardized_pixels_use_the_rows_being_traine
     labels = np.eye(10, dtype=np.float32)
     trainer.fit(x_train, labels[_y], 1, validation=(x_val, labels[_yv]))
     values = x_train.values.astype(np.float64)
-    assert float(trainer.program.pixel_shift.numpy()) == pytest.approx(values.mean(), rel=1e-6)
-    assert float(trainer.program.pixel_scale.numpy()) == pytest.approx(values.std(), rel=1e-6)
+    assert float(trainer.program.pixel_shift.numpy()) == pytest.approx(values.mean() / 255, rel=1e-6)
+    assert float(trainer.program.pixel_factor.numpy()) == pytest.approx(255 / values.std(), rel=1e-6)
     everything = np.concatenate([x_train.values, x_val.values]).astype(np.float64)
     assert abs(values.mean() - everything.mean()) > 1e-3  # the validation rows would have moved it
     assert isinstance(x_train, Pixels)

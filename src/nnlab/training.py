@@ -251,10 +251,10 @@ class Program:
         else:
             self._input_spec = tf.TensorSpec([None, x.width], tf.uint8)
         self._label_spec = None  # known at the first fit: depends on the loss's label encoding
-        # Pixels reach the net as (pixel - shift) / scale: variables the graphs read, so each fit sets its
-        # own (standardized: from the rows it trains on) and every pixels mode shares one trace.
+        # Pixels reach the net as (pixel / 255 - shift) * factor: variables the graphs read, so each fit
+        # sets its own (standardized: from the rows it trains on) and every pixels mode shares one trace.
         self.pixel_shift = tf.Variable(0.0, trainable=False, dtype=tf.float32)
-        self.pixel_scale = tf.Variable(PIXEL_SCALE, trainable=False, dtype=tf.float32)
+        self.pixel_factor = tf.Variable(1.0, trainable=False, dtype=tf.float32)
 
     # --- set-up between phases ---------------------------------------------------------------------
 
@@ -279,8 +279,9 @@ class Program:
             self.optimizer.learning_rate = rate
 
     def set_pixels(self, shift: float, scale: float) -> None:
-        self.pixel_shift.assign(shift)
-        self.pixel_scale.assign(scale)
+        """Read pixels as (pixel - shift) / scale, computed as (pixel / 255 - shift / 255) * (255 / scale)."""
+        self.pixel_shift.assign(shift / PIXEL_SCALE)
+        self.pixel_factor.assign(PIXEL_SCALE / scale)
 
     def tensors(self, x: Features, y: np.ndarray):
         if self.multi_hot:
@@ -310,7 +311,10 @@ class Program:
             columns, row_splits = inputs
             picked = tf.gather(tf.RaggedTensor.from_row_splits(columns, row_splits, validate=False), rows)
             return tf.cast(picked.value_rowids(), tf.int32), picked.flat_values, tf.shape(rows)[0]
-        return (tf.cast(tf.gather(inputs, rows), tf.float32) - self.pixel_shift) / self.pixel_scale
+        # The book's division by 255 exactly as every run before dataset.pixels computed it (TensorFlow
+        # rewrites a division by a constant, so a division by a variable holding 255 gives other last
+        # digits); the other modes then shift and scale that: for `scaled` by 0 and 1, which are exact.
+        return (tf.cast(tf.gather(inputs, rows), tf.float32) / PIXEL_SCALE - self.pixel_shift) * self.pixel_factor
 
     def _loss_and_hits(self, labels, predictions):
         loss = tf.reduce_mean(self.loss_function(labels, predictions))
