@@ -26,11 +26,12 @@ from pydantic.json_schema import models_json_schema
 
 from .kinds import KINDS
 from .search.spec import SearchSpec
+from .spec_tables import NAME_PATTERN
 from .suites import SuiteConfig
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _DOTTED_KEY = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$"
-_VARIANT_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_VARIANT_NAME = NAME_PATTERN
 
 # The keys a study file has besides its kind's config (config._STUDY_KEYS): they make the variants.
 _GRID = {

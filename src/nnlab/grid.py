@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .spec_tables import NAME_PATTERN
 
 
 def named_variants(variants: Any, path: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -24,7 +25,7 @@ def named_variants(variants: Any, path: Path) -> list[tuple[str, dict[str, Any]]
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise ConfigError(f"{path}: variants[{i}]: each variant needs a 'name' and its overrides as dotted keys")
         name = item["name"]
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        if not re.fullmatch(NAME_PATTERN, name):
             raise ConfigError(f"{path}: variants[{i}].name: '{name}' may hold only letters, digits, '_', '.', '-'")
         named.append((name, {k: v for k, v in item.items() if k != "name"}))
     return named

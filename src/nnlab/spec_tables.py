@@ -18,6 +18,10 @@ DATASETS = ("imdb", "reuters", "mnist")
 TEXT_DATASETS = ("imdb", "reuters")
 
 
+# A study's and a variant's name: its folder under the results, so letters, digits, '_', '.', '-'.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
 # How an image's 0-255 pixels reach the net (dataset.pixels); the first is the book's /255.
 PIXELS = ("scaled", "raw", "standardized")
 

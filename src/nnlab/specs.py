@@ -22,6 +22,7 @@ from .spec_tables import (
     MAX_NUM_WORDS,
     MAX_SEEDS,
     MAX_UNITS,
+    NAME_PATTERN,
     NUM_CLASSES,
     PIXELS,
     TEXT_DATASETS,
@@ -346,7 +347,7 @@ class StudyBase(Strict):
     # its finished runs are redone. The first revision adds nothing to the key.
     REVISION: ClassVar[int] = 1
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="the study's id and its folder under the results: "
+    name: str = Field(pattern=NAME_PATTERN, description="the study's id and its folder under the results: "
                       "letters, digits, '_', '.', '-', a letter or digit first")
     description: str = Field("", description="what the study asks, in a line: the report's sentence on it and its entry in the contents")
     seeds: list[Seed] = Field(default=[0], min_length=1, max_length=MAX_SEEDS, description="each variant runs once per seed "
