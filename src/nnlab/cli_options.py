@@ -97,12 +97,18 @@ def run_options(seeds_help: str):
     flags = (RESULTS, DATA_DIR, SUBSET, EPOCHS, seeds, FORCE, MAX_RUNS, KEYWORD, JOBS, THREADS, EXECUTOR, RAY_ADDRESS,
              CPUS, GPUS, REQUIRE_CLEAN, QUIET, VERBOSE)
 
+    def probe():  # the flags' own parameter names, read off click's record of them
+        pass
+    for flag in flags:
+        probe = flag(probe)
+    own = {param.name for param in probe.__click_params__}
+
     def decorate(command):
         @functools.wraps(command)
         def packed(**params):
             from .api import RunOptions  # the runner loads only in the commands that run (module docstring)
 
-            names = [name for name in params if name not in _COMMAND_PARAMS[command.__name__]]
+            names = [name for name in params if name in own]
             options = RunOptions(**{_OPTION_FIELDS.get(n, n): params.pop(n) for n in names})
             return command(options=options, **params)
 
@@ -111,9 +117,6 @@ def run_options(seeds_help: str):
         return packed
 
     return decorate
-
-
-_COMMAND_PARAMS = {"run": {"configs"}, "suite": {"manifest"}}
 
 
 # --- the configs the commands name, loaded with the flags that change them ---------------------
