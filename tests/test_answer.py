@@ -39,6 +39,7 @@ def test_a_part_holding_its_whole_suite_takes_the_suites_title():
     assert "chapter 3" in suites["chapter3"][1]
 
 
+@pytest.mark.slow  # renders a whole report with its figures: seconds
 def test_the_answer_table_gives_each_variant_the_homeworks_answer():
     from nnlab.kinds.train.answer import ANSWER_HEADER, answer_rows
 
@@ -59,6 +60,7 @@ def test_the_answer_table_gives_each_variant_the_homeworks_answer():
 
 # --- the method once, the details folded (issue 33.3) --------------------------------------------
 
+@pytest.mark.slow  # renders a whole report with its figures: seconds
 def test_the_method_is_said_once_in_how_to_read_and_every_section_links_to_it(tmp_path, units_study):  # noqa: F811
     import shutil
 
@@ -100,6 +102,7 @@ def test_the_validation_overlay_draws_every_seed_not_the_first_only():
 
 # --- a site that opens at once (issue 33.5) ------------------------------------------------------
 
+@pytest.mark.slow  # renders a whole report with its figures: seconds
 def test_the_site_has_an_index_with_the_answers_and_a_page_per_study_that_embeds_no_image(tmp_path, units_study):  # noqa: F811
     import shutil
 

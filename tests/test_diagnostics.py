@@ -230,6 +230,7 @@ def write_study(root: Path, study: StudyResults, references: list[dict]) -> None
     (root / "synth" / "references.json").write_text(json.dumps(references))
 
 
+@pytest.mark.slow  # renders a whole report with its figures: seconds
 def test_the_report_section_holds_the_measures_the_why_the_gap_figure_and_the_checked_claims(tmp_path, units_study):
     write_study(tmp_path, units_study, [{"variant": "wide", "source": "a student's notebook", "said": "a bit better",
                                          "test_accuracy": "higher", "best_epoch": 4}])

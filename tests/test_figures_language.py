@@ -67,6 +67,7 @@ ENGLISH_WORDS = re.compile(r"\b(epoch|validation|training|seeds?|best|baseline|a
 
 
 @needs_a_chinese_font
+@pytest.mark.slow  # renders a whole report with its figures: seconds
 def test_in_chinese_the_figures_words_are_chinese_and_the_files_are_the_chinese_reports_own(drawn):
     figures, lines = drawn("zh")
     assert sorted(figures) == [f"report_assets/zh/synth-{name}.png" for name in
@@ -87,6 +88,7 @@ def test_in_chinese_the_figures_words_are_chinese_and_the_files_are_the_chinese_
         assert not ENGLISH_WORDS.search(re.sub(r"\b(synth|base|wide|[Ee]poch|Accuracy)\b", "", said)), (name, said)
 
 
+@pytest.mark.slow  # renders a whole report with its figures: seconds
 def test_in_english_the_figures_keep_their_english_words_and_files(drawn):
     figures, lines = drawn("en")
     assert sorted(figures) == [f"report_assets/synth-{name}.png" for name in
@@ -101,6 +103,7 @@ def test_in_english_the_figures_keep_their_english_words_and_files(drawn):
     assert not any(CJK.search(" ".join(found)) for found, _png in figures.values())
 
 
+@pytest.mark.slow  # renders a whole report with its figures: seconds
 def test_without_a_chinese_font_the_chinese_reports_figures_are_the_english_ones_and_the_front_page_says_why(
         drawn, monkeypatch, tmp_path):
     english, _lines = drawn("en")
