@@ -58,6 +58,7 @@ class Student:
     records: dict[str, tuple] = field(default_factory=dict)  # run key -> (start time, where, seed)
     answers: list[dict] = field(default_factory=list)
     far: int = 0  # figures far from where the reference's runs land: not an honest run's 5%
+    outside: set = field(default_factory=set)  # (study, variant) of the figures flagged
 
     def flag(self, check: str, reason: str) -> None:
         self.flags.setdefault(check, []).append(reason)
@@ -150,6 +151,8 @@ def _check_runs(student: Student, manifest: dict, runs: Path, asked: dict, bands
         same = keyed.get(metrics.get("run_key"))
         band = bands.get((study, variant))
         width = band[1] - band[0] if band else 0.0
+        if (same is not None and test != same) or (same is None and band and not band[0] <= test <= band[1]):
+            student.outside.add((study, variant))
         if same is not None and test != same:
             student.far += abs(test - same) > FAR_FROM_SAME
             student.flag("figures", f"{where}: test accuracy {test:.4f}, but the reference's run of the same key gave {same:.4f}")

@@ -1,6 +1,6 @@
 """What `nnlab grade --out DIR` writes beside the class table it prints: grade.md (the table and each
 flag's reason), grade.csv (a row per student and check, for a spreadsheet) and class.png (every
-student's test accuracy per variant, over the reference's band)."""
+student's runs' test accuracies per variant, over the reference's band)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def write(out: Path, students: list[Student], lines: list[str], bands: dict | No
 
 
 def class_figure(students: list[Student], bands: dict):
-    """A panel of variants: the reference's 95% band for one run (grey) and each student's mean test accuracy."""
+    """A panel per study, its variants along x: the reference's 95% band for one run (grey) and each
+    student's runs' test accuracies, a column of dots a student (red x where a figure there was flagged)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -35,19 +36,27 @@ def class_figure(students: list[Student], bands: dict):
     means = class_means(students)
     if not means:
         return None
-    keys = sorted(means)
-    fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(keys) + 2), 4))
-    for x, key in enumerate(keys):
-        band = bands.get(key)
-        if band:
-            ax.fill_between([x - 0.35, x + 0.35], *band, color="grey", alpha=0.25, lw=0)
-        clean = {s.name: s.clean for s in students}
-        for k, (name, value) in enumerate(sorted(means[key].items())):
-            ax.plot(x - 0.2 + 0.4 * k / max(1, len(means[key]) - 1), value, "o" if clean[name] else "x",
-                    color="tab:blue" if clean[name] else "tab:red")
-    ax.set_xticks(range(len(keys)), [f"{s}\n{v}" for s, v in keys], fontsize=7)
-    ax.set(ylabel="test accuracy (mean over the student's seeds)",
-           title="The class against the reference (band: where one more reference run lands, 95%; x: flagged)")
-    ax.grid(alpha=0.3)
+    studies = sorted({study for study, _variant in means})
+    fig, axes = plt.subplots(1, len(studies), figsize=(2.2 * len(studies) + 1.5, 3.6), squeeze=False)
+    flagged = {s.name: s.outside for s in students}
+    runs = {s.name: s.accuracy for s in students}
+    for ax, study in zip(axes[0], studies):
+        keys = sorted(key for key in means if key[0] == study)
+        for x, key in enumerate(keys):
+            band = bands.get(key)
+            if band:
+                ax.fill_between([x - 0.35, x + 0.35], *band, color="grey", alpha=0.25, lw=0)
+            names = sorted(means[key])
+            for k, name in enumerate(names):  # each of the student's runs: the band is where one run lands
+                out = key in flagged[name]
+                offset = x - 0.25 + 0.5 * k / max(1, len(names) - 1)
+                ax.plot([offset] * len(runs[name][key]), runs[name][key], "x" if out else "o",
+                        color="tab:red" if out else "tab:blue", ms=4, alpha=0.8)
+        ax.set_xticks(range(len(keys)), [variant for _study, variant in keys], fontsize=7, rotation=30)
+        ax.set_title(study, fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("test accuracy of each run")
+    fig.suptitle("The class against the reference (grey: where one more reference run lands, 95%; red x: a flagged figure)",
+                 fontsize=9)
     fig.tight_layout()
     return fig
