@@ -125,6 +125,14 @@ def test_a_class_of_five_is_graded_and_each_cheat_is_flagged_for_its_own_reason(
     assert "**honest**" not in text  # the one whose seeds they are is not named for it
     for name in ("grade.md", "grade.csv", "class.png"):
         assert (tmp_path / "grades" / name).is_file()
+    # a student's own check before submitting: against a report's summary.csv alone (the committed report keeps no run folders)
+    summary_only = tmp_path / "committed" / "tiny"
+    summary_only.mkdir(parents=True)
+    shutil.copy(reference / "tiny" / "summary.csv", summary_only)
+    mine = invoke("grade", tmp_path / "honest.zip", tmp_path / "forger.zip", "--handout", handout, "--reference", tmp_path / "committed")
+    assert mine.exit_code == 0, mine.output
+    rows = {line.split(" | ")[0].strip("| "): line for line in mine.output.splitlines() if line.startswith("| ")}
+    assert rows["honest"].endswith("| clean |") and rows["forger"].endswith("| **look** |")
     # --rerun: each run trained again here from its recorded config and seed; the forged figure does not come back
     again = invoke("grade", tmp_path / "honest.zip", tmp_path / "forger.zip", "--handout", handout, "--reference", reference,
                    "--rerun", 4)

@@ -27,6 +27,7 @@ nnlab.reproduce tells from a figure that moved.
 
 from __future__ import annotations
 
+import csv
 import json
 import statistics
 import tempfile
@@ -38,7 +39,7 @@ from .changes import settings_changed
 from .conclusions import analyse
 from .config import load_study
 from .errors import NnlabError
-from .report_data import collect_study
+from .report_data import Run, StudyResults, VariantStats, collect_study
 from .stats import prediction_interval
 
 UNUSUAL = 1  # figures outside the reference band that an honest run of many can show (5% each)
@@ -73,7 +74,7 @@ def grade(folder: Path, files: list[Path], reference: Path, rerun: int = 0, data
     manifest = handout.read(folder)
     asked = {name: {v.id: v for v in load_study(Path(folder) / entry["config"]).variants}
              for name, entry in manifest["studies"].items()}
-    bands, keyed, verdicts = _reference(manifest, Path(reference))
+    bands, keyed, verdicts = _reference(manifest, Path(reference), asked)
     students = []
     with tempfile.TemporaryDirectory(prefix="nnlab-grade-") as scratch:
         for k, file in enumerate(files):
@@ -91,27 +92,50 @@ def grade(folder: Path, files: list[Path], reference: Path, rerun: int = 0, data
     return students, bands
 
 
-def _reference(manifest: dict, root: Path):
+def _reference(manifest: dict, root: Path, asked: dict):
     """Per (study, variant): the 95% band where one more run's test accuracy lands, the reference's
-    figure of each run key, and the measured verdict against the baseline."""
+    figure of each run (by run key; by variant and seed where the reference is a committed report's
+    summary.csv, whose rows are the handout's configs'), and the measured verdict against the baseline."""
     bands, keyed, verdicts = {}, {}, {}
     for name in manifest["studies"]:
         study = collect_study(root / name) if (root / name).is_dir() else None
+        study = study or _from_summary(root / name, asked[name])
         if study is None:
-            raise NnlabError(f"{root}: holds no finished run of {name}; give the teacher's results of the handout's studies")
+            raise NnlabError(f"{root}: holds no finished run of {name}, nor its summary.csv; give the teacher's results "
+                             f"of the handout's studies (their run folders, or the committed report's results folder)")
         analysis = analyse(study)
         for v in study.variants:
             values = v.values("test_accuracy")
             bands[name, v.name] = prediction_interval(values)
             for run in v.runs:
                 if run.ok:
-                    keyed[run.metrics["run_key"]] = run.metrics.get("test_accuracy")
+                    keyed[run.metrics.get("run_key") or (name, v.name, run.metrics["seed"])] = run.metrics.get("test_accuracy")
             verdict = analysis.verdicts.get(v.name)
             if verdict is not None:
                 c = verdict.comparison
                 word = ("better" if c.difference > 0 else "worse") if verdict.beyond_noise else "cannot tell"
                 verdicts[name, v.name] = (word, c)
     return bands, keyed, verdicts
+
+
+def _from_summary(folder: Path, variants: dict) -> StudyResults | None:
+    """A study read from its summary.csv alone (what the committed report keeps): a run per row, with
+    the handout's config of its variant, so the analysis pairs seeds as it would from run folders."""
+    path = folder / "summary.csv"
+    if not path.is_file():
+        return None
+    with path.open() as f:
+        rows = [row for row in csv.DictReader(f) if row.get("variant") in variants and row.get("status") == "ok"]
+    if not rows:
+        return None
+    study = StudyResults(folder.name, folder)
+    for name, variant in variants.items():
+        runs = [Run(folder / name / f"seed-{row['seed']}",
+                    {"seed": int(row["seed"]), "status": "ok", "test_accuracy": float(row["test_accuracy"]), "variant": name},
+                    {**variant.config.model_dump(mode="json"), "variant": name}, None, None) for row in rows if row["variant"] == name]
+        if runs:
+            study.variants.append(VariantStats(name, runs))
+    return study
 
 
 def _check_runs(student: Student, manifest: dict, runs: Path, asked: dict, bands: dict, keyed: dict) -> None:
@@ -148,7 +172,7 @@ def _check_runs(student: Student, manifest: dict, runs: Path, asked: dict, bands
         if test is None:
             continue
         student.accuracy.setdefault((study, variant), []).append(test)
-        same = keyed.get(metrics.get("run_key"))
+        same = keyed.get(metrics.get("run_key"), keyed.get((study, variant, seed)) if not found else None)
         band = bands.get((study, variant))
         width = band[1] - band[0] if band else 0.0
         if (same is not None and test != same) or (same is None and band and not band[0] <= test <= band[1]):
