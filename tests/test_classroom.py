@@ -37,6 +37,10 @@ def test_a_handout_gives_each_student_seeds_of_their_own_and_a_manifest_of_the_r
     mine = yaml.safe_load((tmp_path / "handout" / "students" / "peeker" / "configs" / "tiny.yaml").read_text())
     assert mine["seeds"] == [2, 3]
     assert "nnlab==" in (tmp_path / "handout" / "requirements.txt").read_text()
+    zh = invoke("assign", "imdb_loss", "--out", tmp_path / "zh", "--lang", "zh")
+    assert zh.exit_code == 0, zh.output
+    readme = (tmp_path / "zh" / "README.md").read_text()
+    assert "## 要做什么" in readme and "IMDB 影评，二元交叉熵（基线）对比均方误差" in readme and "变坏了" in readme
     again = invoke("assign", config, "--out", tmp_path / "handout")
     assert again.exit_code != 0 and "already exists" in again.output
 

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from . import results
+from . import i18n, results
+from .i18n import _
 from ._version import __version__
 from .config import Study, load_study
 from .errors import ConfigError, NnlabError
@@ -92,20 +93,26 @@ def _entry(study: Study) -> dict:
 
 
 def _readme(manifest: dict) -> str:
-    lines = ["# Handout", "", manifest["question"], "", "## Studies", ""]
-    for name, study in manifest["studies"].items():
-        lines.append(f"- **{name}**: {study['description']} (variants: {', '.join(study['variants'])}; "
-                     f"baseline {study['baseline']})")
-    configs = "students/YOUR_NAME/configs/*.yaml" if manifest["students"] else "configs/*.yaml"
-    lines += ["", "## What to do", "", "1. `pip install -r requirements.txt`",
-              f"2. Run every study: `nnlab run {configs} --results results`"
-              + (" (your copy of each config runs your own seeds)" if manifest["students"] else ""),
-              "3. Write your answers, one entry per variant (optional): `answers.yaml` with "
-              "`- {study: ..., variant: ..., verdict: better | worse | cannot tell, best_epoch: N, why: ...}`",
-              "4. `nnlab submit --handout . --results results --student YOUR_NAME --answers answers.yaml --out YOUR_NAME.zip`",
-              "", "`nnlab submit` checks that nothing is missing before it writes the file."]
-    if manifest["students"]:
-        lines += ["", "## Seeds", ""] + [f"- {name}: {', '.join(map(str, seeds))}" for name, seeds in manifest["students"].items()]
+    """The handout's README in its language: the question, the studies (their descriptions as the
+    report gives them), and what to run."""
+    with i18n.language(manifest["lang"]):
+        lines = [_("# Handout"), "", manifest["question"], "", _("## Studies"), ""]
+        for name, study in manifest["studies"].items():
+            lines.append(_("- **{name}**: {description} (variants: {variants}; baseline {baseline})").format(
+                name=name, description=_(study["description"]) if study["description"] else "",
+                variants=", ".join(study["variants"]), baseline=study["baseline"]))
+        configs = "students/YOUR_NAME/configs/*.yaml" if manifest["students"] else "configs/*.yaml"
+        lines += ["", _("## What to do"), "", _("1. Install what the teacher ran: `pip install -r requirements.txt`"),
+                  (_("2. Run every study, your copy of each config (it runs your own seeds): `nnlab run {configs} --results results`")
+                   if manifest["students"] else _("2. Run every study: `nnlab run {configs} --results results`")).format(configs=configs),
+                  _("3. Write your answers (optional), one entry per variant, in `answers.yaml`: "
+                    "`- {study: ..., variant: ..., verdict: better | worse | cannot tell, best_epoch: N, why: ...}`"),
+                  _("4. Hand in one file: `nnlab submit --handout . --results results --student YOUR_NAME --answers answers.yaml "
+                    "--out YOUR_NAME.zip`. It checks that nothing is missing before it writes the file."),
+                  _("5. To check your runs and answers against the course's committed report first: "
+                    "`nnlab grade YOUR_NAME.zip --handout . --reference PATH/TO/nnlab/results`")]
+        if manifest["students"]:
+            lines += ["", _("## Seeds"), ""] + [f"- {name}: {', '.join(map(str, seeds))}" for name, seeds in manifest["students"].items()]
     return "\n".join(lines) + "\n"
 
 
