@@ -3,6 +3,7 @@ uncertainty, the book's figure where the net is the book's, and the figures."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from ... import plots, templating
@@ -144,21 +145,27 @@ def size_of(spec: Config) -> tuple[int, int]:
 
 
 def _first_epoch_norms(study: StudyResults) -> dict[str, list[float]]:
-    """Each variant's first-epoch gradient norm per layer (record.gradient_norms), mean over its seeds."""
+    """Each variant's first-epoch gradient norm per layer (record.gradient_norms), mean over its seeds;
+    a seed whose first epoch has no finite norm (it diverged there: JSON records null) is left out."""
     out = {}
     for v in study.variants:
         runs = [r.history for r in v.runs if r.history and "gradient_norm_1" in r.history and r.history["loss"]]
+        runs = [h for h in runs if all(_finite(h[key][0]) for key in h if key.startswith("gradient_norm_"))]
         if runs:
             layers = sum(key.startswith("gradient_norm_") for key in runs[0])
             out[v.name] = [mean_sd([h[f"gradient_norm_{k}"][0] for h in runs])[0] for k in range(1, layers + 1)]
     return out
 
 
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
 def _norms_line(norms: dict[str, list[float]]) -> str:
     parts = [_("{name} {first} against {output} ({ratio}×)").format(name=name, first=f"{values[0]:.3g}", output=f"{values[-1]:.3g}",
                                                                     ratio=f"{values[0] / values[-1]:.3g}") if values[-1] else
              _("{name} {first} against 0").format(name=name, first=f"{values[0]:.3g}") for name, values in norms.items()]
-    return _("The first epoch's weight-gradient norm (mean over its batches and seeds) of the first hidden layer against the "
+    return _("The first epoch's weight-gradient norm (mean over its batches and over the seeds whose first epoch stayed finite) of the first hidden layer against the "
              "output layer's, and the ratio of those means (the table above gives each seed's ratio, averaged on a log scale, "
              "so the two can differ in the last digit): {norms}. A ratio far below 1× is a gradient that shrinks on its way "
              "back to the input (vanishing); norms far above 1 in every layer are a gradient blown up by the weights' scale "
