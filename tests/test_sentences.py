@@ -5,6 +5,8 @@ figures written by hand; nothing trains)."""
 import copy
 from pathlib import Path
 
+import pytest
+
 from conftest import train_metrics
 from nnlab.changes import settings_changed
 from nnlab.conclusions import analyse, method_sentence
@@ -359,3 +361,14 @@ def test_a_lower_validation_accuracy_at_the_best_epoch_is_read_as_such():
     assert "at its best epoch its validation accuracy is 3.0 points lower (0.5700 against 0.6000" in text.lower()
     # its wider gap at that epoch is the lower validation accuracy again, by arithmetic: not a second reason
     assert "generalisation gap" not in read_together(text).split("past its best epoch")[0]
+
+
+def test_a_seed_that_diverged_in_its_first_epoch_is_left_out_of_the_gradient_norms_not_a_crash():
+    from nnlab.kinds.train.report import _first_epoch_norms
+
+    def run(seed, norms):
+        history = {"loss": [2.3 if norms[0] is not None else None], **{f"gradient_norm_{k}": [v] for k, v in enumerate(norms, 1)}}
+        return Run(Path(f"/nowhere/v/seed-{seed}"), {"status": "ok", "seed": seed}, {"variant": "v"}, None, history)
+
+    study = StudyResults("s", Path("/nowhere"), [VariantStats("v", [run(0, [0.2, 0.1]), run(1, [0.4, 0.3]), run(2, [None, None])])])
+    assert _first_epoch_norms(study) == {"v": [pytest.approx(0.3), pytest.approx(0.2)]}
