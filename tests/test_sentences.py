@@ -372,3 +372,12 @@ def test_a_seed_that_diverged_in_its_first_epoch_is_left_out_of_the_gradient_nor
 
     study = StudyResults("s", Path("/nowhere"), [VariantStats("v", [run(0, [0.2, 0.1]), run(1, [0.4, 0.3]), run(2, [None, None])])])
     assert _first_epoch_norms(study) == {"v": [pytest.approx(0.3), pytest.approx(0.2)]}
+
+
+def test_a_setting_the_variants_do_not_share_is_said_by_variant_not_as_the_first_variants():
+    """mnist_batch_size's line said "batch 1; up to 5 epochs", batch_size-1's, for a study of batches 1 to 1024."""
+    import doctest
+
+    from nnlab.kinds.train import report
+
+    assert doctest.testmod(report).failed == 0

@@ -28,7 +28,8 @@ def section(root: Path, study: StudyResults) -> list[str]:
     setup = _("Dataset {dataset}{sample}{subset}; loss {loss}; optimizer {optimizer}; batch {batch}; up to {epochs} epochs; "
               "best epoch by {metric} ({mode}); what varies: {varies}. Runs: `{folder}/<variant>/seed-<n>/`.").format(
         dataset=spec.dataset.name, sample=_(" (bundled sample)") if spec.dataset.sample else "", subset=subset,
-        loss=spec.loss, optimizer=spec.optimizer.name, batch=spec.batch_size, epochs=spec.epochs,
+        loss=_by_variant(study, lambda c: c.loss), optimizer=_by_variant(study, lambda c: c.optimizer.name),
+        batch=_by_variant(study, lambda c: c.batch_size), epochs=_by_variant(study, lambda c: c.epochs),
         metric=spec.selection.metric, mode=spec.selection.mode, varies=varies, folder=study.folder.relative_to(root))
     rows = []
     for v in study.variants:
@@ -66,6 +67,18 @@ def section(root: Path, study: StudyResults) -> list[str]:
         stand_in=_("The configured baseline {configured} has no finished run; {used} stands in.").format(
             configured=spec.baseline, used=study.baseline) if spec.baseline and spec.baseline != study.baseline else "",
         figures=_figures(root, study, trivial))
+
+
+def _by_variant(study: StudyResults, setting) -> str:
+    """A setting as the study's line says it: its value where every variant shares it, else each value
+    the variants take (batch 1, 16, ... 1024, by variant), never only the first variant's.
+
+        >>> from types import SimpleNamespace as N
+        >>> _by_variant(N(variants=[N(spec=N(epochs=20)), N(spec=N(epochs=5))]), lambda c: c.epochs)
+        '5, 20 (by variant)'
+    """
+    values = sorted({setting(v.spec) for v in study.variants}, key=lambda value: (str(type(value)), value))
+    return str(values[0]) if len(values) == 1 else _("{values} (by variant)").format(values=", ".join(map(str, values)))
 
 
 def _notes(study: StudyResults, analysis, trivial: dict[str, float]) -> list[str]:
