@@ -63,3 +63,19 @@ def test_each_pixels_setting_trains_its_own_net_from_the_same_start():
         losses[pixels] = run("norm", pixels, config, 0, dataset(config, None)).files["search_history.json"]["loss"]
     assert len({tuple(loss) for loss in losses.values()}) == 3
     assert losses["raw"][0] > 10 * losses["scaled"][0]  # 0-255 inputs into weights drawn for 0-1 ones
+
+
+def test_variants_that_differ_only_in_how_pixels_are_scaled_are_paired_by_their_seeds():
+    """The seed gives both the same initial weights, data order and split: the pixels' scale moves none."""
+    from pathlib import Path
+
+    from nnlab.pairing import paired
+    from nnlab.report_data import Run, StudyResults, VariantStats
+
+    def variant(pixels):
+        config = config_of({**MNIST, "dataset": {**MNIST["dataset"], "pixels": pixels}}).model_dump(mode="json")
+        return VariantStats(pixels, [Run(Path(f"/x/{pixels}/seed-{s}"), {"seed": s, "status": "ok", "test_accuracy": 0.9}, config,
+                                         None, None) for s in (0, 1, 2)])
+
+    scaled, raw = variant("scaled"), variant("raw")
+    assert paired(StudyResults("s", Path("/x"), [scaled, raw]), scaled, raw)

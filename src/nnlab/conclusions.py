@@ -333,13 +333,13 @@ def method_sentence(study: StudyResults, analysis: Analysis) -> str:
     if not kinds or not analysis.comparisons:
         return ""
     if kinds == {True, False}:
-        tests = _("a paired t-test over seeds where the two variants have the same layer shapes and initializers (the seeds "
+        tests = _("a paired t-test over seeds where the two variants have the same data, layer shapes and initializers (the seeds "
                   "pair the runs) and Welch's t-test over seeds where they do not")
     elif kinds == {True}:
-        tests = _("a paired t-test over seeds where the two variants have the same layer shapes and initializers (the seeds "
+        tests = _("a paired t-test over seeds where the two variants have the same data, layer shapes and initializers (the seeds "
                   "pair the runs)")
     else:
-        tests = _("Welch's t-test over seeds, as the variants' layer shapes or initializers differ")
+        tests = _("Welch's t-test over seeds, as the variants' data, layer shapes or initializers differ")
     untested = len(analysis.verdicts) - analysis.comparisons
     if analysis.comparisons > 1:
         corrected = (_("The p-values of the study's {n} comparisons with the baseline that have one ({untested} gave the same "

@@ -31,8 +31,8 @@ def paired(study: StudyResults, a: VariantStats, b: VariantStats) -> bool:
 def _dig(config: dict, path: tuple[str, ...]):
     for key in path:
         config = (config or {}).get(key) if isinstance(config, dict) else None
-    if path == ("dataset",) and isinstance(config, dict):
-        return {k: v for k, v in config.items() if k != "num_words" or config.get("name") in TEXT_DATASETS}
+    if path == ("dataset",) and isinstance(config, dict):  # how pixels are scaled moves no weight, order or split
+        return {k: v for k, v in config.items() if (k != "num_words" or config.get("name") in TEXT_DATASETS) and k != "pixels"}
     return config
 
 
