@@ -381,3 +381,14 @@ def test_a_setting_the_variants_do_not_share_is_said_by_variant_not_as_the_first
     from nnlab.kinds.train import report
 
     assert doctest.testmod(report).failed == 0
+
+
+def test_what_a_study_asks_is_its_latest_runs_description_not_its_oldest():
+    """reuters_search_methods kept its older runs when it gained two strategies; its heading gave their words."""
+    def run(seed, words, ended):
+        return Run(Path(f"/x/v/seed-{seed}"), {"status": "ok", "seed": seed}, {"variant": "v", "description": words},
+                   {"ended": ended}, None)
+
+    study = StudyResults("s", Path("/x"), [VariantStats("v", [run(0, "four strategies", "2026-12-05T10:00:00+00:00"),
+                                                            run(1, "six strategies", "2026-12-06T03:00:00+00:00")])])
+    assert study.asks == "six strategies"

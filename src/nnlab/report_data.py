@@ -119,10 +119,12 @@ class StudyResults:
 
     @property
     def asks(self) -> str:
-        """What the study asks: its config's description (a shipped one in the report's language),
-        without its full stop (the sentence around it adds one)."""
-        return (_(self.config["description"]) if self.config.get("description") else
-                _("(the config gives no description)")).rstrip(".。")
+        """What the study asks: its config's description as its latest run recorded it (a study whose
+        config grew variants keeps its older runs, which record the older words), in the report's
+        language where shipped, without its full stop (the sentence around it adds one)."""
+        latest = max(self.runs, key=lambda r: (r.provenance or {}).get("ended") or "")
+        description = latest.config.get("description") or self.config.get("description")
+        return (_(description) if description else _("(the config gives no description)")).rstrip(".。")
 
     def heading(self, found: str) -> list[str]:
         """The section's title, then a sentence on what the study asks (its description) and one on
