@@ -392,3 +392,23 @@ def test_what_a_study_asks_is_its_latest_runs_description_not_its_oldest():
     study = StudyResults("s", Path("/x"), [VariantStats("v", [run(0, "four strategies", "2026-12-05T10:00:00+00:00"),
                                                             run(1, "six strategies", "2026-12-06T03:00:00+00:00")])])
     assert study.asks == "six strategies"
+
+
+def test_a_variant_whose_other_seeds_diverged_is_not_told_to_run_more_seeds():
+    def run(seed, status, test=None):
+        metrics = train_metrics(study="s", variant="v", seed=seed, status=status, run_key=f"v-{seed}", best_epoch=3,
+                                best_val_loss=0.5, best_val_accuracy=0.8, test_accuracy=test)
+        if status == "diverged":
+            metrics.update(diverged_epoch=1, test_accuracy=None)
+        return Run(Path(f"/x/v/seed-{seed}"), metrics, {**CONFIG, "variant": "v", "seed": seed}, None, curves([0.5, 0.4, 0.3]))
+
+    from nnlab.conclusions import comparison_sentence
+
+    base = VariantStats("base", [Run(Path(f"/x/base/seed-{s}"), train_metrics(study="s", variant="base", seed=s, status="ok",
+                                     run_key=f"b-{s}", best_epoch=3, best_val_loss=0.5, best_val_accuracy=0.8, test_accuracy=t),
+                                     {**CONFIG, "variant": "base", "seed": s}, None, curves([0.5, 0.4, 0.3])) for s, t in ((0, 0.8), (1, 0.81), (2, 0.79))])
+    lone = VariantStats("v", [run(0, "ok", 0.5), run(1, "diverged"), run(2, "diverged")])
+    study = StudyResults("s", Path("/x"), [base, lone])
+    text = comparison_sentence(study, lone, analyse(study))
+    assert "Only one seed finished on a side (seed 1: diverged at epoch 1; seed 2: diverged at epoch 1)" in text
+    assert "--seeds 3" not in text

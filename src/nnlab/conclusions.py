@@ -291,6 +291,10 @@ def comparison_sentence(study: StudyResults, variant: VariantStats, analysis: An
         difference=difference)
     epochs = _(". Best epoch {a} vs {b}").format(a=f"{ea:.1f}", b=f"{eb:.1f}")  # after the verdict, which is about test accuracy
     if c.low is None:
+        unfinished = variant.problems if len(a) < 2 else base.problems
+        if unfinished:  # it ran more seeds, but the others did not finish: more seeds are not the remedy
+            return _("{head}. Only one seed finished on a side ({problems}), so there is no estimate of seed noise and no "
+                     "verdict{epochs}.").format(head=head, problems="; ".join(unfinished), epochs=epochs)
         return _("{head}. With one seed on a side there is no estimate of seed noise: run with `--seeds 3` or more before "
                  "reading anything into this difference{epochs}.").format(head=head, epochs=epochs)
     if c.p_value is None:
