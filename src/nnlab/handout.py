@@ -20,10 +20,10 @@ from pathlib import Path
 import yaml
 
 from . import i18n, results
-from .i18n import _
 from ._version import __version__
 from .config import Study, load_study
 from .errors import ConfigError, NnlabError
+from .i18n import _
 from .suites import load_suite
 
 MANIFEST = "manifest.json"
