@@ -406,7 +406,8 @@ def test_a_variant_whose_other_seeds_diverged_is_not_told_to_run_more_seeds():
 
     base = VariantStats("base", [Run(Path(f"/x/base/seed-{s}"), train_metrics(study="s", variant="base", seed=s, status="ok",
                                      run_key=f"b-{s}", best_epoch=3, best_val_loss=0.5, best_val_accuracy=0.8, test_accuracy=t),
-                                     {**CONFIG, "variant": "base", "seed": s}, None, curves([0.5, 0.4, 0.3])) for s, t in ((0, 0.8), (1, 0.81), (2, 0.79))])
+                                     {**CONFIG, "variant": "base", "seed": s}, None, curves([0.5, 0.4, 0.3]))
+                            for s, t in ((0, 0.8), (1, 0.81), (2, 0.79))])
     lone = VariantStats("v", [run(0, "ok", 0.5), run(1, "diverged"), run(2, "diverged")])
     study = StudyResults("s", Path("/x"), [base, lone])
     text = comparison_sentence(study, lone, analyse(study))

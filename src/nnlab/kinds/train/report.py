@@ -178,7 +178,8 @@ def _norms_line(norms: dict[str, list[float]]) -> str:
     parts = [_("{name} {first} against {output} ({ratio}×)").format(name=name, first=f"{values[0]:.3g}", output=f"{values[-1]:.3g}",
                                                                     ratio=f"{values[0] / values[-1]:.3g}") if values[-1] else
              _("{name} {first} against 0").format(name=name, first=f"{values[0]:.3g}") for name, values in norms.items()]
-    return _("The first epoch's weight-gradient norm (mean over its batches and over the seeds whose first epoch stayed finite) of the first hidden layer against the "
+    return _("The first epoch's weight-gradient norm (mean over its batches and over the seeds whose first epoch stayed "
+             "finite) of the first hidden layer against the "
              "output layer's, and the ratio of those means (the table above gives each seed's ratio, averaged on a log scale, "
              "so the two can differ in the last digit): {norms}. A ratio far below 1× is a gradient that shrinks on its way "
              "back to the input (vanishing); norms far above 1 in every layer are a gradient blown up by the weights' scale "
