@@ -413,3 +413,26 @@ def test_a_variant_whose_other_seeds_diverged_is_not_told_to_run_more_seeds():
     text = comparison_sentence(study, lone, analyse(study))
     assert "Only one seed finished on a side (seed 1: diverged at epoch 1; seed 2: diverged at epoch 1)" in text
     assert "--seeds 3" not in text
+
+
+def test_a_run_made_before_a_key_existed_compares_as_its_default_and_an_unset_output_as_nnlabs():
+    """Runs of batch sizes 16-1024 (older, no dataset.pixels or model.conv in config.yaml) were said to
+    differ from batch 128's rerun in "dataset.pixels (none, against scaled) and model.conv (none, against none)"."""
+    from nnlab.changes import changed_sentence
+    from nnlab.config import config_of
+    from nnlab.pairing import paired
+
+    new = config_of({"name": "s", "dataset": {"name": "mnist"}, "validation": {"size": 100}, "loss": "categorical_crossentropy",
+                     "epochs": 2, "batch_size": 128}).model_dump(mode="json")
+    old = copy.deepcopy(new)
+    old["batch_size"] = 16
+    del old["dataset"]["pixels"], old["model"]["conv"]
+    runs = lambda name, config: VariantStats(name, [Run(Path(f"/x/{name}/seed-{s}"), {"status": "ok", "seed": s, "test_accuracy": 0.9},
+                                                        {**config, "variant": name}, None, None) for s in (0, 1)])
+    a, b = runs("b16", old), runs("b128", new)
+    assert changed_sentence(a, b) == "It differs from the baseline in one setting: batch_size (16, against 128)."
+    assert paired(StudyResults("s", Path("/x"), [b, a]), a, b)
+    relu = copy.deepcopy(new)
+    relu["model"]["output_activation"] = "sigmoid"
+    relu["protocol"] = "course"
+    assert "model.output_activation (sigmoid, against softmax)" in changed_sentence(runs("r", relu), b)

@@ -73,14 +73,23 @@ def changed_sentence(variant: VariantStats, base: VariantStats, what: str | None
     attributed. Defaults to "what follows"; `against`: the other side. Defaults to "the baseline".
     `attribute`: False where there is no difference to attribute (none beyond chance): only the settings."""
     what, against = what or _("what follows"), against or _("the baseline")
-    changed = settings_changed(variant.runs[0].config, base.runs[0].config)
+    changed = settings_changed(variant.runs[0].settings, base.runs[0].settings)
     if not changed:
         return _("It trains with {against}'s settings.").format(against=against)
-    settings = listed([_("{key} ({value}, against {baseline})").format(key=key, value=setting_text(a), baseline=setting_text(b))
-                     for key, a, b in changed])
+    settings = listed([_("{key} ({value}, against {baseline})").format(
+        key=key, value=_output_text(key, a, variant), baseline=_output_text(key, b, base)) for key, a, b in changed])
     if len(changed) == 1:
         return _("It differs from {against} in one setting: {listed}.").format(against=against, listed=settings)
     if not attribute:
         return _("It differs from {against} in {n} settings: {listed}.").format(against=against, n=len(changed), listed=settings)
     return _("It differs from {against} in {n} settings, {listed}, so {what} cannot be attributed to one of them.").format(
         against=against, n=len(changed), listed=settings, what=what)
+
+
+def _output_text(key: str, value: object, v: VariantStats) -> str:
+    """setting_text, but an output activation left unset is the one nnlab gives it (sigmoid for two
+    classes, softmax for more), not "none"."""
+    if key == "model.output_activation" and value is None:
+        spec = v.runs[0].spec
+        return "sigmoid" if spec.dataset.binary else "softmax"
+    return setting_text(value)

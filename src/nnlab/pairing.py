@@ -23,7 +23,7 @@ PAIRING_KEYS = (("dataset",), ("validation",), ("model", "hidden_layers"), ("mod
 def paired(study: StudyResults, a: VariantStats, b: VariantStats) -> bool:
     """Whether the seeds pair these two variants' runs (PAIRING_KEYS equal, two or more common seeds)."""
     def settings(v: VariantStats) -> list:
-        config = v.runs[0].config
+        config = v.runs[0].settings  # defaults spelled out: a run made before a key existed compares as its default
         return [_dig(config, path) for path in PAIRING_KEYS]
     return settings(a) == settings(b) and len(set(by_seed(a)) & set(by_seed(b))) >= 2
 

@@ -12,6 +12,7 @@ import yaml
 
 from . import kinds, records, results, templating
 from .config import config_of
+from .errors import NnlabError
 from .diagnostics import Diagnosis, diagnose
 from .i18n import _
 from .report_parts import ASSETS
@@ -29,6 +30,16 @@ class Run:
     @property
     def ok(self) -> bool:
         return self.metrics.get("status") == "ok"
+
+    @cached_property
+    def settings(self) -> dict:
+        """Its config with every default spelled out (spec's dump), so two runs compare setting by
+        setting even where one was made before a key existed (no `dataset.pixels` in its config.yaml);
+        the config as recorded where this nnlab no longer accepts it."""
+        try:
+            return self.spec.model_dump(mode="json")
+        except NnlabError:
+            return self.config
 
     @cached_property
     def spec(self):

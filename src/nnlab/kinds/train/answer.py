@@ -122,7 +122,7 @@ def _whose(source: str) -> str:
 def _changed(v: VariantStats, base: VariantStats) -> str:
     from ...changes import setting_text, settings_changed  # plain functions of two configs
 
-    changed = settings_changed(v.runs[0].config, base.runs[0].config)
+    changed = settings_changed(v.runs[0].settings, base.runs[0].settings)
     return "; ".join(_("{key} {value} (baseline {baseline})").format(key=key, value=setting_text(a), baseline=setting_text(b))
                      for key, a, b in changed) or _("nothing")
 
