@@ -12,8 +12,8 @@ import yaml
 
 from . import kinds, records, results, templating
 from .config import config_of
-from .errors import NnlabError
 from .diagnostics import Diagnosis, diagnose
+from .errors import NnlabError
 from .i18n import _
 from .report_parts import ASSETS
 from .stats import mean_sd
