@@ -436,3 +436,22 @@ def test_a_run_made_before_a_key_existed_compares_as_its_default_and_an_unset_ou
     relu["model"]["output_activation"] = "sigmoid"
     relu["protocol"] = "course"
     assert "model.output_activation (sigmoid, against softmax)" in changed_sentence(runs("r", relu), b)
+
+
+def test_a_variant_left_with_one_seed_neither_makes_the_study_one_of_a_single_seed_nor_ties_with_the_choice():
+    """mnist_gradients: relu-lr-1 diverged on 2 of 3 seeds; the study was said to have "fewer than two seeds per
+    variant" and its choice "cannot be told from relu-lr-1"."""
+    def run(name, seed, status, loss, test):
+        metrics = train_metrics(study="s", variant=name, seed=seed, status=status, run_key=f"{name}-{seed}", best_epoch=3,
+                                best_val_loss=loss, best_val_accuracy=0.8, test_accuracy=test)
+        return Run(Path(f"/x/{name}/seed-{seed}"), metrics, {**CONFIG, "variant": name, "seed": seed}, None, curves([0.5, 0.4, 0.3]))
+
+    base = VariantStats("base", [run("base", s, "ok", 0.50 + s / 100, 0.80) for s in range(3)])
+    good = VariantStats("good", [run("good", s, "ok", 0.20 + s / 100, 0.95) for s in range(3)])
+    lone = VariantStats("lone", [run("lone", 0, "ok", 0.10, 0.11), run("lone", 1, "diverged", None, None),
+                                 run("lone", 2, "diverged", None, None)])
+    for r in lone.runs[1:]:
+        r.metrics.update(best_val_loss=None, test_accuracy=None)
+    analysis = analyse(StudyResults("s", Path("/x"), [base, good, lone]))
+    assert analysis.seeds == 3 and "fewer than two seeds" not in (analysis.undetectable or "")
+    assert analysis.choice.variant.name in ("lone", "good") and "lone" not in analysis.choice.tied

@@ -123,7 +123,9 @@ def _analyse(study: StudyResults) -> Analysis:
     known = [sd for sd in spreads if sd is not None]
     spreads = [sd for sd in known if sd]
     pooled = statistics.median(spreads) if spreads else (0.0 if known else None)  # 0: no seed moved at all
-    seeds = min((v.n for v in study.variants if v.n), default=0)
+    # The study's seeds: most variants' finished count, so one variant whose other seeds diverged does not
+    # make the whole study read as one of a single seed (its own comparison says what it lacks).
+    seeds = statistics.median_low([v.n for v in study.variants if v.n] or [0])
     detectable = detectable_difference(pooled, seeds, all_paired)
     return Analysis(choose(study), verdicts, method, tested, detectable, seeds, all_paired,
                     None if detectable is not None else undetectable_reason(pooled, seeds) or "the power figure could not be computed")
@@ -133,7 +135,8 @@ def choose(study: StudyResults) -> Choice | None:
     """The variant with the best validation figure at the best epoch, mean over seeds (the study's
     selection metric; validation accuracy when the variants' losses differ, as losses on different
     scales do not compare). Never the test set. Variants whose validation figures the seeds cannot
-    tell from the chosen one's (adjusted p >= 0.05, or one seed only) are named as tied with it."""
+    tell from the chosen one's (adjusted p >= 0.05, or one seed a side) are named as tied with it; one with a
+    single finished seed against a chosen one of several is not (nothing was compared)."""
     return study.computed(("choice",), lambda: _choose(study))
 
 
@@ -150,8 +153,11 @@ def _choose(study: StudyResults) -> Choice | None:
     rivals = [v for v in scored if v is not chosen]
     checks = [compare_variants(study, v, chosen, key) for v in rivals]
     adjusted = adjust([c.p_value for c in checks])
+    # A rival with one finished value is not "one the seeds cannot tell apart": nothing was compared.
+    lone = len(chosen.values(key)) > 1
     tied = [v.name for v, c, p in zip(rivals, checks, adjusted)
-            if (p is None and (c.low is None or c.difference == 0)) or (p is not None and p >= ALPHA)]
+            if (p is None and (c.low is None or c.difference == 0) and not (lone and len(v.values(key)) < 2))
+            or (p is not None and p >= ALPHA)]
     by_test = sorted((v for v in scored if v.values("test_accuracy")), key=lambda v: -v.mean_sd("test_accuracy")[0])
     rank = next((i for i, v in enumerate(by_test, 1) if v is chosen), 0)
     return Choice(chosen, metric, why, tied, rank, len(by_test))
