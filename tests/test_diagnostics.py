@@ -34,6 +34,7 @@ def test_a_curve_that_never_overfits_is_still_improving_with_nothing_climbing():
     d = diagnose(curves([1.0, 0.8, 0.6, 0.5, 0.45, 0.42]))
     assert d.state == "still improving" and d.lowest_epoch == 6
     assert d.rise_per_epoch is None and d.climb == 0.0  # no pace of a climb that has not begun
+    assert d.accuracy_gap_at_last is None  # nor anything "past its best epoch": its best is its last
 
 
 def test_a_variant_still_improving_at_its_last_epoch_is_not_said_to_climb_more_slowly_than_one_that_overfits():

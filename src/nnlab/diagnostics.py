@@ -86,7 +86,8 @@ def diagnose(history: dict[str, list[float]], best_epoch: int | None = None) -> 
         gap_at_best=val_loss[best - 1] - loss[best - 1] if len(loss) == epochs else None,
         gap_at_last=val_loss[-1] - loss[-1] if len(loss) == epochs else None,
         accuracy_gap_at_best=accuracy[best - 1] - val_accuracy[best - 1] if has_accuracy else None,
-        accuracy_gap_at_last=accuracy[-1] - val_accuracy[-1] if has_accuracy else None,
+        # Past the best epoch only where there is one: a run whose best is its last has no "after".
+        accuracy_gap_at_last=accuracy[-1] - val_accuracy[-1] if has_accuracy and best < epochs else None,
         epochs_to_95=epochs_to_reach(val_accuracy, LEARNED_SHARE) if has_accuracy else None,
         gradient_ratio=ratio, gradient_first=first, gradient_output=output,
         lowest_val_loss=lowest, val_accuracy_at_best=val_accuracy[best - 1] if has_accuracy else None)

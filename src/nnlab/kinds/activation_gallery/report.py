@@ -31,8 +31,10 @@ def section(root: Path, study: StudyResults) -> list[str]:
                                                                            "derivative_at_0")] for a in table])
     small = [a["activation"] for a in table if a["derivative_max"] <= 0.25 + 1e-6]
     if small:
-        lines += ["", _("Derivative never above 0.25 on this interval: {names}. Through k such layers a gradient shrinks by at "
-                        "least 4^k, which is why deep sigmoid nets learn slowly (vanishing gradients).").format(names=_(", ").join(small))]
+        lines += ["", _("Derivative never above 0.25 on this interval: {names}. Backpropagation multiplies the gradient by this "
+                        "derivative once per such layer, so through k layers these factors alone shrink it by at least 4^k; "
+                        "the weights multiply it too and can offset that only if they are large. This is the course's reason "
+                        "deep sigmoid nets learn slowly (vanishing gradients).").format(names=_(", ").join(small))]
     lines += ["", copied_image(root, run.folder / "gallery.png", f"{study.name}.png", study.name)]
     return lines + [""]
 
