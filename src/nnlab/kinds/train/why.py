@@ -261,7 +261,8 @@ def _readings(found: list[Difference], states: list[tuple[str, str]], epochs: in
     if "accuracy_gap_at_best" in beyond and not onset and not same_again:
         out.append(_("at its best epoch {gap}").format(gap=_(gap_words[gap_direction(beyond["accuracy_gap_at_best"])])))
     if by.get("epochs_to_95"):
-        out.append(_("it learns more slowly") if by["epochs_to_95"] == 1 else _("it learns faster"))
+        # Against its own best: a net with a lower best can reach 95% of it sooner (raw MNIST pixels).
+        out.append(_("it takes longer to come near its own best") if by["epochs_to_95"] == 1 else _("it comes near its own best sooner"))
     ours, theirs = regimes
     if "gradient_ratio" in beyond and ours == theirs == "ordinary":
         out.append(_("its gradient shrinks more on its way back to the input") if by["gradient_ratio"] == -1 else
