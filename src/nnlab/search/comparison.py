@@ -84,7 +84,7 @@ def section(root: Path, study: StudyResults) -> list[str]:
         _("Pruning is off, so a shared trial is the same run whoever proposed it."),
         _("The grid tries {points} values of each real range (log-spaced on a log scale), in an order drawn from the search "
           "seed (its points outnumber the budget).").format(points=data["grid_points"]) if "grid" in strategies else "",
-        _("Guess-and-check and BOBYQA draw on no seed: one search each, from the first search seed.")
+        _("Guess-and-check and BOBYQA draw on no seed: one search each (named after the first search seed).")
         if any(s in SEED_FREE for s in strategies) else "",
         _("LIPO's and BOBYQA's categorical settings are searched as their index in the list, in the order listed.")
         if "bobyqa" in strategies else

@@ -96,8 +96,7 @@ def differences(study: StudyResults, variant: VariantStats, base: VariantStats) 
 def _differences(study: StudyResults, variant: VariantStats, base: VariantStats) -> list[Difference]:
     ours, theirs = diagnoses(variant), diagnoses(base)
     same_loss = variant.runs[0].config.get("loss") == base.runs[0].config.get("loss")
-    pair = paired(study, variant, base)
-    found = []
+    pair, found = paired(study, variant, base), []
     for measure in MEASURES:
         if measure.loss_scaled and not same_loss:
             continue
@@ -347,7 +346,8 @@ def why_sentence(study: StudyResults, variant: VariantStats, base: VariantStats,
     stuck = any(state in ("flat", "diverged") for state, _whose in states)
     beyond = [d for d in found if d.beyond_noise and _visible(d)] if not stuck else []
     if found:
-        head = (_("*Why, from the curves* ({n} measures, paired over seeds, Holm-adjusted together):")
+        head = (_("*Why, from the curves* (one measure, paired over seeds):") if len(found) == 1 else
+                _("*Why, from the curves* ({n} measures, paired over seeds, Holm-adjusted together):")
                 if any(d.comparison.paired for d in found) else
                 _("*Why, from the curves* ({n} measures, Welch's, over seeds, Holm-adjusted together):")).format(n=len(found))
     else:
