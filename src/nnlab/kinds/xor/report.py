@@ -121,7 +121,8 @@ def most_often(scored: list[VariantStats], shares: dict[str, dict]) -> str:
     p = scipy_stats.fisher_exact([[a, n - a], [b, m - b]]).pvalue
     if p < 0.05:
         return _("**{first}** solves XOR most often, beyond chance against the next, {second} (Fisher's exact test "
-                 "p = {p}, unadjusted: these two were picked as the top two). Runs solved: {counts}.").format(first=ranked[0].name, second=ranked[1].name, p=f"{p:.3g}",
+                 "p = {p}, unadjusted: these two were picked as the top two). Runs solved: {counts}.").format(
+                     first=ranked[0].name, second=ranked[1].name, p=f"{p:.3g}",
                                                             counts=counts)
     return _("no one variant leads beyond chance: the two that solve XOR most often, {first} and {second}, differ "
              "by no more than chance allows (Fisher's exact test p = {p}, unadjusted). Runs solved: {counts}.").format(
