@@ -126,7 +126,7 @@ def test_failed_runs_are_shown_not_hidden(results_copy):
     assert "- Runs: 4 (3 ok, 1 diverged)" in text
     assert "units-4 seed 1: diverged at epoch 2" in text
     assert table_row(text, "units-4")[6] == "1/2"
-    assert "With one seed on a side" in text
+    assert "Only one seed finished on a side (seed 1: diverged at epoch 2), so there is no estimate of seed noise" in text
 
 
 def test_an_empty_results_folder_is_an_error(tmp_path):
