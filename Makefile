@@ -38,8 +38,8 @@ lint-imports: install  ## the house's import contracts (pyproject.toml: floors, 
 test-fast: install  ## the fast tier: the tests not marked slow (pyproject.toml says which are), in under 15 s
 	$(BIN)/pytest -q -m "not slow"
 
-smoke-report: install  ## every suite on 300 examples, 2 epochs and 2 seeds, then the report (a few minutes)
-	set -e; for suite in $(SUITES); do $(BIN)/nnlab suite $$suite $(DATA_OPT) --results results-smoke --subset 300 --epochs 2 --seeds 2; done
+smoke-report: install  ## every suite on 300 examples, 2 epochs, 2 seeds and 5 trials a search, then the report (a few minutes)
+	set -e; for suite in $(SUITES); do $(BIN)/nnlab suite $$suite $(DATA_OPT) --results results-smoke --subset 300 --epochs 2 --seeds 2 --trials 5; done
 	$(BIN)/nnlab report --results results-smoke
 
 # The committed report comes from committed code only: ALLOW_DIRTY=1 runs from uncommitted changes, into

@@ -315,3 +315,15 @@ def test_a_search_stored_before_the_comparison_options_existed_keeps_its_key_and
     grid = SearchSpec.model_validate({"strategy": "grid", "metric": "val_loss", "space": {"model.units": [32, 64]}})
     assert (bayesian.key("base"), grid.key("base")) == ("f26279fe9c039b21", "78021d737e7e89af")
     assert spec(strategy="grid", grid_points=3).key("base") != spec(strategy="grid", grid_points=4).key("base")
+
+
+def test_trials_on_the_command_line_cap_a_search_studys_budget_and_no_other_study_hears_of_it(write_config):
+    """--trials N, as --epochs N: a smoke run of the comparison in minutes (CI's smoke report uses 5)."""
+    from conftest import CONFIGS
+    from nnlab.config import command_line_overrides
+
+    capped = load_study(CONFIGS / "reuters_search_methods.yaml", command_line_overrides(trials=5))
+    assert capped.search.trials == 5 and {s.budget for s in capped.search.searches()} == {5}
+    assert load_study(CONFIGS / "reuters_search_methods.yaml").search.trials == 20
+    plain = load_study(write_config(BASE), command_line_overrides(trials=5, epochs=3))
+    assert plain.variants[0].config.epochs == 3  # a study without a search trains as it would without --trials

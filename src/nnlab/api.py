@@ -99,8 +99,9 @@ class RunOptions:
         results: the folder the run folders go in. Defaults to "results".
         data_dir: the folder holding Keras-format imdb.npz, reuters.npz, mnist.npz. Defaults to
             None: the NNLAB_DATA_DIR environment variable if set, else Keras' own cache and download.
-        subset, epochs, seeds, threads: the first N train and test examples only; the epochs of every
-            variant; seeds 0..N-1; N TensorFlow threads per run. Default to None (as the configs say).
+        subset, epochs, seeds, threads, trials: the first N train and test examples only; the epochs of
+            every variant; seeds 0..N-1; N TensorFlow threads per run; N trials a search (a search
+            study's budget). Default to None (as the configs say).
         force: re-run finished runs. Defaults to False.
         max_runs: refuse a study of more runs. Defaults to 10,000.
         only: -k patterns: only the variants they match (nnlab.variant_filter). Defaults to ().
@@ -124,6 +125,7 @@ class RunOptions:
     epochs: int | None = None
     seeds: int | None = None
     threads: int | None = None
+    trials: int | None = None
     force: bool = False
     max_runs: int = DEFAULT_MAX_RUNS
     only: tuple[str, ...] = ()
@@ -147,7 +149,7 @@ class RunOptions:
 
     def overrides(self) -> dict:
         """The dotted keys --subset, --epochs, --seeds and --threads set in every variant."""
-        return command_line_overrides(self.subset, self.epochs, self.seeds, self.threads)
+        return command_line_overrides(self.subset, self.epochs, self.seeds, self.threads, self.trials)
 
     def execution_over(self, default: Execution) -> Execution:
         """Where runs execute: `execution` if given, else `default` with each setting given here."""

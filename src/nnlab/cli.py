@@ -147,7 +147,7 @@ def suite(manifest, options):
 
 def _overriding(options) -> dict:
     """The options that change what a config asks for, by their flags' names (for _loaded's blame)."""
-    return {"subset": options.subset, "epochs": options.epochs, "seeds": options.seeds, "threads": options.threads}
+    return {"subset": options.subset, "epochs": options.epochs, "seeds": options.seeds, "threads": options.threads, "trials": options.trials}
 
 
 def _run(studies, execution, options) -> None:

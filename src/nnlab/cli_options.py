@@ -45,6 +45,9 @@ DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False), envvar="
 SUBSET = click.option("--subset", type=click.IntRange(min=1),
                       help="Keep only the first N train and N test examples (smoke runs).")
 EPOCHS = click.option("--epochs", type=click.IntRange(min=1), help="Override the epochs of every variant.")
+TRIALS = click.option("--trials", type=click.IntRange(min=1),
+                      help="Override a search study's budget: N trials a search (smoke runs; a hand-picked list of "
+                           "guesses needs at least N).")
 FORCE = click.option("--force", is_flag=True, help="Re-run runs that already have complete results.")
 JOBS = click.option("--jobs", type=click.IntRange(min=1), default=None, envvar="NNLAB_JOBS", show_envvar=True,
                     help="Train N runs at once in N worker processes. Default: the cores (a suite manifest may set "
@@ -94,7 +97,7 @@ def run_options(seeds_help: str):
     """The options `run` and `suite` share, given to the command as one nnlab.api.RunOptions
     (`options`): a new option is a flag here and a field there."""
     seeds = click.option("--seeds", type=click.IntRange(min=1, max=MAX_SEEDS), help=seeds_help)
-    flags = (RESULTS, DATA_DIR, SUBSET, EPOCHS, seeds, FORCE, MAX_RUNS, KEYWORD, JOBS, THREADS, EXECUTOR, RAY_ADDRESS,
+    flags = (RESULTS, DATA_DIR, SUBSET, EPOCHS, TRIALS, seeds, FORCE, MAX_RUNS, KEYWORD, JOBS, THREADS, EXECUTOR, RAY_ADDRESS,
              CPUS, GPUS, REQUIRE_CLEAN, QUIET, VERBOSE)
 
     def probe():  # the flags' own parameter names, read off click's record of them

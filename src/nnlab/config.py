@@ -88,6 +88,7 @@ class Study:
 # --- loading -----------------------------------------------------------------------------------
 
 _STUDY_KEYS = ("grid", "variants", "search")
+TRIALS_KEY = "search.trials"  # --trials: set in a search study's block, in no other study
 SEARCH_BASELINE = "baseline"  # a search study's config as written, run beside the settings the search chose
 
 # Sizes checked before any work that grows with them. A study asks for at most DEFAULT_MAX_RUNS runs
@@ -98,10 +99,13 @@ DEFAULT_MAX_RUNS = 10_000
 
 
 def command_line_overrides(subset: int | None = None, epochs: int | None = None, seeds: int | None = None,
-                           threads: int | None = None) -> dict[str, Any]:
-    """--subset N, --epochs N, --seeds N and --threads N as the dotted keys they set in every variant
-    (of the kinds that have them): the first N examples, N epochs, seeds 0..N-1, N TensorFlow threads."""
+                           threads: int | None = None, trials: int | None = None) -> dict[str, Any]:
+    """--subset N, --epochs N, --seeds N, --threads N and --trials N as the dotted keys they set in every
+    variant (of the kinds that have them): the first N examples, N epochs, seeds 0..N-1, N TensorFlow
+    threads; and a search study's budget, N trials a search."""
     out: dict[str, Any] = {}
+    if trials is not None:
+        out[TRIALS_KEY] = trials
     if threads is not None:
         out["threads"] = threads
     if seeds is not None:
@@ -270,10 +274,15 @@ def _load_search_study(path: Path, raw: dict[str, Any], base: dict[str, Any], ov
     if base.get("kind", "train") != "train":
         raise ConfigError(f"{path}: search: searches training studies; kind '{base.get('kind')}' has nothing to search")
     data = copy.deepcopy(base)
-    for key, value in (overrides or {}).items():
+    overrides = dict(overrides or {})
+    search = raw["search"]
+    if overrides.get(TRIALS_KEY) is not None and isinstance(search, dict):  # --trials: the search's budget, not the net's
+        search = {**search, "trials": overrides.pop(TRIALS_KEY)}
+    overrides.pop(TRIALS_KEY, None)
+    for key, value in overrides.items():
         _set_dotted(data, key, value, path, SEARCH_BASELINE)
     try:
-        spec = SearchSpec.model_validate(_real_ranges(raw["search"], data, path))
+        spec = SearchSpec.model_validate(_real_ranges(search, data, path))
     except ValidationError as exc:
         raise ConfigError("\n".join(f"{path}: search.{line}" for line in error_lines(exc, SearchSpec))) from None
     seeds = override_seeds(overrides)
