@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 
 from .report_data import StudyResults, VariantStats
-from .spec_tables import TEXT_DATASETS
 from .stats import (
     Comparison,
     compare,
@@ -15,8 +14,11 @@ from .stats import (
 )
 
 # What makes two variants' runs of one seed start alike: with these equal, the seed gives both the
-# same initial weights and the same data order and validation split, so the seeds pair the runs.
-PAIRING_KEYS = (("dataset",), ("validation",), ("model", "hidden_layers"), ("model", "units"),
+# same initial weights and the same data order and validation split, so the seeds pair the runs. Of
+# the dataset, what decides its rows and the input's width; not how pixels are scaled, which moves no
+# weight, order or split. Read from Run.settings, where every default is spelled out.
+PAIRING_KEYS = (("dataset", "name"), ("dataset", "num_words"), ("dataset", "sample"), ("dataset", "subset"),
+                ("validation",), ("model", "hidden_layers"), ("model", "units"),
                 ("model", "kernel_initializer"), ("model", "bias_initializer"), ("model", "kernel_init_range"))
 
 
@@ -31,8 +33,6 @@ def paired(study: StudyResults, a: VariantStats, b: VariantStats) -> bool:
 def _dig(config: dict, path: tuple[str, ...]):
     for key in path:
         config = (config or {}).get(key) if isinstance(config, dict) else None
-    if path == ("dataset",) and isinstance(config, dict):  # how pixels are scaled moves no weight, order or split
-        return {k: v for k, v in config.items() if (k != "num_words" or config.get("name") in TEXT_DATASETS) and k != "pixels"}
     return config
 
 
